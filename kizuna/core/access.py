@@ -1,0 +1,149 @@
+"""The label machinery the rest of Kizuna calls: the node's policies, interning labels, the set of label ids a
+subject may see (cached per subject, never stale because label ids are content-addressed), and lookups that answer
+404 alike for "missing" and "not yours"."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from typing import TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+
+from kizuna.core.models import Labelled, LabelledQuerySet, LabelRecord, label_id_for
+from kizuna.labels import Label, LabelError, PolicyRegistry, Subject, may_see
+from kizuna.labels.decision import display, validate
+
+T = TypeVar("T", bound=Labelled)
+
+_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=1)
+def registry() -> PolicyRegistry:
+    return PolicyRegistry.default()
+
+
+class _LabelCache:
+    """Process-wide: every known label (immutable, content-addressed) and, per subject, the decision for each."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.labels: dict[int, Label] = {}
+        self.decisions: OrderedDict[str, tuple[frozenset[int], frozenset[int]]] = OrderedDict()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.labels.clear()
+            self.decisions.clear()
+
+
+_cache = _LabelCache()
+
+
+def clear_caches() -> None:
+    _cache.clear()
+
+
+def _known_labels() -> dict[int, Label]:
+    """All labels in the database; only labels not yet seen by this process are fetched and parsed."""
+    ids = set(LabelRecord.objects.values_list("id", flat=True))
+    missing = ids.difference(_cache.labels)
+    if missing:
+        fetched = {pk: Label.from_api_key(key) for pk, key in _fetch_keys(missing)}
+        with _cache.lock:
+            _cache.labels.update(fetched)
+    return {pk: _cache.labels[pk] for pk in ids if pk in _cache.labels}
+
+
+def _fetch_keys(ids: set[int]) -> list[tuple[int, str]]:
+    rows: list[tuple[int, str]] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        rows.extend(LabelRecord.objects.filter(id__in=ordered[start : start + 500]).values_list("id", "key"))
+    return rows
+
+
+def visible_label_ids(subject: Subject) -> frozenset[int]:
+    labels = _known_labels()
+    key = subject.cache_key()
+    with _cache.lock:
+        cached = _cache.decisions.get(key)
+    if cached is not None and cached[0] == frozenset(labels):
+        with _cache.lock:
+            _cache.decisions.move_to_end(key)
+        return cached[1]
+    known, visible = cached if cached is not None else (frozenset(), frozenset())
+    reg = registry()
+    new_visible = {pk for pk in labels.keys() - known if may_see(subject, labels[pk], reg)}
+    result = frozenset((visible & labels.keys()) | new_visible)
+    with _cache.lock:
+        _cache.decisions[key] = (frozenset(labels), result)
+        _cache.decisions.move_to_end(key)
+        while len(_cache.decisions) > _CACHE_SIZE:
+            _cache.decisions.popitem(last=False)
+    return result
+
+
+def check_label(label: Label) -> None:
+    """Raise LabelError unless the label conforms to its policy and is within the node's maximum classification."""
+    reg = registry()
+    validate(label, reg)
+    policy = reg.require(label.policy)
+    maximum = settings.KIZUNA_MAX_CLASSIFICATION.get(label.policy)
+    if maximum is None or policy.rank(label.classification) > policy.rank(maximum):
+        raise LabelError(f"this node may not hold {label.policy} {label.classification} information")
+
+
+def intern_label(label: Label) -> LabelRecord:
+    """The row for this label, created if new. Validates the label first."""
+    check_label(label)
+    pk = label_id_for(label)
+    key = label.key()
+    record = LabelRecord.objects.filter(pk=pk).first()
+    if record is None:
+        try:
+            with transaction.atomic():
+                record = LabelRecord.objects.create(
+                    id=pk,
+                    key=key,
+                    policy=label.policy,
+                    classification=label.classification,
+                    display=display(label, registry())[:1000],
+                )
+        except IntegrityError:
+            record = LabelRecord.objects.get(pk=pk)
+    if record.key != key:  # a 63-bit collision: refuse rather than confuse two labels
+        raise LabelError("label id collision; contact the node administrator")
+    with _cache.lock:
+        _cache.labels.setdefault(pk, label)
+    return record
+
+
+def label_of(record: LabelRecord) -> Label:
+    label = _cache.labels.get(record.pk)
+    if label is None:
+        label = Label.from_api_key(record.key)
+        with _cache.lock:
+            _cache.labels[record.pk] = label
+    return label
+
+
+def label_display(label: Label) -> str:
+    return display(label, registry())
+
+
+def get_visible_or_404(queryset: LabelledQuerySet[T], subject: Subject, **lookup: object) -> T:
+    """Fetch one record the subject may see; a missing record and one that is not theirs are the same 404."""
+    qs = queryset.visible_to(subject)
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404("not found") from None
+
+
+def may_subject_see(subject: Subject, label: Label) -> bool:
+    return may_see(subject, label, registry())

@@ -1,0 +1,134 @@
+"""Django glue for labels: interned labels, the Labelled base model whose manager is the one enforcement point,
+versions of labelled records, and the hash-chained audit log."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+from django.db import models
+
+from kizuna.labels import Label
+
+if TYPE_CHECKING:
+    from kizuna.labels import Subject
+
+T = TypeVar("T", bound="Labelled")
+
+
+def label_id_for(label: Label) -> int:
+    """Content-addressed id: the same label always has the same id, on every node and after any rollback, so a
+    cached decision about an id can never go stale."""
+    digest = hashlib.sha256(label.key().encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+class LabelRecord(models.Model):
+    """One row per distinct label. Records point here; the access decision runs over these rows, not over records."""
+
+    id = models.BigIntegerField(primary_key=True)
+    key = models.TextField(unique=True)
+    policy = models.CharField(max_length=64)
+    classification = models.CharField(max_length=64)
+    display = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "kizuna_label"
+
+    def __str__(self) -> str:
+        return self.display
+
+    def to_label(self) -> Label:
+        return Label.from_api_key(self.key)
+
+
+class LabelledQuerySet(models.QuerySet[T]):
+    def visible_to(self, subject: Subject) -> LabelledQuerySet[T]:
+        """The one enforcement point: only records whose label the subject may see, filtered in the database."""
+        from kizuna.core.access import visible_label_ids
+
+        ids = visible_label_ids(subject)
+        if not ids:
+            return self.none()
+        return self.filter(label_id__in=sorted(ids))
+
+
+class LabelledManager(models.Manager[T]):
+    def get_queryset(self) -> LabelledQuerySet[T]:
+        return LabelledQuerySet(self.model, using=self._db)
+
+    def visible_to(self, subject: Subject) -> LabelledQuerySet[T]:
+        return self.get_queryset().visible_to(subject)
+
+
+class Labelled(models.Model):
+    """Base of every shareable record: a label, an originating organisation, and timestamps."""
+
+    label = models.ForeignKey(LabelRecord, on_delete=models.PROTECT, related_name="+")
+    originator = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LabelledManager()
+
+    class Meta:
+        abstract = True
+
+
+class Version(models.Model):
+    """A snapshot of a labelled record after each change (content and label), newest last."""
+
+    content_type = models.CharField(max_length=64)
+    object_id = models.BigIntegerField()
+    number = models.PositiveIntegerField()
+    label = models.ForeignKey(LabelRecord, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    summary = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_type", "object_id", "number"], name="version_unique")]
+        ordering = ["content_type", "object_id", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type}:{self.object_id} v{self.number}"
+
+
+class AuditEntry(models.Model):
+    """Append-only, hash-chained: each entry's hash covers its content and the previous entry's hash."""
+
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_ids = models.TextField(blank=True)
+    label_id = models.BigIntegerField(null=True)
+    address = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.actor} {self.action} {self.target_type}:{self.target_ids}"
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_ids": self.target_ids,
+            "label_id": self.label_id,
+            "address": self.address,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+        }

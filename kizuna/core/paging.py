@@ -1,0 +1,51 @@
+"""Keyset pagination over (created_at, id), newest first: the cost of a page does not grow with its position, and a
+cursor carries no count and no hint about records the reader may not see."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from django.db.models import Q, QuerySet
+
+from kizuna.core.errors import ServiceError
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(created_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, pk = raw.rsplit("|", 1)
+        return datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ServiceError("the page cursor is not valid; start again from the first page", "cursor") from None
+
+
+def keyset_page(queryset: QuerySet, cursor: str | None, limit: int) -> Page:  # type: ignore[type-arg]
+    """One page of ``queryset`` (already filtered for the reader), newest first."""
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ServiceError(f"limit must be between 1 and {MAX_LIMIT}", "limit")
+    qs = queryset.order_by("-created_at", "-id")
+    if cursor:
+        created_at, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].pk) if more and rows else None
+    return Page(rows, next_cursor)

@@ -1,0 +1,118 @@
+"""The directory: nations (ISO 3166-1 alpha-3), groups of nations, organisations, users and their API tokens."""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+
+import pycountry
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+@lru_cache(maxsize=8)
+def _country_translation(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+class Nation(models.Model):
+    code = models.CharField(max_length=3, primary_key=True)
+    name = models.CharField(max_length=100)
+    is_nato_member = models.BooleanField(default=False)
+    is_partner = models.BooleanField(default=False)
+    capital_timezone = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.localised_name}"
+
+    @property
+    def localised_name(self) -> str:
+        """The nation's name in the active language (pycountry's iso-codes translations)."""
+        language = (get_language() or "en").split("-")[0]
+        return _country_translation(language).gettext(self.name)
+
+
+class NationGroup(models.Model):
+    """A named group of nations (NATO, IP4, ...): a releasability value that stands for its members."""
+
+    code = models.CharField(max_length=32, primary_key=True)
+    name = models.CharField(max_length=200)
+    members = models.ManyToManyField(Nation, related_name="groups")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Organisation(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations")
+    is_nato_body = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", _("Viewer")
+    CONTRIBUTOR = "contributor", _("Contributor")
+    COORDINATOR = "coordinator", _("Coordinator")
+    ADMIN = "admin", _("Administrator")
+
+
+class User(AbstractUser):
+    nation = models.ForeignKey(Nation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    # {"NATO": "RESTRICTED"}: the highest classification the user is cleared for, per policy.
+    clearances = models.JSONField(default=dict, blank=True)
+    communities = models.JSONField(default=list, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    language = models.CharField(max_length=8, default="en")
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def can_contribute(self) -> bool:
+        return self.is_active and self.role in (Role.CONTRIBUTOR, Role.COORDINATOR, Role.ADMIN)
+
+
+class ApiToken(models.Model):
+    """An API token acts for its user with the user's rights, never more. Only a SHA-256 of the secret is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class LoginFailure(models.Model):
+    """Recent failed logins, for throttling by username and by address."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.CharField(max_length=64, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.address} {self.at}"

@@ -1,0 +1,130 @@
+"""The Label value object, TLP 2.0, and the Subject that a decision is made for."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class LabelError(ValueError):
+    """A label, policy or subject that cannot be used; the message is safe to show to the user."""
+
+
+class TLP(enum.StrEnum):
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+
+@dataclass(frozen=True)
+class Label:
+    """A confidentiality label. Category values and recipients are kept sorted so that equal labels compare equal."""
+
+    policy: str
+    classification: str
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    tlp: TLP = TLP.AMBER
+    recipients: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        policy: str,
+        classification: str,
+        categories: dict[str, list[str] | tuple[str, ...] | set[str]] | None = None,
+        tlp: str | TLP = TLP.AMBER,
+        recipients: list[str] | tuple[str, ...] | None = None,
+    ) -> Label:
+        try:
+            tlp_value = TLP(tlp)
+        except ValueError:
+            raise LabelError(f"unknown TLP {tlp!r}; use one of {', '.join(t.value for t in TLP)}") from None
+        cats = tuple(
+            sorted((str(name), tuple(sorted({str(v) for v in values}))) for name, values in (categories or {}).items() if values)
+        )
+        return cls(
+            policy=str(policy),
+            classification=str(classification),
+            categories=cats,
+            tlp=tlp_value,
+            recipients=tuple(sorted({str(r) for r in recipients or []})),
+        )
+
+    @classmethod
+    def from_api(cls, data: Any) -> Label:
+        """Parse the API form ``{"policy", "classification", "categories", "tlp", "recipients"}``."""
+        if not isinstance(data, dict):
+            raise LabelError("a label must be an object with policy, classification, categories, tlp and recipients")
+        unknown = set(data) - {"policy", "classification", "categories", "tlp", "recipients"}
+        if unknown:
+            raise LabelError(f"unknown label field(s): {', '.join(sorted(unknown))}")
+        for required in ("policy", "classification"):
+            if not isinstance(data.get(required), str) or not data[required]:
+                raise LabelError(f"label field {required!r} is required and must be a string")
+        categories = data.get("categories") or {}
+        if not isinstance(categories, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+            for k, v in categories.items()
+        ):
+            raise LabelError("label categories must map a category name to a list of strings")
+        recipients = data.get("recipients") or []
+        if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+            raise LabelError("label recipients must be a list of strings")
+        tlp = data.get("tlp", TLP.AMBER.value)
+        if not isinstance(tlp, str):
+            raise LabelError("label tlp must be a string")
+        return cls.build(data["policy"], data["classification"], categories, tlp, recipients)
+
+    @classmethod
+    def from_api_key(cls, key: str) -> Label:
+        """Inverse of ``key()``."""
+        return cls.from_api(json.loads(key))
+
+    def category(self, name: str) -> tuple[str, ...]:
+        for cat_name, values in self.categories:
+            if cat_name == name:
+                return values
+        return ()
+
+    def as_api(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "classification": self.classification,
+            "categories": {name: list(values) for name, values in self.categories},
+            "tlp": self.tlp.value,
+            "recipients": list(self.recipients),
+        }
+
+    def key(self) -> str:
+        """Canonical text of the label: equal labels have equal keys (used to intern labels)."""
+        return json.dumps(self.as_api(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def with_recipient(self, recipient: str) -> Label:
+        return Label.build(self.policy, self.classification, dict(self.categories), self.tlp, [*self.recipients, recipient])
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whoever a decision is made for: a person, an API token acting for one, or a federation peer.
+
+    ``nations`` holds the subject's nationality and every group that contains it (e.g. JPN, IP4), so a permissive
+    ``releasable_to`` value matches without knowing the directory. ``principals`` are the names under which the
+    subject may be a TLP:RED recipient (username, organisation code, nation code).
+    """
+
+    key: str
+    nations: frozenset[str] = frozenset()
+    communities: frozenset[str] = frozenset()
+    clearances: dict[str, str] = field(default_factory=dict, hash=False)
+    principals: frozenset[str] = frozenset()
+
+    def cache_key(self) -> str:
+        """Changes whenever anything the decision reads changes, so cached decisions stay correct."""
+        return json.dumps(
+            [self.key, sorted(self.nations), sorted(self.communities), sorted(self.clearances.items()), sorted(self.principals)],
+            separators=(",", ":"),
+        )

@@ -1,0 +1,7 @@
+"""Report pages."""
+
+from django.http import HttpRequest, HttpResponse
+
+
+def report_list(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("reports")

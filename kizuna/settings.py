@@ -1,0 +1,170 @@
+"""Django settings, read from the environment and secure by default.
+
+DEBUG is on only under ``kizuna serve --dev`` (which sets KIZUNA_DEV=1). SQLite is the embedded default;
+``DATABASE_URL`` selects PostgreSQL in production. Everything the node writes lives under KIZUNA_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+DATA_DIR = Path(os.environ.get("KIZUNA_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    if os.environ.get("KIZUNA_SECRET_KEY"):
+        return os.environ["KIZUNA_SECRET_KEY"]
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("KIZUNA_DEV", False)
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KIZUNA_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KIZUNA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "kizuna.core",
+    "kizuna.directory",
+    "kizuna.reports",
+    "kizuna.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kizuna.web.middleware.SecurityHeadersMiddleware",
+    "kizuna.web.middleware.UserLanguageMiddleware",
+]
+
+ROOT_URLCONF = "kizuna.urls"
+WSGI_APPLICATION = "kizuna.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kizuna.web.context.node",
+            ],
+        },
+    }
+]
+
+_default_sqlite = f"sqlite:///{DATA_DIR / 'kizuna.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL for concurrent readers, a busy timeout instead of "database is locked", foreign keys enforced.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        " PRAGMA busy_timeout=20000;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")} if env_bool("KIZUNA_TEST_FILE_DB", False) else {}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "directory.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+if env_bool("KIZUNA_FAST_HASHER", False):  # tests only: argon2 on every login would dominate the suite's time
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True  # serve straight from the apps' static folders; no collectstatic step needed
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Attachments live outside the web root and are served only by a view that checks the label.
+MEDIA_ROOT = DATA_DIR / "attachments"
+KIZUNA_ATTACHMENT_MAX_BYTES = int(os.environ.get("KIZUNA_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# The highest classification this node may hold, per policy; items above it are refused.
+KIZUNA_MAX_CLASSIFICATION = {"NATO": os.environ.get("KIZUNA_MAX_CLASSIFICATION", "RESTRICTED")}
+KIZUNA_NODE_NAME = os.environ.get("KIZUNA_NODE_NAME", "NATO Liaison Office Tokyo")
+
+# Login throttling: after this many failures for one username or address within the window, refuse for the window.
+KIZUNA_LOGIN_MAX_FAILURES = int(os.environ.get("KIZUNA_LOGIN_MAX_FAILURES", 5))
+KIZUNA_LOGIN_WINDOW_SECONDS = int(os.environ.get("KIZUNA_LOGIN_WINDOW_SECONDS", 900))
+
+SECURE_COOKIES = env_bool("KIZUNA_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("KIZUNA_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("KIZUNA_HSTS_SECONDS", 0))
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KIZUNA_BEHIND_PROXY", False) else None
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+EMAIL_BACKEND = os.environ.get("KIZUNA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KIZUNA_LOG_LEVEL", "WARNING")},
+}
