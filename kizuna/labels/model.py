@@ -65,13 +65,18 @@ class Label:
         for required in ("policy", "classification"):
             if not isinstance(data.get(required), str) or not data[required]:
                 raise LabelError(f"label field {required!r} is required and must be a string")
-        categories = data.get("categories") or {}
+        # Absent or null means "none"; any other non-object (a list, a string, false) is an error, not "none".
+        categories = data.get("categories")
+        if categories is None:
+            categories = {}
         if not isinstance(categories, dict) or not all(
             isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
             for k, v in categories.items()
         ):
             raise LabelError("label categories must map a category name to a list of strings")
-        recipients = data.get("recipients") or []
+        recipients = data.get("recipients")
+        if recipients is None:
+            recipients = []
         if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
             raise LabelError("label recipients must be a list of strings")
         tlp = data.get("tlp", TLP.AMBER.value)

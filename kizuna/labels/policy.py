@@ -96,10 +96,17 @@ def policy_from_dict(data: dict[str, Any]) -> Policy:
             classifications=classifications,
             categories=categories,
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except KeyError as exc:
+        raise LabelError(f"policy file is malformed: required field {exc} is missing") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        # AttributeError: a list or string where an object was expected (e.g. "categories": [...]).
         raise LabelError(f"policy file is malformed: {exc}") from exc
     if not classifications:
         raise LabelError(f"policy {policy.identifier} defines no classification")
+    names = [level.name for level in classifications]
+    if len(set(names)) != len(names):
+        # rank() takes the first match, so a repeated name would make the order ambiguous.
+        raise LabelError(f"policy {policy.identifier} lists a classification more than once")
     for category in categories.values():
         if category.subject_attribute not in ("nations", "communities"):
             raise LabelError(f"category {category.name}: unknown subject_attribute {category.subject_attribute!r}")
@@ -107,7 +114,16 @@ def policy_from_dict(data: dict[str, Any]) -> Policy:
 
 
 def load_policy(path: Path | str) -> Policy:
-    return policy_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    """Read a policy file; every problem (missing file, bad JSON, bad content) is one readable LabelError."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise LabelError(f"cannot read policy file {path}: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LabelError(f"policy file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LabelError(f"policy file {path} must hold a JSON object")
+    return policy_from_dict(data)
 
 
 class PolicyRegistry:
