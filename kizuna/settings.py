@@ -127,6 +127,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root; files come from the apps (finders)
 WHITENOISE_USE_FINDERS = True  # serve straight from the apps' static folders; no collectstatic step needed
 WHITENOISE_AUTOREFRESH = DEBUG
 

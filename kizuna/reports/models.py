@@ -41,7 +41,11 @@ class Report(Labelled):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at", "id"], name="report_list")]
+        indexes = [
+            models.Index(fields=["status", "created_at", "id"], name="report_list"),
+            # Paging by label (kizuna.core.paging): the newest reports of one label, in order, from the index.
+            models.Index(fields=["label", "status", "created_at", "id"], name="report_label_list"),
+        ]
 
     def __str__(self) -> str:
         return self.title
