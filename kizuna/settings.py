@@ -43,6 +43,12 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KIZUNA_ALLOWED_HOSTS", "127.
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KIZUNA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    # Kizuna's apps first, so that their templates (e.g. the admin's banner) override Django's.
+    "kizuna.core",
+    "kizuna.directory",
+    "kizuna.reports",
+    "kizuna.web",
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,10 +56,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "kizuna.core",
-    "kizuna.directory",
-    "kizuna.reports",
-    "kizuna.web",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kizuna.web.middleware.SecurityHeadersMiddleware",
     "kizuna.web.middleware.UserLanguageMiddleware",
+    "kizuna.web.middleware.LoginRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "kizuna.urls"
@@ -109,6 +112,8 @@ AUTH_USER_MODEL = "directory.User"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
+CSRF_FAILURE_VIEW = "kizuna.web.views.csrf_failure"
+OTP_TOTP_ISSUER = "Kizuna"  # the name authenticator apps show beside the code
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
 if env_bool("KIZUNA_FAST_HASHER", False):  # tests only: argon2 on every login would dominate the suite's time

@@ -1,0 +1,113 @@
+"""Browser tests: a real node (``kizuna serve``, gunicorn, its own SQLite file) started as a separate process, driven by
+Playwright with Debian's Chromium at /usr/bin/chromium (never a browser download). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "e2e-password-4774"
+
+# Users the tests log in as: (username, nation, organisation code, communities)
+USERS = [
+    ("aiko", "JPN", "JPN-MOD", ["CYBER", "MARITIME"]),
+    ("jisoo", "KOR", "KOR-MND", ["CYBER", "MARITIME"]),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _kizuna(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "kizuna", *args], env=env, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"kizuna {' '.join(args)} failed: {result.stderr.strip()[-500:]}")
+
+
+@pytest.fixture(scope="session")
+def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
+    data_dir = tmp_path_factory.mktemp("node")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KIZUNA_FAST_HASHER")}
+    env.update(
+        KIZUNA_DATA_DIR=str(data_dir),
+        KIZUNA_COOKIE_SECURE="0",
+        KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SETTINGS_MODULE="kizuna.settings",
+    )
+    _kizuna(env, "migrate", "--noinput")
+    for username, nation, org, communities in USERS:
+        args = ["user", "add", username, "--nation", nation, "--org", org, "--clearance", "NATO:RESTRICTED",
+                "--role", "contributor", "--password", PASSWORD]
+        for community in communities:
+            args += ["--community", community]
+        _kizuna(env, *args)
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-1000:]}") from None
+            time.sleep(0.2)
+    else:
+        server.kill()
+        raise RuntimeError("server did not start within 30 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def screenshot(page: object, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
