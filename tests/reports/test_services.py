@@ -93,3 +93,20 @@ def test_attachment_over_size_limit_is_refused(jpn_user: Any, settings: Any, tmp
     with pytest.raises(ServiceError, match="larger than"):
         do_add_attachment(jpn_user, report, "big.txt", io.BytesIO(b"a" * 5000))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_node_refuses_items_above_its_maximum_classification(jpn_user: Any, settings: Any) -> None:
+    settings.KIZUNA_MAX_CLASSIFICATION = {"NATO": "UNCLASSIFIED"}
+    with pytest.raises(ServiceError, match="may not hold NATO RESTRICTED"):
+        _create(jpn_user, releasable_to=["JPN"], classification="RESTRICTED")
+    assert Report.objects.count() == 0
+
+
+def test_coordinator_of_same_nation_may_relabel_but_other_org_contributor_may_not(jpn_user: Any, make_user: Any) -> None:
+    report = _create(jpn_user, releasable_to=["IP4"])
+    contributor = make_user("ken", "JPN", "JPN-NISC")
+    coordinator = make_user("yuki", "JPN", "JPN-NISC", role="coordinator")
+    with pytest.raises(ServiceError, match="originating organisation"):
+        do_update_report(contributor, report, label=make_label(releasable_to=["JPN"]))
+    updated = do_update_report(coordinator, report, label=make_label(releasable_to=["JPN"]))
+    assert updated.version == 2
