@@ -1,0 +1,103 @@
+"""``kizuna serve [--dev] [--bind HOST:PORT] [--workers N]``: run the node.
+
+Production (the default) replaces this process with gunicorn serving ``kizuna.wsgi``. ``--dev`` runs Django's
+development server with DEBUG on. Settings read ``KIZUNA_DEV`` when they are imported, which has already happened by
+the time a command runs, so both modes start a fresh interpreter with the environment they need.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from kizuna.core.management.base import KizunaCommand
+
+DEFAULT_BIND = "127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Bind:
+    host: str
+    port: int
+
+    @property
+    def address(self) -> str:
+        """host:port as gunicorn and runserver take it (IPv6 in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        # A wildcard address is not something a browser can open; show the loopback form of it.
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}/"
+
+
+def parse_bind(value: str) -> Bind:
+    """``127.0.0.1:8000``, ``[::1]:8000``, ``0.0.0.0:80`` or just a port ``8000`` (on 127.0.0.1)."""
+    value = value.strip()
+    if value.isdigit():
+        host, port_text = "127.0.0.1", value
+    elif value.startswith("["):
+        host, sep, port_text = value[1:].partition("]:")
+        if not sep:
+            raise CommandError(f"bad --bind {value!r}; write HOST:PORT, e.g. 127.0.0.1:8000 or [::1]:8000")
+    else:
+        host, sep, port_text = value.rpartition(":")
+        if not sep or not host or ":" in host:
+            raise CommandError(f"bad --bind {value!r}; write HOST:PORT, e.g. 127.0.0.1:8000")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise CommandError(f"bad port in --bind {value!r}; use 1 to 65535")
+    return Bind(host, int(port_text))
+
+
+def gunicorn_argv(bind: Bind, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "kizuna.wsgi:application",
+        "--bind", bind.address,
+        "--workers", str(workers),
+        "--access-logfile", "-",
+        "--forwarded-allow-ips", os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]
+
+
+def runserver_argv(bind: Bind) -> list[str]:
+    return [sys.executable, "-m", "kizuna", "runserver", bind.address]
+
+
+def _exec(argv: list[str], env: dict[str, str]) -> None:
+    """Replace this process (signals and the exit status then belong to the server itself)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, env)  # noqa: S606 - argv is built here from sys.executable, no shell
+
+
+class Command(KizunaCommand):
+    help = "Serve the node: gunicorn in production, Django's development server with --dev."
+    requires_system_checks = []  # the server runs them itself; doing it twice only slows the start
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dev", action="store_true", help="development server with DEBUG on (never in production)")
+        parser.add_argument("--bind", default=DEFAULT_BIND, help=f"HOST:PORT to listen on (default {DEFAULT_BIND})")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("KIZUNA_WORKERS", "2")),
+                            help="gunicorn worker processes (default 2, or KIZUNA_WORKERS)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bind = parse_bind(options["bind"])
+        workers = options["workers"]
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "kizuna.settings")}
+        if options["dev"]:
+            env["KIZUNA_DEV"] = "1"
+            self.stdout.write(f"Kizuna (development, DEBUG on) at {bind.url}")
+            _exec(runserver_argv(bind), env)
+        else:
+            env.pop("KIZUNA_DEV", None)  # production never inherits DEBUG from a stray variable
+            self.stdout.write(f"Kizuna at {bind.url} (gunicorn, {workers} worker(s)); stop with Ctrl-C")
+            _exec(gunicorn_argv(bind, workers), env)
