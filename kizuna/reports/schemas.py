@@ -1,0 +1,215 @@
+"""The shapes of reports in the REST API (Django Ninja / Pydantic), in and out, and the functions that turn model
+rows into them. The label travels in its API form (DESIGN.md); the display string rides beside it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from kizuna.core.access import label_display, label_of
+from kizuna.core.markdown import render
+from kizuna.core.models import Version
+from kizuna.directory.models import User
+from kizuna.labels import Label
+from kizuna.reports.models import Attachment, Comment, Report
+
+
+class Strict(Schema):
+    """Input schemas refuse unknown fields: a misspelt field name is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    message: str
+    field: str | None = None
+
+
+class LabelIn(Strict):
+    """A label in API form: ``{"policy", "classification", "categories", "tlp", "recipients"}``."""
+
+    policy: str = Field(examples=["NATO"])
+    classification: str = Field(examples=["UNCLASSIFIED"])
+    categories: dict[str, list[str]] | None = Field(
+        default=None, examples=[{"releasable_to": ["NATO", "IP4"], "communities": ["CYBER"]}]
+    )
+    tlp: str = Field(default="AMBER", examples=["AMBER"])
+    recipients: list[str] | None = Field(default=None, description="TLP:RED principals: user:USERNAME or org:ORGCODE")
+
+    def to_label(self) -> Label:
+        """Raises LabelError (a 400 with a message) when the label does not parse."""
+        return Label.from_api(self.model_dump())
+
+
+class LabelOut(Schema):
+    policy: str
+    classification: str
+    categories: dict[str, list[str]]
+    tlp: str
+    recipients: list[str]
+
+
+class OrganisationOut(Schema):
+    code: str
+    name: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class ReportOut(Schema):
+    id: int
+    title: str
+    summary: str
+    body: str
+    body_html: str
+    kind: str
+    focus_areas: list[str]
+    status: str
+    label: LabelOut
+    label_display: str
+    originator: OrganisationOut
+    author: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class ReportPage(Schema):
+    items: list[ReportOut]
+    next_cursor: str | None
+
+
+class ReportCreate(Strict):
+    title: str
+    summary: str = ""
+    body: str = ""
+    kind: str = "report"
+    focus_areas: list[str] = Field(default_factory=list)
+    label: LabelIn
+
+
+class ReportPatch(Strict):
+    """Every field optional; only the fields sent are changed. ``null`` is refused (see ``changes``)."""
+
+    title: str | None = None
+    summary: str | None = None
+    body: str | None = None
+    kind: str | None = None
+    focus_areas: list[str] | None = None
+    label: LabelIn | None = None
+
+
+class VersionOut(Schema):
+    number: int
+    label: LabelOut
+    label_display: str
+    author: str
+    summary: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class CommentIn(Strict):
+    body: str
+
+
+class CommentOut(Schema):
+    id: int
+    author: str
+    body: str
+    body_html: str
+    created_at: datetime
+
+
+class MeOut(Schema):
+    username: str
+    nation: str | None
+    organisation: OrganisationOut | None
+    clearances: dict[str, str]
+    communities: list[str]
+    role: str
+
+
+def attachment_url(attachment: Attachment) -> str:
+    return f"/api/v1/reports/{attachment.report_id}/attachments/{attachment.pk}"
+
+
+def attachment_out(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "url": attachment_url(attachment),
+    }
+
+
+def report_out(report: Report) -> dict[str, Any]:
+    """The API form of a report. Expects ``label``, ``originator`` and ``author`` selected and ``attachments``
+    prefetched, so that a page of reports costs no query per report."""
+    label = label_of(report.label)
+    return {
+        "id": report.pk,
+        "title": report.title,
+        "summary": report.summary,
+        "body": report.body,
+        "body_html": render(report.body),
+        "kind": report.kind,
+        "focus_areas": list(report.focus_areas or []),
+        "status": report.status,
+        "label": label.as_api(),
+        "label_display": label_display(label),
+        "originator": {"code": report.originator.code, "name": report.originator.name},
+        "author": report.author.username,
+        "version": report.version,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "attachments": [attachment_out(a) for a in report.attachments.all()],
+    }
+
+
+def version_out(version: Version) -> dict[str, Any]:
+    label = label_of(version.label)
+    return {
+        "number": version.number,
+        "label": label.as_api(),
+        "label_display": label_display(label),
+        "author": version.author.username,
+        "summary": version.summary,
+        "created_at": version.created_at,
+        "data": version.data,
+    }
+
+
+def comment_out(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.pk,
+        "author": comment.author.username,
+        "body": comment.body,
+        "body_html": render(comment.body),
+        "created_at": comment.created_at,
+    }
+
+
+def me_out(user: User) -> dict[str, Any]:
+    org = user.organisation
+    return {
+        "username": user.username,
+        "nation": user.nation_id,
+        "organisation": {"code": org.code, "name": org.name} if org is not None else None,
+        "clearances": {str(k): str(v) for k, v in (user.clearances or {}).items()},
+        "communities": [str(c) for c in user.communities or []],
+        "role": user.role,
+    }
