@@ -24,6 +24,7 @@ from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
 from kizuna.core.markdown import render as render_markdown
+from kizuna.core.models import LabelRecord
 from kizuna.core.versions import history
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
@@ -38,7 +39,7 @@ from kizuna.reports.forms import (
     apply_service_error,
 )
 from kizuna.reports.models import FocusArea, Report, ReportStatus
-from kizuna.web.banner import note_labels
+from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import LabelPickerWidget, describe, preview_for
 
 PAGE_SIZE = 25
@@ -58,6 +59,10 @@ def _forbidden(request: HttpRequest, report: Report | None, message: str) -> Htt
     if report is not None:
         note_labels(request, report.label)
     return render(request, "reports/forbidden.html", {"report": report, "message": message}, status=403)
+
+
+def _chip(record: LabelRecord) -> str:
+    return chip_class(record.policy, record.classification)
 
 
 def _focus_names(codes: list[str]) -> list[str]:
@@ -90,7 +95,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
             note_labels(request, *(r.label for r in page.items))
             queries.audit_read(user.username, page.items, audit.client_address(request), action="list")
             rows = [
-                {"report": r, "label": label_display(label_of(r.label)), "focus_areas": _focus_names(r.focus_areas)}
+                {"report": r, "label": label_display(label_of(r.label)), "chip": _chip(r.label),
+                 "focus_areas": _focus_names(r.focus_areas)}
                 for r in page.items
             ]
             if page.next_cursor:
@@ -124,12 +130,14 @@ def _render_detail(
     context = {
         "report": report,
         "label_text": label_display(label),
+        "chip": _chip(report.label),
         "audience": describe(label, user, add_own_organisation=False),
         "body_html": render_markdown(report.body),  # sanitised by nh3: the only value marked safe in the template
         "focus_areas": _focus_names(report.focus_areas),
         "attachments": list(report.attachments.all()),
         "comments": list(report.comments.select_related("author")),
-        "versions": [{"version": v, "label": label_display(label_of(v.label))} for v in versions],
+        "versions": [{"version": v, "label": label_display(label_of(v.label)), "chip": _chip(v.label)}
+                     for v in versions],
         "may_edit": services.may_edit(user, report),
         "is_withdrawn": report.status == ReportStatus.WITHDRAWN,
         "comment_form": comment_form or CommentForm(),
@@ -304,7 +312,8 @@ def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The report was withdrawn."))
             return redirect(report_url(report))
     return render(request, "reports/report_withdraw.html",
-                  {"form": form, "report": report, "label_text": label_display(label_of(report.label))},
+                  {"form": form, "report": report, "label_text": label_display(label_of(report.label)),
+                   "chip": _chip(report.label)},
                   status=400 if form.is_bound else 200)
 
 

@@ -25,6 +25,7 @@ from kizuna.core.access import check_label, label_display, may_subject_see, regi
 from kizuna.directory.models import Nation, NationGroup, Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label, LabelError, Policy
+from kizuna.web.banner import chip_class
 
 DEFAULT_POLICY = "NATO"
 RELEASABLE = "releasable_to"
@@ -198,7 +199,8 @@ def preview_for(choice: LabelChoice, user: User | None) -> dict[str, Any]:
         label = choice_to_label(choice, user)
     except LabelError as exc:
         return {"error": str(exc)}
-    return {"display": label_display(label), "audience": describe(label, user)}
+    return {"display": label_display(label), "chip": chip_class(label.policy, label.classification),
+            "audience": describe(label, user)}
 
 
 class LabelPickerWidget(forms.Widget):
