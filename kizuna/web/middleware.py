@@ -1,16 +1,23 @@
-"""Security headers (Content-Security-Policy: everything from this node, nothing inline) and the user's language."""
+"""Request middleware of the web UI: security headers (Content-Security-Policy: everything from this node, nothing
+inline), sign-in required for every page, and the signed-in user's language and time zone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone, translation
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+
+# Paths reachable without signing in. The API under /api/ authenticates every request with its own bearer tokens.
+PUBLIC_PREFIXES = ("/login/", "/i18n/", "/api/", "/banners.css", "/favicon.ico")
 
 
 class SecurityHeadersMiddleware:
@@ -25,16 +32,54 @@ class SecurityHeadersMiddleware:
         return response
 
 
-class UserLanguageMiddleware:
-    """A signed-in user's saved language wins over the browser's, unless the session chose one (the switcher)."""
+def is_public_path(path: str) -> bool:
+    return path.startswith(str(settings.STATIC_URL)) or path.startswith(PUBLIC_PREFIXES)
+
+
+class LoginRequiredMiddleware:
+    """Every page needs a signed-in user, except the login steps, static files, the language switcher and the API.
+
+    A path-based rule rather than a decorator per view, so that a page someone forgets to decorate is still closed.
+    An anonymous request is sent to the login page (an htmx request gets ``HX-Redirect`` so the whole page goes).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        language = getattr(user, "language", None) if user is not None and user.is_authenticated else None
-        if language and not request.COOKIES.get("django_language"):
+        if (user is None or not user.is_authenticated) and not is_public_path(request.path):
+            target = str(settings.LOGIN_URL)
+            if request.method == "GET":
+                target += "?next=" + quote(request.get_full_path(), safe="/")
+            if request.headers.get("HX-Request") == "true":
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = target
+                return response
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's saved language wins over the browser's, unless the session chose one (the switcher);
+    dates are shown in the user's time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        language = getattr(user, "language", None) if signed_in else None
+        if language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
+        zone_name = getattr(user, "timezone", None) if signed_in else None
+        try:
+            if zone_name:
+                timezone.activate(ZoneInfo(zone_name))
+            else:
+                timezone.deactivate()
+        except (ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
         return self.get_response(request)

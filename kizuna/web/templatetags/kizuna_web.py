@@ -1,0 +1,49 @@
+"""Template tags of the web UI: label chips coloured by classification, and what error pages need when they are
+rendered without the context processors (Django's 500 view)."""
+
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from kizuna.core.access import label_display, label_of
+from kizuna.core.models import LabelRecord
+from kizuna.labels import Label
+from kizuna.web.banner import Banner, chip_class, default_banner
+
+register = template.Library()
+
+
+def _as_label(value: LabelRecord | Label) -> Label:
+    return value if isinstance(value, Label) else label_of(value)
+
+
+@register.simple_tag
+def label_chip(value: LabelRecord | Label) -> SafeString:
+    """``{% label_chip report.label %}``: the label's display string in a chip coloured by its classification."""
+    label = _as_label(value)
+    return format_html(
+        '<span class="label-chip {}" data-label="{}">{}</span>',
+        chip_class(label.policy, label.classification),
+        label.key(),
+        label_display(label),
+    )
+
+
+@register.filter
+def label_chip_class(value: LabelRecord | Label) -> str:
+    """``{{ label|label_chip_class }}``: the CSS class that colours a chip for this label (e.g. chip-NATO-RESTRICTED)."""
+    label = _as_label(value)
+    return chip_class(label.policy, label.classification)
+
+
+@register.simple_tag
+def fallback_banner() -> Banner:
+    return default_banner()
+
+
+@register.simple_tag
+def node_name() -> str:
+    return str(settings.KIZUNA_NODE_NAME)
