@@ -96,6 +96,7 @@ class LabelChoice:
                            self.tlp, self.recipients, self.preset)
 
 
+_LIST_GROUP_UP_TO = 8
 _PRINCIPAL = re.compile(r"^(user|org):[\w.@+\-]{1,150}$")
 
 
@@ -159,7 +160,7 @@ class Audience:
 
 
 def describe(label: Label, user: User | None, add_own_organisation: bool = True) -> Audience:
-    """"Visible to people of Japan, Republic of Korea, ... cleared to NATO UNCLASSIFIED or higher who belong to
+    """"Visible to people of Japan, South Korea, if they are cleared to NATO UNCLASSIFIED or higher and belong to
     CYBER." plus whether ``user`` is included. Before saving (``add_own_organisation``), a TLP:RED label is described
     as the service will save it: with the author's organisation added as a recipient."""
     reg = registry()
@@ -171,17 +172,31 @@ def describe(label: Label, user: User | None, add_own_organisation: bool = True)
         codes.update(m.code for m in group.members.all())
     names = _nation_names(sorted(codes))
     nations = sorted((names.get(c, c) for c in codes), key=str.casefold)
+    # Large groups are named with their size rather than listed (32 names hide the point); small ones are listed.
+    phrases: list[str] = []
+    covered: set[str] = set()
+    for code in sorted(groups):
+        members = sorted(m.code for m in groups[code].members.all())
+        covered.update(members)
+        if len(members) > _LIST_GROUP_UP_TO:
+            phrases.append(gettext("all %(count)d %(group)s nations") % {"count": len(members), "group": code})
+        else:
+            listed = ", ".join(sorted((names.get(m, m) for m in members), key=str.casefold))
+            phrases.append(gettext("the %(group)s nations (%(names)s)") % {"group": code, "names": listed})
+    phrases.extend(sorted((names.get(c, c) for c in codes - covered if c not in groups), key=str.casefold))
     level = policy.classification(label.classification).display
     parts: list[str] = []
     if rel:
-        parts.append(gettext("Visible to people of %(nations)s") % {"nations": ", ".join(nations)})
+        parts.append(gettext("Visible to people of %(nations)s") % {"nations": ", ".join(phrases)})
     else:
         parts.append(gettext("Visible to people of any nation"))
-    parts.append(gettext("cleared to %(level)s or higher") % {"level": level})
     communities = list(label.category(COMMUNITIES))
     if communities:
-        parts.append(gettext("who belong to %(communities)s") % {"communities": gettext(" and ").join(communities)})
-    text = " ".join(parts) + "."
+        parts.append(gettext("if they are cleared to %(level)s or higher and belong to %(communities)s") % {
+            "level": level, "communities": gettext(" and ").join(communities)})
+    else:
+        parts.append(gettext("if they are cleared to %(level)s or higher") % {"level": level})
+    text = ", ".join(parts) + "."
     effective = label
     if label.tlp is TLP.RED:
         if add_own_organisation and user is not None and user.organisation is not None:

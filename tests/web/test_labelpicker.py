@@ -34,9 +34,9 @@ def preview(user: Any, **params: Any) -> str:
 def test_preview_names_the_nations_level_and_communities(jpn_user: Any) -> None:
     text = preview(jpn_user, label_classification="UNCLASSIFIED", label_releasable_to=["IP4"],
                    label_communities=["CYBER"], label_tlp="GREEN")
-    assert "Visible to people of Australia, Japan, New Zealand, South Korea" in text
+    assert "Visible to people of the IP4 nations (Australia, Japan, New Zealand, South Korea)" in text
     assert "cleared to NATO UNCLASSIFIED or higher" in text
-    assert "who belong to CYBER" in text
+    assert "and belong to CYBER" in text
     assert "NATO UNCLASSIFIED REL TO IP4 // CYBER // TLP:GREEN" in text
     assert "You are included." in text
 
@@ -51,7 +51,7 @@ def test_preview_warns_when_the_author_would_be_left_out(jpn_user: Any) -> None:
 def test_preview_warns_when_a_community_excludes_the_author(make_user: Any) -> None:
     user = make_user("sora", "JPN", "JPN-MOD", communities=["MARITIME"])
     text = preview(user, label_classification="UNCLASSIFIED", label_communities=["CYBER"])
-    assert "who belong to CYBER" in text
+    assert "and belong to CYBER" in text
     assert "you would not be able to see this item yourself" in text
 
 
@@ -134,3 +134,9 @@ def test_picker_widget_renders_nation_names_and_tlp_meanings(jpn_user: Any) -> N
     assert "TLP:AMBER+STRICT" in html
     assert 'hx-get="/reports/label-preview/"' in html
     assert "style=" not in html and "<script" not in html
+
+
+def test_large_group_is_named_with_its_size_and_extra_nations_are_listed(jpn_user: Any) -> None:
+    audience = describe(make_label(releasable_to=["NATO", "JPN"]), jpn_user)
+    assert audience.text.startswith("Visible to people of all 32 NATO nations, Japan, if they are cleared to")
+    assert len(audience.nations) == 33
