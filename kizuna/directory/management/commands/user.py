@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from kizuna.core import audit
 from kizuna.core.management.base import KizunaCommand, cli_actor, format_table
 from kizuna.directory.models import ApiToken, Nation, Organisation, Role, User
-from kizuna.directory.services import create_user, ensure_organisation
+from kizuna.directory.services import create_user, ensure_organisation, ensure_reference_data
 
 
 def parse_clearances(values: list[str]) -> dict[str, str]:
@@ -135,6 +135,8 @@ class Command(KizunaCommand):
         if options["password_stdin"]:
             password = read_password(options.get("stdin") or sys.stdin)
         nation = options["nation"].strip().upper()
+        if not Nation.objects.exists():  # a freshly migrated node: the nations and groups are reference data
+            ensure_reference_data()
         with transaction.atomic():  # a refused user leaves no new organisation behind
             user = self._create(options, nation, password)
         org = user.organisation

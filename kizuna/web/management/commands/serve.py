@@ -56,14 +56,24 @@ def parse_bind(value: str) -> Bind:
     return Bind(host, int(port_text))
 
 
+def _gunicorn_has_setting(name: str) -> bool:
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return any(setting.name == name for setting in KNOWN_SETTINGS)
+
+
 def gunicorn_argv(bind: Bind, workers: int) -> list[str]:
-    return [
+    argv = [
         sys.executable, "-m", "gunicorn", "kizuna.wsgi:application",
         "--bind", bind.address,
         "--workers", str(workers),
         "--access-logfile", "-",
         "--forwarded-allow-ips", os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
+    if _gunicorn_has_setting("control_socket_disable"):
+        # Newer gunicorn opens a control socket in the home directory by default; the node does not use it.
+        argv.append("--no-control-socket")
+    return argv
 
 
 def runserver_argv(bind: Bind) -> list[str]:
