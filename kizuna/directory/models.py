@@ -32,9 +32,16 @@ class Nation(models.Model):
 
     @property
     def localised_name(self) -> str:
-        """The nation's name in the active language (pycountry's iso-codes translations)."""
+        """The nation's name in the active language (pycountry's iso-codes translations of the ISO name); in English,
+        or where no translation exists, the directory's own name (e.g. "Republic of Korea")."""
         language = (get_language() or "en").split("-")[0]
-        return _country_translation(language).gettext(self.name)
+        if language == "en":
+            return self.name
+        country = pycountry.countries.get(alpha_3=self.code)
+        if country is None:
+            return self.name
+        translated = _country_translation(language).gettext(country.name)
+        return self.name if translated == country.name else translated
 
 
 class NationGroup(models.Model):

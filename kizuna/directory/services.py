@@ -27,6 +27,9 @@ CAPITAL_TIMEZONES = {
     "BEL": "Europe/Brussels", "USA": "America/New_York", "GBR": "Europe/London", "FRA": "Europe/Paris",
     "DEU": "Europe/Berlin", "CAN": "America/Toronto",
 }
+# The names the alliance uses where they differ from the ISO short name.
+NATION_NAMES = {"KOR": "Republic of Korea", "USA": "United States", "GBR": "United Kingdom", "NLD": "Netherlands",
+                "CZE": "Czechia", "TUR": "Türkiye", "MKD": "North Macedonia"}
 TOKEN_PREFIX = "kz_"  # noqa: S105 - a public prefix, not a secret
 
 
@@ -35,7 +38,7 @@ def ensure_reference_data() -> None:
     with transaction.atomic():
         for code in (*NATO_MEMBERS, *PARTNERS):
             country = pycountry.countries.get(alpha_3=code)
-            name = getattr(country, "common_name", None) or country.name if country else code
+            name = NATION_NAMES.get(code) or (getattr(country, "common_name", None) or country.name if country else code)
             Nation.objects.update_or_create(
                 code=code,
                 defaults={
