@@ -582,8 +582,12 @@ routes.
 
 
 def _check_not_production() -> None:
+    """Refuse to bring demo accounts into a node that already has real users. Once the demo is loaded, later runs
+    go ahead even if users were added since (``make run`` again after trying the admin pages)."""
     demo_names = {u.username for u in USERS}
-    others = User.objects.exclude(username__in=demo_names).values_list("username", flat=True)[:3]
+    if User.objects.filter(username__in=demo_names).exists():
+        return
+    others = list(User.objects.values_list("username", flat=True).order_by("username")[:3])
     if others:
         raise DemoRefused(
             f"this node already has users that are not demo users ({', '.join(others)}); refusing to add demo "

@@ -94,3 +94,10 @@ def test_demo_refuses_a_node_with_real_users_unless_forced(make_user: Callable[.
     assert not User.objects.filter(username="admin").exists()
     kizuna("demo", "--force", "--quiet")
     assert User.objects.filter(username="admin").exists()
+
+
+def test_demo_runs_again_after_users_were_added_to_a_demo_node(demo: str, make_user: Callable[..., Any]) -> None:
+    make_user("added.later", "AUS", "AUS-ACSC")
+    before = _counts()
+    assert "nothing changed" in kizuna("demo", "--quiet").out
+    assert _counts() == before
