@@ -160,7 +160,7 @@ class Audience:
 
 
 def describe(label: Label, user: User | None, add_own_organisation: bool = True) -> Audience:
-    """"Visible to people of Japan, South Korea, if they are cleared to NATO UNCLASSIFIED or higher and belong to
+    """"Visible to people of Japan, Republic of Korea, if they are cleared to NATO UNCLASSIFIED or higher and belong to
     CYBER." plus whether ``user`` is included. Before saving (``add_own_organisation``), a TLP:RED label is described
     as the service will save it: with the author's organisation added as a recipient."""
     reg = registry()

@@ -34,7 +34,7 @@ def preview(user: Any, **params: Any) -> str:
 def test_preview_names_the_nations_level_and_communities(jpn_user: Any) -> None:
     text = preview(jpn_user, label_classification="UNCLASSIFIED", label_releasable_to=["IP4"],
                    label_communities=["CYBER"], label_tlp="GREEN")
-    assert "Visible to people of the IP4 nations (Australia, Japan, New Zealand, South Korea)" in text
+    assert "Visible to people of the IP4 nations (Australia, Japan, New Zealand, Republic of Korea)" in text
     assert "cleared to NATO UNCLASSIFIED or higher" in text
     assert "and belong to CYBER" in text
     assert "NATO UNCLASSIFIED REL TO IP4 // CYBER // TLP:GREEN" in text
@@ -43,7 +43,7 @@ def test_preview_names_the_nations_level_and_communities(jpn_user: Any) -> None:
 
 def test_preview_warns_when_the_author_would_be_left_out(jpn_user: Any) -> None:
     text = preview(jpn_user, label_classification="UNCLASSIFIED", label_releasable_to=["KOR"])
-    assert "South Korea" in text
+    assert "Republic of Korea" in text
     assert "you would not be able to see this item yourself" in text
     assert "You are included." not in text
 
