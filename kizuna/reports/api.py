@@ -4,7 +4,7 @@ and attachments. Thin: reads go through ``visible_to`` (``list_reports``, ``get_
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Literal, cast
 
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest
@@ -69,7 +69,7 @@ def list_(
     q: str = "",
     focus_area: str = "",
     kind: str = "",
-    status: str = "active",
+    status: Literal["active", "withdrawn", "all"] = "active",
     originator: str = "",
     limit: int = 25,
     cursor: str | None = None,

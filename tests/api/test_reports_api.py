@@ -104,6 +104,15 @@ def test_patch_changes_only_the_fields_sent_and_adds_a_version(jpn_user: Any, ap
     assert Version.objects.filter(object_id=report.pk).count() == 2
 
 
+def test_patch_of_the_body_shows_the_new_html(jpn_user: Any, api_for: Any, report_of: Any) -> None:
+    report = report_of(jpn_user)
+    api = api_for(jpn_user)
+    assert api.patch(f"reports/{report.pk}", {"body": "*first*"}).json()["body_html"] == "<p><em>first</em></p>\n"
+    response = api.patch(f"reports/{report.pk}", {"body": "**second**"})
+    assert response.json()["body_html"] == "<p><strong>second</strong></p>\n"
+    assert api.get(f"reports/{report.pk}").json()["body_html"] == "<p><strong>second</strong></p>\n"
+
+
 def test_patch_relabels_through_the_service(jpn_user: Any, api_for: Any, report_of: Any) -> None:
     report = report_of(jpn_user, releasable_to=["JPN"])
     response = api_for(jpn_user).patch(f"reports/{report.pk}", {"label": label_api(releasable_to=["IP4"], tlp="GREEN")})
