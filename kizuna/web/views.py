@@ -4,6 +4,8 @@ banner stylesheet, and the CSRF failure page."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -163,6 +165,19 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 # --- account -----------------------------------------------------------------------------------------------------
 
 
+def _post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Account actions take POST; a GET (a reload of a page rendered after a POST, the language switcher coming back
+    to it) goes to the account page instead of a bare 405."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return redirect("web:account")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _account_context(request: HttpRequest, user: User, **extra: Any) -> dict[str, Any]:
     device = totp.confirmed_device(user)
     enrolling = None if device is not None else totp.unconfirmed_device(user)
@@ -188,7 +203,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account.html", _account_context(request, user))
 
 
-@require_POST
+@_post_only
 def account_profile(request: HttpRequest) -> HttpResponse:
     user = _authenticated_user(request)
     form = ProfileForm(request.POST, instance=user)
@@ -208,7 +223,7 @@ def account_profile(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_POST
+@_post_only
 def token_create(request: HttpRequest) -> HttpResponse:
     user = _authenticated_user(request)
     form = TokenForm(request.POST)
@@ -223,7 +238,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account.html", _account_context(request, user, new_token=token, new_secret=secret))
 
 
-@require_POST
+@_post_only
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     user = _authenticated_user(request)
     token = ApiToken.objects.filter(user=user, pk=pk, revoked_at__isnull=True).first()
@@ -236,7 +251,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:account")
 
 
-@require_POST
+@_post_only
 def totp_enrol(request: HttpRequest) -> HttpResponse:
     user = _authenticated_user(request)
     if totp.confirmed_device(user) is not None:
@@ -246,7 +261,7 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("web:account") + "#two-step")
 
 
-@require_POST
+@_post_only
 def totp_confirm(request: HttpRequest) -> HttpResponse:
     user = _authenticated_user(request)
     device = totp.unconfirmed_device(user)
@@ -263,7 +278,7 @@ def totp_confirm(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account.html", _account_context(request, user, totp_form=form), status=400)
 
 
-@require_POST
+@_post_only
 def totp_disable(request: HttpRequest) -> HttpResponse:
     """Turning the second factor off needs a current code, so a session left open is not enough to remove it."""
     user = _authenticated_user(request)
@@ -281,7 +296,7 @@ def totp_disable(request: HttpRequest) -> HttpResponse:
     return render(request, "web/account.html", _account_context(request, user, totp_form=form), status=400)
 
 
-@require_POST
+@_post_only
 def totp_cancel(request: HttpRequest) -> HttpResponse:
     user = _authenticated_user(request)
     device = totp.unconfirmed_device(user)
