@@ -116,8 +116,6 @@ CSRF_FAILURE_VIEW = "kizuna.web.views.csrf_failure"
 OTP_TOTP_ISSUER = "Kizuna"  # the name authenticator apps show beside the code
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
-if env_bool("KIZUNA_FAST_HASHER", False):  # tests only: argon2 on every login would dominate the suite's time
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

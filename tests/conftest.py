@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("KIZUNA_FAST_HASHER", "1")
 os.environ.setdefault("KIZUNA_COOKIE_SECURE", "0")
 
 from kizuna.labels import Label
@@ -21,6 +20,12 @@ NATO_MEMBERS = [
 PARTNERS = ["AUS", "JPN", "NZL", "KOR"]
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """Argon2 on every login would dominate the suite's time; the tests of hashing itself set it back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

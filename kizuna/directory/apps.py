@@ -1,7 +1,20 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
+    """Every node knows the NATO and partner nations and the NATO and IP4 groups from its first migrate on."""
+    from kizuna.directory.services import ensure_reference_data
+
+    ensure_reference_data()
 
 
 class DirectoryConfig(AppConfig):
     name = "kizuna.directory"
     label = "directory"
     verbose_name = "Directory"
+
+    def ready(self) -> None:
+        post_migrate.connect(_load_reference_data, sender=self)

@@ -42,7 +42,7 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
     data_dir = tmp_path_factory.mktemp("node")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KIZUNA_FAST_HASHER")}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
         KIZUNA_DATA_DIR=str(data_dir),
         KIZUNA_COOKIE_SECURE="0",
