@@ -81,3 +81,9 @@ def test_profile_refuses_an_unknown_time_zone(signed_in: Client, jpn_user: Any) 
     assert 'class="errorlist"' in response.content.decode()
     jpn_user.refresh_from_db()
     assert jpn_user.timezone == "UTC"
+
+
+def test_get_on_an_account_action_goes_back_to_the_account_page(signed_in: Client) -> None:
+    response = signed_in.get("/account/tokens/")
+    assert response.status_code == 302
+    assert response["Location"] == "/account/"

@@ -122,3 +122,24 @@ def test_label_chip_tag_colours_by_classification(directory: None) -> None:
     html = Template("{% load kizuna_web %}{% label_chip label %}").render(Context({"label": label}))
     assert 'class="label-chip chip-NATO-RESTRICTED"' in html
     assert "NATO RESTRICTED REL TO JPN" in html
+
+
+def test_htmx_is_vendored_with_its_licence() -> None:
+    from pathlib import Path
+
+    import kizuna.web
+
+    vendor = Path(kizuna.web.__file__).parent / "static" / "kizuna" / "vendor"
+    assert (vendor / "htmx.min.js").read_text(encoding="utf-8").startswith("var htmx=")
+    assert "Zero-Clause BSD" in (vendor / "htmx.LICENSE.txt").read_text(encoding="utf-8")
+
+
+def test_every_page_template_string_has_a_japanese_translation() -> None:
+    from pathlib import Path
+
+    import kizuna.web
+
+    po = (Path(kizuna.web.__file__).parent / "locale" / "ja" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    entries = po.split("\n\n")[1:]
+    untranslated = [entry for entry in entries if entry.rstrip().endswith('msgstr ""')]
+    assert untranslated == []
