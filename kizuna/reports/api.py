@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO, Literal, cast
 
-from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
@@ -30,6 +29,7 @@ from kizuna.reports.schemas import (
     ReportPatch,
     VersionOut,
     attachment_out,
+    attachments_by_report,
     comment_out,
     report_out,
     version_out,
@@ -58,11 +58,6 @@ def _fetch(request: HttpRequest, report_id: int) -> Report:
     return get_report_or_404(caller(request), report_id)
 
 
-def _out(report: Report) -> dict[str, Any]:
-    prefetch_related_objects([report], "attachments")
-    return report_out(report)
-
-
 @router.get("/reports", response={200: ReportPage, **_ERRORS}, summary="List reports the caller may see")
 def list_(
     request: HttpRequest,
@@ -79,9 +74,9 @@ def list_(
     user = caller(request)
     filters = ReportFilter(q=q, focus_area=focus_area, kind=kind, status=status, originator=originator)
     page = list_reports(subject_for(user), filters, cursor or None, limit)
-    prefetch_related_objects(page.items, "attachments")
+    attachments = attachments_by_report([r.pk for r in page.items]) if page.items else {}
     audit_read(user.username, page.items, client_address(request), action="list")
-    return {"items": [report_out(r) for r in page.items], "next_cursor": page.next_cursor}
+    return {"items": [report_out(r, attachments[r.pk]) for r in page.items], "next_cursor": page.next_cursor}
 
 
 @router.post("/reports", response={201: ReportOut, **_ERRORS}, summary="Create a report")
@@ -97,7 +92,7 @@ def create(request: HttpRequest, payload: ReportCreate) -> Status[dict[str, Any]
         focus_areas=list(payload.focus_areas),
     )
     report = do_create_report(user, data, client_address(request))
-    return Status(201, _out(_fetch(request, report.pk)))
+    return Status(201, report_out(_fetch(request, report.pk)))
 
 
 @router.get("/reports/{id}", response={200: ReportOut, **_ERRORS}, summary="Read one report")
@@ -105,7 +100,7 @@ def read(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
     report = _fetch(request, id)
     audit_read(user.username, [report], client_address(request))
-    return _out(report)
+    return report_out(report)
 
 
 @router.patch("/reports/{id}", response={200: ReportOut, **_ERRORS}, summary="Change some fields of a report")
@@ -121,7 +116,7 @@ def update(request: HttpRequest, id: int, payload: ReportPatch) -> dict[str, Any
             raise ServiceError(f"{name} cannot be null; leave it out to keep its value", name)
         changes[name] = value.to_label() if name == "label" else value
     do_update_report(user, report, address=client_address(request), **changes)
-    return _out(_fetch(request, id))
+    return report_out(_fetch(request, id))
 
 
 @router.delete("/reports/{id}", response={204: None, **_ERRORS}, summary="Withdraw a report")

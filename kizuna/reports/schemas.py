@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.cache import cache
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kizuna.core.access import label_display, label_of
 from kizuna.core.markdown import render
@@ -25,7 +25,12 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class ErrorOut(Schema):
+class Out(BaseModel):
+    """Output schemas are plain Pydantic models, validated from the dicts built below. Why not Ninja's ``Schema``:
+    its attribute-reading validator costs about 4 ms on a page of 25 reports, for dicts that need none of it."""
+
+
+class ErrorOut(Out):
     message: str
     field: str | None = None
 
@@ -46,7 +51,7 @@ class LabelIn(Strict):
         return Label.from_api(self.model_dump())
 
 
-class LabelOut(Schema):
+class LabelOut(Out):
     policy: str
     classification: str
     categories: dict[str, list[str]]
@@ -54,12 +59,12 @@ class LabelOut(Schema):
     recipients: list[str]
 
 
-class OrganisationOut(Schema):
+class OrganisationOut(Out):
     code: str
     name: str
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(Out):
     id: int
     filename: str
     content_type: str
@@ -68,7 +73,7 @@ class AttachmentOut(Schema):
     url: str
 
 
-class ReportOut(Schema):
+class ReportOut(Out):
     id: int
     title: str
     summary: str
@@ -87,7 +92,7 @@ class ReportOut(Schema):
     attachments: list[AttachmentOut]
 
 
-class ReportPage(Schema):
+class ReportPage(Out):
     items: list[ReportOut]
     next_cursor: str | None
 
@@ -112,7 +117,7 @@ class ReportPatch(Strict):
     label: LabelIn | None = None
 
 
-class VersionOut(Schema):
+class VersionOut(Out):
     number: int
     label: LabelOut
     label_display: str
@@ -126,7 +131,7 @@ class CommentIn(Strict):
     body: str
 
 
-class CommentOut(Schema):
+class CommentOut(Out):
     id: int
     author: str
     body: str
@@ -134,7 +139,7 @@ class CommentOut(Schema):
     created_at: datetime
 
 
-class MeOut(Schema):
+class MeOut(Out):
     username: str
     nation: str | None
     organisation: OrganisationOut | None
@@ -163,10 +168,6 @@ def markdown_html(text: str) -> str:
     return str(html)
 
 
-def attachment_url(attachment: Attachment) -> str:
-    return f"/api/v1/reports/{attachment.report_id}/attachments/{attachment.pk}"
-
-
 def attachment_out(attachment: Attachment) -> dict[str, Any]:
     return {
         "id": attachment.pk,
@@ -174,13 +175,36 @@ def attachment_out(attachment: Attachment) -> dict[str, Any]:
         "content_type": attachment.content_type,
         "size": attachment.size,
         "sha256": attachment.sha256,
-        "url": attachment_url(attachment),
+        "url": f"/api/v1/reports/{attachment.report_id}/attachments/{attachment.pk}",
     }
 
 
-def report_out(report: Report) -> dict[str, Any]:
-    """The API form of a report. Expects ``label``, ``originator`` and ``author`` selected and ``attachments``
-    prefetched, so that a page of reports costs no query per report."""
+def attachments_by_report(report_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The attachments of several reports in one query, as API dicts. Why not prefetch_related: it builds model
+    instances and caches for each row, several milliseconds on a list page, where plain rows are enough."""
+    grouped: dict[int, list[dict[str, Any]]] = {pk: [] for pk in report_ids}
+    rows = (
+        Attachment.objects.filter(report_id__in=report_ids)
+        .order_by("created_at", "id")
+        .values_list("id", "report_id", "filename", "content_type", "size", "sha256")
+    )
+    for pk, report_id, filename, content_type, size, sha256 in rows:
+        grouped[report_id].append({
+            "id": pk,
+            "filename": filename,
+            "content_type": content_type,
+            "size": size,
+            "sha256": sha256,
+            "url": f"/api/v1/reports/{report_id}/attachments/{pk}",
+        })
+    return grouped
+
+
+def report_out(report: Report, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The API form of a report. Expects ``label``, ``originator`` and ``author`` selected; a list page passes the
+    attachments from ``attachments_by_report`` so that it costs no query per report."""
+    if attachments is None:
+        attachments = attachments_by_report([report.pk])[report.pk]
     label = label_of(report.label)
     return {
         "id": report.pk,
@@ -198,7 +222,7 @@ def report_out(report: Report) -> dict[str, Any]:
         "version": report.version,
         "created_at": report.created_at,
         "updated_at": report.updated_at,
-        "attachments": [attachment_out(a) for a in report.attachments.all()],
+        "attachments": attachments,
     }
 
 
