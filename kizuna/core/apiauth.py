@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -134,6 +136,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return _json(exc.status_code, INTERNAL)
         return _json(exc.status_code, str(exc.message))
 
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        if isinstance(exc, RequestDataTooBig):
+            limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+            return _json(400, f"the request body is larger than this node accepts ({limit:,} bytes); "
+                              "send files as attachments (multipart)")
+        logger.warning("refused API request on %s: %s", request.path, type(exc).__name__)
+        return _json(400, "the request was refused as malformed")
+
     def on_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("API error on %s %s", request.method, request.path)
         return _json(500, INTERNAL)
@@ -144,6 +154,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         (HttpError, on_http_error),
         (AuthenticationError, on_authentication_error),
         (ValidationError, on_validation_error),
+        (SuspiciousOperation, on_suspicious),
         (ServiceError, on_service_error),
         (LabelError, on_label_error),
     ]

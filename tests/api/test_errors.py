@@ -166,3 +166,11 @@ def test_openapi_document_is_served_and_declares_bearer_auth(anonymous: Any) -> 
     for path in ("/api/v1/reports", "/api/v1/reports/{id}", "/api/v1/me"):
         assert path in doc["paths"]
     assert set(doc["paths"]["/api/v1/reports/{id}"]) == {"get", "patch", "delete"}
+
+
+def test_oversized_body_is_a_400_not_a_crash(api: Any, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post("reports", {"title": "x", "body": "a" * 5000, "label": label_api(releasable_to=["JPN"])})
+    assert response.status_code == 400
+    assert "larger than this node accepts" in response.json()["message"]
+    _nothing_created()
