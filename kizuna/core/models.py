@@ -45,14 +45,6 @@ class LabelRecord(models.Model):
 
 
 class LabelledQuerySet(models.QuerySet[T]):
-    # The label ids that visible_to() filtered by, carried through clones so that paging can plan by label.
-    visible_label_ids: frozenset[int] | None = None
-
-    def _clone(self) -> LabelledQuerySet[T]:
-        clone: LabelledQuerySet[T] = super()._clone()  # type: ignore[misc]
-        clone.visible_label_ids = self.visible_label_ids
-        return clone
-
     def visible_to(self, subject: Subject) -> LabelledQuerySet[T]:
         """The one enforcement point: only records whose label the subject may see, filtered in the database."""
         from kizuna.core.access import visible_label_ids
@@ -60,9 +52,7 @@ class LabelledQuerySet(models.QuerySet[T]):
         ids = visible_label_ids(subject)
         if not ids:
             return self.none()
-        narrowed = self.filter(label_id__in=sorted(ids))
-        narrowed.visible_label_ids = ids if self.visible_label_ids is None else ids & self.visible_label_ids
-        return narrowed
+        return self.filter(label_id__in=sorted(ids))
 
 
 class LabelledManager(models.Manager[T]):

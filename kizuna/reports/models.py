@@ -43,7 +43,7 @@ class Report(Labelled):
     class Meta:
         indexes = [
             models.Index(fields=["status", "created_at", "id"], name="report_list"),
-            # Paging by label (kizuna.core.paging): the newest reports of one label, in order, from the index.
+            # The list: label_id IN (visible labels) ORDER BY created_at DESC reads only the newest rows of each label.
             models.Index(fields=["label", "status", "created_at", "id"], name="report_label_list"),
         ]
 
