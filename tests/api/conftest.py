@@ -19,13 +19,6 @@ from tests.conftest import make_label
 _document: dict[str, Any] = {}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    # tests/conftest.py sets KIZUNA_FAST_HASHER after pytest-django has already loaded the settings, so argon2
-    # (0.3 s a user) would dominate these tests; the API never checks passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def openapi_document() -> dict[str, Any]:
     if not _document:
         response = Client().get("/api/v1/openapi.json")
