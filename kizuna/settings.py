@@ -160,7 +160,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("KIZUNA_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = int(os.environ.get("KIZUNA_HSTS_SECONDS", 0))
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KIZUNA_BEHIND_PROXY", False) else None
+KIZUNA_BEHIND_PROXY = env_bool("KIZUNA_BEHIND_PROXY", False)  # a reverse proxy of the node's own sets X-Forwarded-*
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KIZUNA_BEHIND_PROXY else None
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

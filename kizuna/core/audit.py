@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -80,5 +81,12 @@ def verify() -> list[Problem]:
 
 
 def client_address(request: object) -> str:
+    """The client's address. Behind the node's own reverse proxy (KIZUNA_BEHIND_PROXY=1) every request comes from
+    the proxy, so the address the proxy appended to X-Forwarded-For is used: the last one, the only one it vouches
+    for (earlier entries are whatever the client claimed)."""
     meta = getattr(request, "META", {})
+    if getattr(settings, "KIZUNA_BEHIND_PROXY", False):
+        forwarded = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1][:64]
     return str(meta.get("REMOTE_ADDR", ""))[:64]
