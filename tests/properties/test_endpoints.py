@@ -216,6 +216,8 @@ def _check_api(caller: Caller, reports: list[tuple[Report, Label]], visible: set
             assert response.status_code == 404
             assert response.json() == {"message": "not found"}
             assert response.content == missing.content  # no hint that this id exists
+            for related in ("versions", "comments"):
+                assert _api(caller, f"/api/v1/reports/{report.pk}/{related}").status_code == 404
 
 
 def _check_web(caller: Caller, reports: list[tuple[Report, Label]], visible: set[int], active: set[int],
@@ -235,3 +237,5 @@ def _check_web(caller: Caller, reports: list[tuple[Report, Label]], visible: set
         else:
             assert response.status_code == 404
             assert report.title not in response.content.decode()
+            for action in ("edit", "withdraw"):
+                assert caller.web.get(f"/reports/{report.pk}/{action}/").status_code == 404
