@@ -4,6 +4,7 @@ subject may see (cached per subject, never stale because label ids are content-a
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -20,6 +21,7 @@ from kizuna.labels.decision import display, validate
 T = TypeVar("T", bound=Labelled)
 
 _CACHE_SIZE = 4096
+logger = logging.getLogger("kizuna.access")
 
 
 @lru_cache(maxsize=1)
@@ -33,11 +35,14 @@ class _LabelCache:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.labels: dict[int, Label] = {}
+        # Rows whose key does not parse or does not hash to their id: never visible, and not re-read on every call.
+        self.unreadable: set[int] = set()
         self.decisions: OrderedDict[str, tuple[frozenset[int], frozenset[int]]] = OrderedDict()
 
     def clear(self) -> None:
         with self.lock:
             self.labels.clear()
+            self.unreadable.clear()
             self.decisions.clear()
 
 
@@ -51,12 +56,34 @@ def clear_caches() -> None:
 def _known_labels() -> dict[int, Label]:
     """All labels in the database; only labels not yet seen by this process are fetched and parsed."""
     ids = set(LabelRecord.objects.values_list("id", flat=True))
-    missing = ids.difference(_cache.labels)
+    missing = ids.difference(_cache.labels, _cache.unreadable)
     if missing:
-        fetched = {pk: Label.from_api_key(key) for pk, key in _fetch_keys(missing)}
+        fetched: dict[int, Label] = {}
+        unreadable: set[int] = set()
+        for pk, key in _fetch_keys(missing):
+            label = _parse_row(pk, key)
+            if label is None:
+                unreadable.add(pk)
+            else:
+                fetched[pk] = label
         with _cache.lock:
             _cache.labels.update(fetched)
+            _cache.unreadable.update(unreadable)
     return {pk: _cache.labels[pk] for pk in ids if pk in _cache.labels}
+
+
+def _parse_row(pk: int, key: str) -> Label | None:
+    """The label a row stands for, or None (deny) when the row cannot be trusted: a key that does not parse (one bad
+    row must not break every read on the node) or one edited after interning, so it no longer hashes to its id."""
+    try:
+        label = Label.from_api_key(key)
+    except ValueError:  # LabelError and json.JSONDecodeError are both ValueErrors
+        logger.warning("label %s cannot be read; records carrying it are visible to no one", pk)
+        return None
+    if label_id_for(label) != pk:
+        logger.warning("label %s does not match its content-addressed id; records carrying it are visible to no one", pk)
+        return None
+    return label
 
 
 def _fetch_keys(ids: set[int]) -> list[tuple[int, str]]:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import Http404
 from django.test import override_settings
 
-from kizuna.core.access import get_visible_or_404, intern_label, label_of, visible_label_ids
+from kizuna.core.access import clear_caches, get_visible_or_404, intern_label, label_of, visible_label_ids
 from kizuna.core.models import LabelRecord, label_id_for
 from kizuna.directory.models import Nation, NationGroup
 from kizuna.directory.subjects import subject_for
@@ -226,3 +226,27 @@ def test_missing_and_invisible_records_are_the_same_404(jpn_user: Any, kor_user:
 def test_malformed_id_is_a_404_not_an_error(jpn_user: Any) -> None:
     with pytest.raises(Http404):
         get_visible_or_404(Report.objects.all(), subject_for(jpn_user), pk="not-a-number")
+
+
+# --- rows that cannot be trusted ------------------------------------------------------------------------------------
+
+
+def test_label_row_edited_in_the_database_is_visible_to_no_one(jpn_user: Any, kor_user: Any) -> None:
+    """Widening a label by editing its row breaks content addressing, so the row is denied instead of trusted."""
+    _report(jpn_user, make_label(releasable_to=["JPN"]), "jpn")
+    _report(jpn_user, make_label(releasable_to=["IP4"]), "ip4")
+    jpn_only = LabelRecord.objects.get(pk=label_id_for(make_label(releasable_to=["JPN"])))
+    jpn_only.key = make_label(releasable_to=["JPN", "KOR"]).key()
+    jpn_only.save()
+    clear_caches()  # a process that did not intern the label itself: it must read the row, and must not trust it
+    assert _visible_titles(kor_user) == {"ip4"}
+    assert _visible_titles(jpn_user) == {"ip4"}
+
+
+def test_unreadable_label_row_denies_without_breaking_other_reads(jpn_user: Any) -> None:
+    _report(jpn_user, make_label(releasable_to=["JPN"]), "jpn")
+    for pk, key in ((1, "{not json"), (2, '{"policy": "NATO", "classification": "UNCLASSIFIED", "colour": "red"}')):
+        LabelRecord.objects.create(id=pk, key=key, policy="NATO", classification="UNCLASSIFIED", display="?")
+        Report.objects.create(title=f"bad{pk}", label_id=pk, originator=jpn_user.organisation, author=jpn_user)
+    assert _visible_titles(jpn_user) == {"jpn"}
+    assert _visible_titles(jpn_user) == {"jpn"}  # and again, from the cache
