@@ -52,6 +52,9 @@ def validate(label: Label, registry: PolicyRegistry) -> None:
             raise LabelError(f"{', '.join(bad)} not allowed in category {name!r} of policy {policy.identifier}")
     if label.tlp is TLP.RED and not label.recipients:
         raise LabelError("TLP:RED needs at least one named recipient")
+    if label.tlp is not TLP.RED and label.recipients:
+        # Recipients only mean something under TLP:RED; accepting them elsewhere would mislead the author.
+        raise LabelError("recipients are only used with TLP:RED; remove them or choose TLP:RED")
 
 
 def display(label: Label, registry: PolicyRegistry) -> str:

@@ -138,6 +138,7 @@ def test_valid_demo_label_passes_validation() -> None:
         (Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["JPN", "XXX"]}), "XXX not allowed in category 'releasable_to'"),
         (Label.build("NATO", "UNCLASSIFIED", {"communities": ["NUCLEAR"]}), "NUCLEAR not allowed in category 'communities'"),
         (Label.build("NATO", "UNCLASSIFIED", {}, "RED"), "TLP:RED needs at least one named recipient"),
+        (Label.build("NATO", "UNCLASSIFIED", {}, "AMBER", ["user:hanako"]), "recipients are only used with TLP:RED"),
     ],
 )
 def test_validate_refuses_labels_outside_the_policy(label: Label, message: str) -> None:

@@ -51,7 +51,9 @@ def registries(draw: st.DrawFn) -> PolicyRegistry:
 
 
 def _recipients(draw: st.DrawFn, tlp: TLP) -> list[str]:
-    return draw(st.lists(st.sampled_from(PRINCIPAL_POOL), min_size=1 if tlp is TLP.RED else 0, max_size=2, unique=True))
+    # Recipients belong to TLP:RED only (validate() refuses them elsewhere).
+    return draw(st.lists(st.sampled_from(PRINCIPAL_POOL), min_size=1 if tlp is TLP.RED else 0,
+                         max_size=2 if tlp is TLP.RED else 0, unique=True))
 
 
 @st.composite

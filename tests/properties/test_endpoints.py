@@ -63,7 +63,8 @@ def demo_labels(draw: st.DrawFn) -> Label:
         "communities": draw(st.lists(st.sampled_from(COMMUNITIES), max_size=2, unique=True)),
         "caveats": draw(st.lists(st.sampled_from(("EXERCISE", "DRAFT")), max_size=1)),
     }
-    recipients = draw(st.lists(st.sampled_from(PRINCIPALS), min_size=1 if tlp == "RED" else 0, max_size=2, unique=True))
+    recipients = draw(st.lists(st.sampled_from(PRINCIPALS), min_size=1 if tlp == "RED" else 0,
+                               max_size=2 if tlp == "RED" else 0, unique=True))
     return Label.build("NATO", draw(st.sampled_from(("UNCLASSIFIED", "RESTRICTED"))), categories, tlp, recipients)
 
 
