@@ -37,6 +37,16 @@ def _fresh_label_cache() -> Iterator[None]:
     clear_caches()
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A request with the ja cookie leaves Japanese active in the thread; services called directly by the next test
+    would then raise Japanese messages. Each request re-activates its own language, so only tests need this."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def directory(db: Any) -> None:
     """Nations, NATO and IP4 groups, and one organisation per test nation."""

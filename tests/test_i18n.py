@@ -2,7 +2,9 @@
 
 Catalog checks read every ``kizuna/**/locale/**/django.po``: no entry untranslated or fuzzy, placeholders kept, and the
 committed ``.mo`` holds exactly what the ``.po`` compiles to (a forgotten ``compilemessages`` fails here, not in
-front of a Japanese reader). The page checks sign in with ``force_login`` and the language cookie set to ``ja``.
+front of a Japanese reader). The page checks sign in with ``force_login`` and the language cookie set to ``ja``; a
+refused write shows the service's message in Japanese there, while the API answers in English unless the client sends
+``Accept-Language``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from kizuna.directory.services import create_token
 from kizuna.reports.models import Report
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report
 from tests.conftest import make_label
@@ -57,7 +60,7 @@ def _read_mo(data: bytes) -> dict[Any, str]:
 
 def test_catalogs_exist_for_every_app_with_marked_strings() -> None:
     apps = {p.relative_to(KIZUNA).parts[0] for p in PO_FILES if "/ja/" in str(p)}
-    assert {"web", "reports", "directory"} <= apps
+    assert {"core", "web", "reports", "directory"} <= apps
     assert [code for code, _name in settings.LANGUAGES] == ["en", "ja"]
 
 
@@ -138,6 +141,9 @@ def test_report_detail_renders_in_japanese(ja_client: Client, report: Report) ->
     # The audience sentence comes from the label picker's Python strings and the localised nation name.
     assert "日本の国籍を有する者が閲覧できます" in body
     assert "MARITIME に所属する者に限ります" in body
+    # One sentence per form, Japanese punctuation: no English ", " or "." left between the parts.
+    assert "日本の国籍を有する者が閲覧できます。ただし、" in body
+    assert "閲覧できます," not in body and "限ります." not in body
     assert "Version history" not in body
 
 
@@ -172,3 +178,44 @@ def test_english_stays_the_default(jpn_user: Any, report: Report) -> None:
     body = client.get(f"/reports/{report.pk}/").content.decode()
     assert '<html lang="en">' in body
     assert "Version history" in body and "版の履歴" not in body
+
+
+# --- refused writes ---------------------------------------------------------------------------------------------------
+
+_REFUSED_JA = "このラベルを付けると、あなた自身も閲覧できなくなります"
+_REFUSED_EN = "you could not see an item with this label yourself; choose a label that includes you"
+
+
+@pytest.mark.django_db
+def test_refused_report_shows_the_service_error_in_japanese(ja_client: Client) -> None:
+    # A Japanese author labelling a report for Korea only: the service refuses, the form shows why, in Japanese.
+    response = ja_client.post("/reports/new/", {
+        "title": "Port visit", "kind": "report", "label_policy": "NATO", "label_preset": "custom",
+        "label_classification": "UNCLASSIFIED", "label_releasable_to": ["KOR"], "label_tlp": "AMBER",
+        "label_recipients": "",
+    })
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert _REFUSED_JA in body
+    assert _REFUSED_EN not in body
+    assert not Report.objects.exists()
+
+
+@pytest.mark.django_db
+def test_same_refusal_through_the_api_stays_in_english(jpn_user: Any) -> None:
+    _token, secret = create_token(jpn_user)
+    label = make_label(releasable_to=["KOR"]).as_api()
+    response = Client().post("/api/v1/reports", {"title": "Port visit", "label": label},
+                             content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 400
+    assert response.json() == {"message": _REFUSED_EN, "field": "label"}
+    assert not Report.objects.exists()
+
+
+@pytest.mark.django_db
+def test_api_client_asking_for_japanese_gets_japanese_messages(jpn_user: Any) -> None:
+    _token, secret = create_token(jpn_user)
+    response = Client().get("/api/v1/reports", {"limit": 0}, HTTP_AUTHORIZATION=f"Bearer {secret}",
+                            HTTP_ACCEPT_LANGUAGE="ja")
+    assert response.status_code == 400
+    assert response.json()["message"] == "表示件数は 1〜200 の範囲で指定してください"

@@ -13,6 +13,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils.translation import gettext
 
 from kizuna.core.models import Labelled, LabelledQuerySet, LabelRecord, label_id_for
 from kizuna.labels import Label, LabelError, PolicyRegistry, Subject, may_see
@@ -122,7 +123,8 @@ def check_label(label: Label) -> None:
     policy = reg.require(label.policy)
     maximum = settings.KIZUNA_MAX_CLASSIFICATION.get(label.policy)
     if maximum is None or policy.rank(label.classification) > policy.rank(maximum):
-        raise LabelError(f"this node may not hold {label.policy} {label.classification} information")
+        raise LabelError(gettext("this node may not hold %(policy)s %(classification)s information") % {
+            "policy": label.policy, "classification": label.classification})
 
 
 def intern_label(label: Label) -> LabelRecord:
@@ -144,7 +146,7 @@ def intern_label(label: Label) -> LabelRecord:
         except IntegrityError:
             record = LabelRecord.objects.get(pk=pk)
     if record.key != key:  # a 63-bit collision: refuse rather than confuse two labels
-        raise LabelError("label id collision; contact the node administrator")
+        raise LabelError(gettext("label id collision; contact the node administrator"))
     with _cache.lock:
         _cache.labels.setdefault(pk, label)
     return record

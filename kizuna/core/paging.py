@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from kizuna.core.errors import ServiceError
 
@@ -33,13 +34,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         stamp, pk = raw.rsplit("|", 1)
         return datetime.fromisoformat(stamp), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ServiceError("the page cursor is not valid; start again from the first page", "cursor") from None
+        raise ServiceError(gettext("the page cursor is not valid; start again from the first page"), "cursor") from None
 
 
 def keyset_page(queryset: QuerySet, cursor: str | None, limit: int) -> Page:  # type: ignore[type-arg]
     """One page of ``queryset`` (already filtered for the reader), newest first."""
     if limit < 1 or limit > MAX_LIMIT:
-        raise ServiceError(f"limit must be between 1 and {MAX_LIMIT}", "limit")
+        raise ServiceError(gettext("limit must be between 1 and %(max)d") % {"max": MAX_LIMIT}, "limit")
     qs = queryset.order_by("-created_at", "-id")
     if cursor:
         created_at, pk = decode_cursor(cursor)

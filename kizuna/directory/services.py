@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from kizuna.core import audit
 from kizuna.core.access import registry
@@ -66,7 +67,8 @@ def ensure_organisation(code: str, name: str | None = None, nation: str | None =
     if org is not None:
         return org
     if nation is not None and not Nation.objects.filter(code=nation).exists():
-        raise ServiceError(f"unknown nation {nation!r}; use an ISO 3166-1 alpha-3 code such as JPN", "nation")
+        raise ServiceError(gettext("unknown nation %(code)s; use an ISO 3166-1 alpha-3 code such as JPN") % {
+            "code": repr(nation)}, "nation")
     return Organisation.objects.create(code=code[:32], name=name or code, nation_id=nation)
 
 
@@ -74,10 +76,11 @@ def _check_clearances(clearances: dict[str, str]) -> None:
     for policy_id, level in clearances.items():
         policy = registry().get(policy_id)
         if policy is None:
-            raise ServiceError(f"unknown policy {policy_id!r} in clearance", "clearance")
+            raise ServiceError(gettext("unknown policy %(policy)s in clearance") % {"policy": repr(policy_id)}, "clearance")
         if not policy.has_classification(level):
             levels = ", ".join(c.name for c in policy.classifications)
-            raise ServiceError(f"unknown classification {level!r} for policy {policy_id}; use one of {levels}", "clearance")
+            raise ServiceError(gettext("unknown classification %(level)s for policy %(policy)s; use one of %(levels)s") % {
+                "level": repr(level), "policy": policy_id, "levels": levels}, "clearance")
 
 
 def _check_communities(communities: list[str]) -> None:
@@ -88,7 +91,8 @@ def _check_communities(communities: list[str]) -> None:
                 allowed.update(category.values)
     unknown = [c for c in communities if c not in allowed]
     if unknown:
-        raise ServiceError(f"unknown community {', '.join(unknown)}; use one of {', '.join(sorted(allowed))}", "community")
+        raise ServiceError(gettext("unknown community %(communities)s; use one of %(allowed)s") % {
+            "communities": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}, "community")
 
 
 def create_user(
@@ -107,15 +111,17 @@ def create_user(
 ) -> User:
     """Create a user; the organisation is found by code or name, or created under the user's nation."""
     if not username or len(username) > 150:
-        raise ServiceError("a username of 1 to 150 characters is required", "username")
+        raise ServiceError(gettext("a username of 1 to 150 characters is required"), "username")
     if User.objects.filter(username=username).exists():
-        raise ServiceError(f"user {username!r} already exists", "username")
+        raise ServiceError(gettext("user %(username)s already exists") % {"username": repr(username)}, "username")
     if not Nation.objects.filter(code=nation).exists():
-        raise ServiceError(f"unknown nation {nation!r}; use an ISO 3166-1 alpha-3 code such as JPN", "nation")
+        raise ServiceError(gettext("unknown nation %(code)s; use an ISO 3166-1 alpha-3 code such as JPN") % {
+            "code": repr(nation)}, "nation")
     if role not in Role.values:
-        raise ServiceError(f"unknown role {role!r}; use one of {', '.join(Role.values)}", "role")
+        raise ServiceError(gettext("unknown role %(role)s; use one of %(roles)s") % {
+            "role": repr(role), "roles": ", ".join(Role.values)}, "role")
     if timezone_name not in available_timezones():
-        raise ServiceError(f"unknown time zone {timezone_name!r}", "timezone")
+        raise ServiceError(gettext("unknown time zone %(zone)s") % {"zone": repr(timezone_name)}, "timezone")
     ZoneInfo(timezone_name)
     _check_clearances(clearances)
     _check_communities(communities)
@@ -157,7 +163,7 @@ def _digest(secret: str) -> str:
 def create_token(user: User, name: str = "", actor: str | None = None) -> tuple[ApiToken, str]:
     """A new token for the user; the secret is returned once and only its SHA-256 is stored."""
     if not user.is_active:
-        raise ServiceError(f"user {user.username} is not active")
+        raise ServiceError(gettext("user %(username)s is not active") % {"username": user.username})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name[:100], prefix=secret[:12], digest=_digest(secret))

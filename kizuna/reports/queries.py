@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from kizuna.core import audit
 from kizuna.core.errors import ServiceError
@@ -27,17 +28,18 @@ class ReportFilter:
 def list_reports(subject: Subject, filters: ReportFilter, cursor: str | None = None, limit: int = 25) -> Page[Report]:
     qs = Report.objects.visible_to(subject).select_related("label", "originator", "author")
     if filters.status not in ("all", *ReportStatus.values):
-        raise ServiceError(f"unknown status {filters.status!r}; use active, withdrawn or all", "status")
+        raise ServiceError(gettext("unknown status %(status)s; use active, withdrawn or all") % {
+            "status": repr(filters.status)}, "status")
     if filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.focus_area:
         if filters.focus_area not in FocusArea.values:
-            raise ServiceError(f"unknown focus area {filters.focus_area!r}", "focus_area")
+            raise ServiceError(gettext("unknown focus area %(area)s") % {"area": repr(filters.focus_area)}, "focus_area")
         # JSON containment differs between SQLite and PostgreSQL; a quoted substring match works on both.
         qs = qs.filter(focus_areas__icontains=f'"{filters.focus_area}"')
     if filters.kind:
         if filters.kind not in ReportKind.values:
-            raise ServiceError(f"unknown kind {filters.kind!r}", "kind")
+            raise ServiceError(gettext("unknown kind %(kind)s") % {"kind": repr(filters.kind)}, "kind")
         qs = qs.filter(kind=filters.kind)
     if filters.originator:
         qs = qs.filter(originator__code=filters.originator)

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from kizuna.core import audit
 from kizuna.core.access import intern_label, label_of, may_subject_see
@@ -41,20 +42,21 @@ class ReportInput:
 
 def _check_input(data: ReportInput) -> None:
     if not data.title or not data.title.strip():
-        raise ServiceError("a title is required", "title")
+        raise ServiceError(gettext("a title is required"), "title")
     if len(data.title) > MAX_TITLE:
-        raise ServiceError(f"the title is longer than {MAX_TITLE} characters", "title")
+        raise ServiceError(gettext("the title is longer than %(max)d characters") % {"max": MAX_TITLE}, "title")
     if data.kind not in ReportKind.values:
-        raise ServiceError(f"unknown kind {data.kind!r}; use one of {', '.join(ReportKind.values)}", "kind")
+        raise ServiceError(gettext("unknown kind %(kind)s; use one of %(kinds)s") % {
+            "kind": repr(data.kind), "kinds": ", ".join(ReportKind.values)}, "kind")
     unknown = [a for a in data.focus_areas if a not in FocusArea.values]
     if unknown:
-        raise ServiceError(f"unknown focus area(s): {', '.join(unknown)}", "focus_areas")
+        raise ServiceError(gettext("unknown focus area(s): %(areas)s") % {"areas": ", ".join(unknown)}, "focus_areas")
 
 
 def _resolve_label(author: User, label: Label) -> Label:
     """Validate the label for this author; TLP:RED always names the originating organisation as a recipient."""
     if author.organisation is None:
-        raise ServiceError("your account has no organisation; ask an administrator")
+        raise ServiceError(gettext("your account has no organisation; ask an administrator"))
     if label.tlp is TLP.RED:
         label = label.with_recipient(f"org:{author.organisation.code}")
     try:
@@ -63,14 +65,14 @@ def _resolve_label(author: User, label: Label) -> Label:
         raise ServiceError(str(exc), "label") from None
     if not may_subject_see(subject_for(author), label):
         raise ServiceError(
-            "you could not see an item with this label yourself; choose a label that includes you", "label"
+            gettext("you could not see an item with this label yourself; choose a label that includes you"), "label"
         )
     return label
 
 
 def _require_contributor(author: User) -> None:
     if not author.can_contribute:
-        raise ServiceError("your role does not allow writing; ask a coordinator")
+        raise ServiceError(gettext("your role does not allow writing; ask a coordinator"))
 
 
 def may_edit(user: User, report: Report) -> bool:
@@ -101,7 +103,7 @@ def _data(report: Report) -> dict[str, Any]:
 
 def _recheck(report: Report, author: User) -> None:
     if not Report.objects.visible_to(subject_for(author)).filter(pk=report.pk).exists():
-        raise ServiceError("you could not see the result of this change; nothing was saved", "label")
+        raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
 
 
 def do_create_report(author: User, data: ReportInput, address: str = "") -> Report:
@@ -144,9 +146,9 @@ def do_update_report(
 ) -> Report:
     """Change some fields of a report the author can see (the caller fetched it through visible_to)."""
     if not may_edit(author, report):
-        raise ServiceError("only the originating organisation or a coordinator of its nation may change this report")
+        raise ServiceError(gettext("only the originating organisation or a coordinator of its nation may change this report"))
     if report.status == ReportStatus.WITHDRAWN:
-        raise ServiceError("this report has been withdrawn and can no longer be changed")
+        raise ServiceError(gettext("this report has been withdrawn and can no longer be changed"))
     current_label = label_of(report.label)
     merged = ReportInput(
         title=report.title if title is _UNSET else title,
@@ -188,7 +190,8 @@ def do_update_report(
 
 def do_withdraw_report(author: User, report: Report, reason: str = "", address: str = "") -> Report:
     if not may_edit(author, report):
-        raise ServiceError("only the originating organisation or a coordinator of its nation may withdraw this report")
+        raise ServiceError(
+            gettext("only the originating organisation or a coordinator of its nation may withdraw this report"))
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status == ReportStatus.WITHDRAWN:
@@ -203,11 +206,11 @@ def do_withdraw_report(author: User, report: Report, reason: str = "", address: 
 
 def do_add_comment(author: User, report: Report, body: str, address: str = "") -> Comment:
     if not author.is_active:
-        raise ServiceError("your account cannot comment")
+        raise ServiceError(gettext("your account cannot comment"))
     if not body or not body.strip():
-        raise ServiceError("a comment cannot be empty", "body")
+        raise ServiceError(gettext("a comment cannot be empty"), "body")
     if len(body) > 20000:
-        raise ServiceError("a comment is limited to 20,000 characters", "body")
+        raise ServiceError(gettext("a comment is limited to 20,000 characters"), "body")
     with transaction.atomic():
         comment = Comment.objects.create(report=report, author=author, body=body.strip())
         audit.record(author.username, "comment", "report", [report.pk], report.label_id, address, {"comment": comment.pk})
@@ -242,14 +245,15 @@ def _check_type(filename: str, head: bytes) -> str:
             head.decode("utf-8")
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # a multi-byte character cut at the end of the sample is fine
-                raise ServiceError(f"{filename} is not UTF-8 text", "file") from None
+                raise ServiceError(gettext("%(file)s is not UTF-8 text") % {"file": filename}, "file") from None
         if b"\x00" in head:
-            raise ServiceError(f"{filename} is not text", "file")
+            raise ServiceError(gettext("%(file)s is not text") % {"file": filename}, "file")
         return _TEXT_TYPES[ext]
     if ext not in _SIGNATURES:
-        raise ServiceError(f"files of type {ext or '(none)'} are not accepted; allowed: {', '.join(ALLOWED_EXTENSIONS)}", "file")
+        raise ServiceError(gettext("files of type %(type)s are not accepted; allowed: %(allowed)s") % {
+            "type": ext or gettext("(none)"), "allowed": ", ".join(ALLOWED_EXTENSIONS)}, "file")
     if not any(head.startswith(sig) for sig in _SIGNATURES[ext]):
-        raise ServiceError(f"{filename} does not look like a {ext} file", "file")
+        raise ServiceError(gettext("%(file)s does not look like a %(type)s file") % {"file": filename, "type": ext}, "file")
     return mimetypes.types_map.get(ext, "application/octet-stream") if ext != ".docx" else (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
@@ -258,10 +262,10 @@ def _check_type(filename: str, head: bytes) -> str:
 def do_add_attachment(author: User, report: Report, filename: str, stream: BinaryIO, address: str = "") -> Attachment:
     """Store a file outside the web root; refused if too large or of the wrong type. Nothing is left on failure."""
     if not may_edit(author, report):
-        raise ServiceError("only the originating organisation or a coordinator of its nation may attach files")
+        raise ServiceError(gettext("only the originating organisation or a coordinator of its nation may attach files"))
     filename = Path(filename or "").name.strip()
     if not filename:
-        raise ServiceError("the file needs a name", "file")
+        raise ServiceError(gettext("the file needs a name"), "file")
     limit = int(settings.KIZUNA_ATTACHMENT_MAX_BYTES)
     stored_name = uuid.uuid4().hex
     path = attachment_dir() / stored_name
@@ -275,11 +279,12 @@ def do_add_attachment(author: User, report: Report, filename: str, stream: Binar
                     head = chunk[:4096]
                 size += len(chunk)
                 if size > limit:
-                    raise ServiceError(f"the file is larger than the limit of {limit // (1024 * 1024)} MB", "file")
+                    raise ServiceError(gettext("the file is larger than the limit of %(size)d MB") % {
+                        "size": limit // (1024 * 1024)}, "file")
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
-            raise ServiceError("the file is empty", "file")
+            raise ServiceError(gettext("the file is empty"), "file")
         content_type = _check_type(filename, head)
         with transaction.atomic():
             attachment = Attachment.objects.create(

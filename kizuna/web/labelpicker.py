@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.core.access import check_label, label_display, may_subject_see, registry
@@ -173,6 +173,8 @@ def describe(label: Label, user: User | None, add_own_organisation: bool = True)
     names = _nation_names(sorted(codes))
     nations = sorted((names.get(c, c) for c in codes), key=str.casefold)
     # Large groups are named with their size rather than listed (32 names hide the point); small ones are listed.
+    # Lists go through the "list separator" message so Japanese gets 、 rather than ", ".
+    comma = pgettext("list separator", ", ")
     phrases: list[str] = []
     covered: set[str] = set()
     for code in sorted(groups):
@@ -181,29 +183,34 @@ def describe(label: Label, user: User | None, add_own_organisation: bool = True)
         if len(members) > _LIST_GROUP_UP_TO:
             phrases.append(gettext("all %(count)d %(group)s nations") % {"count": len(members), "group": code})
         else:
-            listed = ", ".join(sorted((names.get(m, m) for m in members), key=str.casefold))
+            listed = comma.join(sorted((names.get(m, m) for m in members), key=str.casefold))
             phrases.append(gettext("the %(group)s nations (%(names)s)") % {"group": code, "names": listed})
     phrases.extend(sorted((names.get(c, c) for c in codes - covered if c not in groups), key=str.casefold))
-    level = policy.classification(label.classification).display
-    parts: list[str] = []
-    if rel:
-        parts.append(gettext("Visible to people of %(nations)s") % {"nations": ", ".join(phrases)})
+    # Each sentence form is one message, so a translator can order and punctuate it as a whole.
+    values = {"nations": comma.join(phrases), "level": policy.classification(label.classification).display,
+              "communities": gettext(" and ").join(label.category(COMMUNITIES))}
+    if rel and values["communities"]:
+        text = gettext("Visible to people of %(nations)s, if they are cleared to %(level)s or higher and belong to "
+                       "%(communities)s.") % values
+    elif rel:
+        text = gettext("Visible to people of %(nations)s, if they are cleared to %(level)s or higher.") % values
+    elif values["communities"]:
+        text = gettext("Visible to people of any nation, if they are cleared to %(level)s or higher and belong to "
+                       "%(communities)s.") % values
     else:
-        parts.append(gettext("Visible to people of any nation"))
-    communities = list(label.category(COMMUNITIES))
-    if communities:
-        parts.append(gettext("if they are cleared to %(level)s or higher and belong to %(communities)s") % {
-            "level": level, "communities": gettext(" and ").join(communities)})
-    else:
-        parts.append(gettext("if they are cleared to %(level)s or higher") % {"level": level})
-    text = ", ".join(parts) + "."
+        text = gettext("Visible to people of any nation, if they are cleared to %(level)s or higher.") % values
+    sentences = [text]
     effective = label
     if label.tlp is TLP.RED:
         if add_own_organisation and user is not None and user.organisation is not None:
             effective = label.with_recipient(f"org:{user.organisation.code}")
-        text += " " + gettext("Only these recipients among them: %(recipients)s.") % {
-            "recipients": ", ".join(effective.recipients)}
-    text += " " + str(TLP_MEANINGS[label.tlp.value])
+        sentences.append(gettext("Only these recipients among them: %(recipients)s.") % {
+            "recipients": comma.join(effective.recipients)})
+    sentences.append(str(TLP_MEANINGS[label.tlp.value]))
+    # Sentences follow one another with a space in English and none in Japanese.
+    text = sentences[0]
+    for sentence in sentences[1:]:
+        text = pgettext("one sentence after another", "%(first)s %(next)s") % {"first": text, "next": sentence}
     included = user is not None and may_subject_see(subject_for(user), effective)
     return Audience(text=text, includes_user=included, nations=nations)
 
