@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kizuna.core",
     "kizuna.directory",
     "kizuna.reports",
+    "kizuna.threats",
     "kizuna.web",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -1,0 +1,88 @@
+"""The STIX 2.1 store: every version of every object, by (id, modified), under a Kizuna label.
+
+The object itself is kept as the JSON text it arrived in (served back unchanged, and never re-serialised on export);
+the columns beside it are what queries need. Exactly one version per STIX id is current (the latest ``modified``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kizuna.core.models import Labelled
+
+
+class StixObject(Labelled):
+    stix_id = models.CharField(max_length=128)
+    type = models.CharField(max_length=64)
+    spec_version = models.CharField(max_length=8, default="2.1")
+    # STIX timestamps as text in the object's own form: compared and matched exactly (match[version] in TAXII).
+    created = models.CharField(max_length=40, blank=True)
+    modified = models.CharField(max_length=40)
+    is_current = models.BooleanField(default=True)
+    revoked = models.BooleanField(default=False)
+    # Relationships and sightings: the objects they connect (a relationship is visible only when both ends are).
+    source_ref = models.CharField(max_length=128, blank=True)
+    target_ref = models.CharField(max_length=128, blank=True)
+    name = models.CharField(max_length=300, blank=True)  # name, value or pattern head: for lists and search
+    data = models.TextField()  # the object's JSON text, as received
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stix_id", "modified"], name="stix_version_unique")]
+        indexes = [
+            models.Index(fields=["stix_id", "is_current"], name="stix_current_by_id"),
+            models.Index(fields=["label", "is_current", "type", "created_at", "id"], name="stix_current_list"),
+            models.Index(fields=["type", "is_current"], name="stix_current_by_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stix_id} @ {self.modified}"
+
+
+class ObservableValue(models.Model):
+    """An observable value (IP, domain, URL, file hash, e-mail) seen in a current object: the index behind search by
+    value and "also reported by". Rows inherit the visibility of their object."""
+
+    obj = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="values")
+    kind = models.CharField(max_length=32)  # ipv4-addr, ipv6-addr, domain-name, url, file:SHA-256, email-addr ...
+    value = models.CharField(max_length=512)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "value"], name="observable_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One import of a bundle or MISP event: progress that survives a page reload, and the summary at the end."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=300)  # file name or description
+    fmt = models.CharField(max_length=16, default="stix")  # "stix" or "misp"
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    default_label_key = models.TextField()  # the label given to objects that carry no Kizuna label
+    total_bytes = models.BigIntegerField(default=0)
+    read_bytes = models.BigIntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    unchanged = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+    rejected_by_reason = models.JSONField(default=dict)
+    errors = models.JSONField(default=list)  # the first rejections: [{"index", "id", "reason"}]
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.status})"
