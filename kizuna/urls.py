@@ -16,5 +16,8 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
     path("admin/", admin.site.urls),
     path("reports/", include("kizuna.reports.urls")),
+    path("threats/disinformation/", include("kizuna.threats.disinfo.urls")),
+    path("threats/", include("kizuna.threats.geo.urls")),  # maritime/ and strategic/
+    path("threats/", include("kizuna.threats.urls")),
     path("", include("kizuna.web.urls")),
 ]
