@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kizuna.directory",
     "kizuna.reports",
     "kizuna.threats",
+    "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)
     "kizuna.threats.geo",
     "kizuna.web",
     "django.contrib.admin",

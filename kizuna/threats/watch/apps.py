@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class WatchConfig(AppConfig):
+    name = "kizuna.threats.watch"
+    label = "threats_watch"
+    verbose_name = "Threat exchange: sightings and watch filters"
+    default_auto_field = "django.db.models.BigAutoField"
