@@ -1,0 +1,136 @@
+"""Reads of the STIX store for a subject — lists, one object, its versions, search by observable value and "also
+reported by" — shared by the web UI, the API, the exporter and the watch filters.
+
+Every read starts from ``StixObject.objects.visible_to(subject)``. On top of the label rule, a relationship or a
+sighting (any row with ``source_ref`` or ``target_ref`` set) is visible only when each end it names is itself a
+visible current object; a missing end counts as invisible, otherwise a relationship would reveal that an object
+exists. The rule is part of the database query (a correlated ``EXISTS`` per end, answered from the
+``(stix_id, is_current)`` index), so counts, pages and facets built on these querysets reveal nothing either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from kizuna.labels import Subject
+from kizuna.threats.models import ObservableValue, StixObject
+
+# Upper bound on "also reported by" rows: an observable seen by every partner must not turn a detail page into a dump.
+ALSO_REPORTED_LIMIT = 100
+
+
+def _current(subject: Subject) -> QuerySet[StixObject]:
+    """Current versions whose label the subject may see; nothing else (no relationship rule yet)."""
+    return StixObject.objects.visible_to(subject).filter(is_current=True)
+
+
+def _end_visible(subject: Subject, column: str) -> Q:
+    """True when ``column`` (source_ref or target_ref) is blank, or names a visible current object."""
+    end = _current(subject).filter(stix_id=OuterRef(column))
+    return Q(**{column: ""}) | Q(Exists(end))
+
+
+def with_relationship_rule(queryset: QuerySet[StixObject], subject: Subject) -> QuerySet[StixObject]:
+    """Drop relationships and sightings of ``queryset`` whose source or target the subject may not see (or that
+    this node does not hold). ``queryset`` must already be ``visible_to(subject)``."""
+    return queryset.filter(_end_visible(subject, "source_ref")).filter(_end_visible(subject, "target_ref"))
+
+
+def visible_objects(
+    subject: Subject, *, types: list[str] | None = None, include_revoked: bool = False
+) -> QuerySet[StixObject]:
+    """Current versions the subject may see, the relationship rule applied in the query."""
+    qs = _current(subject)
+    if types:
+        qs = qs.filter(type__in=sorted(set(types)))
+    if not include_revoked:
+        qs = qs.filter(revoked=False)
+    return with_relationship_rule(qs, subject)
+
+
+def get_object_or_404(subject: Subject, stix_id: str) -> StixObject:
+    """The current version of ``stix_id`` if the subject may see it (revoked ones included: a revoked object is still
+    a fact about the world); 404 alike for missing, invisible and a relationship with an invisible end."""
+    obj = (
+        visible_objects(subject, include_revoked=True)
+        .filter(stix_id=stix_id)
+        .select_related("label", "originator")
+        .first()
+    )
+    if obj is None:
+        raise Http404("not found")
+    return obj
+
+
+def object_versions(subject: Subject, stix_id: str) -> list[StixObject]:
+    """Every stored version of ``stix_id`` the subject may see, oldest first.
+
+    404 unless the current version is visible (with the relationship rule): the history of an object one cannot see
+    is not shown, even if an older version carried a label one could. Each version is still filtered by its own label,
+    since versions may be labelled differently."""
+    current = get_object_or_404(subject, stix_id)
+    versions = list(
+        StixObject.objects.visible_to(subject)
+        .filter(stix_id=stix_id)
+        .select_related("label", "originator")
+        .order_by("modified", "id")
+    )
+    return versions or [current]
+
+
+def normalise_value(value: str) -> str:
+    """The form values are looked up in: surrounding space stripped. Case is kept, because hashes and URLs paths are
+    compared as given; the importer lower-cases what is case-insensitive (domains, e-mail, hex hashes)."""
+    return value.strip()
+
+
+def _value_candidates(value: str) -> list[str]:
+    """The value as typed and, when different, lower-cased: domains, e-mail addresses and hex hashes are indexed in
+    lower case, and a user pasting an upper-case hash should still find it."""
+    text = normalise_value(value)[:512]
+    return sorted({text, text.lower()}) if text else []
+
+
+def search_by_value(subject: Subject, value: str) -> QuerySet[StixObject]:
+    """Visible current objects that carry this observable value (any kind), newest first."""
+    candidates = _value_candidates(value)
+    if not candidates:
+        return StixObject.objects.none()
+    holders = ObservableValue.objects.filter(value__in=candidates).values("obj_id")
+    return visible_objects(subject).filter(pk__in=holders).order_by("-created_at", "-id")
+
+
+def also_reported_by(subject: Subject, obj: StixObject) -> list[dict[str, Any]]:
+    """Other visible current objects, from other originating organisations, that share an observable value with
+    ``obj``: ``[{"object", "originator", "kind", "value"}]``, newest first. ``obj`` must be visible to the subject;
+    only what the subject may see is counted or listed."""
+    pairs = list(ObservableValue.objects.filter(obj_id=obj.pk).values_list("kind", "value").distinct()[:200])
+    if not pairs:
+        return []
+    match = Q()
+    for kind, value in pairs:
+        match |= Q(kind=kind, value=value)
+    others = visible_objects(subject).exclude(originator_id=obj.originator_id).exclude(stix_id=obj.stix_id)
+    rows = (
+        ObservableValue.objects.filter(match)
+        .filter(obj__in=others.values("pk"))
+        .select_related("obj", "obj__originator", "obj__label")
+        .order_by("-obj__created_at", "-obj_id", "kind", "value")[:ALSO_REPORTED_LIMIT]
+    )
+    return [{"object": r.obj, "originator": r.obj.originator, "kind": r.kind, "value": r.value} for r in rows]
+
+
+def visible_ids(subject: Subject, stix_ids: Iterable[str]) -> set[str]:
+    """Which of these STIX ids name a visible current object (relationship rule included): for views that render
+    references and must not link, or even name, what the reader cannot see."""
+    wanted = sorted(set(stix_ids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(visible_objects(subject, include_revoked=True).filter(stix_id__in=chunk)
+                     .values_list("stix_id", flat=True))
+    return found
