@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kizuna.threats",
     "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)
     "kizuna.threats.geo",
+    "kizuna.threats.disinfo",  # disinformation incidents, pinned DISARM version (own model and migration)
     "kizuna.web",
     "django.contrib.admin",
     "django.contrib.auth",
