@@ -170,7 +170,7 @@ def _run_converter(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str
     parser = MISPtoSTIX21Parser()
     try:
         parser.parse_json_content(data)
-    except Exception as exc:  # noqa: BLE001 - the converter raises many kinds; the CLI needs one readable line
+    except Exception as exc:  # the converter raises many kinds; the CLI needs one readable line
         raise MispError(f"misp-stix could not convert the event: {' '.join(str(exc).split())[:300]}") from None
     objects = [json.loads(obj.serialize()) if hasattr(obj, "serialize") else dict(obj) for obj in parser.stix_objects]
     warnings: list[str] = []
