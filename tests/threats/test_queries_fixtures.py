@@ -38,7 +38,8 @@ _BODIES: dict[str, dict[str, Any]] = {
     "infrastructure": {"name": "C2 server"},
     "tool": {"name": "nmap"},
 }
-SCO_TYPES = {"ipv4-addr", "domain-name", "url", "email-addr", "file"}
+_SCO_VALUES = {"ipv4-addr": "198.51.100.7", "url": "https://example.org/x", "email-addr": "someone@example.org"}
+SCO_TYPES = ["ipv4-addr", "domain-name", "url", "email-addr", "file"]
 
 
 def org(code: str) -> Organisation:
@@ -53,7 +54,7 @@ def stix_json(stix_type: str, stix_id: str, modified: str = T0, **extra: Any) ->
         if stix_type == "file":
             body["hashes"] = {"SHA-256": "a" * 64}
         else:
-            body["value"] = extra.pop("value", "198.51.100.7" if stix_type == "ipv4-addr" else "example.org")
+            body["value"] = extra.pop("value", _SCO_VALUES.get(stix_type, "example.org"))
         body.update(extra)
         return body
     body = {"type": stix_type, "spec_version": "2.1", "id": stix_id, "created": T0, "modified": modified}

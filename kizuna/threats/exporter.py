@@ -1,0 +1,174 @@
+"""Export of the STIX store as a STIX 2.1 bundle: only what the subject may see, streamed in chunks, fast.
+
+The bundle is stitched from the JSON text each object was stored as — never re-serialised — read with a keyset over
+the table (chunks of ``CHUNK`` rows, plain tuples, no model instances) from ``queries.visible_objects``, so the label
+rule and the relationship rule are the same as everywhere else. Revoked objects are included: receivers need to know.
+
+Besides the stored objects the bundle carries, once each: the Kizuna identity, the extension-definition that declares
+the Kizuna label extension, and the Kizuna label marking-definition of every label used by an exported object.
+
+Decision — the label travels with the object. An object whose ``object_marking_refs`` does not already name the
+marking of its Kizuna label gets it appended on the way out, so that a receiving node (federation) files it under the
+same label instead of its own default. This changes the object without a new ``modified``; that is acceptable
+because markings are this node's handling instruction, deterministic per label (the marking id is derived from the
+label), so every export of the same version carries the same text. Done cheaply: a substring test finds objects that
+already carry it; an object with no ``object_marking_refs`` at all gets the property spliced before its closing brace
+(text only); only an object that has other markings but not ours is parsed and re-serialised. The standard TLP
+marking-definitions are never rewritten. Stored copies of the identity, extension-definition or label markings this
+module adds are skipped so that no id appears twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from django.utils.translation import gettext
+
+from kizuna.core.access import label_of
+from kizuna.core.errors import ServiceError
+from kizuna.core.models import LabelRecord
+from kizuna.labels import Subject
+from kizuna.threats.markings import (
+    KIZUNA_IDENTITY_ID,
+    KIZUNA_LABEL_EXTENSION_ID,
+    TLP_BY_ID,
+    kizuna_identity,
+    label_extension_definition,
+    label_marking,
+    label_marking_id,
+)
+from kizuna.threats.queries import visible_objects
+
+CHUNK = 2000
+MAX_IDS = 1000
+MEDIA_TYPE = "application/stix+json;version=2.1"
+_MARKING_KEY = '"object_marking_refs"'
+
+
+@dataclass
+class ExportStats:
+    """Filled in while a bundle streams: how many stored objects went out, and under which labels."""
+
+    objects: int = 0
+    label_ids: set[int] = field(default_factory=set)
+
+
+def parse_added_after(value: str | datetime | None) -> datetime | None:
+    """``added_after`` as an aware datetime (ISO 8601; a trailing Z is UTC). Bad input is a ServiceError."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        stamp = value
+    else:
+        try:
+            stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise ServiceError(gettext("added_after must be a timestamp such as 2026-01-31T00:00:00Z"),
+                               "added_after") from None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+
+
+class _Markings:
+    """Per label id: the marking id and its quoted form, computed once per export."""
+
+    def __init__(self) -> None:
+        self.by_label: dict[int, str] = {}
+
+    def marking_of(self, label_id: int) -> str:
+        mid = self.by_label.get(label_id)
+        if mid is None:
+            mid = label_marking_id(label_of(LabelRecord.objects.get(pk=label_id)))
+            self.by_label[label_id] = mid
+        return mid
+
+
+def with_label_marking(text: str, marking_id: str) -> str:
+    """The object's JSON text with ``marking_id`` in its ``object_marking_refs`` (see the module's decision)."""
+    if marking_id in text:
+        return text
+    if _MARKING_KEY not in text:
+        end = text.rindex("}")
+        return f'{text[:end]},"object_marking_refs":["{marking_id}"]}}'
+    obj = json.loads(text)
+    refs = obj.get("object_marking_refs")
+    obj["object_marking_refs"] = [*refs, marking_id] if isinstance(refs, list) else [marking_id]
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def iter_bundle(
+    subject: Subject,
+    *,
+    types: list[str] | None = None,
+    added_after: str | datetime | None = None,
+    ids: list[str] | None = None,
+    stats: ExportStats | None = None,
+) -> Iterator[str]:
+    """The text of a STIX 2.1 bundle, in chunks of about ``CHUNK`` objects. Filters: object types, stored on this
+    node after ``added_after``, STIX ids. Validation of the filters happens before the first chunk is produced."""
+    after = parse_added_after(added_after)
+    wanted = sorted({i.strip() for i in ids or [] if i.strip()})
+    if len(wanted) > MAX_IDS:
+        raise ServiceError(gettext("at most %(max)d ids per request") % {"max": MAX_IDS}, "id")
+    qs = visible_objects(subject, types=types or None, include_revoked=True)
+    if after is not None:
+        qs = qs.filter(created_at__gt=after)
+    if ids is not None:
+        qs = qs.filter(stix_id__in=wanted)
+    return _stream(qs.values_list("pk", "label_id", "stix_id", "data").order_by("pk"), stats or ExportStats())
+
+
+def _stream(rows_qs: object, stats: ExportStats) -> Iterator[str]:
+    markings = _Markings()
+    added = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID}
+    dumps = json.dumps
+    yield f'{{"type":"bundle","id":"bundle--{uuid.uuid4()}","objects":[{dumps(kizuna_identity())}'
+    yield "," + dumps(label_extension_definition())
+    last = 0
+    used: dict[int, str] = {}
+    label_markings: set[str] | None = None
+    while True:
+        rows = list(rows_qs.filter(pk__gt=last)[:CHUNK])  # type: ignore[attr-defined]
+        if not rows:
+            break
+        last = rows[-1][0]
+        parts: list[str] = []
+        for _pk, label_id, stix_id, data in rows:
+            if stix_id in added:
+                continue  # this module writes its own copy
+            if stix_id.startswith("marking-definition--"):
+                if label_markings is None:
+                    label_markings = _all_label_marking_ids()
+                if stix_id in label_markings:
+                    continue
+            mid = used.get(label_id)
+            if mid is None:
+                mid = used[label_id] = markings.marking_of(label_id)
+            parts.append(data if stix_id in TLP_BY_ID else with_label_marking(data, mid))
+        if parts:
+            stats.objects += len(parts)
+            yield "," + ",".join(parts)
+    stats.label_ids.update(used)
+    records = LabelRecord.objects.filter(pk__in=sorted(used))
+    for record in sorted(records, key=lambda r: r.pk):
+        yield "," + dumps(label_marking(label_of(record)))
+    yield "]}"
+
+
+def _all_label_marking_ids() -> set[str]:
+    """Marking ids of every label on the node (few; computed once per export, only when a stored marking-definition
+    comes by). A stored copy of one of them is replaced by the copy this module writes, so no id appears twice."""
+    return {label_marking_id(label_of(r)) for r in LabelRecord.objects.all()}
+
+
+def write_bundle(subject: Subject, out: TextIO, **filters: object) -> int:
+    """Write the bundle to ``out``; the number of stored objects written (the identity, extension-definition and
+    label markings added by the export are not counted)."""
+    stats = ExportStats()
+    for part in iter_bundle(subject, stats=stats, **filters):  # type: ignore[arg-type]
+        out.write(part)
+    return stats.objects
