@@ -1,0 +1,395 @@
+"""Streaming import of STIX 2.1 bundles: parse, validate, give each object its label, store in batches.
+
+The bundle is read with ijson (its C backend when built) over ``objects.item``, so memory holds one batch (about
+2,000 objects), not the bundle. Each batch is validated object by object (a rejected object comes back with its index
+in ``objects``, its id and the reason), then written in one transaction with one audit entry (``store.write_batch``).
+JSON that breaks midway stops the import there: the batches before it stay stored, and the summary says where it broke.
+
+Labels (see docs/threats.md): a Kizuna label marking referenced by the object's ``object_marking_refs`` gives its
+label; otherwise the importer's default label for this source, with the TLP of a standard TLP marking on the object
+when it has one (TLP:RED names the importer's organisation as a recipient). A referenced marking must be a TLP id or a
+marking-definition in the bundle or already in the store; anything else rejects the object ("unknown marking").
+
+Markings after their users: bundles usually put marking-definitions first, but nothing requires it. Labels are
+resolved when a batch is flushed, so a marking anywhere in the same batch is found; an object whose marking is still
+unknown at its flush is set aside (spilled to a temporary file, so memory stays bounded) and resolved once the whole
+bundle has been read, when every marking it holds is known. This costs nothing for well-ordered bundles, unlike a
+second pass over the whole file, and works on streams that cannot be rewound (an HTTP upload).
+"""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO
+
+import ijson
+from django.db import connection, transaction
+from django.utils.translation import gettext
+
+from kizuna.core import audit
+from kizuna.labels import TLP, Label, LabelError, Subject
+from kizuna.threats.markings import TLP_BY_ID, label_from_marking, tlp_of_refs
+from kizuna.threats.store import (
+    REASON_CREATED_BY,
+    REASON_ORIGINATOR,
+    STIX_TABLE,
+    Candidate,
+    to_text,
+    write_batch,
+)
+from kizuna.threats.validate import validate_object
+
+BATCH_SIZE = 2000
+MAX_ERRORS = 100  # the first rejections are listed; all are counted by reason
+MAX_ACCEPTED_IDS = 10_000  # accepted_ids lists the first ones (forms and MISP import need a handful)
+PROGRESS_EVERY = 0.5  # seconds between progress reports
+
+REASON_UNKNOWN_MARKING = "unknown marking"
+REASON_INVALID_MARKING = "invalid marking"
+REASON_UNSTORABLE = "cannot be stored"
+REASON_NOT_VISIBLE = "label not visible to the importer"
+REASON_BAD_LABEL = "invalid label"
+
+
+def _backend() -> Any:
+    try:
+        return ijson.get_backend("yajl2_c")
+    except ImportError:  # the C extension was not built on this machine: the default backend is correct, slower
+        return ijson
+
+
+BACKEND = _backend()
+
+
+@dataclass
+class ObjectError:
+    index: int
+    id: str | None
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    accepted: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    errors: list[ObjectError] = field(default_factory=list)
+    accepted_ids: list[str] = field(default_factory=list)
+    default_label_display: str = ""
+    stream_error: str = ""  # set when the input stopped being readable (broken JSON): what came before was stored
+    read_bytes: int = 0
+    total_bytes: int = 0
+
+    def as_errors_json(self) -> list[dict[str, Any]]:
+        return [{"index": e.index, "id": e.id, "reason": e.reason} for e in self.errors]
+
+
+def category_of(reason: str) -> str:
+    """The short key under which a rejection is counted ("invalid STIX (pattern)", "unknown marking", ...)."""
+    for fixed in (REASON_ORIGINATOR, REASON_CREATED_BY, REASON_UNKNOWN_MARKING, REASON_INVALID_MARKING,
+                  REASON_UNSTORABLE):
+        if reason.startswith(fixed):
+            return fixed
+    if reason.startswith(gettext("you could not see")):
+        return REASON_NOT_VISIBLE
+    if reason.startswith("label:") or reason.startswith(gettext("label: %(reason)s").split("%")[0]):
+        return REASON_BAD_LABEL
+    prop = reason.split(":", 1)[0] if ":" in reason else ""
+    if prop and " " not in prop and len(prop) < 40:
+        return f"invalid STIX ({prop})"
+    return "invalid STIX"
+
+
+class CountingReader:
+    """Wraps the input to count the bytes ijson has read (progress: read_bytes of total_bytes)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+
+class Markings:
+    """What the importer knows about marking-definitions: the labels Kizuna label markings carry, markings that
+    carry none (statements, TLP definitions), and those that were invalid. Store lookups are made once per id."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, Label] = {}
+        self.plain: set[str] = set()
+        self.invalid: dict[str, str] = {}
+        self.looked_up: set[str] = set()
+
+    def knows(self, ref: str) -> bool:
+        return ref in TLP_BY_ID or ref in self.labels or ref in self.plain or ref in self.invalid
+
+    def learn(self, marking: dict[str, Any]) -> None:
+        ref = marking["id"]
+        try:
+            label = label_from_marking(marking)
+        except (LabelError, ValueError, TypeError) as exc:
+            self.invalid.setdefault(ref, str(exc))
+            return
+        if label is None:
+            self.plain.add(ref)
+        else:
+            self.labels.setdefault(ref, label)
+
+    def look_up_stored(self, refs: set[str]) -> None:
+        """Learn the stored marking-definitions among ``refs`` (current versions), one query per call."""
+        wanted = sorted(r for r in refs if r not in self.looked_up and not self.knows(r))
+        self.looked_up.update(wanted)
+        if not wanted:
+            return
+        import json
+
+        with connection.cursor() as cursor:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT data FROM {STIX_TABLE} WHERE is_current = %s AND stix_id IN ({marks})",  # noqa: S608
+                    [True, *chunk])
+                for (data,) in cursor.fetchall():
+                    try:
+                        self.learn(json.loads(data))
+                    except (ValueError, KeyError, TypeError):
+                        continue
+
+
+def marking_refs(obj: dict[str, Any]) -> set[str]:
+    refs = set(obj.get("object_marking_refs") or ())
+    for g in obj.get("granular_markings") or ():
+        if isinstance(g.get("marking_ref"), str):
+            refs.add(g["marking_ref"])
+    return refs
+
+
+class Importer:
+    """One import: feed objects (with their index), then ``finish()`` for the summary."""
+
+    def __init__(
+        self,
+        *,
+        actor: str,
+        subject: Subject,
+        originator_id: int,
+        originator_code: str,
+        default_label: Label,
+        default_label_display: str,
+        source: str,
+        progress: Callable[[ImportSummary], None] | None = None,
+    ) -> None:
+        self.actor = actor
+        self.subject = subject
+        self.originator_id = originator_id
+        self.originator_code = originator_code
+        self.default_label = default_label
+        self.source = source
+        self.progress = progress
+        self.summary = ImportSummary(default_label_display=default_label_display)
+        self.markings = Markings()
+        self.batch: list[tuple[int, dict[str, Any], str]] = []
+        self.pending: IO[str] | None = None
+        self.pending_count = 0
+        self.final = False  # after the whole input: unknown markings are final
+        self.batch_number = 0
+        self.last_progress = 0.0
+        self.labels_cache: dict[tuple[str, TLP | None], Label] = {}
+
+    # ---- feeding -------------------------------------------------------------------------------------------------
+
+    def feed(self, index: int, obj: Any) -> None:
+        reason = validate_object(obj)
+        if reason is not None:
+            self.reject(index, obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None,
+                        reason)
+            return
+        text = to_text(obj)
+        if text is None:
+            self.reject(index, obj["id"], f"{REASON_UNSTORABLE}: invalid Unicode (a lone surrogate) or a number "
+                                          "out of range")
+            return
+        if obj["type"] == "marking-definition":
+            self.markings.learn(obj)
+        self.batch.append((index, obj, text))
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def reject(self, index: int, stix_id: str | None, reason: str) -> None:
+        s = self.summary
+        s.rejected += 1
+        key = category_of(reason)
+        s.rejected_by_reason[key] = s.rejected_by_reason.get(key, 0) + 1
+        if len(s.errors) < MAX_ERRORS:
+            s.errors.append(ObjectError(index, stix_id, reason))
+
+    # ---- labels --------------------------------------------------------------------------------------------------
+
+    def label_for(self, obj: dict[str, Any]) -> Label | str | None:
+        """The object's label, a rejection reason, or None when a marking is not known yet (set it aside)."""
+        if obj["type"] == "marking-definition" and obj["id"] in self.markings.labels:
+            return self.markings.labels[obj["id"]]  # a label marking lives under the label it carries
+        refs = marking_refs(obj)
+        found: set[Label] = set()
+        for ref in refs:
+            if ref in TLP_BY_ID or ref in self.markings.plain:
+                continue
+            if ref in self.markings.labels:
+                found.add(self.markings.labels[ref])
+            elif ref in self.markings.invalid:
+                return f"{REASON_INVALID_MARKING}: {ref} carries an invalid Kizuna label ({self.markings.invalid[ref]})"
+            elif not self.final:
+                return None
+            else:
+                return (f"{REASON_UNKNOWN_MARKING}: {ref} is neither a TLP marking nor a marking-definition in the "
+                        "bundle or the store")
+        object_refs = obj.get("object_marking_refs") or []
+        labels = {self.markings.labels[r] for r in object_refs if r in self.markings.labels}
+        if len(labels) > 1:
+            return f"{REASON_INVALID_MARKING}: more than one Kizuna label marking on the object"
+        if labels:
+            return next(iter(labels))
+        tlp = tlp_of_refs(object_refs) if object_refs else None
+        return self._default_with(tlp)
+
+    def _default_with(self, tlp: TLP | None) -> Label:
+        key = ("", tlp)
+        cached = self.labels_cache.get(key)
+        if cached is None:
+            d = self.default_label
+            cached = d if tlp is None else Label.build(d.policy, d.classification, dict(d.categories), tlp,
+                                                       d.recipients)
+            if cached.tlp is TLP.RED:
+                cached = cached.with_recipient(f"org:{self.originator_code}")
+            self.labels_cache[key] = cached
+        return cached
+
+    # ---- writing -------------------------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        unknown = {r for _, obj, _ in batch for r in marking_refs(obj) if not self.markings.knows(r)}
+        if unknown:
+            self.markings.look_up_stored(unknown)
+        candidates: list[Candidate] = []
+        for index, obj, text in batch:
+            label = self.label_for(obj)
+            if label is None:
+                self._set_aside(index, text)
+            elif isinstance(label, str):
+                self.reject(index, obj["id"], label)
+            else:
+                candidates.append(Candidate(index, obj, text, label))
+        if candidates:
+            self._write(candidates)
+        self.report_progress()
+
+    def _write(self, candidates: list[Candidate]) -> None:
+        self.batch_number += 1
+        with transaction.atomic():
+            result = write_batch(candidates, subject=self.subject, originator_id=self.originator_id)
+            audit.record(
+                self.actor, "import", "stix", result.accepted_ids, None, "",
+                {"source": self.source[:300], "batch": self.batch_number, "accepted": len(result.accepted_ids),
+                 "unchanged": result.unchanged, "rejected": len(result.rejected),
+                 "labels": sorted(result.label_ids)},
+            )
+        s = self.summary
+        s.accepted += len(result.accepted_ids)
+        s.unchanged += result.unchanged
+        room = MAX_ACCEPTED_IDS - len(s.accepted_ids)
+        if room > 0:
+            s.accepted_ids.extend(result.accepted_ids[:room])
+        for index, stix_id, reason in sorted(result.rejected, key=lambda r: r[0]):
+            self.reject(index, stix_id, reason)
+
+    def _set_aside(self, index: int, text: str) -> None:
+        if self.pending is None:
+            self.pending = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.pending.write(f"{index}\t{text}\n")
+        self.pending_count += 1
+
+    def finish(self) -> ImportSummary:
+        """Flush the last batch, then resolve what was set aside now that every marking of the input is known."""
+        import json
+
+        self.flush()
+        self.final = True
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            with pending:
+                pending.seek(0)
+                for line in pending:
+                    index_text, text = line.rstrip("\n").split("\t", 1)
+                    self.batch.append((int(index_text), json.loads(text), text))
+                    if len(self.batch) >= BATCH_SIZE:
+                        self.flush()
+            self.flush()
+        self.summary.errors.sort(key=lambda e: e.index)
+        self.report_progress(force=True)
+        return self.summary
+
+    def report_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.progress is not None and (force or now - self.last_progress >= PROGRESS_EVERY):
+            self.last_progress = now
+            self.progress(self.summary)
+
+
+def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> ImportSummary:
+    """Feed every object of a bundle read from ``stream`` (``objects`` array, streamed), then finish."""
+    reader = CountingReader(stream)
+    importer.summary.total_bytes = total_bytes
+    original = importer.progress
+
+    def with_bytes(summary: ImportSummary) -> None:
+        summary.read_bytes = reader.count
+        if original is not None:
+            original(summary)
+
+    importer.progress = with_bytes
+    # Parsing builds many small containers that all survive until their batch is written: the cyclic garbage
+    # collector would walk them again and again for nothing (it dominated the parse time when measured). Reference
+    # counting still frees everything; the collector is back on at the end.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    index = -1
+    try:
+        try:
+            for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
+                importer.feed(index, obj)
+        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
+            importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
+        if index == -1 and not importer.summary.stream_error:
+            importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
+        summary = importer.finish()
+        summary.read_bytes = reader.count
+    finally:
+        if was_enabled:
+            gc.enable()
+    return summary
+
+
+def _stream_message(objects_read: int, at_byte: int, exc: Exception) -> str:
+    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return gettext(
+        "the input is not valid JSON after %(count)d object(s) (near byte %(byte)d: %(detail)s); the objects before "
+        "it were imported, nothing after it"
+    ) % {"count": objects_read, "byte": at_byte, "detail": detail}
+
+
+def run_objects(importer: Importer, objects: Iterable[Any]) -> ImportSummary:
+    for index, obj in enumerate(objects):
+        importer.feed(index, obj)
+    return importer.finish()

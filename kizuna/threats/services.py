@@ -1,0 +1,193 @@
+"""Every write to the STIX store, as ``do_*`` functions: import objects (forms, MISP), import a bundle (streamed), and
+run an import in the background with progress kept on an ``ImportJob``. Audit entries are written per batch by the
+importer (one per stored batch, naming the objects written).
+
+The label rules for imports are those of the spine: an object carries a Kizuna label (from its marking, or the
+importer's default label for the source), the importer may not store an object under a label it could not see, and
+only the originating organisation may issue new versions of a STIX id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from kizuna.core.access import check_label, label_display, may_subject_see
+from kizuna.core.errors import ServiceError
+from kizuna.directory.models import User
+from kizuna.directory.subjects import subject_for
+from kizuna.labels import TLP, Label, LabelError
+from kizuna.threats.importer import Importer, ImportSummary, ObjectError, run_objects, run_stream
+from kizuna.threats.models import ImportJob, ImportStatus
+
+__all__ = [
+    "ImportSummary",
+    "ObjectError",
+    "do_import_bundle",
+    "do_import_objects",
+    "join_import_job",
+    "start_import_job",
+]
+
+logger = logging.getLogger("kizuna.threats.import")
+_threads: dict[int, threading.Thread] = {}
+
+
+def _importer(
+    user: User, default_label: Label, source: str, progress: Callable[[ImportSummary], None] | None = None
+) -> Importer:
+    """Check the importer and the default label, and set up an import for them."""
+    if not isinstance(user, User) or not user.is_active:
+        raise ServiceError(gettext("an active user is required to import"))
+    if not user.can_contribute:
+        raise ServiceError(gettext("your role does not allow writing; ask a coordinator"))
+    if user.organisation is None:
+        raise ServiceError(gettext("your account has no organisation; ask an administrator"))
+    code = user.organisation.code
+    label = default_label
+    if label.tlp is TLP.RED:
+        label = label.with_recipient(f"org:{code}")
+    try:
+        check_label(label)
+    except LabelError as exc:
+        raise ServiceError(str(exc), "default_label") from None
+    subject = subject_for(user)
+    if not may_subject_see(subject, label):
+        raise ServiceError(gettext("you could not see an item with the default label yourself; choose a label that "
+                                   "includes you"), "default_label")
+    return Importer(
+        actor=user.username, subject=subject, originator_id=user.organisation.pk, originator_code=code,
+        default_label=label, default_label_display=label_display(label), source=source, progress=progress,
+    )
+
+
+def do_import_objects(user: User, objects: Iterable[dict[str, Any]], default_label: Label,
+                      source: str = "") -> ImportSummary:
+    """Validate and store STIX objects given as dicts (forms, MISP import). Each rejected object is reported with its
+    position in ``objects``; the valid ones are stored (atomically per batch of 2,000)."""
+    importer = _importer(user, default_label, source)
+    return run_objects(importer, objects)
+
+
+def do_import_bundle(
+    user: User,
+    stream: BinaryIO,
+    source: str,
+    default_label: Label,
+    job: ImportJob | None = None,
+    progress: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Import a STIX 2.1 bundle read from a binary stream, without holding it in memory. When ``job`` is given its
+    progress and counts are updated as the import runs (at most every half second) and at the end."""
+    total = job.total_bytes if job is not None else _size_of(stream)
+
+    def report(summary: ImportSummary) -> None:
+        if job is not None:
+            _save_progress(job, summary)
+        if progress is not None:
+            progress(summary)
+
+    importer = _importer(user, default_label, source, report)
+    return run_stream(importer, stream, total)
+
+
+def _size_of(stream: BinaryIO) -> int:
+    try:
+        import os
+
+        return os.fstat(stream.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        size = getattr(stream, "size", 0)
+        return int(size) if isinstance(size, int) else 0
+
+
+def _save_progress(job: ImportJob, summary: ImportSummary) -> None:
+    job.read_bytes = summary.read_bytes
+    job.accepted, job.unchanged, job.rejected = summary.accepted, summary.unchanged, summary.rejected
+    job.rejected_by_reason = dict(summary.rejected_by_reason)
+    job.errors = summary.as_errors_json()
+    ImportJob.objects.filter(pk=job.pk).update(
+        read_bytes=job.read_bytes, accepted=job.accepted, unchanged=job.unchanged, rejected=job.rejected,
+        rejected_by_reason=job.rejected_by_reason, errors=job.errors,
+    )
+
+
+def start_import_job(user: User, path: Path, source: str, default_label: Label, fmt: str = "stix") -> ImportJob:
+    """Record an ImportJob and run the import in a background thread; the caller returns at once and polls the job
+    (``ImportJob.status``, ``read_bytes`` of ``total_bytes``, counts). The user and label are checked here first, so
+    a refusal is immediate rather than a failed job."""
+    if fmt not in ("stix", "misp"):
+        raise ServiceError(gettext("unknown import format %(fmt)s; use stix or misp") % {"fmt": repr(fmt)}, "fmt")
+    _importer(user, default_label, source)
+    path = Path(path)
+    try:
+        total = path.stat().st_size
+    except OSError:
+        raise ServiceError(gettext("the file to import cannot be read"), "file") from None
+    job = ImportJob.objects.create(
+        user=user, source=source[:300], fmt=fmt, status=ImportStatus.QUEUED, default_label_key=default_label.key(),
+        total_bytes=total,
+    )
+    thread = threading.Thread(target=_run_job, args=(job.pk, user.pk, path, source, default_label, fmt),
+                              name=f"kizuna-import-{job.pk}", daemon=True)
+    _threads[job.pk] = thread
+    thread.start()
+    return job
+
+
+def join_import_job(job_id: int, timeout: float | None = None) -> None:
+    """Wait for a background import (tests, the CLI); returns at once when it is not running in this process."""
+    thread = _threads.get(job_id)
+    if thread is not None:
+        thread.join(timeout)
+        if not thread.is_alive():
+            _threads.pop(job_id, None)
+
+
+def _run_job(job_id: int, user_id: int, path: Path, source: str, default_label: Label, fmt: str) -> None:
+    close_old_connections()
+    try:
+        job = ImportJob.objects.get(pk=job_id)
+        user = User.objects.select_related("organisation").get(pk=user_id)
+        ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.RUNNING)
+        if fmt == "misp":
+            summary = _import_misp(user, path, source, default_label)
+        else:
+            with path.open("rb") as stream:
+                summary = do_import_bundle(user, stream, source, default_label, job=job)
+        _save_progress(job, summary)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED if summary.stream_error and not summary.accepted + summary.unchanged
+            else ImportStatus.DONE,
+            message=summary.stream_error, finished_at=timezone.now(), read_bytes=summary.read_bytes or job.total_bytes,
+        )
+    except ServiceError as exc:
+        ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.FAILED, message=str(exc),
+                                                   finished_at=timezone.now())
+    except Exception:
+        logger.exception("import job %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportStatus.FAILED, message=gettext("the import failed unexpectedly; see the server log"),
+            finished_at=timezone.now())
+    finally:
+        connection.close()
+
+
+def _import_misp(user: User, path: Path, source: str, default_label: Label) -> ImportSummary:
+    from kizuna.threats import misp  # owned by the MISP work; imported late so STIX import never depends on it
+
+    try:
+        with path.open("rb") as stream:
+            data = json.load(stream)
+    except (OSError, ValueError) as exc:
+        raise ServiceError(gettext("the MISP file is not valid JSON: %(detail)s") % {"detail": str(exc)[:200]}) from None
+    objects = misp.misp_event_to_stix_objects(data)
+    return do_import_objects(user, objects, default_label, source)
