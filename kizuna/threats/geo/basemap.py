@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-from itertools import pairwise
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
