@@ -15,6 +15,7 @@ from ninja import NinjaAPI
 from kizuna.core.apiauth import BearerToken, caller, install_error_handlers, json_method_not_allowed, not_found_view
 from kizuna.reports.api import router as reports_router
 from kizuna.reports.schemas import ErrorOut, MeOut, me_out
+from kizuna.threats.api import router as threats_router
 
 
 class KizunaAPI(NinjaAPI):
@@ -45,6 +46,7 @@ api = KizunaAPI(
 )
 install_error_handlers(api)
 api.add_router("", reports_router)
+api.add_router("/stix/", threats_router)
 
 
 @api.get("/me", response={200: MeOut, 401: ErrorOut}, tags=["directory"], summary="The caller")
