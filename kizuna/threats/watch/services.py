@@ -1,0 +1,364 @@
+"""Every write of sightings and watch filters, and the reads behind their pages.
+
+Sightings: "Seen it too" issues a STIX ``sighting`` through the importer (``do_import_objects``), so it is validated,
+labelled, versioned and shared exactly like any other object. One sighting per organisation and object: the next
+colleague who presses the button issues a new version with ``count`` one higher, which only the originating
+organisation may do. Counts by nation are computed over the sightings the viewer may see, so a nation is named only
+through a visible sighting.
+
+Watch filters: the importer calls ``notify_new_objects`` after each committed batch. Each watcher is checked on their
+own (``visible_to`` and the relationship rule) before an inbox entry is written, and the e-mail names no object: it
+only says how many new entries wait in the inbox, where they are shown again through ``visible_to``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+
+from kizuna.core import audit
+from kizuna.core.access import label_of, visible_label_ids
+from kizuna.core.errors import ServiceError
+from kizuna.core.models import LabelRecord
+from kizuna.directory.models import Organisation, User
+from kizuna.directory.subjects import subject_for
+from kizuna.labels import TLP, Label, Subject
+from kizuna.threats import queries
+from kizuna.threats.models import ObservableValue, StixObject
+from kizuna.threats.watch.models import Notification, Sighting, WatchFilter
+
+logger = logging.getLogger("kizuna.threats.watch")
+
+# Objects that cannot be sighted: STIX allows only SDOs as sighting_of_ref (not observables, relationships,
+# sightings, markings, extension definitions or language content).
+NOT_SIGHTABLE = frozenset({
+    "relationship", "sighting", "marking-definition", "extension-definition", "language-content",
+    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
+    "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
+    "user-account", "windows-registry-key", "x509-certificate",
+})
+_ORG_NAMESPACE = uuid.UUID("5a1e4774-6b69-7a75-6e61-000000000000")
+_FETCH_CHUNK = 500
+INBOX_LIMIT = 200
+
+
+def stix_now() -> str:
+    """A STIX timestamp (UTC, milliseconds) for now."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def organisation_identity_id(org: Organisation) -> str:
+    """The STIX identity id that stands for an organisation of the directory: the same on every node."""
+    return f"identity--{uuid.uuid5(_ORG_NAMESPACE, org.code)}"
+
+
+def may_sight(obj: StixObject) -> bool:
+    return obj.type not in NOT_SIGHTABLE
+
+
+# --- sightings --------------------------------------------------------------------------------------------------------
+
+
+def _next_modified(previous: str) -> str:
+    """Now, but strictly later than the previous version (two presses within one millisecond stay two versions)."""
+    now = stix_now()
+    if now > previous:
+        return now
+    try:
+        stamp = datetime.strptime(previous, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return now
+    return (stamp + timedelta(milliseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _sighting_dict(user: User, obj: StixObject, previous: StixObject | None) -> dict[str, Any]:
+    assert user.organisation is not None
+    if previous is not None:
+        data: dict[str, Any] = json.loads(previous.data)
+        now = _next_modified(str(data.get("modified", previous.modified)))
+        data.update({"modified": now, "last_seen": now, "count": int(data.get("count", 1)) + 1})
+        return data
+    now = stix_now()
+    identity = organisation_identity_id(user.organisation)
+    return {
+        "type": "sighting", "spec_version": "2.1", "id": f"sighting--{uuid.uuid4()}",
+        "created": now, "modified": now, "created_by_ref": identity,
+        "first_seen": now, "last_seen": now, "count": 1,
+        "sighting_of_ref": obj.stix_id, "where_sighted_refs": [identity],
+        "description": f"Seen it too: {user.organisation.name}",
+    }
+
+
+def do_record_sighting(user: User, obj: StixObject, address: str = "") -> StixObject:
+    """Record that the user's organisation has seen ``obj`` too; returns the current version of its STIX sighting.
+
+    The sighting carries the object's label, so it reaches exactly the readers of the object."""
+    from kizuna.threats import services as stix_services  # the importer; imported late, it imports much
+
+    if not user.is_active or not user.can_contribute:
+        raise ServiceError(gettext("your role does not allow writing; ask a coordinator"))
+    if user.organisation is None:
+        raise ServiceError(gettext("only a member of an organisation can record a sighting"))
+    subject = subject_for(user)
+    if obj.stix_id not in queries.visible_ids(subject, [obj.stix_id]):
+        raise ServiceError(gettext("there is no such object"))
+    if not may_sight(obj):
+        raise ServiceError(gettext("objects of type %(type)s cannot be sighted; sight the indicator or threat "
+                                   "instead") % {"type": obj.type})
+    if Sighting.objects.filter(user=user, object_stix_id=obj.stix_id).exists():
+        raise ServiceError(gettext("you have already recorded that you saw this object"))
+    label: Label = label_of(obj.label)
+    with transaction.atomic():
+        previous = (StixObject.objects.select_for_update()
+                    .filter(type="sighting", source_ref=obj.stix_id, originator=user.organisation, is_current=True)
+                    .order_by("-modified").first())
+        sighting = _sighting_dict(user, obj, previous)
+        summary = stix_services.do_import_objects(user, [sighting], default_label=label, source="sighting")
+        if summary.rejected or not summary.accepted:
+            reason = summary.errors[0].reason if summary.errors else gettext("the sighting was not stored")
+            raise ServiceError(reason)
+        try:
+            with transaction.atomic():
+                Sighting.objects.create(user=user, organisation=user.organisation, object_stix_id=obj.stix_id,
+                                        sighting_stix_id=sighting["id"])
+        except IntegrityError:  # the same user pressing twice at once: the first one counted
+            raise ServiceError(gettext("you have already recorded that you saw this object")) from None
+        stored = StixObject.objects.get(stix_id=sighting["id"], modified=sighting["modified"])
+        audit.record(user.username, "sighting", "stix", [obj.pk, stored.pk], stored.label_id, address,
+                     {"object": obj.stix_id, "sighting": sighting["id"], "count": sighting["count"]})
+    return stored
+
+
+def has_sighted(user: User, obj: StixObject) -> bool:
+    return Sighting.objects.filter(user=user, object_stix_id=obj.stix_id).exists()
+
+
+@dataclass
+class NationSightings:
+    """Sightings of one object from one nation (or from NATO bodies, which have no nation), as the viewer sees them."""
+
+    code: str
+    name: str
+    sightings: int = 0  # STIX sighting objects
+    count: int = 0  # sum of their ``count``: how many times it was seen
+    organisations: list[str] = field(default_factory=list)
+
+
+def sightings_by_nation(subject: Subject, obj: StixObject) -> tuple[list[NationSightings], list[LabelRecord]]:
+    """Counts by originating nation over the sightings of ``obj`` that the viewer may see, and their labels (for the
+    banner: the counts are information from those sightings)."""
+    rows = (queries.visible_objects(subject, types=["sighting"]).filter(source_ref=obj.stix_id)
+            .select_related("originator__nation", "label"))
+    by_nation: dict[str, NationSightings] = {}
+    labels: list[LabelRecord] = []
+    for row in rows:
+        labels.append(row.label)
+        nation = row.originator.nation
+        code = nation.code if nation is not None else "NATO"
+        name = nation.localised_name if nation is not None else gettext("NATO bodies")
+        entry = by_nation.setdefault(code, NationSightings(code=code, name=str(name)))
+        entry.sightings += 1
+        try:
+            count = int(json.loads(row.data).get("count", 1))
+        except (ValueError, TypeError, AttributeError):
+            count = 1
+        entry.count += max(count, 1)
+        if row.originator.name not in entry.organisations:
+            entry.organisations.append(row.originator.name)
+    return sorted(by_nation.values(), key=lambda e: (-e.count, e.code)), labels
+
+
+# --- watch filters ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WatchInput:
+    name: str
+    types: list[str] = field(default_factory=list)
+    value_contains: str = ""
+    area_text: str = ""
+    releasable_to: str = ""
+    community: str = ""
+    tlp: str = ""
+
+
+def do_save_watch_filter(user: User, data: WatchInput, address: str = "") -> WatchFilter:
+    if not user.is_active:
+        raise ServiceError(gettext("your account cannot save watch filters"))
+    name = data.name.strip()
+    if not name:
+        raise ServiceError(gettext("give the watch filter a name"), "name")
+    if data.tlp and data.tlp not in {t.value for t in TLP}:
+        raise ServiceError(gettext("unknown TLP %(tlp)s") % {"tlp": data.tlp}, "tlp")
+    if not (data.types or data.value_contains.strip() or data.area_text.strip() or data.releasable_to
+            or data.community or data.tlp):
+        raise ServiceError(gettext("a watch filter needs at least one criterion, or it would match everything"))
+    with transaction.atomic():
+        watch = WatchFilter.objects.create(
+            user=user, name=name[:100], types=sorted(set(data.types)), value_contains=data.value_contains.strip(),
+            area_text=data.area_text.strip(), releasable_to=data.releasable_to, community=data.community,
+            tlp=data.tlp,
+        )
+        audit.record(user.username, "create", "watch_filter", [watch.pk], None, address, {"name": watch.name})
+    return watch
+
+
+def do_delete_watch_filter(user: User, watch: WatchFilter, address: str = "") -> None:
+    if watch.user_id != user.pk:
+        raise ServiceError(gettext("there is no such watch filter"))
+    with transaction.atomic():
+        audit.record(user.username, "delete", "watch_filter", [watch.pk], None, address, {"name": watch.name})
+        watch.delete()
+
+
+def _label_matches(watch: WatchFilter, label: Label) -> bool:
+    if watch.releasable_to and watch.releasable_to not in label.category("releasable_to"):
+        return False
+    if watch.community and watch.community not in label.category("communities"):
+        return False
+    return not (watch.tlp and label.tlp.value != watch.tlp)
+
+
+def matches(watch: WatchFilter, row: dict[str, Any], values: Sequence[str], label: Label) -> bool:
+    """Does one stored object (its columns, observable values and label) match the filter? Visibility is separate."""
+    if watch.types and row["type"] not in watch.types:
+        return False
+    if watch.value_contains:
+        needle = watch.value_contains.casefold()
+        if needle not in str(row["name"]).casefold() and not any(needle in v.casefold() for v in values):
+            return False
+    if watch.area_text and watch.area_text.casefold() not in str(row["data"]).casefold():
+        return False
+    return _label_matches(watch, label)
+
+
+def _fetch(stix_ids: Sequence[str]) -> tuple[list[dict[str, Any]], dict[int, list[str]]]:
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(stix_ids), _FETCH_CHUNK):
+        chunk = stix_ids[start : start + _FETCH_CHUNK]
+        rows.extend(dict(row) for row in StixObject.objects.filter(stix_id__in=chunk, is_current=True)
+                    .values("id", "stix_id", "type", "name", "label_id", "data"))
+    values: dict[int, list[str]] = defaultdict(list)
+    pks = [r["id"] for r in rows]
+    for start in range(0, len(pks), _FETCH_CHUNK):
+        for obj_id, value in ObservableValue.objects.filter(obj_id__in=pks[start : start + _FETCH_CHUNK]).values_list(
+                "obj_id", "value"):
+            values[obj_id].append(value)
+    return rows, values
+
+
+def notify_new_objects(stix_ids: list[str]) -> int:
+    """Write inbox entries (and send one e-mail per watcher) for new objects that match active watch filters.
+
+    Called by the importer after each committed batch. Never raises: a failing notification must not fail an
+    import whose objects are already stored; the failure is logged. Returns the number of inbox entries written."""
+    try:
+        return _notify(list(dict.fromkeys(stix_ids)))
+    except Exception:
+        logger.exception("watch-filter notification failed for a batch of %d objects", len(stix_ids))
+        return 0
+
+
+def _notify(stix_ids: list[str]) -> int:
+    if not stix_ids:
+        return 0
+    watches = list(WatchFilter.objects.filter(active=True, user__is_active=True).select_related("user"))
+    if not watches:
+        return 0
+    rows, values = _fetch(stix_ids)
+    if not rows:
+        return 0
+    labels = {r.pk: label_of(r) for r in LabelRecord.objects.filter(pk__in={row["label_id"] for row in rows})}
+    by_user: dict[int, list[WatchFilter]] = defaultdict(list)
+    for watch in watches:
+        by_user[watch.user_id].append(watch)
+    written = 0
+    for user_watches in by_user.values():
+        user = user_watches[0].user
+        subject = subject_for(user)
+        visible_labels = visible_label_ids(subject)
+        wanted: dict[str, WatchFilter] = {}
+        for row in rows:
+            if row["label_id"] not in visible_labels or row["stix_id"] in wanted:
+                continue
+            for watch in user_watches:
+                if matches(watch, row, values.get(row["id"], ()), labels[row["label_id"]]):
+                    wanted[row["stix_id"]] = watch
+                    break
+        if not wanted:
+            continue
+        # The label was checked above; this adds the relationship rule (both ends visible) in the database.
+        seen = queries.visible_ids(subject, wanted)
+        entries = [Notification(user=user, watch_filter=wanted[sid], stix_id=sid) for sid in wanted if sid in seen]
+        if not entries:
+            continue
+        already = set(Notification.objects.filter(user=user, stix_id__in=[e.stix_id for e in entries])
+                      .values_list("stix_id", flat=True))
+        entries = [e for e in entries if e.stix_id not in already]
+        Notification.objects.bulk_create(entries, ignore_conflicts=True)
+        written += len(entries)
+        if entries:
+            _email(user, len(entries))
+    return written
+
+
+def _email(user: User, count: int) -> None:
+    """Only the number of new entries: the inbox, not the mail system, is where labelled content is shown."""
+    if not user.email:
+        return
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = ngettext("Kizuna: %(count)d new threat object matches your watch filters",
+                           "Kizuna: %(count)d new threat objects match your watch filters", count) % {"count": count}
+        body = gettext("New objects match your watch filters. Sign in to Kizuna and open Threats › Inbox to see "
+                       "them.")
+    try:
+        send_mail(subject, body, None, [user.email], fail_silently=False)
+    except OSError:
+        logger.warning("could not send the watch-filter e-mail to user %s", user.pk)
+
+
+# --- inbox --------------------------------------------------------------------------------------------------------
+
+
+def _visible_notifications(user: User) -> QuerySet[Notification]:
+    """The user's entries whose object the user may still see now (a label may have narrowed since)."""
+    visible = queries.visible_objects(subject_for(user), include_revoked=True).values("stix_id")
+    return Notification.objects.filter(user=user, stix_id__in=visible)
+
+
+def unread_count(user: User) -> int:
+    return _visible_notifications(user).filter(read_at__isnull=True).count()
+
+
+@dataclass
+class InboxEntry:
+    notification: Notification
+    obj: StixObject
+
+
+def inbox(user: User, limit: int = INBOX_LIMIT) -> list[InboxEntry]:
+    notes = list(_visible_notifications(user).select_related("watch_filter")[:limit])
+    objects = {o.stix_id: o for o in queries.visible_objects(subject_for(user), include_revoked=True)
+               .filter(stix_id__in=[n.stix_id for n in notes]).select_related("label", "originator")}
+    return [InboxEntry(n, objects[n.stix_id]) for n in notes if n.stix_id in objects]
+
+
+def do_mark_read(user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's entries as read (all of them when ``ids`` is None)."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())

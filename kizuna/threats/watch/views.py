@@ -1,0 +1,88 @@
+"""Watch-filter and inbox pages: a user's own filters (create, delete) and the entries they produced.
+
+Watch filters belong to their user alone: another user's filter is a 404. Inbox entries are shown only while their
+object is still visible to the reader (``services.inbox`` reads it again through ``visible_to``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kizuna.core import audit
+from kizuna.core.access import label_display, label_of
+from kizuna.core.errors import ServiceError
+from kizuna.directory.models import User
+from kizuna.threats.forms import WatchFilterForm
+from kizuna.threats.watch import services
+from kizuna.threats.watch.models import WatchFilter
+from kizuna.web.banner import chip_class, note_labels
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("not found")
+    return user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def watch_filters(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = WatchFilterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.do_save_watch_filter(user, services.WatchInput(
+                name=data["name"], types=list(data["types"]), value_contains=data["value_contains"],
+                area_text=data["area_text"], releasable_to=data["releasable_to"], community=data["community"],
+                tlp=data["tlp"],
+            ), audit.client_address(request))
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("The watch filter was saved. You will be notified of new matching objects."))
+            return redirect("threats:watch")
+    filters = list(WatchFilter.objects.filter(user=user))
+    return render(request, "threats/watch/filters.html", {"form": form, "filters": filters},
+                  status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_POST
+def watch_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    watch = WatchFilter.objects.filter(pk=pk, user=user).first()
+    if watch is None:
+        raise Http404("not found")
+    services.do_delete_watch_filter(user, watch, audit.client_address(request))
+    messages.success(request, _("The watch filter was deleted."))
+    return redirect("threats:watch")
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    entries = services.inbox(user)
+    note_labels(request, *(e.obj.label for e in entries))
+    if entries:
+        audit.record(user.username, "list", "stix", [e.obj.pk for e in entries], None, audit.client_address(request),
+                     {"page": "inbox"})
+    rows = [{"entry": e, "title": e.obj.name or e.obj.stix_id, "label": label_display(label_of(e.obj.label)),
+             "chip": chip_class(e.obj.label.policy, e.obj.label.classification),
+             "unread": e.notification.read_at is None} for e in entries]
+    return render(request, "threats/watch/inbox.html", {"rows": rows, "unread": sum(1 for r in rows if r["unread"])})
+
+
+@login_required
+@require_POST
+def inbox_mark_read(request: HttpRequest) -> HttpResponse:
+    services.do_mark_read(_user(request))
+    messages.success(request, _("All entries were marked as read."))
+    return redirect("threats:inbox")
