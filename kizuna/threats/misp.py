@@ -22,6 +22,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
+from kizuna.core.errors import ServiceError
 from kizuna.labels import TLP
 from kizuna.threats.markings import TLP2_EXTENSION_ID, TLP2_IDS, TLP_BY_ID
 
@@ -47,8 +50,9 @@ SCO_TYPES = frozenset({
 })
 
 
-class MispError(ValueError):
-    """The input is not a MISP event that can be converted; the message is one readable line."""
+class MispError(ServiceError, ValueError):
+    """The input is not a MISP event that can be converted; the message is one readable line (a ServiceError, so an
+    import job shows it as its failure message)."""
 
 
 @dataclass
@@ -97,16 +101,17 @@ def _effective(*levels: int | None) -> int | None:
 
 
 def _event_of(data: Any) -> dict[str, Any]:
+    expected = gettext("not a MISP event: expected a JSON object with an \"Event\" member")
     if not isinstance(data, dict):
-        raise MispError("not a MISP event: expected a JSON object with an \"Event\" member")
+        raise MispError(expected)
     event = data.get("Event", data if "info" in data else None)
     if not isinstance(event, dict):
-        raise MispError("not a MISP event: expected a JSON object with an \"Event\" member")
+        raise MispError(expected)
     if not isinstance(event.get("info"), str) or not event.get("info", "").strip():
-        raise MispError("not a MISP event: the event has no \"info\" (its title)")
+        raise MispError(gettext("not a MISP event: the event has no \"info\" (its title)"))
     for key in ("Attribute", "Object", "Tag", "Galaxy"):
         if key in event and not isinstance(event[key], list):
-            raise MispError(f"not a MISP event: \"{key}\" must be a list")
+            raise MispError(gettext("not a MISP event: %(member)s must be a list") % {"member": key})
     return event
 
 
@@ -171,7 +176,8 @@ def _run_converter(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str
     try:
         parser.parse_json_content(data)
     except Exception as exc:  # the converter raises many kinds; the CLI needs one readable line
-        raise MispError(f"misp-stix could not convert the event: {' '.join(str(exc).split())[:300]}") from None
+        raise MispError(gettext("misp-stix could not convert the event: %(error)s") % {
+            "error": " ".join(str(exc).split())[:300]}) from None
     objects = [json.loads(obj.serialize()) if hasattr(obj, "serialize") else dict(obj) for obj in parser.stix_objects]
     warnings: list[str] = []
     for messages in (getattr(parser, "errors", None) or {}).values():
@@ -188,7 +194,7 @@ def convert_misp_event(data: Any) -> MispConversion:
     _normalise_tags(wrapped)
     objects, warnings = _run_converter(wrapped)
     if not any(obj.get("type") == "report" for obj in objects):
-        raise MispError("misp-stix produced no report for the event; it is not a MISP event it can read")
+        raise MispError(gettext("misp-stix produced no report for the event; it is not a MISP event it can read"))
 
     report = next(obj for obj in objects if obj.get("type") == "report")
     event_tlp = _strictest(_tlp_refs(report))
@@ -249,6 +255,6 @@ def load_misp_json(raw: bytes | str) -> dict[str, Any]:
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MispError(f"not JSON: {exc}") from None
+        raise MispError(gettext("not JSON: %(error)s") % {"error": exc}) from None
     _event_of(data)
     return data  # type: ignore[no-any-return]
