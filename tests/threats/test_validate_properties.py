@@ -25,7 +25,7 @@ def hash_for(path: str) -> st.SearchStrategy[str]:
 
 # Values: printable text with the characters that matter to the lexer (quotes, backslashes), plus any unicode.
 values = st.one_of(
-    st.lists(st.sampled_from(list("ab.1:/@-' \\\"]") + ["\\'", "\\\\"]), max_size=12).map("".join),
+    st.lists(st.sampled_from([*list("ab.1:/@-' \\\"]"), "\\'", "\\\\"]), max_size=12).map("".join),
     st.text(max_size=8),
 )
 
