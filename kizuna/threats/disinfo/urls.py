@@ -1,9 +1,13 @@
-"""URLs of threats/disinfo (placeholder until its pages land)."""
+"""URLs of the disinformation pages, under /threats/disinformation/."""
 
 from django.urls import path
-from django.views.generic import RedirectView
+
+from kizuna.threats.disinfo import views
 
 app_name = "disinfo"
 urlpatterns = [
-    path("", RedirectView.as_view(url="/reports/"), name="index"),
+    path("", views.incident_list, name="index"),
+    path("new/", views.incident_create, name="create"),
+    path("disarm/", views.framework_page, name="framework"),
+    path("<str:stix_id>/", views.incident_detail, name="detail"),
 ]
