@@ -337,3 +337,19 @@ def test_incident_outside_the_area_is_listed_not_drawn(jpn_client: Client) -> No
     body = jpn_client.get("/threats/maritime/").content.decode()
     assert 'data-testid="geo-marker"' not in body
     assert "Outside this area" in body
+
+
+# --- Japanese -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_maritime_pages_render_in_japanese(jpn_client: Client) -> None:
+    from django.conf import settings
+
+    jpn_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    body = jpn_client.get("/threats/maritime/new/").content.decode()
+    for text in ("海洋事案の新規登録", "確認した部隊", "IMO 番号", "制裁指定", "偽装・塗りつぶされた船名", "瀬取り（船舶間の積替え）"):
+        assert text in body, text
+    response = jpn_client.post("/threats/maritime/new/", maritime_post(**{"vessel-0-imo": "9074728"}))
+    assert "チェックディジット" in response.content.decode()
+    assert "海洋事案・確認情報" in jpn_client.get("/threats/maritime/").content.decode()

@@ -57,8 +57,8 @@ class MapView:
 
 
 VIEWS: dict[str, MapView] = {
-    # The whole theatre: from the western Indian Ocean to the antimeridian, from the Southern Ocean to Kamchatka.
-    "indo-pacific": MapView("indo-pacific", 40.0, 180.0, -50.0, 62.0, 20),
+    # The whole theatre: from the western Indian Ocean to the antimeridian, from New Zealand to the Sea of Okhotsk.
+    "indo-pacific": MapView("indo-pacific", 40.0, 180.0, -47.0, 56.0, 20),
     # Where most maritime reports of the partners fall: Korean Peninsula, East and South China Seas, Japan.
     "east-asia": MapView("east-asia", 100.0, 160.0, 0.0, 50.0, 10),
 }
