@@ -396,3 +396,19 @@ def test_pages_have_no_inline_script_or_style(jpn_user: Any, url: str) -> None:
 def test_pages_need_sign_in() -> None:
     response = Client().get("/threats/cyber/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_threat_pages_render_in_japanese(jpn_user: Any) -> None:
+    from django.conf import settings
+
+    obj = put(jpn_user, "indicator", make_label(**REL_JPN), name="x")
+    client = client_for(jpn_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    overview = body_of(client.get("/threats/"))
+    assert '<html lang="ja">' in overview
+    for text in ("脅威情報共有", "閲覧できる情報（種類別）", "ウォッチフィルター", "取り込み", "書き出し"):
+        assert text in overview, text
+    detail = body_of(client.get(f"/threats/objects/{obj.stix_id}/"))
+    for text in ("国別の目撃情報", "当方でも確認", "他組織からの報告", "プロパティ"):
+        assert text in detail, text
+    assert "Sightings by nation" not in detail
