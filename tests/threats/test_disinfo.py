@@ -179,3 +179,13 @@ def test_without_disarm_a_malformed_id_is_a_form_error(jpn_user: Any) -> None:
 def test_framework_page_lists_phases_tactics_and_techniques(loaded: None, jpn_user: Any) -> None:
     body = client_for(jpn_user).get("/threats/disinformation/disarm/").content.decode()
     assert "P01 Plan" in body and "TA06" in body and "T0015.001" in body and "Version 1.6" in body
+
+
+def test_pages_and_refusals_render_in_japanese(jpn_user: Any) -> None:
+    from django.conf import settings
+
+    client = client_for(jpn_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    assert "偽情報インシデント" in client.get("/threats/disinformation/").content.decode()
+    response = client.post("/threats/disinformation/new/", form_data(languages="Japanese!"))
+    assert "言語は ja、ko、en、zh-Hant のようなコードで入力してください" in response.content.decode()
