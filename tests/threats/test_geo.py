@@ -348,8 +348,26 @@ def test_maritime_pages_render_in_japanese(jpn_client: Client) -> None:
 
     jpn_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
     body = jpn_client.get("/threats/maritime/new/").content.decode()
-    for text in ("海洋事案の新規登録", "確認した部隊", "IMO 番号", "制裁指定", "偽装・塗りつぶされた船名", "瀬取り（船舶間の積替え）"):
+    for text in ("海洋事案の新規登録", "確認した部隊", "IMO 番号", "制裁指定", "偽装・塗りつぶされた船名",
+                 "瀬取り（船舶間の積替え）"):
         assert text in body, text
     response = jpn_client.post("/threats/maritime/new/", maritime_post(**{"vessel-0-imo": "9074728"}))
     assert "チェックディジット" in response.content.decode()
     assert "海洋事案・確認情報" in jpn_client.get("/threats/maritime/").content.decode()
+
+
+@pytest.mark.django_db
+def test_partner_object_with_odd_values_is_listed_without_a_marker(jpn_client: Client, kor_user: Any) -> None:
+    from kizuna.threats.services import do_import_objects
+    from tests.conftest import make_label
+
+    odd = {"type": "incident", "spec_version": "2.1", "id": "incident--6d6f3b5e-9a53-4c1e-8a57-2b0f6b1d2c11",
+           "created": "2026-01-05T00:00:00.000Z", "modified": "2026-01-05T00:00:00.000Z", "name": "Partner report",
+           "extensions": {stix.MARITIME_EXTENSION_ID: {
+               "extension_type": "property-extension", "latitude": 123, "longitude": "east", "vessels": "many",
+               "observed_start": "2026-01-05T03:00:00", "notified_to": "everyone"}}}
+    summary = do_import_objects(kor_user, [odd], make_label(releasable_to=["JPN", "KOR"]))
+    assert summary.accepted == 1, summary.errors
+    body = jpn_client.get("/threats/maritime/").content.decode()
+    assert "Partner report" in body and 'data-testid="geo-marker"' not in body
+    assert jpn_client.get(f"/threats/maritime/{odd['id']}/").status_code == 200

@@ -90,3 +90,9 @@ def test_exported_bundle_with_geo_objects_is_valid(jpn_user: Any) -> None:
     result = validate_string(text, ValidationOptions(strict=False))
     assert result.is_valid, _messages(result)
     assert [m for m in _messages(result) if not m.startswith("marking-definition--")] == []
+
+
+def test_partner_timestamps_without_zone_are_read_as_utc() -> None:
+    assert stix.parse_stix_time("2026-03-02T22:10:00") == NOW
+    assert stix.parse_stix_time("2026-03-02T22:10:00.000Z") == NOW
+    assert stix.parse_stix_time("yesterday") is None

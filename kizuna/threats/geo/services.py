@@ -48,6 +48,7 @@ def ensure_extension_definitions(user: User) -> None:
     """Store the extension-definitions that are not stored yet (idempotent; a user who may not store them is no
     reason to refuse the form: the objects are valid STIX without them and the next author stores them)."""
     wanted = stix.extension_definitions()
+    # An existence check of three public, fixed ids that shows the user nothing: no visible_to needed.
     have = set(StixObject.objects.filter(stix_id__in=[d["id"] for d in wanted]).values_list("stix_id", flat=True))
     missing = [d for d in wanted if d["id"] not in have]
     if missing and may_subject_see(subject_for(user), DEFINITION_LABEL):

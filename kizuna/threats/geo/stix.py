@@ -91,9 +91,11 @@ def parse_stix_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # STIX timestamps are UTC; a partner's value without a zone is read as UTC rather than mixed with aware ones.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _new_id(kind: str) -> str:
