@@ -189,3 +189,14 @@ def test_pages_and_refusals_render_in_japanese(jpn_user: Any) -> None:
     assert "偽情報インシデント" in client.get("/threats/disinformation/").content.decode()
     response = client.post("/threats/disinformation/new/", form_data(languages="Japanese!"))
     assert "言語は ja、ko、en、zh-Hant のようなコードで入力してください" in response.content.decode()
+
+
+def test_a_tag_outside_the_loaded_version_still_filters(loaded: None, jpn_user: Any) -> None:
+    from kizuna.threats.services import do_import_objects
+
+    do_import_objects(jpn_user, [{
+        "type": "incident", "spec_version": "2.1", "id": "incident--0b9c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+        "created": "2026-03-01T00:00:00.000Z", "modified": "2026-03-01T00:00:00.000Z", "name": "Older tagging",
+        "external_references": [{"source_name": "DISARM", "external_id": "T0019.002"}]}], make_label(["JPN"]))
+    response = client_for(jpn_user).get("/threats/disinformation/?technique=t0019.002")
+    assert response.status_code == 200 and "Older tagging" in response.content.decode()

@@ -52,13 +52,28 @@ class IncidentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, framework: disarm.Framework | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if framework is not None:
-            self.fields["tactic"] = forms.ChoiceField(
-                label=_("DISARM tactic"), required=False,
-                choices=[("", _("Any tactic")), *[(t.external_id, f"{t.external_id} {t.name}") for t in framework.tactics]])
-            self.fields["technique"] = forms.ChoiceField(
-                label=_("DISARM technique"), required=False,
-                choices=[("", _("Any technique")), *_technique_choices(framework)])
+        if framework is None:
+            return
+        # An incident may carry an id this version does not hold (another version, a partner's tool): its tag links
+        # here, so a well-formed id is offered as a choice of its own rather than refused.
+        known = {t.external_id for t in framework.tactics} | {t.external_id for t in framework.techniques}
+        data = dict(self.data.items()) if self.is_bound else {}
+        extra: dict[str, list[tuple[str, str]]] = {"tactic": [], "technique": []}
+        for name, pattern in (("tactic", disarm.TACTIC_ID), ("technique", disarm.TECHNIQUE_ID)):
+            value = str(data.get(name) or "").strip().upper()
+            if value and pattern.match(value):
+                data[name] = value
+                if value not in known:
+                    extra[name].append((value, value))
+        if self.is_bound:
+            self.data = data
+        self.fields["tactic"] = forms.ChoiceField(
+            label=_("DISARM tactic"), required=False,
+            choices=[("", _("Any tactic")), *[(t.external_id, f"{t.external_id} {t.name}") for t in framework.tactics],
+                     *extra["tactic"]])
+        self.fields["technique"] = forms.ChoiceField(
+            label=_("DISARM technique"), required=False,
+            choices=[("", _("Any technique")), *_technique_choices(framework), *extra["technique"]])
 
     def clean_tactic(self) -> str:
         value = (self.cleaned_data.get("tactic") or "").strip().upper()
