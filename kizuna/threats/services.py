@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -74,7 +74,7 @@ def do_import_objects(user: User, objects: Iterable[dict[str, Any]], default_lab
     """Validate and store STIX objects given as dicts (forms, MISP import). Each rejected object is reported with its
     position in ``objects``; the valid ones are stored (atomically per batch of 2,000)."""
     importer = _importer(user, default_label, source)
-    return run_objects(importer, objects)
+    return _notify_watchers(run_objects(importer, objects))
 
 
 def do_import_bundle(
@@ -96,7 +96,18 @@ def do_import_bundle(
             progress(summary)
 
     importer = _importer(user, default_label, source, report)
-    return run_stream(importer, stream, total)
+    return _notify_watchers(run_stream(importer, stream, total))
+
+
+def _notify_watchers(summary: ImportSummary) -> ImportSummary:
+    """Watch filters hear of the objects this import stored, once they are committed (``accepted_ids`` holds the
+    first 10,000; a per-batch call in the importer would cover more)."""
+    from kizuna.threats.watch.services import notify_new_objects  # late: its do_record_sighting imports this module
+
+    ids = list(summary.accepted_ids)
+    if ids:
+        transaction.on_commit(lambda: notify_new_objects(ids))
+    return summary
 
 
 def _size_of(stream: BinaryIO) -> int:

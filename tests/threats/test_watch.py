@@ -236,3 +236,23 @@ def test_notification_failure_does_not_raise(jpn_user: Any, monkeypatch: Any) ->
 
     monkeypatch.setattr(services, "_fetch", broken)
     assert services.notify_new_objects([obj.stix_id]) == 0
+
+
+def test_an_import_notifies_watchers_once_committed(jpn_user: Any, kor_user: Any,
+                                                    django_capture_on_commit_callbacks: Any) -> None:
+    from kizuna.threats.services import do_import_objects
+
+    watch_for(jpn_user, value_contains="evil.example")
+    watch_for(kor_user, value_contains="evil.example")
+    indicator = {
+        "type": "indicator", "spec_version": "2.1", "id": "indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061",
+        "created": "2026-03-01T00:00:00.000Z", "modified": "2026-03-01T00:00:00.000Z", "name": "C2 domain",
+        "pattern": "[domain-name:value = 'cdn.evil.example']", "pattern_type": "stix",
+        "valid_from": "2026-03-01T00:00:00Z",
+    }
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        summary = do_import_objects(jpn_user, [indicator], make_label(**REL_JPN), source="test")
+        assert not Notification.objects.exists()  # nothing before the commit
+    assert summary.accepted == 1 and len(callbacks) == 1
+    assert list(Notification.objects.values_list("user__username", "stix_id")) == [
+        (jpn_user.username, indicator["id"])]
