@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from kizuna.threats.geo import basemap
 
@@ -53,3 +54,19 @@ def test_base_map_draws_the_partners_and_nothing_external() -> None:
 def test_unknown_view_falls_back_to_the_whole_theatre() -> None:
     assert basemap.view_for("atlantic").key == basemap.DEFAULT_VIEW
     assert basemap.view_for(None).key == basemap.DEFAULT_VIEW
+
+
+def test_rings_across_the_antimeridian_are_not_drawn_across_the_map() -> None:
+    view = basemap.VIEWS["indo-pacific"]
+    # A Fiji-like ring: 177E .. 180 .. 178W and back.
+    ring = [(177.0, -17.0), (179.9, -17.0), (-179.9, -17.5), (-178.0, -18.0), (179.0, -18.5), (177.0, -17.0)]
+    unwrapped = basemap._unwrap(view, ring)
+    assert max(abs(b[0] - a[0]) for a, b in pairwise(unwrapped)) < 5
+    assert min(p[0] for p in unwrapped) == 177.0
+    # A ring wholly west of the window (the Aleutians beyond 180 seen from the west) is moved into it.
+    assert basemap._unwrap(view, [(-186.0, 52.0), (-185.0, 52.5), (-186.0, 52.0)])[0][0] == 174.0
+    # No subpath of the drawn map spans more than the map's width in one step.
+    for d in re.findall(r'class="geo-land" d="([^"]+)"', basemap.base_svg("indo-pacific")):
+        for subpath in d.split("M")[1:]:
+            steps = [int(n) for n in re.findall(r"-?\d+", subpath.split("l", 1)[1])]
+            assert max((abs(dx) for dx in steps[0::2]), default=0) < 500

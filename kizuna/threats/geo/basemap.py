@@ -128,6 +128,26 @@ def _path_of(view: MapView, ring: Ring) -> str:
     return "".join(out) + "z"
 
 
+def _unwrap(view: MapView, ring: Ring) -> Ring:
+    """world-atlas keeps rings whole across the antimeridian (Russia, Fiji): a step of more than 180 degrees is a
+    crossing, not a line across the map; the ring is made continuous, then moved by 360 degrees if that brings it into
+    the window (the Aleutians beyond 180 degrees)."""
+    out: Ring = []
+    shift = 0.0
+    previous: float | None = None
+    for lon, lat in ring:
+        if previous is not None and abs(lon - previous) > 180:
+            shift += 360.0 if lon < previous else -360.0
+        previous = lon
+        out.append((lon + shift, lat))
+    lons = [p[0] for p in out]
+    if lons and max(lons) < view.west:
+        out = [(lon + 360.0, lat) for lon, lat in out]
+    elif lons and min(lons) > view.east:
+        out = [(lon - 360.0, lat) for lon, lat in out]
+    return out
+
+
 def _visible(view: MapView, ring: Ring) -> bool:
     lons = [p[0] for p in ring]
     lats = [p[1] for p in ring]
@@ -163,7 +183,8 @@ def base_svg(view_key: str) -> str:
     view = VIEWS[view_key]
     shapes = [f'<rect class="geo-sea" x="0" y="0" width="{WIDTH:g}" height="{view.height:g}"/>']
     for name, rings in _countries():
-        d = "".join(_path_of(view, ring) for ring in rings if _visible(view, ring))
+        unwrapped = (_unwrap(view, ring) for ring in rings)
+        d = "".join(_path_of(view, ring) for ring in unwrapped if ring and _visible(view, ring))
         if d:
             shapes.append(f'<path class="geo-land" d="{d}"><title>{escape(name)}</title></path>')
     shapes.append(_graticule(view))

@@ -205,8 +205,14 @@ class Marker:
     url: str
 
 
-def _map(request: HttpRequest, items: list[Item]) -> dict[str, Any]:
+def _map(request: HttpRequest, items: list[Item], closest: bool = False) -> dict[str, Any]:
+    """The map context; with ``closest`` (a detail page) and no area asked for, the smallest area that shows it."""
     view = basemap.view_for(request.GET.get("view"))
+    if closest and not request.GET.get("view"):
+        placed = [i for i in items if i.latitude is not None and i.longitude is not None]
+        close = basemap.VIEWS["east-asia"]
+        if placed and all(close.contains(i.longitude or 0.0, i.latitude or 0.0) for i in placed):
+            view = close
     markers: list[Marker] = []
     outside: list[Item] = []
     for item in items:
@@ -283,7 +289,7 @@ def _detail_context(request: HttpRequest, user: User, item: Item) -> dict[str, A
         events = [e for e in _items(subject, "event") if e.ext.get("site_ref") == item.stix_id]
         note_labels(request, *(e.row.label for e in events))
     return {
-        "item": item, "map": _map(request, [item]), "events": events,
+        "item": item, "map": _map(request, [item], closest=True), "events": events,
         "audience": describe(label_of(item.row.label), user, add_own_organisation=False),
         "object_url": f"/threats/objects/{item.stix_id}/",
     }
