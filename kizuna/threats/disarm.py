@@ -149,6 +149,13 @@ def framework_from_objects(objects: list[dict[str, Any]], version: str = "") -> 
     return Framework(version=version, tactics=tactics, techniques=techniques)
 
 
+# Parsed objects by (stix_id, modified): a stored version never changes, so its parse can be kept. The pages ask for
+# the framework on every request; reading which versions the subject may see is one query of short rows, parsing
+# the ~400 objects' JSON again each time would be most of the page's time.
+_parsed: dict[tuple[str, str], dict[str, Any]] = {}
+_PARSED_MAX = 5000
+
+
 def loaded_version() -> Any:
     """The pinned ``DisarmVersion`` row, or None when DISARM has not been loaded on this node."""
     from kizuna.threats.disinfo.models import DisarmVersion
@@ -167,9 +174,19 @@ def framework(subject: Subject) -> Framework | None:
     pinned = loaded_version()
     if pinned is None:
         return None
-    rows = visible_objects(subject, types=["x-mitre-matrix", "x-mitre-tactic", "attack-pattern"]).filter(
-        stix_id__in=pinned.object_ids).values_list("data", flat=True)
-    return framework_from_objects([json.loads(text) for text in rows], pinned.version)
+    visible = visible_objects(subject, types=["x-mitre-matrix", "x-mitre-tactic", "attack-pattern"]).filter(
+        stix_id__in=pinned.object_ids)
+    keys = list(visible.values_list("stix_id", "modified"))
+    missing = [key for key in keys if key not in _parsed]
+    if missing:
+        if len(_parsed) > _PARSED_MAX:
+            _parsed.clear()
+        wanted = set(missing)
+        for stix_id, modified, text in visible.filter(stix_id__in=[k[0] for k in missing]).values_list(
+                "stix_id", "modified", "data"):
+            if (stix_id, modified) in wanted:
+                _parsed[(stix_id, modified)] = json.loads(text)
+    return framework_from_objects([_parsed[key] for key in keys if key in _parsed], pinned.version)
 
 
 def tactics(subject: Subject) -> list[Tactic]:
@@ -248,6 +265,7 @@ def load(user: User, path: Path, version: str, *, replace: bool = False) -> Load
                 "DISARM %(version)s was loaded from a different file; a changed file needs a new version or "
                 "--replace") % {"version": version}, "version")
     summary = do_import_objects(user, objects, LABEL, source=f"DISARM {version} ({path.name})")
+    _parsed.clear()  # stored versions never change; a load is still the moment to start afresh
     ids = sorted({str(o["id"]) for o in objects if isinstance(o.get("id"), str)})
     with transaction.atomic():
         replaced = ""

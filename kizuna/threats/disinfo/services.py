@@ -292,10 +292,16 @@ def _view(obj: StixObject, uses: list[str], by_stix: dict[str, str]) -> Incident
                         sorted(tags, key=lambda t: (not t.startswith("TA"), t)))
 
 
-def list_incidents(subject: Subject, *, tactic: str = "", technique: str = "", limit: int = 200) -> list[IncidentView]:
+_ASK: Any = object()
+
+
+def list_incidents(subject: Subject, *, tactic: str = "", technique: str = "", limit: int = 200,
+                   framework: disarm.Framework | None = _ASK) -> list[IncidentView]:
     """Visible incidents, newest first, filtered by a DISARM tactic (the tactic itself or any of its techniques) or a
-    technique (the technique itself, or its sub-techniques when it has them)."""
-    framework = disarm.framework(subject)
+    technique (the technique itself, or its sub-techniques when it has them). ``framework``: the subject's view of
+    DISARM when the caller already has it."""
+    if framework is _ASK:
+        framework = disarm.framework(subject)
     by_stix = {t.stix_id: t.external_id for t in framework.techniques} if framework else {}
     wanted: set[str] = set()
     if technique:
@@ -313,13 +319,14 @@ def list_incidents(subject: Subject, *, tactic: str = "", technique: str = "", l
     return views
 
 
-def get_incident_or_404(subject: Subject, stix_id: str) -> IncidentView:
+def get_incident_or_404(subject: Subject, stix_id: str, framework: disarm.Framework | None = _ASK) -> IncidentView:
     """One visible incident; 404 alike for missing, invisible and not a disinformation incident."""
     from django.http import Http404
 
     obj = queries.get_object_or_404(subject, stix_id)
     if obj.type != "incident" or not _incidents(subject).filter(pk=obj.pk).exists():
         raise Http404("not found")
-    framework = disarm.framework(subject)
+    if framework is _ASK:
+        framework = disarm.framework(subject)
     by_stix = {t.stix_id: t.external_id for t in framework.techniques} if framework else {}
     return _view(obj, _uses(subject, [obj.stix_id]).get(obj.stix_id, []), by_stix)

@@ -59,7 +59,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_valid():
         views = services.list_incidents(subject, tactic=form.cleaned_data["tactic"],
-                                        technique=form.cleaned_data["technique"])
+                                        technique=form.cleaned_data["technique"], framework=framework)
         note_labels(request, *(v.obj.label for v in views))
         _audit(user, [v.obj for v in views], request, "list")
         rows = [_row(v) for v in views]
@@ -74,10 +74,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 def incident_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
     user = _user(request)
     subject = subject_for(user)
-    view = services.get_incident_or_404(subject, stix_id)
+    framework = disarm.framework(subject)
+    view = services.get_incident_or_404(subject, stix_id, framework)
     note_labels(request, view.obj.label)
     _audit(user, [view.obj], request, "read")
-    framework = disarm.framework(subject)
     tags = []
     for external_id in view.tags:
         known = (framework.tactic(external_id) or framework.technique(external_id)) if framework else None
