@@ -1,7 +1,7 @@
 """Export of the STIX store as a STIX 2.1 bundle: only what the subject may see, streamed in chunks, fast.
 
-The bundle is stitched from the JSON text each object was stored as — never re-serialised — read with a keyset over
-the table (chunks of ``CHUNK`` rows, plain tuples, no model instances) from ``queries.visible_objects``, so the label
+The bundle is stitched from the JSON text each object was stored as — never re-serialised — read in primary-key
+ranges over the table (``CHUNK`` ids at a time, plain tuples, no model instances) from ``queries.visible_objects``, so the label
 rule and the relationship rule are the same as everywhere else. Revoked objects are included: receivers need to know.
 
 Besides the stored objects the bundle carries, once each: the Kizuna identity, the extension-definition that declares
@@ -25,8 +25,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
+from django.db import connections, router
+from django.db.models import Max, Min
 from django.utils.translation import gettext
 
 from kizuna.core.access import label_of
@@ -42,6 +44,7 @@ from kizuna.threats.markings import (
     label_marking,
     label_marking_id,
 )
+from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects
 
 CHUNK = 2000
@@ -119,36 +122,41 @@ def iter_bundle(
         qs = qs.filter(created_at__gt=after)
     if ids is not None:
         qs = qs.filter(stix_id__in=wanted)
-    return _stream(qs.values_list("pk", "label_id", "stix_id", "data").order_by("pk"), stats or ExportStats())
+    rows = qs.values_list("label_id", "stix_id", "data").order_by("pk")
+    # At most MAX_IDS current rows when ids are named: one query, no walk over the table.
+    return _stream(rows, stats or ExportStats(), ranged=ids is None)
 
 
-def _stream(rows_qs: object, stats: ExportStats) -> Iterator[str]:
+def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
     markings = _Markings()
     added = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID}
     dumps = json.dumps
     yield f'{{"type":"bundle","id":"bundle--{uuid.uuid4()}","objects":[{dumps(kizuna_identity())}'
     yield "," + dumps(label_extension_definition())
-    last = 0
-    used: dict[int, str] = {}
+    used: dict[int, tuple[str, str]] = {}  # label id -> (marking id, the text that closes an object with it)
     label_markings: set[str] | None = None
-    while True:
-        rows = list(rows_qs.filter(pk__gt=last)[:CHUNK])  # type: ignore[attr-defined]
-        if not rows:
-            break
-        last = rows[-1][0]
+    for rows in _chunks(rows_qs) if ranged else [list(rows_qs)]:
         parts: list[str] = []
-        for _pk, label_id, stix_id, data in rows:
+        append = parts.append
+        # The hot loop: about a microsecond per object. Inlined on purpose (a function call per row costs a fifth).
+        for label_id, stix_id, data in rows:
             if stix_id in added:
                 continue  # this module writes its own copy
             if stix_id.startswith("marking-definition--"):
                 if label_markings is None:
                     label_markings = _all_label_marking_ids()
-                if stix_id in label_markings:
+                if stix_id in label_markings or stix_id in TLP_BY_ID:
+                    if stix_id not in label_markings:
+                        append(data)  # the standard TLP definitions are never rewritten
                     continue
-            mid = used.get(label_id)
-            if mid is None:
-                mid = used[label_id] = markings.marking_of(label_id)
-            parts.append(data if stix_id in TLP_BY_ID else with_label_marking(data, mid))
+            marking = used.get(label_id)
+            if marking is None:
+                mid = markings.marking_of(label_id)
+                marking = used[label_id] = (mid, f',"object_marking_refs":["{mid}"]}}')
+            if _MARKING_KEY not in data and data.endswith("}"):
+                append(data[:-1] + marking[1])  # the common case: no markings at all, compact text
+            else:
+                append(with_label_marking(data, marking[0]))
         if parts:
             stats.objects += len(parts)
             yield "," + ",".join(parts)
@@ -157,6 +165,39 @@ def _stream(rows_qs: object, stats: ExportStats) -> Iterator[str]:
     for record in sorted(records, key=lambda r: r.pk):
         yield "," + dumps(label_marking(label_of(record)))
     yield "]}"
+
+
+_LOW, _HIGH = -4774001, -4774002  # placeholder bounds, found again among the compiled query's parameters
+
+
+def _chunks(rows_qs: Any) -> Iterator[list[tuple[int, str, str]]]:
+    """The rows in primary-key ranges of ``CHUNK`` ids, from the table's lowest id to its highest at the start.
+
+    Ranges rather than ``pk > last ORDER BY pk LIMIT n``: with several labels in the IN list SQLite would read every
+    remaining visible row and sort them for each chunk (quadratic); a bounded range costs the same at any depth.
+    The ORM compiles the query (label rule, relationship rule, filters) once; each range runs that same SQL with its
+    own two bounds, fetched whole (compiling it anew per chunk cost a third of the export)."""
+    bounds = StixObject.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    if bounds["lo"] is None or rows_qs.query.is_empty():  # an empty store, or a reader who may see no label
+        return
+    sql, params = rows_qs.filter(pk__gt=_LOW, pk__lte=_HIGH).query.sql_with_params()
+    params = list(params)
+    low_at, high_at = params.index(_LOW), params.index(_HIGH)
+    if params.count(_LOW) != 1 or params.count(_HIGH) != 1:  # never expected; fall back to the ORM per chunk
+        low_at = high_at = -1
+    db = router.db_for_read(StixObject)
+    start = bounds["lo"] - 1
+    with connections[db].cursor() as cursor:
+        while start < bounds["hi"]:
+            if low_at < 0:
+                rows = list(rows_qs.filter(pk__gt=start, pk__lte=start + CHUNK))
+            else:
+                params[low_at], params[high_at] = start, start + CHUNK
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            start += CHUNK
+            if rows:
+                yield rows
 
 
 def _all_label_marking_ids() -> set[str]:

@@ -5,7 +5,8 @@ Every read starts from ``StixObject.objects.visible_to(subject)``. On top of the
 sighting (any row with ``source_ref`` or ``target_ref`` set) is visible only when each end it names is itself a
 visible current object; a missing end counts as invisible, otherwise a relationship would reveal that an object
 exists. The rule is part of the database query (a correlated ``EXISTS`` per end, answered from the
-``(stix_id, is_current)`` index), so counts, pages and facets built on these querysets reveal nothing either.
+``(stix_id, is_current)`` index, with the same label set as ``visible_to``), so counts, pages and facets built on
+these querysets reveal nothing either.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from kizuna.core.access import visible_label_ids
 from kizuna.labels import Subject
 from kizuna.threats.models import ObservableValue, StixObject
 
@@ -29,8 +31,20 @@ def _current(subject: Subject) -> QuerySet[StixObject]:
 
 
 def _end_visible(subject: Subject, column: str) -> Q:
-    """True when ``column`` (source_ref or target_ref) is blank, or names a visible current object."""
-    end = _current(subject).filter(stix_id=OuterRef(column))
+    """True when ``column`` (source_ref or target_ref) is blank, or names a visible current object.
+
+    The end is looked up by its id first: the label test inside the ``EXISTS`` is the same set as ``visible_to``
+    (``visible_label_ids``), written as ``label_id + 0 IN (...)`` so that no database can answer it from an index on
+    the label. Without that, SQLite (which has no statistics unless ANALYZE was run) may pick the label index and scan
+    every object of a label for each relationship. ``is_current__in=[True]`` rather than ``is_current=True`` because
+    SQLite renders the latter as a bare column, which it cannot match against the (stix_id, is_current) index."""
+    label_ids = sorted(visible_label_ids(subject))
+    if not label_ids:
+        return Q(**{column: ""})
+    end = (
+        StixObject.objects.annotate(_end_label=F("label_id") + 0)
+        .filter(stix_id=OuterRef(column), is_current__in=[True], _end_label__in=label_ids)
+    )
     return Q(**{column: ""}) | Q(Exists(end))
 
 

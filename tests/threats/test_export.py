@@ -199,3 +199,11 @@ def test_with_label_marking_leaves_an_object_that_has_it_untouched() -> None:
     assert spliced == {"type": "malware", "object_marking_refs": [mid]}
     merged = json.loads(with_label_marking('{"type": "malware", "object_marking_refs": ["a"]}', mid))
     assert merged["object_marking_refs"] == ["a", mid]
+
+
+def test_a_reader_who_may_see_no_label_gets_a_valid_bundle_with_nothing_stored(make_user: Any) -> None:
+    put("malware", IP4)
+    nobody = make_user("nobody", "JPN", "JPN-NISC", clearance="")
+    text = "".join(iter_bundle(subject_for(nobody)))
+    assert_valid(text)
+    assert stored(json.loads(text)) == {}
