@@ -55,7 +55,7 @@ PAGE_SIZE = 25
 LATEST = 10
 RELATIONSHIP_LIMIT = 200
 _UPLOAD_CHUNK = 1024 * 1024
-_SKIP_PROPERTIES = ("type", "id", "spec_version")
+_SKIP_PROPERTIES = ("type", "id", "spec_version", "created", "modified")  # shown above the properties
 
 
 def _user(request: HttpRequest) -> User:
@@ -203,7 +203,7 @@ def _properties(data: dict[str, Any], names: dict[str, str]) -> list[dict[str, A
         elif isinstance(value, (str, int, float)):
             entry["text"] = str(value)
         elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-            entry["items"] = [str(v) for v in value]
+            entry["entries"] = [str(v) for v in value]
         else:
             entry["json"] = json.dumps(value, indent=2, ensure_ascii=False)
         result.append(entry)

@@ -226,6 +226,9 @@ def test_object_detail_shows_properties_label_audience_and_escaped_json(jpn_user
     assert 'data-testid="raw-json"' in body
     assert "[ipv4-addr:value = &#x27;198.51.100.7&#x27;]" in body
     assert "malicious-activity" in body and "command-and-control" in body
+    properties = body.split('id="properties"')[1].split("</section>")[0]
+    assert "<li>malicious-activity</li>" in properties
+    assert "(&#x27;key&#x27;" not in properties  # a property is rendered as its value, never as the row's dict
     assert "NATO UNCLASSIFIED REL TO JPN // CYBER // TLP:AMBER" in body
     assert "Visible to people of Japan" in body
     assert 'data-testid="originator">Japan Ministry of Defense' in body or jpn_user.organisation.name in body
