@@ -44,6 +44,10 @@ def _end_visible(subject: Subject, column: str) -> Q:
     end = (
         StixObject.objects.annotate(_end_label=F("label_id") + 0)
         .filter(stix_id=OuterRef(column), is_current__in=[True], _end_label__in=label_ids)
+        # Always true beside the equality; it keeps PostgreSQL from turning the EXISTS into a hashed subplan, which
+        # reads every visible object once per query (a chunk of the export, a page of a list) instead of probing the
+        # (stix_id, is_current) index for the few rows that are relationships.
+        .filter(stix_id__gte=OuterRef(column))
     )
     return Q(**{column: ""}) | Q(Exists(end))
 
