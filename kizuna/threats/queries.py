@@ -4,9 +4,9 @@ reported by" — shared by the web UI, the API, the exporter and the watch filte
 Every read starts from ``StixObject.objects.visible_to(subject)``. On top of the label rule, a relationship or a
 sighting (any row with ``source_ref`` or ``target_ref`` set) is visible only when each end it names is itself a
 visible current object; a missing end counts as invisible, otherwise a relationship would reveal that an object
-exists. The rule is part of the database query (a correlated ``EXISTS`` per end, answered from the
-``(stix_id, is_current)`` index, with the same label set as ``visible_to``), so counts, pages and facets built on
-these querysets reveal nothing either.
+exists, and so does an end that is itself a relationship or sighting (STIX allows neither as an end). The rule is
+part of the database query (a correlated ``EXISTS`` per end, answered from the ``(stix_id, is_current)`` index, with
+the same label set as ``visible_to``), so counts, pages and facets built on these querysets reveal nothing either.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ def _end_visible(subject: Subject, column: str) -> Q:
     end = (
         StixObject.objects.annotate(_end_label=F("label_id") + 0)
         .filter(stix_id=OuterRef(column), is_current__in=[True], _end_label__in=label_ids)
+        # An end must be a plain object: STIX allows only SDOs and SCOs as the ends of a relationship or the object
+        # of a sighting, and counting a relationship as an end would need the rule applied recursively.
+        .filter(source_ref="")
         # Always true beside the equality; it keeps PostgreSQL from turning the EXISTS into a hashed subplan, which
         # reads every visible object once per query (a chunk of the export, a page of a list) instead of probing the
         # (stix_id, is_current) index for the few rows that are relationships.

@@ -77,6 +77,15 @@ def test_relationship_to_an_end_visible_only_in_an_old_version_is_hidden(kor_use
     assert rel.stix_id not in ids(visible_objects(subject_for(kor_user)))
 
 
+def test_a_relationship_or_sighting_never_counts_as_an_end(jpn_user: Any) -> None:
+    rel = relate(put("malware", IP4), put("threat-actor", IP4), IP4)
+    on_rel = relate(rel, put("malware", IP4), IP4)
+    sighting_of_rel = sight(rel, IP4)
+    got = ids(visible_objects(subject_for(jpn_user)))
+    assert rel.stix_id in got
+    assert on_rel.stix_id not in got and sighting_of_rel.stix_id not in got
+
+
 def test_invisible_relationship_between_visible_ends_is_hidden(kor_user: Any) -> None:
     rel = relate(put("malware", IP4), put("threat-actor", IP4), JPN_ONLY)
     assert rel.stix_id not in ids(visible_objects(subject_for(kor_user)))
