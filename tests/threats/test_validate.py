@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kizuna.threats.store import to_text
 from kizuna.threats.validate import check_pattern, simple_pattern, timestamp_key, validate_object
 from tests.threats.test_import_fixtures import T0, T1, indicator, malware, relationship
 
@@ -39,7 +40,6 @@ def test_valid_objects_pass() -> None:
     ({"object_marking_refs": ["tlp:red"]}, "object_marking_refs:"),
     ({"created_by_ref": "someone"}, "created_by_ref:"),
     ({"revoked": "yes"}, "revoked:"),
-    ({"confidence": float("inf")}, "a number is out of range"),
 ])
 def test_each_invalid_property_is_named_in_the_reason(change: dict[str, Any], prefix: str) -> None:
     obj = indicator()
@@ -142,6 +142,12 @@ def test_other_patterns_go_to_the_full_validator() -> None:
     assert simple_pattern("[file:hashes.MD5 = 'abc']") is None
     assert check_pattern("[file:hashes.MD5 = 'abc']") == "'abc' is not a valid MD5 hash"
     assert check_pattern("ipv4-addr:value = '1.2.3.4'") is not None
+
+
+def test_infinite_numbers_and_lone_surrogates_cannot_be_stored() -> None:
+    assert to_text(malware(confidence=float("inf"))) is None
+    assert to_text(malware(name="\ud800")) is None
+    assert to_text(malware(name="海星")) is not None
 
 
 def test_timestamp_key_orders_by_instant_not_by_text() -> None:

@@ -1,0 +1,204 @@
+"""Benchmark of STIX bundle import (issue 3). Run by hand, not part of the suite:
+
+    .venv/bin/python benchmarks/stix_import.py [--objects 100000] [--database-url postgres://postgres@127.0.0.1:5432/kizuna_bench]
+
+Generates a bundle of N indicators with simple patterns (IPv4, domain, URL, SHA-256; pattern validation on), imports
+it into a fresh node through ``do_import_bundle`` (streamed parse, validation, labels, raw-SQL batches, observable
+index, audit), and prints, from the same run:
+
+- the end-to-end import rate;
+- the ceiling: plain ``sqlite3`` ``executemany`` of the same objects as (id, type, modified, JSON) rows into a table of
+  four columns with a unique (id, modified) key (on PostgreSQL: plain COPY of the same rows);
+- a naive importer: ``stix2.parse`` of every object (a 2,000-object sample, extrapolated);
+- a second import of the same bundle (everything unchanged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--objects", type=int, default=100_000)
+    p.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
+    p.add_argument("--data-dir", default="/tmp/kizuna-bench-stix")  # noqa: S108 - scratch folder, run by hand
+    p.add_argument("--sample", type=int, default=2000, help="objects parsed with stix2.parse for the naive rate")
+    return p.parse_args()
+
+
+ARGS = parse()
+DATA_DIR = Path(ARGS.data_dir)
+shutil.rmtree(DATA_DIR, ignore_errors=True)
+DATA_DIR.mkdir(parents=True)
+os.environ["KIZUNA_DATA_DIR"] = str(DATA_DIR)
+if ARGS.database_url:
+    os.environ["DATABASE_URL"] = ARGS.database_url
+else:
+    os.environ.pop("DATABASE_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kizuna.settings")
+
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the benchmark database when missing; drop and recreate it so every run starts empty."""
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", server, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)  # noqa: S603,S607
+    subprocess.run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], check=True)  # noqa: S603,S607
+
+
+if ARGS.database_url:
+    ensure_postgres_database(ARGS.database_url)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from kizuna.directory.services import create_user, ensure_reference_data  # noqa: E402
+from kizuna.labels import Label  # noqa: E402
+from kizuna.threats.models import ObservableValue, StixObject  # noqa: E402
+from kizuna.threats.services import do_import_bundle  # noqa: E402
+
+T0 = "2026-02-01T00:00:00.000Z"
+
+
+def indicator(i: int) -> dict[str, object]:
+    kind = i % 4
+    if kind == 0:
+        pattern = f"[ipv4-addr:value = '{10 + i // 65536 % 200}.{i // 256 % 256}.{i % 256}.{i % 7}']"
+    elif kind == 1:
+        pattern = f"[domain-name:value = 'host{i}.example.org']"
+    elif kind == 2:
+        pattern = f"[url:value = 'https://bad{i}.example.net/path?q={i}']"
+    else:
+        pattern = f"[file:hashes.'SHA-256' = '{uuid.UUID(int=i).hex}{uuid.UUID(int=i * 7 + 1).hex}']"
+    return {
+        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}", "created": T0, "modified": T0,
+        "name": f"Indicator {i}", "indicator_types": ["malicious-activity"], "pattern": pattern,
+        "pattern_type": "stix", "pattern_version": "2.1", "valid_from": T0,
+        "labels": ["benchmark"], "confidence": 70,
+    }
+
+
+def write_bundle(path: Path, n: int) -> list[dict[str, object]]:
+    objects = [indicator(i) for i in range(n)]
+    with path.open("w") as f:
+        json.dump({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}, f)
+    return objects
+
+
+def plain_executemany(objects: list[dict[str, object]]) -> float:
+    """The ceiling: rows of (id, type, modified, JSON) into a bare table, one executemany, one transaction."""
+    path = DATA_DIR / "plain.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE o (id TEXT, type TEXT, modified TEXT, data TEXT, UNIQUE (id, modified))")
+    rows = [(o["id"], o["type"], o["modified"], json.dumps(o)) for o in objects]
+    start = time.perf_counter()
+    with db:
+        db.executemany("INSERT INTO o VALUES (?, ?, ?, ?)", rows)
+    elapsed = time.perf_counter() - start
+    db.close()
+    return len(rows) / elapsed
+
+
+def plain_copy(objects: list[dict[str, object]]) -> float:
+    rows = [(o["id"], o["type"], o["modified"], json.dumps(o)) for o in objects]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE o (id TEXT, type TEXT, modified TEXT, data TEXT, UNIQUE (id, modified))")
+        start = time.perf_counter()
+        with cursor.cursor.copy("COPY o FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        connection.commit() if not connection.get_autocommit() else None
+        elapsed = time.perf_counter() - start
+        cursor.execute("DROP TABLE o")
+    return len(rows) / elapsed
+
+
+def naive_rate(objects: list[dict[str, object]], sample: int) -> float:
+    import stix2
+
+    texts = [json.dumps(o) for o in objects[:sample]]
+    start = time.perf_counter()
+    for text in texts:
+        stix2.parse(text, allow_custom=False)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    n = ARGS.objects
+    call_command("migrate", verbosity=0)
+    ensure_reference_data()
+    user = create_user(username="bench", nation="JPN", organisation="JPN-MOD", clearances={"NATO": "RESTRICTED"},
+                       communities=["CYBER"], role="contributor", password="bench-password-4774")
+    label = Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["NATO", "IP4"], "communities": ["CYBER"]}, "GREEN")
+
+    tmp = Path(tempfile.mkdtemp(dir=DATA_DIR))
+    bundle = tmp / "bundle.json"
+    objects = write_bundle(bundle, n)
+    size = bundle.stat().st_size
+    vendor = connection.vendor
+    print(f"machine: {os.cpu_count()} cores, {cpu()}; Python {platform.python_version()}; "
+          f"{'SQLite ' + sqlite3.sqlite_version if vendor == 'sqlite' else 'PostgreSQL ' + str(connection.pg_version)}")
+    print(f"bundle: {n:,} indicators, {size / 1e6:.1f} MB")
+
+    ceiling = plain_executemany(objects) if vendor == "sqlite" else plain_copy(objects)
+    naive = naive_rate(objects, ARGS.sample)
+    del objects
+
+    start = time.perf_counter()
+    with bundle.open("rb") as stream:
+        summary = do_import_bundle(user, stream, "bench", label)
+    elapsed = time.perf_counter() - start
+    assert summary.accepted == n, (summary.accepted, summary.errors[:3])
+    assert StixObject.objects.count() == n
+    values = ObservableValue.objects.count()
+
+    start = time.perf_counter()
+    with bundle.open("rb") as stream:
+        again = do_import_bundle(user, stream, "bench", label)
+    elapsed_again = time.perf_counter() - start
+    assert again.unchanged == n
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rate = n / elapsed
+    ceiling_name = "plain sqlite3 executemany" if vendor == "sqlite" else "plain psycopg COPY"
+    print(f"import (end to end, validation on):  {rate:>9,.0f} objects/s  ({elapsed:.2f} s; {values:,} values indexed)")
+    print(f"{ceiling_name + ' (id,type,modified,JSON):':<37}{ceiling:>9,.0f} rows/s   -> import is {rate / ceiling:.0%}")
+    print(f"{'naive stix2.parse per object:':<37}{naive:>9,.0f} objects/s (sample {ARGS.sample:,}, extrapolated "
+          f"{n / naive:.0f} s for {n:,}) -> import is {rate / naive:.0f}x")
+    print(f"{'second import (all unchanged):':<37}{n / elapsed_again:>9,.0f} objects/s  ({elapsed_again:.2f} s)")
+    print(f"peak RSS of the process: {rss:.0f} MB (the generated objects were held in memory for the baselines)")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
