@@ -207,3 +207,19 @@ def test_a_reader_who_may_see_no_label_gets_a_valid_bundle_with_nothing_stored(m
     text = "".join(iter_bundle(subject_for(nobody)))
     assert_valid(text)
     assert stored(json.loads(text)) == {}
+
+
+def test_an_exported_bundle_imports_back_under_the_labels_it_carries(jpn_user: Any) -> None:
+    """Federation round trip: the label marking each object carries is read by the importer, so a receiving node
+    files it under the same label, not under its default."""
+    from kizuna.core.models import label_id_for
+    from kizuna.threats.models import StixObject
+    from kizuna.threats.services import do_import_bundle
+
+    japanese, shared = put("malware", JPN_ONLY), put("indicator", IP4)
+    text = "".join(iter_bundle(subject_for(jpn_user)))
+    StixObject.objects.all().delete()
+    summary = do_import_bundle(jpn_user, io.BytesIO(text.encode()), "round trip", make_label(releasable_to=["JPN"], tlp="GREEN"))
+    assert summary.rejected == 0, summary.errors
+    assert StixObject.objects.get(stix_id=japanese.stix_id).label_id == label_id_for(JPN_ONLY)
+    assert StixObject.objects.get(stix_id=shared.stix_id).label_id == label_id_for(IP4)
