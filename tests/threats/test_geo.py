@@ -371,3 +371,9 @@ def test_partner_object_with_odd_values_is_listed_without_a_marker(jpn_client: C
     body = jpn_client.get("/threats/maritime/").content.decode()
     assert "Partner report" in body and 'data-testid="geo-marker"' not in body
     assert jpn_client.get(f"/threats/maritime/{odd['id']}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_switching_the_map_area_keeps_the_type_filter(jpn_client: Client) -> None:
+    body = jpn_client.get("/threats/maritime/?type=piracy").content.decode()
+    assert 'href="?type=piracy&amp;view=east-asia"' in body

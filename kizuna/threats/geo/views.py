@@ -205,6 +205,14 @@ class Marker:
     url: str
 
 
+def _query(request: HttpRequest, **changes: str) -> str:
+    """The current query string with some parameters changed (switching the area keeps the type filter)."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        params[key] = value
+    return params.urlencode()
+
+
 def _map(request: HttpRequest, items: list[Item], closest: bool = False) -> dict[str, Any]:
     """The map context; with ``closest`` (a detail page) and no area asked for, the smallest area that shows it."""
     view = basemap.view_for(request.GET.get("view"))
@@ -227,7 +235,7 @@ def _map(request: HttpRequest, items: list[Item], closest: bool = False) -> dict
         markers.append(Marker(x, y, item.kind, title, item.url))
     return {
         "width": int(basemap.WIDTH), "height": view.height, "view": view.key,
-        "views": [(key, key == view.key) for key in basemap.VIEWS],
+        "views": [(key, key == view.key, _query(request, view=key)) for key in basemap.VIEWS],
         # Built by basemap from the vendored file only, with names escaped: the one value marked safe here.
         "base": mark_safe(basemap.base_svg(view.key)),  # noqa: S308
         "markers": markers, "outside": outside,
