@@ -215,6 +215,7 @@ class Importer:
         self.labels_cache: dict[tuple[str, TLP | None], Label] = {}
         self.group: Any = None  # the open transaction that groups batches until the next commit
         self.group_started = 0.0
+        self.analyzed_at = 0  # accepted count at the last ANALYZE (PostgreSQL)
 
     # ---- feeding -------------------------------------------------------------------------------------------------
 
@@ -348,6 +349,18 @@ class Importer:
         if self.group is not None:
             group, self.group = self.group, None
             group.__exit__(None, None, None)
+            self._analyze_when_grown()
+
+    def _analyze_when_grown(self) -> None:
+        """PostgreSQL plans the per-batch lookups by stix_id from table statistics; a bulk load outruns autovacuum,
+        and with statistics of a near-empty table the lookups became sequential scans (measured: quadratic, 7,000/s
+        at 100,000 objects). Refresh them whenever the import has doubled what was last analysed."""
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        if self.summary.accepted >= max(10_000, 2 * self.analyzed_at):
+            self.analyzed_at = self.summary.accepted
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {STIX_TABLE}")
 
     def abort(self, exc: BaseException) -> None:
         """Roll back the batches not yet committed (an unexpected error: the import stops)."""
