@@ -37,12 +37,12 @@ from kizuna.threats.exporter import MEDIA_TYPE, iter_bundle
 from kizuna.threats.models import ImportJob, StixObject
 from kizuna.threats.queries import also_reported_by, get_object_or_404, object_versions, search_by_value, visible_objects
 from kizuna.threats.schemas import (
-    ImportJobOut,
-    ImportStartedOut,
-    ImportSummaryOut,
-    ObjectOut,
-    ObjectPage,
-    VersionOut,
+    StixImportJobOut,
+    StixImportStartedOut,
+    StixImportSummaryOut,
+    StixObjectOut,
+    StixObjectPage,
+    StixVersionOut,
     import_summary_out,
     job_out,
     job_url,
@@ -131,7 +131,7 @@ def _read_upload(request: HttpRequest) -> tuple[bytes | None, Path | None]:
 
 @router.post(
     "/bundles",
-    response={200: ImportSummaryOut, 202: ImportStartedOut, **_ERRORS},
+    response={200: StixImportSummaryOut, 202: StixImportStartedOut, **_ERRORS},
     openapi_extra=_BUNDLE_IN_DOC,
     summary="Import a STIX 2.1 bundle",
 )
@@ -162,7 +162,7 @@ def import_bundle(request: HttpRequest, response: HttpResponse, label: str = "",
     return Status(202, {"job": job.pk, "status": job.status, "url": url})
 
 
-@router.get("/imports/{job_id}", response={200: ImportJobOut, **_ERRORS}, summary="An import job's progress")
+@router.get("/imports/{job_id}", response={200: StixImportJobOut, **_ERRORS}, summary="An import job's progress")
 def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     """Only the caller's own jobs; anyone else's answers 404 like a missing one."""
     user = caller(request)
@@ -204,7 +204,7 @@ def _audit(user: User, action: str, objs: list[StixObject], request: HttpRequest
                      objs[0].label_id if len(objs) == 1 else None, client_address(request))
 
 
-@router.get("/objects", response={200: ObjectPage, **_ERRORS}, summary="List STIX objects the caller may see")
+@router.get("/objects", response={200: StixObjectPage, **_ERRORS}, summary="List STIX objects the caller may see")
 def list_objects(
     request: HttpRequest,
     types: list[str] | None = Query(None, alias="type"),  # noqa: B008
@@ -229,7 +229,7 @@ def list_objects(
     return {"items": [summary_out(o) for o in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/objects/{stix_id}", response={200: ObjectOut, **_ERRORS}, summary="One STIX object")
+@router.get("/objects/{stix_id}", response={200: StixObjectOut, **_ERRORS}, summary="One STIX object")
 def read_object(request: HttpRequest, stix_id: str) -> dict[str, Any]:
     """The current version as stored, its Kizuna label and originator, and the other visible objects from other
     organisations that share an observable value with it ("also reported by")."""
@@ -241,7 +241,7 @@ def read_object(request: HttpRequest, stix_id: str) -> dict[str, Any]:
     return object_out(obj, also)
 
 
-@router.get("/objects/{stix_id}/versions", response={200: list[VersionOut], **_ERRORS}, summary="Versions")
+@router.get("/objects/{stix_id}/versions", response={200: list[StixVersionOut], **_ERRORS}, summary="Versions")
 def versions(request: HttpRequest, stix_id: str) -> list[dict[str, Any]]:
     """Every stored version the caller may see, oldest first (each under its own label). 404 unless the current
     version is visible."""

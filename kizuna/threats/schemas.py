@@ -15,7 +15,7 @@ from kizuna.reports.schemas import LabelOut, OrganisationOut, Out
 from kizuna.threats.models import ImportJob, StixObject
 
 
-class ObjectSummaryOut(Out):
+class StixObjectSummaryOut(Out):
     id: str
     type: str
     name: str
@@ -29,12 +29,12 @@ class ObjectSummaryOut(Out):
     url: str
 
 
-class ObjectPage(Out):
-    items: list[ObjectSummaryOut]
+class StixObjectPage(Out):
+    items: list[StixObjectSummaryOut]
     next_cursor: str | None
 
 
-class AlsoReportedOut(Out):
+class StixAlsoReportedOut(Out):
     id: str
     type: str
     name: str
@@ -44,17 +44,17 @@ class AlsoReportedOut(Out):
     url: str
 
 
-class ObjectOut(Out):
+class StixObjectOut(Out):
     object: dict[str, Any]
     label: LabelOut
     label_display: str
     originator: OrganisationOut
     added_at: datetime
     revoked: bool
-    also_reported_by: list[AlsoReportedOut]
+    also_reported_by: list[StixAlsoReportedOut]
 
 
-class VersionOut(Out):
+class StixVersionOut(Out):
     modified: str
     current: bool
     label: LabelOut
@@ -64,31 +64,31 @@ class VersionOut(Out):
     object: dict[str, Any]
 
 
-class ObjectErrorOut(Out):
+class StixObjectErrorOut(Out):
     index: int
     id: str | None
     reason: str
 
 
-class ImportSummaryOut(Out):
+class StixImportSummaryOut(Out):
     accepted: int
     unchanged: int
     rejected: int
     rejected_by_reason: dict[str, int]
-    errors: list[ObjectErrorOut]
+    errors: list[StixObjectErrorOut]
     accepted_ids: list[str]
     default_label_display: str
     stream_error: str = Field(description="set when the input stopped being readable (broken JSON); what came "
                                           "before it was imported")
 
 
-class ImportStartedOut(Out):
+class StixImportStartedOut(Out):
     job: int
     status: str
     url: str
 
 
-class ImportJobOut(Out):
+class StixImportJobOut(Out):
     id: int
     status: str
     source: str
@@ -99,7 +99,7 @@ class ImportJobOut(Out):
     unchanged: int
     rejected: int
     rejected_by_reason: dict[str, int]
-    errors: list[ObjectErrorOut]
+    errors: list[StixObjectErrorOut]
     message: str
     created_at: datetime
     finished_at: datetime | None
