@@ -279,3 +279,19 @@ def test_an_export_carries_the_label_a_receiver_can_import_back(jpn_user: Any, a
     text = b"".join(api_for(jpn_user).get("stix/bundles").streaming_content).decode()
     exported = json.loads(text)
     assert label_marking(JPN_ONLY) in exported["objects"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_larger_than_the_nodes_form_limit_is_streamed_not_refused(
+    jpn_user: Any, api_for: Any, settings: Any, tmp_path: Any
+) -> None:
+    """3 MiB, over DATA_UPLOAD_MAX_MEMORY_SIZE (2 MiB): the upload is read as a stream, never as request.body."""
+    settings.DATA_DIR = tmp_path
+    body = bundle(*(indicator(f"198.51.100.{i}", description="x" * 60_000) for i in range(52)))
+    raw = json.dumps(body)
+    assert len(raw) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = post_bundle(api_for(jpn_user), raw)
+    assert response.status_code == 202, response.content
+    services.join_import_job(response.json()["job"], timeout=60)
+    stix_api_threads_done(response.json()["job"])
+    assert ImportJob.objects.get(pk=response.json()["job"]).accepted == 52
