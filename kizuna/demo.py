@@ -23,6 +23,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
 from kizuna.reports.models import FocusArea, Report, ReportKind, ReportStatus
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report, do_update_report
+from kizuna.threats.demo import load_threat_demo
 
 # The one password of every demo account (documented in docs/cli.md and printed by `kizuna demo`).
 DEMO_PASSWORD = "kizuna-demo-2025"  # noqa: S105 - a published demo password, never a real one
@@ -68,11 +69,13 @@ class DemoResult:
     organisations_created: int = 0
     users_created: int = 0
     reports_created: int = 0
+    threat_objects_created: int = 0
     created_users: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.organisations_created or self.users_created or self.reports_created)
+        return bool(self.organisations_created or self.users_created or self.reports_created
+                    or self.threat_objects_created)
 
 
 class DemoRefused(Exception):
@@ -629,6 +632,7 @@ def load_demo(force: bool = False) -> DemoResult:
         for report in REPORTS:
             if _load_report(report, users):
                 result.reports_created += 1
+        result.threat_objects_created = load_threat_demo(users)
     return result
 
 

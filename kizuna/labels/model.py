@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +36,7 @@ class Label:
         cls,
         policy: str,
         classification: str,
-        categories: dict[str, list[str] | tuple[str, ...] | set[str]] | None = None,
+        categories: Mapping[str, Iterable[str]] | None = None,
         tlp: str | TLP = TLP.AMBER,
         recipients: list[str] | tuple[str, ...] | None = None,
     ) -> Label:

@@ -30,7 +30,7 @@ class Command(KizunaCommand):
         if result.changed:
             self.stdout.write(
                 f"demo data loaded: {result.organisations_created} organisation(s), {result.users_created} user(s), "
-                f"{result.reports_created} report(s) created"
+                f"{result.reports_created} report(s), {result.threat_objects_created} threat object(s) created"
             )
         else:
             self.stdout.write("demo data already loaded; nothing changed")
