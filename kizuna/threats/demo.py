@@ -1,8 +1,8 @@
 """The threat-exchange part of the demo scenario: cyber indicators and malware shared by partners (one IP reported by
 two nations, to show "also reported by"), a ship-to-ship transfer and an AIS dark period at sea, a missile silo field
 and a test launch, and a disinformation incident. Fictional names; documentation address ranges (RFC 5737) and
-reserved domains only. Idempotent: bundle objects have fixed ids (a second import is "unchanged"), and form-made
-objects are created only when their title is not yet stored."""
+reserved domains only. Idempotent: each part is loaded only when its first object (fixed id, or title for form-made
+objects) is not yet stored."""
 
 from __future__ import annotations
 
@@ -87,7 +87,8 @@ def load_threat_demo(users: dict[str, User]) -> int:
              ("kenji", _cyber_jpn(), _label(["JPN"], ["CYBER"], tlp="AMBER")),
              ("seoyeon", _cyber_kor(), _label(["NATO", "KOR"], ["CYBER"], tlp="AMBER"))]
     for username, objects, label in cyber:
-        accepted += do_import_objects(users[username], objects, label, "demo").accepted
+        if not StixObject.objects.filter(stix_id=objects[0]["id"]).exists():  # a re-import would audit a no-op
+            accepted += do_import_objects(users[username], objects, label, "demo").accepted
 
     title = "Ship-to-ship transfer with a vessel listed by the 1718 Committee (demo)"
     if not _stored(title):
