@@ -19,12 +19,13 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from kizuna.core import audit
-from kizuna.core.access import intern_label, label_of, may_subject_see
+from kizuna.core.access import intern_label, label_of
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.versions import snapshot
+from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import Role, User
 from kizuna.directory.subjects import subject_for
-from kizuna.labels import TLP, Label, LabelError
+from kizuna.labels import Label
 from kizuna.reports.models import Attachment, Comment, FocusArea, Report, ReportKind, ReportStatus
 
 MAX_TITLE = 300
@@ -53,26 +54,8 @@ def _check_input(data: ReportInput) -> None:
         raise ServiceError(gettext("unknown focus area(s): %(areas)s") % {"areas": ", ".join(unknown)}, "focus_areas")
 
 
-def _resolve_label(author: User, label: Label) -> Label:
-    """Validate the label for this author; TLP:RED always names the originating organisation as a recipient."""
-    if author.organisation is None:
-        raise ServiceError(gettext("your account has no organisation; ask an administrator"))
-    if label.tlp is TLP.RED:
-        label = label.with_recipient(f"org:{author.organisation.code}")
-    try:
-        intern_label(label)
-    except LabelError as exc:
-        raise ServiceError(str(exc), "label") from None
-    if not may_subject_see(subject_for(author), label):
-        raise ServiceError(
-            gettext("you could not see an item with this label yourself; choose a label that includes you"), "label"
-        )
-    return label
 
 
-def _require_contributor(author: User) -> None:
-    if not author.can_contribute:
-        raise ServiceError(gettext("your role does not allow writing; ask a coordinator"))
 
 
 def may_edit(user: User, report: Report) -> bool:
@@ -107,10 +90,10 @@ def _recheck(report: Report, author: User) -> None:
 
 
 def do_create_report(author: User, data: ReportInput, address: str = "") -> Report:
-    _require_contributor(author)
+    require_contributor(author)
     _check_input(data)
     with transaction.atomic():
-        label = _resolve_label(author, data.label)
+        label = resolve_label(author, data.label)
         record = intern_label(label)
         assert author.organisation is not None
         report = Report.objects.create(
@@ -164,7 +147,7 @@ def do_update_report(
         changes: list[str] = []
         new_label = current_label
         if merged.label != current_label:
-            new_label = _resolve_label(author, merged.label)
+            new_label = resolve_label(author, merged.label)
         record = intern_label(new_label)
         if record.pk != locked.label_id:
             changes.append("label")

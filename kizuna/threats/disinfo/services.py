@@ -29,9 +29,10 @@ from django.utils.translation import gettext
 from kizuna.core import audit
 from kizuna.core.access import intern_label, may_subject_see
 from kizuna.core.errors import ServiceError
+from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
-from kizuna.labels import TLP, Label, LabelError, Subject
+from kizuna.labels import Label, Subject
 from kizuna.threats import disarm, queries
 from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
 from kizuna.threats.models import StixObject
@@ -105,26 +106,8 @@ def _check_ids(values: list[str], pattern: re.Pattern[str], name: str, example: 
     return ids
 
 
-def _require_contributor(user: User) -> None:
-    if not user.can_contribute:
-        raise ServiceError(gettext("your role does not allow writing; ask a coordinator"))
-    if user.organisation is None:
-        raise ServiceError(gettext("your account has no organisation; ask an administrator"))
 
 
-def _resolve_label(user: User, label: Label) -> Label:
-    """As for reports: TLP:RED names the author's organisation; the author must be able to see the result."""
-    assert user.organisation is not None
-    if label.tlp is TLP.RED:
-        label = label.with_recipient(f"org:{user.organisation.code}")
-    try:
-        intern_label(label)
-    except LabelError as exc:
-        raise ServiceError(str(exc), "label") from None
-    if not may_subject_see(subject_for(user), label):
-        raise ServiceError(
-            gettext("you could not see an item with this label yourself; choose a label that includes you"), "label")
-    return label
 
 
 def _import(user: User, objects: list[dict[str, Any]], label: Label, source: str) -> Any:
@@ -187,7 +170,7 @@ def build_incident(data: IncidentInput, framework: disarm.Framework | None, now:
 
 def do_create_incident(user: User, data: IncidentInput, address: str = "") -> str:
     """Store a disinformation incident; returns its STIX id. ServiceError names the field at fault."""
-    _require_contributor(user)
+    require_contributor(user)
     name = " ".join((data.name or "").split())
     if not name:
         raise ServiceError(gettext("a name is required"), "name")
@@ -211,7 +194,7 @@ def do_create_incident(user: User, data: IncidentInput, address: str = "") -> st
         if unknown:
             raise ServiceError(gettext("%(ids)s: not in DISARM %(version)s") % {
                 "ids": ", ".join(unknown), "version": framework.version}, "techniques")
-    label = _resolve_label(user, data.label)
+    label = resolve_label(user, data.label)
     ensure_extension_definition(user)
     objects = build_incident(data, framework, timezone.now())
     with transaction.atomic():

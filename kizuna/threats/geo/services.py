@@ -16,11 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from kizuna.core.access import intern_label, may_subject_see
+from kizuna.core.access import may_subject_see
 from kizuna.core.errors import ServiceError
+from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
-from kizuna.labels import TLP, Label, LabelError
+from kizuna.labels import Label
 from kizuna.threats import queries
 from kizuna.threats.geo import stix
 from kizuna.threats.models import StixObject
@@ -56,27 +57,8 @@ def ensure_extension_definitions(user: User) -> None:
             _import(user, missing, DEFINITION_LABEL, "kizuna geo extension-definitions")
 
 
-def _require_contributor(user: User) -> None:
-    if not user.can_contribute:
-        raise ServiceError(gettext("your role does not allow writing; ask a coordinator"))
-    if user.organisation is None:
-        raise ServiceError(gettext("your account has no organisation; ask an administrator"))
 
 
-def _resolve_label(user: User, label: Label) -> Label:
-    """As for reports: TLP:RED names the author's organisation; the author must be able to see the result."""
-    assert user.organisation is not None
-    if label.tlp is TLP.RED:
-        label = label.with_recipient(f"org:{user.organisation.code}")
-    try:
-        intern_label(label)
-    except LabelError as exc:
-        raise ServiceError(str(exc), "label") from None
-    if not may_subject_see(subject_for(user), label):
-        raise ServiceError(
-            gettext("you could not see an item with this label yourself; choose a label that includes you"), "label"
-        )
-    return label
 
 
 def _photo_objects(photo: Photo | None) -> list[dict[str, Any]]:
@@ -106,8 +88,8 @@ def _check_period(start: datetime, end: datetime | None, field: str) -> None:
 
 def do_create_maritime(user: User, data: stix.MaritimeInput, label: Label, photo: Photo | None = None) -> str:
     """Store a maritime incident or observation (and its photo); returns the incident's STIX id."""
-    _require_contributor(user)
-    label = _resolve_label(user, label)
+    require_contributor(user)
+    label = resolve_label(user, label)
     _check_period(data.observed_start, data.observed_end, "observed_end")
     if data.observation_type not in stix.MARITIME_TYPES:
         raise ServiceError(gettext("unknown type of observation"), "observation_type")
@@ -119,8 +101,8 @@ def do_create_maritime(user: User, data: stix.MaritimeInput, label: Label, photo
 
 
 def do_create_site(user: User, data: stix.SiteInput, label: Label, photo: Photo | None = None) -> str:
-    _require_contributor(user)
-    label = _resolve_label(user, label)
+    require_contributor(user)
+    label = resolve_label(user, label)
     if data.site_type not in stix.SITE_TYPES:
         raise ServiceError(gettext("unknown kind of site"), "site_type")
     ensure_extension_definitions(user)
@@ -131,8 +113,8 @@ def do_create_site(user: User, data: stix.SiteInput, label: Label, photo: Photo 
 
 
 def do_create_event(user: User, data: stix.EventInput, label: Label, photo: Photo | None = None) -> str:
-    _require_contributor(user)
-    label = _resolve_label(user, label)
+    require_contributor(user)
+    label = resolve_label(user, label)
     _check_period(data.event_start, data.event_end, "event_end")
     if data.event_type not in stix.EVENT_TYPES:
         raise ServiceError(gettext("unknown kind of event"), "event_type")
