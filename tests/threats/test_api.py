@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 from stix2validator import ValidationOptions, validate_string
 
 from kizuna.core.models import AuditEntry, label_id_for
-from kizuna.directory.services import create_token
 from kizuna.threats import services
 from kizuna.threats.markings import label_marking, label_marking_id
 from kizuna.threats.models import ImportJob, StixObject
@@ -26,22 +23,6 @@ IP4 = make_label(releasable_to=["NATO", "IP4"])
 JPN_ONLY = make_label(releasable_to=["JPN"])
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_for(db: Any) -> Callable[[Any], Api]:
-    """``api_for(user)``: a client acting with a fresh token of that user, each answer checked against OpenAPI."""
-
-    def _make(user: Any) -> Api:
-        _, secret = create_token(user)
-        return Api(Client(), secret, user)
-
-    return _make
-
-
-@pytest.fixture
-def anonymous(db: Any) -> Api:
-    return Api(Client(), None)
 
 
 def indicator(value: str = "198.51.100.7", **extra: Any) -> dict[str, Any]:
