@@ -34,7 +34,7 @@ test-sqlite: $(STAMP)
 	KIZUNA_TEST_DB=sqlite $(BIN)/pytest -n 2
 
 test-postgres: $(STAMP)
-	KIZUNA_TEST_DB=postgres DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2 -m "not e2e"
+	KIZUNA_TEST_DB=postgres DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/reports.py

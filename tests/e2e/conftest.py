@@ -30,6 +30,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _fresh_postgres_database() -> str:
+    """On the PostgreSQL run the node under test gets an empty database of its own on the same server."""
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    server, _, _ = base.rpartition("/")
+    name = f"kizuna_e2e_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _kizuna(env: dict[str, str], *args: str) -> None:
     result = subprocess.run([sys.executable, "-m", "kizuna", *args], env=env, capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
@@ -43,6 +64,9 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("node")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    database = _fresh_postgres_database() if os.environ.get("KIZUNA_TEST_DB") == "postgres" else None
+    if database is not None:
+        env["DATABASE_URL"] = database
     env.update(
         KIZUNA_DATA_DIR=str(data_dir),
         KIZUNA_COOKIE_SECURE="0",
@@ -82,6 +106,8 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        if database is not None:
+            _drop_postgres_database(database)
 
 
 @pytest.fixture(scope="session")
