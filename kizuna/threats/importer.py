@@ -251,6 +251,8 @@ class Importer:
         """The object's label, a rejection reason, or None when a marking is not known yet (set it aside)."""
         if obj["type"] == "marking-definition" and obj["id"] in self.markings.labels:
             return self.markings.labels[obj["id"]]  # a label marking lives under the label it carries
+        if "object_marking_refs" not in obj and "granular_markings" not in obj:
+            return self._default_with(None)  # no markings at all (most bulk feeds): the default label as it is
         refs = marking_refs(obj)
         found: set[Label] = set()
         for ref in refs:
@@ -292,7 +294,8 @@ class Importer:
         batch, self.batch = self.batch, []
         if not batch:
             return
-        unknown = {r for _, obj, _, _ in batch for r in marking_refs(obj) if not self.markings.knows(r)}
+        unknown = {r for _, obj, _, _ in batch if "object_marking_refs" in obj or "granular_markings" in obj
+                   for r in marking_refs(obj) if not self.markings.knows(r)}
         if unknown:
             self.markings.look_up_stored(unknown)
         candidates: list[Candidate] = []

@@ -55,6 +55,7 @@ class Candidate:
     text: str
     label: Label
     values: list[tuple[str, str]] | None = None  # observable values, when already extracted (else done here)
+    version: str = ""  # version_of(obj), set by write_batch
 
 
 @dataclass
@@ -65,11 +66,16 @@ class BatchResult:
     label_ids: set[int] = field(default_factory=set)
 
 
+# One encoder for every object (json.dumps with options builds a new one per call); allow_nan=False rejects NaN and
+# infinite numbers, which JSON cannot write.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def to_text(obj: dict[str, Any]) -> str | None:
     """The JSON text stored for an object (keys in their order, compact), or None when it cannot be stored as UTF-8
     (a lone surrogate from a ``\\ud800`` escape) or holds a number JSON cannot write (infinite, NaN)."""
     try:
-        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(obj)
     except (ValueError, TypeError, RecursionError):
         return None
     if not text.isascii():
@@ -203,7 +209,8 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         seen: set[tuple[str, str]] = set()
         fresh: list[Candidate] = []
         for c in candidates:
-            key = (c.obj["id"], version_of(c.obj))
+            c.version = version_of(c.obj)
+            key = (c.obj["id"], c.version)
             if key in seen:
                 result.unchanged += 1
             else:
@@ -222,7 +229,7 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
                 current[stix_id] = (pk, modified)
         new: list[Candidate] = []
         for c in fresh:
-            if (c.obj["id"], version_of(c.obj)) in stored_versions:
+            if (c.obj["id"], c.version) in stored_versions:
                 result.unchanged += 1
             else:
                 new.append(c)
@@ -253,20 +260,21 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
             kept.append(c)
 
         # 3. Labels: interned once per distinct label; the importer must be able to see each.
-        label_ids: dict[Label, int | str] = {}
-        for label in {c.label for c in kept}:
+        # Keyed by the label object (id()): hashing a Label walks its fields, and a batch shares a few objects.
+        label_ids: dict[int, int | str] = {}
+        for label in {id(c.label): c.label for c in kept}.values():
             try:
                 record = intern_label(label)
             except LabelError as exc:
-                label_ids[label] = gettext("label: %(reason)s") % {"reason": exc}
+                label_ids[id(label)] = gettext("label: %(reason)s") % {"reason": exc}
                 continue
             if not may_subject_see(subject, label):
-                label_ids[label] = gettext("you could not see an object with this label yourself")
+                label_ids[id(label)] = gettext("you could not see an object with this label yourself")
                 continue
-            label_ids[label] = record.pk
+            label_ids[id(label)] = record.pk
         accepted: list[Candidate] = []
         for c in kept:
-            lid = label_ids[c.label]
+            lid = label_ids[id(c.label)]
             if isinstance(lid, str):
                 result.rejected.append((c.index, c.obj["id"], lid))
             else:
@@ -279,21 +287,23 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         best: dict[str, Candidate] = {}
         for c in accepted:
             other = best.get(c.obj["id"])
-            if other is None or timestamp_key(version_of(c.obj)) > timestamp_key(version_of(other.obj)):
+            if other is None or timestamp_key(c.version) > timestamp_key(other.version):
                 best[c.obj["id"]] = c
         superseded: list[int] = []
         now_current: set[int] = set()  # id() of candidates that become current
         for stix_id, c in best.items():
             old = current.get(stix_id)
-            if old is None or timestamp_key(version_of(c.obj)) > timestamp_key(old[1]):
+            if old is None or timestamp_key(c.version) > timestamp_key(old[1]):
                 now_current.add(id(c))
                 if old is not None:
                     superseded.append(old[0])
-        now = timezone.now()
+        now: Any = timezone.now()
+        if connection.vendor != "postgresql":
+            now = connection.ops.adapt_datetimefield_value(now)  # once, not per row
         # Rows in stix_id order: the random-key indexes are then filled leaf after leaf rather than all over.
         accepted.sort(key=lambda c: c.obj["id"])
         pks = _allocate_ids(len(accepted))
-        rows = [_row(pk, c, label_ids[c.label], originator_id, now, id(c) in now_current)
+        rows = [_row(pk, c, label_ids[id(c.label)], originator_id, now, id(c) in now_current)
                 for pk, c in zip(pks, accepted, strict=True)]
         if superseded:
             _supersede(superseded)
@@ -308,10 +318,14 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
 
 def _row(pk: int, c: Candidate, label_id: Any, originator_id: int, now: Any, is_current: bool) -> tuple[Any, ...]:
     obj = c.obj
-    source, target = _ends(obj)
+    t = obj["type"]
+    if t == "relationship" or t == "sighting":
+        source, target = _ends(obj)
+    else:
+        source = target = ""
     return (
-        pk, label_id, originator_id, now, now, obj["id"], obj["type"], obj.get("spec_version") or "2.1",
-        str(obj.get("created") or ""), version_of(obj), is_current, obj.get("revoked") is True, source, target,
+        pk, label_id, originator_id, now, now, obj["id"], t, obj.get("spec_version") or "2.1",
+        str(obj.get("created") or ""), c.version, is_current, obj.get("revoked") is True, source, target,
         display_name(obj), c.text,
     )
 
@@ -328,13 +342,11 @@ def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
             for row in rows:
                 copy.write_row(row)
         return
-    adapt = connection.ops.adapt_datetimefield_value
-    stamp = adapt(rows[0][3])
     marks = ", ".join(["%s"] * len(_COLUMNS))
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {STIX_TABLE} ({', '.join(_COLUMNS)}) VALUES ({marks})",  # noqa: S608 - fixed names
-            [(r[0], r[1], r[2], stamp, stamp, *r[5:]) for r in rows],
+            rows,  # created_at/updated_at already adapted by write_batch
         )
 
 
