@@ -90,7 +90,8 @@ def canonical(obj: Mapping[str, Any]) -> bytes:
 
 
 def sign_with(obj: Mapping[str, Any], node: str, kid: str, private: Ed25519PrivateKey) -> dict[str, Any]:
-    """``obj`` with a signature extension by ``private`` (replacing any earlier one); ``obj`` is not changed."""
+    """A shallow copy of ``obj`` with a signature extension by ``private`` (replacing any earlier one); ``obj`` itself
+    is not changed."""
     signature = private.sign(canonical(obj))
     out = unsigned(obj)
     out["extensions"] = {
