@@ -19,5 +19,6 @@ urlpatterns = [
     path("threats/disinformation/", include("kizuna.threats.disinfo.urls")),
     path("threats/", include("kizuna.threats.geo.urls")),  # maritime/ and strategic/
     path("threats/", include("kizuna.threats.urls")),
+    path("taxii2/", include("kizuna.federation.taxii.urls")),
     path("", include("kizuna.web.urls")),
 ]

@@ -17,7 +17,7 @@ CSP = (
 )
 
 # Paths reachable without signing in. The API under /api/ authenticates every request with its own bearer tokens.
-PUBLIC_PREFIXES = ("/login/", "/i18n/", "/api/", "/banners.css", "/favicon.ico")
+PUBLIC_PREFIXES = ("/login/", "/i18n/", "/api/", "/taxii2/", "/banners.css", "/favicon.ico")
 
 
 class SecurityHeadersMiddleware:

@@ -1,0 +1,248 @@
+"""The TAXII 2.1 endpoints (plain Django views: TAXII has its own media types and error messages).
+
+Every request is authenticated by its own credential — ``Authorization: Bearer <API token>`` or HTTP Basic — never
+by a session cookie, and is evaluated as the subject of that credential. Objects the subject may not see do not
+exist here: an invisible id answers 404 exactly like a missing one. Errors are TAXII error messages with no
+internal text. Reads of objects are audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from kizuna.core import audit
+from kizuna.core.audit import client_address
+from kizuna.directory.models import User
+from kizuna.directory.services import user_for_token
+from kizuna.directory.subjects import subject_for
+from kizuna.federation.taxii.collections import API_ROOT, BY_ID, COLLECTIONS, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, Collection
+from kizuna.federation.taxii.reads import BadFilter, Filters, Markings, Page, matching, page, parse_filters, taxii_time
+from kizuna.web import throttle, totp
+
+CHALLENGE = 'Bearer realm="kizuna-taxii", Basic realm="kizuna-taxii", charset="UTF-8"'
+
+View = Callable[..., HttpResponse]
+
+
+class TaxiiError(Exception):
+    def __init__(self, status: int, title: str, description: str = "") -> None:
+        super().__init__(title)
+        self.status, self.title, self.description = status, title, description
+
+
+def _response(body: str | dict[str, Any], status: int = 200) -> HttpResponse:
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    response = HttpResponse(text, status=status, content_type=TAXII_MEDIA_TYPE)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _error(err: TaxiiError) -> HttpResponse:
+    body: dict[str, Any] = {"title": err.title, "http_status": str(err.status)}
+    if err.description:
+        body["description"] = err.description
+    response = _response(body, err.status)
+    if err.status == 401:
+        response["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+def _accepts_taxii(accept: str) -> bool:
+    """True when the Accept header (absent counts as anything) admits TAXII 2.1 JSON."""
+    if not accept.strip():
+        return True
+    for item in accept.split(","):
+        parts = [p.strip().lower() for p in item.split(";")]
+        media, params = parts[0], [p.replace(" ", "") for p in parts[1:]]
+        if any(p in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+            continue
+        if media in ("*/*", "application/*"):
+            return True
+        if media == "application/taxii+json":
+            versions = [p.split("=", 1)[1] for p in params if p.startswith("version=")]
+            if not versions or "2.1" in versions:
+                return True
+    return False
+
+
+def _basic_user(request: HttpRequest, encoded: str) -> User | None:
+    try:
+        username, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    address = client_address(request)
+    if not username or throttle.is_throttled(username, address):
+        return None
+    user = authenticate(request, username=username, password=password)
+    if not isinstance(user, User) or not user.is_active:
+        throttle.note_failure(username, address)
+        return None
+    # A password alone must not stand in for a second factor: accounts with one use an API token here.
+    if totp.confirmed_device(user) is not None:
+        return None
+    throttle.clear_failures(user.username)
+    return user
+
+
+def _caller(request: HttpRequest) -> User:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credential = header.partition(" ")
+    user: User | None = None
+    if scheme.lower() == "bearer" and credential.strip():
+        user = user_for_token(credential.strip())
+    elif scheme.lower() == "basic" and credential.strip():
+        user = _basic_user(request, credential.strip())
+    if user is None:
+        raise TaxiiError(401, "Authentication required",
+                         "Send an API token (Authorization: Bearer) or a username and password (HTTP Basic).")
+    return user
+
+
+def taxii_view(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Method, media type and credential checks, and TAXII error messages for whatever the view raises."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt  # no cookies are honoured: every request carries its own credential
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise TaxiiError(405, "Method not allowed",
+                                     f"This endpoint answers {', '.join(methods)}.")
+                if not _accepts_taxii(request.META.get("HTTP_ACCEPT", "")):
+                    raise TaxiiError(406, "Not acceptable", f"This server answers {TAXII_MEDIA_TYPE}.")
+                user = _caller(request)
+                return view(request, user, *args, **kwargs)
+            except TaxiiError as err:
+                return _error(err)
+            except BadFilter as err:
+                return _error(TaxiiError(400, "Bad filter", str(err)))
+
+        return wrapper
+
+    return decorate
+
+
+def _check_root(api_root: str) -> None:
+    if api_root != API_ROOT:
+        raise TaxiiError(404, "Not found", "No such API root.")
+
+
+def _collection(api_root: str, collection_id: str) -> Collection:
+    _check_root(api_root)
+    found = BY_ID.get(collection_id)
+    if found is None:
+        raise TaxiiError(404, "Not found", "No such collection.")
+    return found
+
+
+@taxii_view()
+def discovery(request: HttpRequest, user: User) -> HttpResponse:
+    root = request.build_absolute_uri(f"/taxii2/{API_ROOT}/")
+    return _response({
+        "title": "Kizuna TAXII 2.1 server",
+        "description": "STIX 2.1 objects of this Kizuna node, each reader seeing only what its labels allow.",
+        "default": root,
+        "api_roots": [root],
+    })
+
+
+@taxii_view()
+def api_root(request: HttpRequest, user: User, api_root: str) -> HttpResponse:
+    _check_root(api_root)
+    return _response({
+        "title": "Kizuna",
+        "description": "Threat exchange of this node, in collections per domain and one of everything.",
+        "versions": [TAXII_MEDIA_TYPE],
+        "max_content_length": 0,  # this server accepts no objects (no POST yet)
+    })
+
+
+@taxii_view()
+def collections(request: HttpRequest, user: User, api_root: str) -> HttpResponse:
+    _check_root(api_root)
+    return _response({"collections": [c.as_taxii() for c in COLLECTIONS]})
+
+
+@taxii_view()
+def collection(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
+    return _response(_collection(api_root, collection_id).as_taxii())
+
+
+def _with_headers(response: HttpResponse, result: Page) -> HttpResponse:
+    if result.rows:
+        response["X-TAXII-Date-Added-First"] = taxii_time(result.rows[0].added)
+        response["X-TAXII-Date-Added-Last"] = taxii_time(result.rows[-1].added)
+    return response
+
+
+def _envelope_head(result: Page) -> str:
+    head = '{"more":' + ("true" if result.more else "false")
+    if result.next:
+        head += ',"next":' + json.dumps(result.next)
+    return head
+
+
+def _audit(request: HttpRequest, user: User, action: str, coll: Collection, result: Page) -> None:
+    if result.rows:
+        ids = list(dict.fromkeys(r.stix_id for r in result.rows))
+        labels = {r.label_id for r in result.rows}
+        audit.record(user.username, action, "stix", ids, next(iter(labels)) if len(labels) == 1 else None,
+                     client_address(request), {"collection": coll.id})
+
+
+def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: Filters,
+                  object_id: str | None) -> HttpResponse:
+    qs = matching(subject_for(user), coll, filters, stix_id=object_id)
+    result = page(qs, filters, ranged=object_id is None and not filters.ids)
+    if object_id is not None and not result.rows and filters.after is None:
+        raise TaxiiError(404, "Not found", "No such object in this collection.")
+    _audit(request, user, "taxii.read", coll, result)
+    markings = Markings()
+    body = _envelope_head(result) + ',"objects":[' + ",".join(markings.text(r) for r in result.rows) + "]}"
+    return _with_headers(_response(body), result)
+
+
+@taxii_view()
+def objects(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
+    coll = _collection(api_root, collection_id)
+    return _objects_page(request, user, coll, parse_filters(request.GET), None)
+
+
+@taxii_view()
+def object_by_id(request: HttpRequest, user: User, api_root: str, collection_id: str, object_id: str) -> HttpResponse:
+    coll = _collection(api_root, collection_id)
+    filters = parse_filters(request.GET)
+    return _objects_page(request, user, coll, Filters(**{**filters.__dict__, "ids": ()}), object_id)
+
+
+@taxii_view()
+def versions(request: HttpRequest, user: User, api_root: str, collection_id: str, object_id: str) -> HttpResponse:
+    coll = _collection(api_root, collection_id)
+    filters = parse_filters(request.GET)
+    filters = Filters(**{**filters.__dict__, "ids": (), "versions": ("all",)})
+    result = page(matching(subject_for(user), coll, filters, stix_id=object_id), filters, ranged=False)
+    if not result.rows and filters.after is None:
+        raise TaxiiError(404, "Not found", "No such object in this collection.")
+    body = _envelope_head(result) + ',"versions":' + json.dumps([r.modified for r in result.rows]) + "}"
+    return _with_headers(_response(body), result)
+
+
+@taxii_view()
+def manifest(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
+    coll = _collection(api_root, collection_id)
+    filters = parse_filters(request.GET)
+    result = page(matching(subject_for(user), coll, filters), filters, ranged=not filters.ids)
+    records = [{"id": r.stix_id, "date_added": taxii_time(r.added), "version": r.modified,
+                "media_type": STIX_MEDIA_TYPE} for r in result.rows]
+    body = _envelope_head(result) + ',"objects":' + json.dumps(records) + "}"
+    return _with_headers(_response(body), result)
