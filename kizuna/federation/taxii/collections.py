@@ -40,10 +40,15 @@ class Collection:
     description: str
     condition: Q | None  # None: every object
 
-    def as_taxii(self) -> dict[str, object]:
+    @property
+    def writable(self) -> bool:
+        """Objects are posted to the collection of everything only: the domain follows from the object itself."""
+        return self.condition is None
+
+    def as_taxii(self, may_write: bool = False) -> dict[str, object]:
         return {
-            "id": self.id, "title": str(self.title), "description": str(self.description),
-            "can_read": True, "can_write": False, "media_types": [STIX_MEDIA_TYPE],
+            "id": self.id, "title": self.title, "description": self.description,
+            "can_read": True, "can_write": self.writable and may_write, "media_types": [STIX_MEDIA_TYPE],
         }
 
 

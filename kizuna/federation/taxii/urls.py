@@ -15,4 +15,5 @@ urlpatterns = [
     path("<str:api_root>/collections/<str:collection_id>/objects/<str:object_id>/versions/", views.versions,
          name="taxii-versions"),
     path("<str:api_root>/collections/<str:collection_id>/manifest/", views.manifest, name="taxii-manifest"),
+    path("<str:api_root>/status/<str:status_id>/", views.status, name="taxii-status"),
 ]

@@ -15,17 +15,24 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from kizuna.core import audit
 from kizuna.core.audit import client_address
+from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.services import user_for_token
 from kizuna.directory.subjects import subject_for
 from kizuna.federation.taxii.collections import API_ROOT, BY_ID, COLLECTIONS, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, Collection
 from kizuna.federation.taxii.reads import BadFilter, Filters, Markings, Page, matching, page, parse_filters, taxii_time
+from kizuna.federation.taxii.services import SOURCE, do_add_objects
+from kizuna.labels import LabelError
+from kizuna.threats.api import _default_label as default_label_of
+from kizuna.threats.models import ImportJob
 from kizuna.web import throttle, totp
 
 CHALLENGE = 'Bearer realm="kizuna-taxii", Basic realm="kizuna-taxii", charset="UTF-8"'
@@ -163,19 +170,19 @@ def api_root(request: HttpRequest, user: User, api_root: str) -> HttpResponse:
         "title": "Kizuna",
         "description": "Threat exchange of this node, in collections per domain and one of everything.",
         "versions": [TAXII_MEDIA_TYPE],
-        "max_content_length": 0,  # this server accepts no objects (no POST yet)
+        "max_content_length": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
     })
 
 
 @taxii_view()
 def collections(request: HttpRequest, user: User, api_root: str) -> HttpResponse:
     _check_root(api_root)
-    return _response({"collections": [c.as_taxii() for c in COLLECTIONS]})
+    return _response({"collections": [c.as_taxii(user.can_contribute) for c in COLLECTIONS]})
 
 
 @taxii_view()
 def collection(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
-    return _response(_collection(api_root, collection_id).as_taxii())
+    return _response(_collection(api_root, collection_id).as_taxii(user.can_contribute))
 
 
 def _with_headers(response: HttpResponse, result: Page) -> HttpResponse:
@@ -212,10 +219,64 @@ def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: F
     return _with_headers(_response(body), result)
 
 
-@taxii_view()
+@taxii_view(("GET", "POST"))
 def objects(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
     coll = _collection(api_root, collection_id)
+    if request.method == "POST":
+        return _add_objects(request, user, coll)
     return _objects_page(request, user, coll, parse_filters(request.GET), None)
+
+
+def _envelope_objects(request: HttpRequest) -> list[dict[str, Any]]:
+    try:
+        envelope = json.loads(request.body)
+    except RequestDataTooBig:
+        raise TaxiiError(413, "Too large", "The envelope is larger than max_content_length.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise TaxiiError(400, "Bad envelope", "The body is not JSON.") from None
+    items = envelope.get("objects") if isinstance(envelope, dict) else None
+    if not isinstance(items, list) or not items or not all(isinstance(o, dict) for o in items):
+        raise TaxiiError(400, "Bad envelope", "The body must be a TAXII envelope with a list of STIX objects.")
+    return items
+
+
+def _add_objects(request: HttpRequest, user: User, coll: Collection) -> HttpResponse:
+    """POST: 415 unless the body is TAXII 2.1 JSON; the default label (for objects without a Kizuna label marking)
+    is the caller's choice, as in the STIX API: the ``label`` query parameter or the X-Kizuna-Default-Label header."""
+    media = request.META.get("CONTENT_TYPE", "").replace(" ", "").lower()
+    if media not in (TAXII_MEDIA_TYPE, "application/taxii+json"):
+        raise TaxiiError(415, "Unsupported media type", f"Send {TAXII_MEDIA_TYPE}.")
+    if not coll.writable or not user.can_contribute:
+        raise TaxiiError(403, "Not writable", "This collection does not accept objects from you.")
+    items = _envelope_objects(request)
+    try:
+        default_label = default_label_of(request, request.GET.get("label", ""))
+        job = do_add_objects(user, items, default_label)
+    except (ServiceError, LabelError) as err:
+        raise TaxiiError(400, "Not accepted", str(err)) from None
+    return _response(_status(job), 202)
+
+
+def _status(job: ImportJob) -> dict[str, Any]:
+    failures = [{"id": e.get("id") or "", "version": e.get("version", ""), "message": e.get("reason", "")}
+                for e in job.errors]
+    return {
+        "id": str(job.pk), "status": "complete", "request_timestamp": taxii_time(job.created_at),
+        "total_count": job.accepted + job.unchanged + job.rejected,
+        "success_count": job.accepted + job.unchanged, "failure_count": job.rejected, "pending_count": 0,
+        "failures": failures,
+    }
+
+
+@taxii_view()
+def status(request: HttpRequest, user: User, api_root: str, status_id: str) -> HttpResponse:
+    """A status resource is its poster's alone: anyone else's, or one that does not exist, is 404."""
+    _check_root(api_root)
+    job = (ImportJob.objects.filter(pk=int(status_id), user=user, source=SOURCE).first()
+           if status_id.isdigit() and len(status_id) < 18 else None)
+    if job is None:
+        raise TaxiiError(404, "Not found", "No such status.")
+    return _response(_status(job))
 
 
 @taxii_view()
