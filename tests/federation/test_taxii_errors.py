@@ -189,3 +189,21 @@ def test_reads_are_audited_with_the_ids_served(jpn_user: Any) -> None:
     assert entry is not None and entry.actor == "hanako" and entry.action == "taxii.read"
     assert obj.stix_id in entry.target_ids
     assert StixObject.objects.count() == 1
+
+
+def test_account_with_a_second_factor_cannot_use_basic_but_can_use_a_token(jpn_user: Any) -> None:
+    from kizuna.web import totp
+
+    device = totp.start_enrolment(jpn_user)
+    device.confirmed = True
+    device.save()
+    assert_taxii_error(get("/taxii2/", basic("hanako")), 401)
+    _, secret = create_token(jpn_user)
+    assert get("/taxii2/", f"Bearer {secret}").status_code == 200
+
+
+def test_repeated_wrong_passwords_lock_basic_out(jpn_user: Any, settings: Any) -> None:
+    settings.KIZUNA_LOGIN_MAX_FAILURES = 2
+    for _ in range(2):
+        assert_taxii_error(get("/taxii2/", basic("hanako", "wrong")), 401)
+    assert_taxii_error(get("/taxii2/", basic("hanako")), 401)  # even the right password, until the window passes
