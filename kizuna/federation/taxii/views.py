@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -283,14 +284,14 @@ def status(request: HttpRequest, user: User, api_root: str, status_id: str) -> H
 def object_by_id(request: HttpRequest, user: User, api_root: str, collection_id: str, object_id: str) -> HttpResponse:
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
-    return _objects_page(request, user, coll, Filters(**{**filters.__dict__, "ids": ()}), object_id)
+    return _objects_page(request, user, coll, replace(filters, ids=()), object_id)
 
 
 @taxii_view()
 def versions(request: HttpRequest, user: User, api_root: str, collection_id: str, object_id: str) -> HttpResponse:
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
-    filters = Filters(**{**filters.__dict__, "ids": (), "versions": ("all",)})
+    filters = replace(filters, ids=(), versions=("all",))
     result = page(matching(subject_for(user), coll, filters, stix_id=object_id), filters, ranged=False)
     if not result.rows and filters.after is None:
         raise TaxiiError(404, "Not found", "No such object in this collection.")
