@@ -76,7 +76,7 @@ def parse_added_after(value: str | datetime | None) -> datetime | None:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
-class _Markings:
+class LabelMarkings:
     """Per label id: the marking id and its quoted form, computed once per export."""
 
     def __init__(self) -> None:
@@ -128,7 +128,7 @@ def iter_bundle(
 
 
 def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
-    markings = _Markings()
+    markings = LabelMarkings()
     added = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID}
     dumps = json.dumps
     yield f'{{"type":"bundle","id":"bundle--{uuid.uuid4()}","objects":[{dumps(kizuna_identity())}'

@@ -22,12 +22,9 @@ from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
-from kizuna.core.access import label_of
-from kizuna.core.models import LabelRecord
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
-from kizuna.threats.exporter import with_label_marking
-from kizuna.threats.markings import label_marking_id
+from kizuna.threats.exporter import LabelMarkings, with_label_marking
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects
 
@@ -219,16 +216,10 @@ def page(qs: QuerySet[StixObject], filters: Filters, *, ranged: bool = True) -> 
     return Page(out, more, nxt)
 
 
-class Markings:
+class Markings(LabelMarkings):
     """The Kizuna label marking of each label, computed once per request, appended to objects as the exporter does."""
-
-    def __init__(self) -> None:
-        self._by_label: dict[int, str] = {}
 
     def text(self, row: Row) -> str:
         if row.obj_type == "marking-definition":
             return row.data  # definitions are never rewritten
-        mid = self._by_label.get(row.label_id)
-        if mid is None:
-            mid = self._by_label[row.label_id] = label_marking_id(label_of(LabelRecord.objects.get(pk=row.label_id)))
-        return with_label_marking(row.data, mid)
+        return with_label_marking(row.data, self.marking_of(row.label_id))
