@@ -1,12 +1,19 @@
-"""The node's identity (one row) and its Ed25519 public keys, active and retired.
+"""The node's identity (one row) and its Ed25519 public keys, active and retired; the peers it knows, their keys,
+the sync cursor per peer and collection, and the quarantine of objects that failed verification.
 
 Private keys are never in the database: each lives in a file under ``DATA_DIR/keys`` (see ``keys.py``), so a
 database dump or replica cannot sign for the node. Retired public keys stay here so that what they signed still
 verifies.
+
+A peer is another node. It is a subject like a person: its ``account`` is a local user with no password whose
+tokens the peer presents when it reads from this node, and its entitlements (nations, clearances, communities, as
+agreed between the two organisations) decide through ``visible_to`` what it may read. Its ``organisation`` is the
+originator, on this node, of every object that node signed, so only that node may issue new versions of them.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -51,3 +58,93 @@ class NodeKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} ({'retired' if self.retired_at else 'active'})"
+
+
+class Peer(models.Model):
+    """Another node: whose signatures this node trusts and, when ``taxii_url`` is set, that it pulls from."""
+
+    name = models.CharField(max_length=64, unique=True)  # a short code such as "jpn-node"
+    node_id = models.CharField(max_length=64, unique=True)  # the peer's identity--<uuid>
+    title = models.CharField(max_length=200, blank=True)
+    organisation = models.OneToOneField("directory.Organisation", on_delete=models.PROTECT, related_name="peer")
+    account = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="peer")
+    # Entitlements: what the peer may read here, as agreed. Nations may name groups (NATO, IP4) as well.
+    nations = models.JSONField(default=list, blank=True)
+    clearances = models.JSONField(default=dict, blank=True)
+    communities = models.JSONField(default=list, blank=True)
+    taxii_url = models.CharField(max_length=500, blank=True)  # the peer's API root; "" = keys only, never pulled
+    credential = models.CharField(max_length=300, blank=True)  # the token this node presents to the peer
+    enabled = models.BooleanField(default=True)
+    interval = models.PositiveIntegerField(default=300)  # seconds between scheduled pulls
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeerKey(models.Model):
+    """A public key of a peer node (raw Ed25519, base64). Old keys stay: what they signed still verifies."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="keys")
+    key_id = models.CharField(max_length=16)
+    public_key = models.CharField(max_length=64)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("added_at", "id")
+        constraints = [models.UniqueConstraint(fields=["peer", "key_id"], name="federation_peer_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.peer}: {self.key_id}"
+
+
+class SyncCursor(models.Model):
+    """Where the pull from one collection of one peer stands. Saved in the same transaction as the page it follows,
+    so a crash at any point resumes at the last stored page: nothing is lost and nothing stored twice."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="cursors")
+    collection = models.CharField(max_length=64)  # the peer's collection id
+    added_after = models.DateTimeField(null=True, blank=True)  # date added of the last object of the last full walk
+    next_token = models.TextField(blank=True)  # the peer's ``next`` for the page after the last stored one
+    last_attempt = models.DateTimeField(null=True, blank=True)
+    last_success = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    errors = models.PositiveIntegerField(default=0)  # failed attempts since the last success
+    received = models.BigIntegerField(default=0)  # new object versions stored
+    unchanged = models.BigIntegerField(default=0)
+    quarantined = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("peer", "collection")
+        constraints = [models.UniqueConstraint(fields=["peer", "collection"], name="federation_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.peer} / {self.collection}"
+
+
+class QuarantinedObject(models.Model):
+    """An object a peer sent that was not stored: unsigned, badly signed, of unknown origin, a new version of
+    another node's object, or invalid. Administrators see what it was and why (not its content, whose label may
+    not be theirs to read); users never see it."""
+
+    peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="quarantine")
+    received_at = models.DateTimeField(default=timezone.now)
+    stix_id = models.CharField(max_length=128)
+    stix_type = models.CharField(max_length=64, blank=True)
+    modified = models.CharField(max_length=40, blank=True)
+    claimed_node = models.CharField(max_length=64, blank=True)  # the node the signature names, if any
+    verdict = models.CharField(max_length=32)  # unsigned, unknown key, unknown node, bad signature, refused, invalid
+    reason = models.TextField()
+    data = models.TextField()  # the object as received, for forensics (never rendered)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["peer", "stix_id", "modified", "verdict"], name="federation_quarantine_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stix_id} from {self.peer}: {self.verdict}"

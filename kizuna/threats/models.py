@@ -32,6 +32,11 @@ class StixObject(Labelled):
     target_ref = models.CharField(max_length=128, blank=True)
     name = models.CharField(max_length=300, blank=True)  # name, value or pattern head: for lists and search
     data = models.TextField()  # the object's JSON text, as received
+    # This node's signature over the object as it is served under the label ``signed_label`` (the label marking
+    # added), as "<key id>:<base64 signature>"; made once per version and label by federation.outbound, so that
+    # serving to peers does not sign. Empty for objects received from peers: they keep their originator's signature.
+    signature = models.CharField(max_length=120, null=True, blank=True)
+    signed_label = models.IntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stix_id", "modified"], name="stix_version_unique")]
