@@ -112,6 +112,8 @@ def create_user(
     """Create a user; the organisation is found by code or name, or created under the user's nation."""
     if not username or len(username) > 150:
         raise ServiceError(gettext("a username of 1 to 150 characters is required"), "username")
+    if ":" in username:  # reserved for the accounts of federation peers (directory.subjects.PEER_PREFIX)
+        raise ServiceError(gettext("a username may not contain ':'"), "username")
     if User.objects.filter(username=username).exists():
         raise ServiceError(gettext("user %(username)s already exists") % {"username": repr(username)}, "username")
     if not Nation.objects.filter(code=nation).exists():

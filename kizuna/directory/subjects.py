@@ -1,17 +1,25 @@
-"""Turn a user (or a token acting for one) into the label engine's Subject."""
+"""Turn a user (or a token acting for one, or a federation peer's account) into the label engine's Subject."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from kizuna.directory.models import NationGroup, User
 from kizuna.labels import Subject
 
 ANONYMOUS = Subject(key="anonymous")
+# Usernames of peer accounts. ":" is not allowed in usernames people are given, so no person can hold one.
+PEER_PREFIX = "peer:"
 
 
 def subject_for(user: object) -> Subject:
     """The subject a request acts as. Inactive or anonymous users hold nothing and so see nothing."""
     if not isinstance(user, User) or not user.is_active:
         return ANONYMOUS
+    if user.username.startswith(PEER_PREFIX):  # cheap test first: people never have a peer (one query saved)
+        peer = getattr(user, "peer", None)  # the reverse one-to-one of federation.Peer
+        if peer is not None:
+            return peer_subject(peer)
     nations: set[str] = set()
     if user.nation_id:
         nations.add(user.nation_id)
@@ -25,4 +33,25 @@ def subject_for(user: object) -> Subject:
         communities=frozenset(str(c) for c in user.communities or []),
         clearances={str(k): str(v) for k, v in (user.clearances or {}).items()},
         principals=frozenset(principals),
+    )
+
+
+def _with_groups(codes: set[str]) -> set[str]:
+    nations = set(codes)
+    if codes:
+        nations.update(NationGroup.objects.filter(members__in=sorted(codes)).values_list("code", flat=True))
+    return nations
+
+
+def peer_subject(peer: Any) -> Subject:
+    """A federation peer as a subject: the nations (and groups) it is entitled to, its clearances and communities,
+    and its organisation as a TLP:RED principal. Nothing else of its account counts."""
+    if not peer.enabled:
+        return Subject(key=f"peer:{peer.pk}")
+    return Subject(
+        key=f"peer:{peer.pk}",
+        nations=frozenset(_with_groups({str(n) for n in peer.nations or []})),
+        communities=frozenset(str(c) for c in peer.communities or []),
+        clearances={str(k): str(v) for k, v in (peer.clearances or {}).items()},
+        principals=frozenset({f"org:{peer.organisation.code}", f"peer:{peer.name}"}),
     )

@@ -74,6 +74,8 @@ class Peer(models.Model):
     communities = models.JSONField(default=list, blank=True)
     taxii_url = models.CharField(max_length=500, blank=True)  # the peer's API root; "" = keys only, never pulled
     credential = models.CharField(max_length=300, blank=True)  # the token this node presents to the peer
+    # The peer's collections to pull; empty = Kizuna's collection of everything (the same id on every node).
+    collections = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)
     interval = models.PositiveIntegerField(default=300)  # seconds between scheduled pulls
     created_at = models.DateTimeField(default=timezone.now)

@@ -29,7 +29,17 @@ from kizuna.directory.models import User
 from kizuna.directory.services import user_for_token
 from kizuna.directory.subjects import subject_for
 from kizuna.federation.taxii.collections import API_ROOT, BY_ID, COLLECTIONS, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, Collection
-from kizuna.federation.taxii.reads import BadFilter, Filters, Markings, Page, matching, page, parse_filters, taxii_time
+from kizuna.federation.taxii.reads import (
+    BadFilter,
+    Filters,
+    Page,
+    added_at,
+    envelope_objects,
+    matching,
+    page,
+    parse_filters,
+    taxii_time,
+)
 from kizuna.federation.taxii.services import SOURCE, do_add_objects
 from kizuna.labels import LabelError
 from kizuna.threats.api import _default_label as default_label_of
@@ -187,9 +197,9 @@ def collection(request: HttpRequest, user: User, api_root: str, collection_id: s
 
 
 def _with_headers(response: HttpResponse, result: Page) -> HttpResponse:
-    if result.rows:
-        response["X-TAXII-Date-Added-First"] = taxii_time(result.rows[0].added)
-        response["X-TAXII-Date-Added-Last"] = taxii_time(result.rows[-1].added)
+    if result.first_added is not None and result.last_added is not None:
+        response["X-TAXII-Date-Added-First"] = taxii_time(result.first_added)
+        response["X-TAXII-Date-Added-Last"] = taxii_time(result.last_added)
     return response
 
 
@@ -201,9 +211,10 @@ def _envelope_head(result: Page) -> str:
 
 
 def _audit(request: HttpRequest, user: User, action: str, coll: Collection, result: Page) -> None:
+    """One audit entry per page served: the ids (rows begin ``pk, stix_id, label_id``)."""
     if result.rows:
-        ids = list(dict.fromkeys(r.stix_id for r in result.rows))
-        labels = {r.label_id for r in result.rows}
+        ids = list(dict.fromkeys(r[1] for r in result.rows))
+        labels = {r[2] for r in result.rows}
         audit.record(user.username, action, "stix", ids, next(iter(labels)) if len(labels) == 1 else None,
                      client_address(request), {"collection": coll.id})
 
@@ -211,12 +222,11 @@ def _audit(request: HttpRequest, user: User, action: str, coll: Collection, resu
 def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: Filters,
                   object_id: str | None) -> HttpResponse:
     qs = matching(subject_for(user), coll, filters, stix_id=object_id)
-    result = page(qs, filters, ranged=object_id is None and not filters.ids)
+    result = page(qs, filters, ("stix_id", "label_id", "data"), ranged=object_id is None and not filters.ids)
     if object_id is not None and not result.rows and filters.after is None:
         raise TaxiiError(404, "Not found", "No such object in this collection.")
     _audit(request, user, "taxii.read", coll, result)
-    markings = Markings()
-    body = _envelope_head(result) + ',"objects":[' + ",".join(markings.text(r) for r in result.rows) + "]}"
+    body = _envelope_head(result) + ',"objects":[' + envelope_objects(result.rows) + "]}"
     return _with_headers(_response(body), result)
 
 
@@ -292,10 +302,11 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
     filters = replace(filters, ids=(), versions=("all",))
-    result = page(matching(subject_for(user), coll, filters, stix_id=object_id), filters, ranged=False)
+    result = page(matching(subject_for(user), coll, filters, stix_id=object_id), filters, ("modified",),
+                  ranged=False)
     if not result.rows and filters.after is None:
         raise TaxiiError(404, "Not found", "No such object in this collection.")
-    body = _envelope_head(result) + ',"versions":' + json.dumps([r.modified for r in result.rows]) + "}"
+    body = _envelope_head(result) + ',"versions":' + json.dumps([r[1] for r in result.rows]) + "}"
     return _with_headers(_response(body), result)
 
 
@@ -303,8 +314,9 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
 def manifest(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
-    result = page(matching(subject_for(user), coll, filters), filters, ranged=not filters.ids)
-    records = [{"id": r.stix_id, "date_added": taxii_time(r.added), "version": r.modified,
-                "media_type": STIX_MEDIA_TYPE} for r in result.rows]
+    result = page(matching(subject_for(user), coll, filters), filters, ("created_at", "stix_id", "modified"),
+                  ranged=not filters.ids)
+    records = [{"id": stix_id, "date_added": taxii_time(added_at(added)), "version": modified,
+                "media_type": STIX_MEDIA_TYPE} for _pk, added, stix_id, modified in result.rows]
     body = _envelope_head(result) + ',"objects":' + json.dumps(records) + "}"
     return _with_headers(_response(body), result)

@@ -1,0 +1,490 @@
+"""Pulling from peers: TAXII pages in, each object verified against its originating node's key, stored through the
+threat store's importer, with a cursor per peer and collection saved in the same transaction as each page.
+
+For each page, in order:
+
+1. Objects this node already holds in that version are unchanged (counted, not verified again): re-reading a page
+   after a crash or an overlap costs one query.
+2. Every other object must carry a Kizuna signature by a node this node knows (itself excluded: its own objects
+   coming back are ignored) under a trusted key of that node. Unsigned, badly signed and unknown-origin objects go
+   to quarantine with the reason; so do objects with no Kizuna label marking (a node never guesses a label).
+3. Label markings the page names and this node does not know are fetched from the peer by id; a label
+   marking-definition is accepted only when its id is the one its label determines (content-addressed), so a peer
+   cannot redefine a label.
+4. The accepted objects are imported per originating node, with that node's organisation as originator: the store
+   refuses a new version of an object whose originator is another node ("only the originating node may issue new
+   versions"), and the importer's subject is the sending peer, which can pass on only labels it may see itself.
+   Refused and invalid objects are quarantined and logged.
+5. The cursor moves on, in the same transaction. A crash anywhere rolls the page back with the cursor: the next run
+   reads the same page again, and (id, modified) makes that idempotent.
+
+Anything wrong with the page as a whole (the peer is down or slow, malformed JSON, a lying ``more``, an object too
+large, a database conflict) is a logged error that leaves the cursor where it was; the next run retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from kizuna.core import audit
+from kizuna.core.access import label_of
+from kizuna.core.models import LabelRecord
+from kizuna.directory.subjects import peer_subject
+from kizuna.federation import signing
+from kizuna.federation.client import EVERYTHING, ObjectsPage, PeerError, TaxiiClient
+from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
+from kizuna.federation.peers import trusted_keys
+from kizuna.labels import Label, LabelError
+from kizuna.threats.importer import REASON_DATABASE, Importer, marking_refs, run_objects
+from kizuna.threats.markings import (
+    KIZUNA_IDENTITY_ID,
+    KIZUNA_LABEL_EXTENSION_ID,
+    TLP_BY_ID,
+    label_from_marking,
+    label_marking_id,
+)
+from kizuna.threats.models import StixObject
+from kizuna.threats.services import _notify_watchers
+from kizuna.threats.store import REASON_CREATED_BY, REASON_ORIGINATOR
+
+log = logging.getLogger("kizuna.federation.sync")
+
+PAGE_LIMIT = 1000
+# Re-read this much before the last date added of the previous walk: an import on the peer that committed late
+# (its rows dated before a reader passed them) is then still picked up. Re-reading stored versions costs little.
+OVERLAP = timedelta(seconds=120)
+VERIFY_THREADS = 2
+# Objects that are the same on every node (declarations by Kizuna itself): never stored from peers.
+WELL_KNOWN = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID, signing.SIGNATURE_EXTENSION_ID}
+
+VERDICT_UNSIGNED = "unsigned"
+VERDICT_UNKNOWN_NODE = "unknown node"
+VERDICT_UNKNOWN_KEY = "unknown key"
+VERDICT_BAD_SIGNATURE = "bad signature"
+VERDICT_NO_LABEL = "no label"
+VERDICT_REFUSED = "refused"
+VERDICT_INVALID = "invalid"
+
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class SyncBusy(Exception):
+    """Another sync of the same peer is running in this process."""
+
+
+@dataclass
+class PageResult:
+    received: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    by_verdict: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CollectionResult:
+    peer: str
+    collection: str
+    pages: int = 0
+    received: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass
+class Quarantine:
+    obj: Any
+    verdict: str
+    reason: str
+    claimed: str = ""
+
+
+class LabelMarkingCache:
+    """Kizuna label markings by id: every label of this node, plus those fetched from peers (checked)."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, Label] = {}
+        for record in LabelRecord.objects.all():
+            try:
+                label = label_of(record)
+            except LabelError:
+                continue
+            self.labels[label_marking_id(label)] = label
+        self.not_labels: set[str] = set(TLP_BY_ID)
+
+    def learn(self, marking: Any) -> str | None:
+        """Accept a label marking-definition from a peer; the reason when it is refused."""
+        if not isinstance(marking, dict) or not isinstance(marking.get("id"), str):
+            return "not a marking-definition"
+        try:
+            label = label_from_marking(marking)
+        except (LabelError, ValueError, TypeError) as exc:
+            return f"invalid Kizuna label: {exc}"
+        if label is None:
+            return "carries no Kizuna label"
+        if label_marking_id(label) != marking["id"]:
+            return "its id is not the one its label determines"
+        self.labels[marking["id"]] = label
+        return None
+
+
+def _lock_for(peer: Peer) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(peer.pk, threading.Lock())
+
+
+def client_for(peer: Peer, timeout: float = 30.0) -> TaxiiClient:
+    if not peer.taxii_url:
+        raise PeerError(f"peer {peer.name} has no TAXII URL: its keys are trusted, nothing is pulled from it")
+    return TaxiiClient(peer.taxii_url, peer.credential, timeout=timeout)
+
+
+def test_connection(peer: Peer) -> str:
+    """A one-line account of the peer's API root and collections, or a PeerError."""
+    client = client_for(peer, timeout=10.0)
+    try:
+        root = client.api_root()
+        collections = client.collections()
+    finally:
+        client.close()
+    names = ", ".join(str(c.get("title") or c.get("id")) for c in collections[:8])
+    return f"{root.get('title')}: {len(collections)} collection(s) readable ({names})"
+
+
+def sync_peer(peer: Peer, *, page_limit: int = PAGE_LIMIT, max_pages: int | None = None,
+              timeout: float = 30.0) -> list[CollectionResult]:
+    """Pull every configured collection of one peer. Never raises for the peer's faults: each result says."""
+    lock = _lock_for(peer)
+    if not lock.acquire(blocking=False):
+        raise SyncBusy(f"a sync of peer {peer.name} is already running")
+    try:
+        results = []
+        for collection in peer.collections or [EVERYTHING]:
+            results.append(sync_collection(peer, str(collection), page_limit=page_limit, max_pages=max_pages,
+                                           timeout=timeout))
+        return results
+    finally:
+        lock.release()
+
+
+def sync_all(names: Iterable[str] | None = None, *, due_only: bool = False,
+             page_limit: int = PAGE_LIMIT) -> list[CollectionResult]:
+    """Pull from every enabled peer with a TAXII URL (or those named); ``due_only``: only peers whose interval has
+    passed since their last attempt."""
+    peers = Peer.objects.select_related("organisation", "account").filter(enabled=True).exclude(taxii_url="")
+    if names is not None:
+        peers = peers.filter(name__in=list(names))
+    results: list[CollectionResult] = []
+    now = timezone.now()
+    for peer in peers:
+        if due_only:
+            last = SyncCursor.objects.filter(peer=peer).order_by("last_attempt").values_list("last_attempt", flat=True)
+            stamps = [s for s in last if s is not None]
+            if stamps and len(stamps) >= len(peer.collections or [EVERYTHING]) and \
+                    min(stamps) + timedelta(seconds=peer.interval) > now:
+                continue
+        try:
+            results.extend(sync_peer(peer, page_limit=page_limit))
+        except SyncBusy as exc:
+            log.info("%s", exc)
+    return results
+
+
+def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT, max_pages: int | None = None,
+                    timeout: float = 30.0, after_page: Callable[[int], None] | None = None) -> CollectionResult:
+    """Pull one collection of one peer from its cursor to the end (or ``max_pages`` pages)."""
+    result = CollectionResult(peer=peer.name, collection=collection)
+    started = time.monotonic()
+    cursor, _created = SyncCursor.objects.get_or_create(peer=peer, collection=collection)
+    SyncCursor.objects.filter(pk=cursor.pk).update(last_attempt=timezone.now())
+    client = client_for(peer, timeout=timeout) if peer.taxii_url else None
+    state = _State(peer)
+    try:
+        if client is None:
+            raise PeerError(f"peer {peer.name} has no TAXII URL")
+        token = cursor.next_token or None
+        walk_from = cursor.added_after
+        added_after = _taxii_time(walk_from - OVERLAP) if walk_from is not None else None
+        highest = walk_from
+        pool = ThreadPoolExecutor(VERIFY_THREADS)
+        try:
+            while max_pages is None or result.pages < max_pages:
+                try:
+                    page = client.objects(collection, added_after=added_after, next_token=token, limit=page_limit)
+                except PeerError as exc:
+                    if token and "HTTP 400" in str(exc) and result.pages == 0:
+                        # The peer no longer knows the saved next (e.g. it restarted): walk again from the date.
+                        log.info("peer %s refused the saved next; walking again from %s", peer.name, added_after)
+                        token = None
+                        continue
+                    raise
+                if page.date_added_last is not None and (highest is None or page.date_added_last > highest):
+                    highest = page.date_added_last
+                outcome = _store_page(peer, client, collection, page, state, pool, cursor,
+                                      next_token=(page.next or "") if page.more else "",
+                                      added_after=cursor.added_after if page.more else highest)
+                result.pages += 1
+                result.received += outcome.received
+                result.unchanged += outcome.unchanged
+                result.quarantined += outcome.quarantined
+                if after_page is not None:
+                    after_page(result.pages)
+                if not page.more:
+                    break
+                token = page.next
+        finally:
+            pool.shutdown(wait=True)
+    except (PeerError, _PageRefused) as exc:
+        result.error = str(exc)
+    except DatabaseError as exc:
+        result.error = f"database: {' '.join(str(exc).split())[:300]}"
+    finally:
+        if client is not None:
+            client.close()
+    result.seconds = time.monotonic() - started
+    if result.error:
+        log.warning("sync of %s / %s failed after %d page(s): %s", peer.name, collection, result.pages,
+                    result.error)
+        SyncCursor.objects.filter(pk=cursor.pk).update(last_error=result.error[:2000], errors=cursor.errors + 1)
+        with transaction.atomic():
+            audit.record(f"peer:{peer.name}", "federation.sync-error", "peer", [peer.pk],
+                         detail={"collection": collection, "error": result.error[:500], "pages": result.pages})
+    else:
+        SyncCursor.objects.filter(pk=cursor.pk).update(last_error="", errors=0, last_success=timezone.now())
+    return result
+
+
+class _PageRefused(Exception):
+    """The page as a whole cannot be stored now (e.g. a database conflict); the cursor stays."""
+
+
+class _State:
+    """What one sync run reads once: trusted keys, the peer's subject and organisation, label markings."""
+
+    def __init__(self, peer: Peer) -> None:
+        from kizuna.federation.services import node_identity
+
+        self.me = node_identity().stix_id
+        self.keys = trusted_keys()
+        self.subject = peer_subject(peer)
+        self.orgs: dict[str, tuple[int, str]] = {
+            p.node_id: (p.organisation_id, p.organisation.code)
+            for p in Peer.objects.select_related("organisation")
+        }
+        self.markings = LabelMarkingCache()
+
+
+def _stored_versions(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    ids = sorted({i for i, _ in pairs})
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(StixObject.objects.filter(stix_id__in=chunk).values_list("stix_id", "modified"))
+    return found
+
+
+def _version(obj: dict[str, Any]) -> str:
+    return str(obj.get("modified") or obj.get("created") or "")
+
+
+def _verify_all(objects: list[dict[str, Any]], state: _State, plain: bool, pool: ThreadPoolExecutor
+                ) -> list[signing.VerifyResult | None]:
+    """Each object's verdict against the keys of the node it claims (None: no known node claimed)."""
+
+    def one(obj: dict[str, Any]) -> signing.VerifyResult | None:
+        ext = (obj.get("extensions") or {}).get(signing.SIGNATURE_EXTENSION_ID) \
+            if isinstance(obj.get("extensions"), dict) else None
+        node = ext.get("node") if isinstance(ext, dict) else None
+        if ext is None:
+            return signing.VerifyResult(signing.Verdict.UNSIGNED, "the object carries no Kizuna signature")
+        if not isinstance(node, str) or node not in state.keys:
+            return None
+        return signing.verify_object(obj, state.keys[node], plain=plain)
+
+    if len(objects) < 64:
+        return [one(o) for o in objects]
+    size = (len(objects) + VERIFY_THREADS - 1) // VERIFY_THREADS
+    parts = [objects[i : i + size] for i in range(0, len(objects), size)]
+    out: list[signing.VerifyResult | None] = []
+    for chunk in pool.map(lambda part: [one(o) for o in part], parts):
+        out.extend(chunk)
+    return out
+
+
+def _store_page(peer: Peer, client: TaxiiClient, collection: str, page: ObjectsPage, state: _State,
+                pool: ThreadPoolExecutor, cursor: SyncCursor, *, next_token: str,
+                added_after: datetime | None) -> PageResult:
+    result = PageResult()
+    quarantine: list[Quarantine] = []
+    candidates: list[dict[str, Any]] = []
+    for obj in page.objects:
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
+            quarantine.append(Quarantine(obj, VERDICT_INVALID, "not a STIX object (no id or type)"))
+        elif obj["id"] in WELL_KNOWN or obj["id"] in TLP_BY_ID:
+            result.unchanged += 1
+        elif obj["type"] == "marking-definition" and isinstance(obj.get("extensions"), dict) \
+                and KIZUNA_LABEL_EXTENSION_ID in obj["extensions"]:
+            reason = state.markings.learn(obj)  # content-addressed: checked, never stored
+            if reason is None:
+                result.unchanged += 1
+            else:
+                quarantine.append(Quarantine(obj, VERDICT_INVALID, f"label marking-definition refused: {reason}"))
+        else:
+            candidates.append(obj)
+    stored = _stored_versions([(o["id"], _version(o)) for o in candidates])
+    fresh = [o for o in candidates if (o["id"], _version(o)) not in stored]
+    result.unchanged += len(candidates) - len(fresh)
+
+    verdicts = _verify_all(fresh, state, page.plain, pool)
+    by_origin: dict[str, list[dict[str, Any]]] = {}
+    for obj, verdict in zip(fresh, verdicts, strict=True):
+        ext = obj.get("extensions", {}).get(signing.SIGNATURE_EXTENSION_ID) \
+            if isinstance(obj.get("extensions"), dict) else None
+        claimed = str(ext.get("node", "")) if isinstance(ext, dict) else ""
+        if verdict is None:
+            quarantine.append(Quarantine(obj, VERDICT_UNKNOWN_NODE,
+                                         f"signed by node {claimed or '(none)'}, which this node does not know",
+                                         claimed))
+        elif not verdict.ok:
+            kind = {signing.Verdict.UNSIGNED: VERDICT_UNSIGNED, signing.Verdict.UNKNOWN_KEY: VERDICT_UNKNOWN_KEY
+                    }.get(verdict.verdict, VERDICT_BAD_SIGNATURE)
+            quarantine.append(Quarantine(obj, kind, verdict.reason, claimed))
+        elif claimed == state.me:
+            result.unchanged += 1  # our own object come back round: this node is its origin
+        else:
+            by_origin.setdefault(claimed, []).append(obj)
+
+    # Label markings: fetch those the page names and this node does not know.
+    wanted = {r for objs in by_origin.values() for o in objs for r in marking_refs(o)
+              if r not in state.markings.labels and r not in state.markings.not_labels}
+    for ref in sorted(wanted):
+        fetched = client.object(collection, ref) or client.object(EVERYTHING, ref) if collection != EVERYTHING \
+            else client.object(collection, ref)
+        reason = state.markings.learn(fetched[0]) if fetched else "the peer does not serve it"
+        if reason is not None:
+            state.markings.not_labels.add(ref)
+            log.info("marking %s from %s not usable as a label: %s", ref, peer.name, reason)
+
+    with transaction.atomic():
+        for node, objs in by_origin.items():
+            labelled = []
+            for obj in objs:
+                refs = obj.get("object_marking_refs") or []
+                labels = {state.markings.labels[r] for r in refs if isinstance(r, str) and r in state.markings.labels}
+                if len(labels) != 1:
+                    quarantine.append(Quarantine(obj, VERDICT_NO_LABEL, "the object carries no Kizuna label marking"
+                                                 if not labels else "the object carries more than one Kizuna label",
+                                                 node))
+                else:
+                    labelled.append(obj)
+            if labelled:
+                stored_count, refused = _import(peer, node, labelled, state)
+                result.received += stored_count
+                quarantine.extend(refused)
+        _quarantine(peer, quarantine, result)
+        SyncCursor.objects.filter(pk=cursor.pk).update(
+            next_token=next_token, added_after=added_after,
+            received=cursor.received + result.received, unchanged=cursor.unchanged + result.unchanged,
+            quarantined=cursor.quarantined + result.quarantined,
+        )
+        cursor.received += result.received
+        cursor.unchanged += result.unchanged
+        cursor.quarantined += result.quarantined
+        if result.received or result.quarantined:
+            audit.record(f"peer:{peer.name}", "federation.receive", "peer", [peer.pk], detail={
+                "collection": collection, "received": result.received, "unchanged": result.unchanged,
+                "quarantined": result.by_verdict})
+    return result
+
+
+def _import(peer: Peer, node: str, objects: list[dict[str, Any]], state: _State) -> tuple[int, list[Quarantine]]:
+    """Store the objects signed by ``node`` with its organisation as originator; what the store refused."""
+    org_id, org_code = state.orgs[node]
+    importer = Importer(
+        actor=f"peer:{peer.name}", subject=state.subject, originator_id=org_id, originator_code=org_code,
+        default_label=next(iter(state.markings.labels.values())), default_label_display="",
+        source=f"peer {peer.name}",
+    )
+    importer.markings.labels.update({r: state.markings.labels[r] for o in objects for r in marking_refs(o)
+                                     if r in state.markings.labels})
+    summary = run_objects(importer, objects)
+    if summary.rejected > len(summary.errors):
+        raise _PageRefused(f"{summary.rejected} objects were refused, more than could be recorded one by one")
+    refused: list[Quarantine] = []
+    for error in summary.errors:
+        if error.reason.startswith(REASON_DATABASE):
+            raise _PageRefused(f"the page could not be stored: {error.reason}")
+        obj = objects[error.index]
+        verdict = VERDICT_REFUSED if error.reason in (REASON_ORIGINATOR, REASON_CREATED_BY) else VERDICT_INVALID
+        refused.append(Quarantine(obj, verdict, error.reason, node))
+        if verdict == VERDICT_REFUSED:
+            log.warning("refused %s from peer %s: %s", error.id, peer.name, error.reason)
+    if summary.accepted:
+        _notify_watchers(summary)
+    return summary.accepted, refused
+
+
+def _quarantine(peer: Peer, items: list[Quarantine], result: PageResult) -> None:
+    if not items:
+        return
+    import json
+
+    rows = []
+    for q in items:
+        obj = q.obj if isinstance(q.obj, dict) else {}
+        stix_id = str(obj.get("id") or "(no id)")[:128]
+        rows.append(QuarantinedObject(
+            peer=peer, stix_id=stix_id, stix_type=str(obj.get("type") or "")[:64],
+            modified=str(obj.get("modified") or obj.get("created") or "")[:40], claimed_node=q.claimed[:64],
+            verdict=q.verdict, reason=q.reason[:2000],
+            data=json.dumps(q.obj, ensure_ascii=False, separators=(",", ":"))[:1_100_000],
+        ))
+        result.by_verdict[q.verdict] = result.by_verdict.get(q.verdict, 0) + 1
+    # Seen before (a page read again): kept once.
+    QuarantinedObject.objects.bulk_create(rows, ignore_conflicts=True)
+    result.quarantined += len(rows)
+    for q in items[:20]:
+        log.warning("quarantined from peer %s: %s (%s: %s)", peer.name,
+                    q.obj.get("id") if isinstance(q.obj, dict) else "(not an object)", q.verdict, q.reason)
+
+
+def _taxii_time(stamp: datetime) -> str:
+    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def run_worker(stop: threading.Event | None = None, tick: float = 5.0) -> None:
+    """The background worker: sign what this node must serve signed, then pull from the peers that are due;
+    until ``stop`` is set (or forever)."""
+    from kizuna.federation.outbound import sign_pending
+
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            signed = sign_pending()
+            if signed:
+                log.info("signed %d object version(s)", signed)
+            for r in sync_all(due_only=True):
+                log.info("sync %s / %s: %d page(s), %d received, %d unchanged, %d quarantined%s", r.peer,
+                         r.collection, r.pages, r.received, r.unchanged, r.quarantined,
+                         f", error: {r.error}" if r.error else "")
+        except Exception:  # the worker must outlive any one failure; the next tick retries
+            log.exception("federation worker tick failed")
+        finally:
+            connection.close_if_unusable_or_obsolete()
+        stop.wait(tick)
