@@ -15,8 +15,10 @@ import base64
 import binascii
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +26,7 @@ from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from kizuna.core.access import visible_label_ids
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
 from kizuna.threats.exporter import LabelMarkings, with_label_marking
@@ -199,66 +202,105 @@ def added_at(value: Any) -> datetime:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
 
 
-def _compiled(qs: QuerySet[StixObject], columns: tuple[str, ...], *, ranged: bool
-              ) -> tuple[str, list[Any], int, int]:
-    """The SQL of ``qs`` (rows ``pk, *columns`` in primary-key order, between two bounds, with a LIMIT),
-    compiled once per request, and where the two bounds are among its parameters.
+@dataclass(frozen=True)
+class Query:
+    """The compiled SQL of a request (rows ``pk, *columns`` in primary-key order between two bounds, with a LIMIT as
+    the last parameter) and where the two bounds are among its parameters."""
 
-    On SQLite the walk over a collection names the table ``NOT INDEXED`` (rowid ranges still are): without
+    sql: str
+    params: tuple[Any, ...]
+    low_at: int
+    high_at: int
+    ranged: bool
+
+
+_QUERIES: OrderedDict[tuple[Any, ...], Query | None] = OrderedDict()
+_QUERIES_SIZE = 256
+_QUERIES_LOCK = threading.Lock()
+
+
+def compile_query(subject: Subject, collection: Collection, filters: Filters, columns: tuple[str, ...], *,
+                  stix_id: str | None = None, ranged: bool = True) -> Query | None:
+    """The SQL of ``matching(...)`` for this request, or None when the subject may see no label.
+
+    Building the queryset and compiling it costs more than reading a page of 1,000 objects, so the compiled SQL is
+    kept per process (LRU) under everything that went into it: the subject (``Subject.cache_key``, which changes
+    whenever anything the label decision reads changes), the labels the subject may see now (the set
+    ``visible_to`` and the relationship rule embed; a new label changes the key), the collection, the filters (but
+    not the cursor or the limit, which are parameters), the id and the columns. The SQL is exactly what
+    ``visible_objects`` produced for that key; nothing is decided here.
+
+    On SQLite a walk over a collection names the table ``NOT INDEXED`` (rowid ranges still are): without
     statistics SQLite otherwise answers the label test from the label index and reads, then sorts, every visible row
     of that label for each page — a walk quadratic in the collection. The label rule, the relationship rule and the
     filters are untouched: only the plan changes."""
-    rows = qs.order_by("pk").values_list("pk", *columns)
-    sql, params_t = rows.filter(pk__gt=_LOW, pk__lte=_HIGH).query.sql_with_params()
-    params = list(params_t)
-    if params.count(_LOW) != 1 or params.count(_HIGH) != 1:  # never expected; the ORM is the reference then
-        raise AssertionError("placeholder bounds not found in the compiled query")
-    if ranged and connections[router.db_for_read(StixObject)].vendor == "sqlite":
-        outer = f"FROM {_TABLE} WHERE"
-        if sql.count(outer) == 1:
-            sql = sql.replace(outer, f"FROM {_TABLE} NOT INDEXED WHERE")
-    return sql + " LIMIT %s", params, params.index(_LOW), params.index(_HIGH)
+    db = router.db_for_read(StixObject)
+    vendor = connections[db].vendor
+    key = (db, vendor, subject.cache_key(), visible_label_ids(subject), collection.id,
+           replace(filters, after=None, limit=0), stix_id, columns, ranged)
+    with _QUERIES_LOCK:
+        if key in _QUERIES:
+            _QUERIES.move_to_end(key)
+            return _QUERIES[key]
+    qs = matching(subject, collection, filters, stix_id)
+    found: Query | None = None
+    if not qs.query.is_empty():  # a reader who may see no label: nothing to read
+        rows = qs.order_by("pk").values_list("pk", *columns)
+        sql, params_t = rows.filter(pk__gt=_LOW, pk__lte=_HIGH).query.sql_with_params()
+        params = list(params_t)
+        if params.count(_LOW) != 1 or params.count(_HIGH) != 1:  # never expected
+            raise AssertionError("placeholder bounds not found in the compiled query")
+        if ranged and vendor == "sqlite":
+            outer = f"FROM {_TABLE} WHERE"
+            if sql.count(outer) == 1:
+                sql = sql.replace(outer, f"FROM {_TABLE} NOT INDEXED WHERE")
+        found = Query(sql + " LIMIT %s", (*params, 0), params.index(_LOW), params.index(_HIGH), ranged)
+    with _QUERIES_LOCK:
+        _QUERIES[key] = found
+        while len(_QUERIES) > _QUERIES_SIZE:
+            _QUERIES.popitem(last=False)
+    return found
 
 
-def page(qs: QuerySet[StixObject], filters: Filters, columns: tuple[str, ...], *, ranged: bool = True) -> Page:
-    """One page of ``qs`` in the order objects were added, after the cursor, and whether more follow. Rows are plain
-    tuples ``(pk, *columns)``; ``Page.first_added`` and ``last_added`` are the
-    converted dates of the first and last row.
+def page(query: Query | None, filters: Filters) -> Page:
+    """One page of the query in the order objects were added, after the cursor, and whether more follow. Rows are
+    plain tuples ``(pk, *columns)``; ``Page.first_added`` and ``last_added`` are the dates added of the first and
+    last row.
 
     Ranged (a walk over a collection): primary-key ranges from the cursor, each read once, widened while rows are
     sparse, so that a whole walk reads each row of the table once. Not ranged (named ids): one query."""
     need = filters.limit + 1
     start = filters.after[1] if filters.after else 0
     rows: list[tuple[Any, ...]] = []
-    if not qs.query.is_empty():  # a reader who may see no label: nothing to read
-        sql, params, low_at, high_at = _compiled(qs, columns, ranged=ranged)
-        params.append(need)
-        with connections[router.db_for_read(StixObject)].cursor() as cursor:
-            if not ranged:
-                params[low_at], params[high_at] = start, _NO_HIGH
+    if query is None:
+        return Page(rows, False, None, None, None)
+    sql, params, low_at, high_at = query.sql, list(query.params), query.low_at, query.high_at
+    with connections[router.db_for_read(StixObject)].cursor() as cursor:
+        if not query.ranged:
+            params[low_at], params[high_at], params[-1] = start, _NO_HIGH, need
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(f"SELECT MAX(id) FROM {_TABLE}")  # noqa: S608 - the model's own table name
+            top = cursor.fetchone()[0] or 0
+            span = _RANGE
+            while len(rows) < need and start < top:
+                params[low_at], params[high_at], params[-1] = start, start + span, need - len(rows)
                 cursor.execute(sql, params)
-                rows = cursor.fetchall()
-            else:
-                cursor.execute(f"SELECT MAX(id) FROM {_TABLE}")  # noqa: S608 - the model's own table name
-                top = cursor.fetchone()[0] or 0
-                span = _RANGE
-                while len(rows) < need and start < top:
-                    params[low_at], params[high_at], params[-1] = start, start + span, need - len(rows)
-                    cursor.execute(sql, params)
-                    rows.extend(cursor.fetchall())
-                    start += span
-                    span = min(span * 2, 256_000)  # sparse rows: widen the range so a page costs few queries
-    more = len(rows) > filters.limit
-    if more:
-        del rows[filters.limit:]
-    if not rows:
-        return Page(rows, more, None, None, None)
-    # The dates added of the first and last row only (for the headers and the cursor): one small query rather than
-    # a datetime made for every row.
-    ends = dict(StixObject.objects.filter(pk__in=[rows[0][0], rows[-1][0]]).values_list("pk", "created_at"))
+                rows.extend(cursor.fetchall())
+                start += span
+                span = min(span * 2, 256_000)  # sparse rows: widen the range so a page costs few queries
+        more = len(rows) > filters.limit
+        if more:
+            del rows[filters.limit:]
+        if not rows:
+            return Page(rows, more, None, None, None)
+        # The dates added of the first and last row only (headers and cursor), rather than a datetime for every row.
+        cursor.execute(f"SELECT id, created_at FROM {_TABLE} WHERE id IN (%s, %s)",  # noqa: S608 - own table
+                       [rows[0][0], rows[-1][0]])
+        ends = {pk: added_at(stamp) for pk, stamp in cursor.fetchall()}
     first, last = ends[rows[0][0]], ends[rows[-1][0]]
     return Page(rows, more, encode_cursor(last, rows[-1][0]) if more else None, first, last)
-
 
 def envelope_objects(rows: list[tuple[Any, ...]]) -> str:
     """The objects of rows ``(pk, stix_id, label_id, data)`` joined as JSON text, each with its Kizuna

@@ -34,8 +34,8 @@ from kizuna.federation.taxii.reads import (
     Filters,
     Page,
     added_at,
+    compile_query,
     envelope_objects,
-    matching,
     page,
     parse_filters,
     taxii_time,
@@ -221,8 +221,9 @@ def _audit(request: HttpRequest, user: User, action: str, coll: Collection, resu
 
 def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: Filters,
                   object_id: str | None) -> HttpResponse:
-    qs = matching(subject_for(user), coll, filters, stix_id=object_id)
-    result = page(qs, filters, ("stix_id", "label_id", "data"), ranged=object_id is None and not filters.ids)
+    query = compile_query(subject_for(user), coll, filters, ("stix_id", "label_id", "data"), stix_id=object_id,
+                          ranged=object_id is None and not filters.ids)
+    result = page(query, filters)
     if object_id is not None and not result.rows and filters.after is None:
         raise TaxiiError(404, "Not found", "No such object in this collection.")
     _audit(request, user, "taxii.read", coll, result)
@@ -302,8 +303,8 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
     filters = replace(filters, ids=(), versions=("all",))
-    result = page(matching(subject_for(user), coll, filters, stix_id=object_id), filters, ("modified",),
-                  ranged=False)
+    result = page(compile_query(subject_for(user), coll, filters, ("modified",), stix_id=object_id, ranged=False),
+                  filters)
     if not result.rows and filters.after is None:
         raise TaxiiError(404, "Not found", "No such object in this collection.")
     body = _envelope_head(result) + ',"versions":' + json.dumps([r[1] for r in result.rows]) + "}"
@@ -314,8 +315,8 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
 def manifest(request: HttpRequest, user: User, api_root: str, collection_id: str) -> HttpResponse:
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
-    result = page(matching(subject_for(user), coll, filters), filters, ("created_at", "stix_id", "modified"),
-                  ranged=not filters.ids)
+    result = page(compile_query(subject_for(user), coll, filters, ("created_at", "stix_id", "modified"),
+                                ranged=not filters.ids), filters)
     records = [{"id": stix_id, "date_added": taxii_time(added_at(added)), "version": modified,
                 "media_type": STIX_MEDIA_TYPE} for _pk, added, stix_id, modified in result.rows]
     body = _envelope_head(result) + ',"objects":' + json.dumps(records) + "}"
