@@ -149,7 +149,9 @@ class TaxiiClient:
 
     def objects(self, collection: str, *, added_after: str | None = None, next_token: str | None = None,
                 limit: int = 1000, ids: list[str] | None = None) -> ObjectsPage:
-        params: list[tuple[str, str]] = [("limit", str(limit))]
+        # Every version, not only the latest (TAXII's default): a version superseded before this node read it is
+        # still part of the object's history, and a forged later version must not hide the originator's own.
+        params: list[tuple[str, str]] = [("limit", str(limit)), ("match[version]", "all")]
         if added_after:
             params.append(("added_after", added_after))
         if next_token:
@@ -198,8 +200,6 @@ class TaxiiClient:
             raise PeerError("the page says more objects follow but gives no next")
         if more and not objects:
             raise PeerError("the page says more objects follow but holds none")
-        if more and nxt == sent_next:
-            raise PeerError("the page gives back the same next it was asked for (paging would never end)")
         if _NON_BMP.search(text):
             flags["plain"] = False
         big = [o for o in objects if len(json.dumps(o, ensure_ascii=False)) > self.max_object_bytes] \

@@ -222,6 +222,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
         walk_from = cursor.added_after
         added_after = _taxii_time(walk_from - OVERLAP) if walk_from is not None else None
         highest = walk_from
+        previous: tuple[str, ...] = ()
         pool = ThreadPoolExecutor(VERIFY_THREADS)
         try:
             while max_pages is None or result.pages < max_pages:
@@ -234,6 +235,12 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                         token = None
                         continue
                     raise
+                # A server may keep one ``next`` for a whole walk (medallion does), so progress is judged by the
+                # objects: the same page twice means the peer's paging goes round in circles.
+                mark = _page_mark(page)
+                if page.more and mark == previous:
+                    raise PeerError("the peer served the same page again (its paging does not advance)")
+                previous = mark
                 if page.date_added_last is not None and (highest is None or page.date_added_last > highest):
                     highest = page.date_added_last
                 outcome = _store_page(peer, client, collection, page, state, pool, cursor,
@@ -268,6 +275,12 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
     else:
         SyncCursor.objects.filter(pk=cursor.pk).update(last_error="", errors=0, last_success=timezone.now())
     return result
+
+
+def _page_mark(page: ObjectsPage) -> tuple[str, ...]:
+    """What tells two pages apart: the id and version of their first and last objects."""
+    ends = [page.objects[0], page.objects[-1]] if page.objects else []
+    return tuple(f"{o.get('id')}@{o.get('modified')}" if isinstance(o, dict) else "?" for o in ends)
 
 
 class _PageRefused(Exception):

@@ -1,9 +1,13 @@
 """``kizuna node show``: this node's identity (id, name, the nation it serves) and keys (active, retired);
 ``kizuna node rotate-key``: a new active key pair, the old one retired (its public key kept for verification, its
-private key file deleted). The identity and first key are created on first use of either."""
+private key file deleted); ``kizuna node show --json``: the node card (id, name, nation, public keys) that the
+administrator of another node gives to ``kizuna peer add --from-card``; ``kizuna node sign``: sign now every object
+version this node serves that is not signed yet (the sync worker does this on its own).
+The identity and first key are created on first use of any of them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -17,7 +21,10 @@ class Command(KizunaCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = self.add_subcommands(parser)
-        sub.add_parser("show", help="identity and keys", description="Show this node's identity and keys.")
+        show = sub.add_parser("show", help="identity and keys", description="Show this node's identity and keys.")
+        show.add_argument("--json", action="store_true", help="the node card for 'kizuna peer add --from-card'")
+        sub.add_parser("sign", help="sign the object versions not signed yet",
+                       description="Sign every object version this node originated that has no signature yet.")
         sub.add_parser("rotate-key", help="new signing key; the old one is retired",
                        description="Make a new Ed25519 key pair active; retire the old one (public key kept).")
 
@@ -26,8 +33,19 @@ class Command(KizunaCommand):
             rotation = services.rotate_key(cli_actor())
             self.stdout.write(f"retired key {rotation.retired}; active key {rotation.active}")
             return
+        if options["action"] == "sign":
+            from kizuna.federation.outbound import sign_pending
+
+            self.stdout.write(f"signed {sign_pending()} object version(s)")
+            return
         node = services.node_identity()
         active = services.active_key()
+        if options.get("json"):
+            card = {"id": node.stix_id, "name": node.name, "nation": node.serves,
+                    "keys": [{"key_id": k.key_id, "public_key": k.public_key,
+                              "retired": k.retired_at is not None} for k in node.keys.all()]}
+            self.stdout.write(json.dumps(card, indent=2))
+            return
         for title, value in (("id", node.stix_id), ("name", node.name), ("serves", node.serves),
                              ("key id", active.key_id), ("public key", f"{active.public_key} (Ed25519, raw, base64)")):
             self.stdout.write(f"{title + ':':<12}{value}")
