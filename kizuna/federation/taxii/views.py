@@ -28,6 +28,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.services import user_for_token
 from kizuna.directory.subjects import subject_for
+from kizuna.federation.outbound import SERVED_COLUMNS, envelope_text
 from kizuna.federation.taxii.collections import API_ROOT, BY_ID, COLLECTIONS, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, Collection
 from kizuna.federation.taxii.reads import (
     BadFilter,
@@ -35,7 +36,6 @@ from kizuna.federation.taxii.reads import (
     Page,
     added_at,
     compile_query,
-    envelope_objects,
     page,
     parse_filters,
     taxii_time,
@@ -221,13 +221,13 @@ def _audit(request: HttpRequest, user: User, action: str, coll: Collection, resu
 
 def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: Filters,
                   object_id: str | None) -> HttpResponse:
-    query = compile_query(subject_for(user), coll, filters, ("stix_id", "label_id", "data"), stix_id=object_id,
+    query = compile_query(subject_for(user), coll, filters, SERVED_COLUMNS, stix_id=object_id,
                           ranged=object_id is None and not filters.ids)
     result = page(query, filters)
     if object_id is not None and not result.rows and filters.after is None:
         raise TaxiiError(404, "Not found", "No such object in this collection.")
     _audit(request, user, "taxii.read", coll, result)
-    body = _envelope_head(result) + ',"objects":[' + envelope_objects(result.rows) + "]}"
+    body = _envelope_head(result) + ',"objects":[' + envelope_text(result.rows) + "]}"
     return _with_headers(_response(body), result)
 
 
