@@ -1,4 +1,5 @@
-"""URL map: the web UI at /, the REST API at /api/v1/, directory administration at /admin/."""
+"""URL map: the web UI at /, the REST API at /api/v1/, directory administration at /admin/, TAXII at /taxii2/, peer
+administration at /federation/."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -20,5 +21,6 @@ urlpatterns = [
     path("threats/", include("kizuna.threats.geo.urls")),  # maritime/ and strategic/
     path("threats/", include("kizuna.threats.urls")),
     path("taxii2/", include("kizuna.federation.taxii.urls")),
+    path("federation/", include("kizuna.federation.urls")),
     path("", include("kizuna.web.urls")),
 ]

@@ -303,6 +303,10 @@ def peer_add_key(request: HttpRequest, name: str) -> HttpResponse:
 def peer_new_token(request: HttpRequest, name: str) -> HttpResponse:
     user = _admin(request)
     peer = _peer(name)
+    if not peer.enabled:  # its account is inactive: a token would be refused on every use
+        messages.error(request, _("Peer %(name)s is disabled: enable it before giving it a new token.")
+                       % {"name": peer.name})
+        return redirect("federation:peer", name=peer.name)
     try:
         secret = peers.peer_token(peer, actor=user.username)
     except ServiceError as exc:
