@@ -20,6 +20,7 @@ dependency of the project).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 EVERYTHING = "6b697a75-6e61-4000-8000-000000000001"
@@ -116,6 +118,8 @@ for i in range(n):
 with transaction.atomic(), connection.cursor() as cursor:
     for start in range(0, len(rows), 10_000):
         cursor.executemany(sql, rows[start:start + 10_000])
+from kizuna.federation.outbound import sign_pending
+signed = sign_pending()  # as after an import: this node's objects are served with their stored signature
 if connection.vendor == "postgresql":
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {StixObject._meta.db_table}")
@@ -123,7 +127,7 @@ _, secret = create_token(user, "taxii benchmark")
 with connection.cursor() as cursor:
     cursor.execute(f"SELECT id, label_id, data FROM {StixObject._meta.db_table} ORDER BY id")
     dump = cursor.fetchall()
-print(json.dumps({"token": secret, "seen": seen, "hidden": hidden, "vendor": connection.vendor}))
+print(json.dumps({"token": secret, "seen": seen, "hidden": hidden, "vendor": connection.vendor, "signed": signed}))
 with open(sys.argv[3], "w") as fh:
     json.dump(dump, fh)
 '''
@@ -153,42 +157,54 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> sub
 
 
 def walk_http(port: int, token: str) -> tuple[float, int, int]:
-    """One walk over the whole collection: seconds, objects received, pages."""
-    import requests
-
-    url = f"http://127.0.0.1:{port}/taxii2/kizuna/collections/{EVERYTHING}/objects/"
+    """One walk over the whole collection on one keep-alive connection, every page read whole and parsed as JSON
+    (as a TAXII client does): seconds, objects received, pages."""
+    path = f"/taxii2/kizuna/collections/{EVERYTHING}/objects/?limit={PAGE}"
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/taxii+json;version=2.1"}
-    with requests.Session() as session:
-        session.get(url, headers=headers, params={"limit": "1"}).raise_for_status()  # warm the worker
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(url: str) -> dict[str, Any]:
+        conn.request("GET", url, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise SystemExit(f"HTTP {response.status}: {body[:300]!r}")
+        return dict(json.loads(body))
+
+    try:
+        get(path.replace(f"limit={PAGE}", "limit=1"))  # warm the worker
         start = time.perf_counter()
         count = pages = 0
-        params = {"limit": str(PAGE)}
+        url = path
         while True:
-            response = session.get(url, headers=headers, params=params)
-            response.raise_for_status()
-            envelope = json.loads(response.content)
+            envelope = get(url)
             count += len(envelope.get("objects", []))
             pages += 1
             if not envelope.get("more"):
                 break
-            params = {"limit": str(PAGE), "next": envelope["next"]}
+            url = f"{path}&next={envelope['next']}"
         return time.perf_counter() - start, count, pages
+    finally:
+        conn.close()
 
 
-def plain_sqlite(dump: list[tuple[int, int, str]], seen: int, folder: Path) -> tuple[float, int]:
-    """The reference: keyset paging over an (id, label) table joined to a table of the stored JSON texts."""
+def plain_sqlite(dump: list[tuple[int, int, str]], seen: int, folder: Path, *, reencode: bool) -> tuple[float, int]:
+    """The reference: keyset paging over an (id, label) table joined to a table of the stored JSON texts, each page
+    made into an envelope — by joining the texts, or (``reencode``) by parsing each object and dumping the page."""
     path = folder / "plain.sqlite3"
-    path.unlink(missing_ok=True)
+    if not path.exists():
+        db = sqlite3.connect(path)
+        db.executescript("""
+            CREATE TABLE objects (id INTEGER PRIMARY KEY, label INTEGER NOT NULL);
+            CREATE INDEX objects_label ON objects (label, id);
+            CREATE TABLE stored (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+        """)
+        db.executemany("INSERT INTO objects VALUES (?, ?)", [(pk, label) for pk, label, _ in dump])
+        db.executemany("INSERT INTO stored VALUES (?, ?)", [(pk, data) for pk, _, data in dump])
+        db.commit()
+        db.execute("ANALYZE")
+        db.close()
     db = sqlite3.connect(path)
-    db.executescript("""
-        CREATE TABLE objects (id INTEGER PRIMARY KEY, label INTEGER NOT NULL);
-        CREATE INDEX objects_label ON objects (label, id);
-        CREATE TABLE stored (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
-    """)
-    db.executemany("INSERT INTO objects VALUES (?, ?)", [(pk, label) for pk, label, _ in dump])
-    db.executemany("INSERT INTO stored VALUES (?, ?)", [(pk, data) for pk, _, data in dump])
-    db.commit()
-    db.execute("ANALYZE")
     sql = ("SELECT o.id, s.data FROM objects o JOIN stored s ON s.id = o.id "
            "WHERE o.label IN (?) AND o.id > ? ORDER BY o.id LIMIT ?")
     start = time.perf_counter()
@@ -197,7 +213,11 @@ def plain_sqlite(dump: list[tuple[int, int, str]], seen: int, folder: Path) -> t
         rows = db.execute(sql, (seen, last, PAGE + 1)).fetchall()
         more = len(rows) > PAGE
         rows = rows[:PAGE]
-        body = '{"more":' + ("true" if more else "false") + ',"objects":[' + ",".join(r[1] for r in rows) + "]}"
+        if reencode:
+            body = json.dumps({"more": more, "next": str(rows[-1][0]) if more else None,
+                               "objects": [json.loads(r[1]) for r in rows]}, separators=(",", ":"))
+        else:
+            body = '{"more":' + ("true" if more else "false") + ',"objects":[' + ",".join(r[1] for r in rows) + "]}"
         count += len(rows)
         assert body
         if not more:
@@ -208,8 +228,19 @@ def plain_sqlite(dump: list[tuple[int, int, str]], seen: int, folder: Path) -> t
     return elapsed, count
 
 
+# A settings module that is Kizuna's with persistent SQLite connections (kizuna.settings sets CONN_MAX_AGE = 0 for
+# SQLite, so every request opens a connection and starts with a cold page cache): written to the scratch folder.
+PERSISTENT_SETTINGS = 'from kizuna.settings import *  # noqa: F403\nDATABASES["default"]["CONN_MAX_AGE"] = 60\n'
+
+
+def rate_line(title: str, count: int, times: list[float]) -> str:
+    return (f"  {title:<58} {count:>7,} objects  best {count / min(times):>9,.0f} obj/s   "
+            f"median {count / statistics.median(times):>9,.0f} obj/s")
+
+
 def measure(n: int, args: argparse.Namespace) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=f"kizuna-taxii-serve-{n}-"))
+    (scratch / "taxii_bench_settings.py").write_text(PERSISTENT_SETTINGS)
     env = {**os.environ, "KIZUNA_DATA_DIR": str(scratch), "DJANGO_SETTINGS_MODULE": "kizuna.settings",
            "KIZUNA_COOKIE_SECURE": "0"}
     env.pop("KIZUNA_DEV", None)
@@ -220,28 +251,31 @@ def measure(n: int, args: argparse.Namespace) -> None:
         env.pop("DATABASE_URL", None)
     start = time.perf_counter()
     node = make_node(n, env, scratch / "dump.json")
-    print(f"\n{n:,} objects ({node['vendor']}), half visible to the reader; node built in "
-          f"{time.perf_counter() - start:.1f} s")
-    port = free_port()
-    server = start_server(env, port, args.workers, scratch / "server.log")
-    try:
-        walks = [walk_http(port, str(node["token"])) for _ in range(args.repeat)]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    counts = {w[1] for w in walks}
-    assert counts == {n - n // 2}, f"the reader received {counts} objects, expected {n - n // 2}"
-    times = [w[0] for w in walks]
-    got, pages = walks[0][1], walks[0][2]
-    print(f"  TAXII over HTTP (gunicorn, {args.workers} worker): {got:,} objects in {pages} pages  "
-          f"best {got / min(times):>9,.0f} obj/s   median {got / statistics.median(times):>9,.0f} obj/s")
+    print(f"\n{n:,} objects ({node['vendor']}), half visible to the reader; node built and {node['signed']:,} "
+          f"objects signed in {time.perf_counter() - start:.1f} s")
+    expected = n - n // 2
+    variants = [("kizuna.settings", "TAXII over HTTP, kizuna serve")]
+    if node["vendor"] == "sqlite":
+        variants.append(("taxii_bench_settings", "  same, persistent SQLite connections"))
+    for settings_module, title in variants:
+        run_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module,
+                   "PYTHONPATH": os.pathsep.join(p for p in (str(scratch), env.get("PYTHONPATH", "")) if p)}
+        port = free_port()
+        server = start_server(run_env, port, args.workers, scratch / "server.log")
+        try:
+            walks = [walk_http(port, str(node["token"])) for _ in range(args.repeat)]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        counts = {w[1] for w in walks}
+        assert counts == {expected}, f"the reader received {counts} objects, expected {expected}"
+        print(rate_line(f"{title} ({args.workers} worker, {walks[0][2]} pages)", expected, [w[0] for w in walks]))
     dump = json.loads((scratch / "dump.json").read_text())
-    plain = [plain_sqlite(dump, int(node["seen"]), scratch) for _ in range(args.repeat)]
-    p_times = [p[0] for p in plain]
-    p_count = plain[0][1]
-    assert p_count == got
-    print(f"  plain sqlite3 keyset + JSON join:            {p_count:,} objects               "
-          f"best {p_count / min(p_times):>9,.0f} obj/s   median {p_count / statistics.median(p_times):>9,.0f} obj/s")
+    for reencode, title in ((False, "plain sqlite3 keyset + JSON join, texts joined"),
+                            (True, "plain sqlite3 keyset + JSON join, json.loads/dumps")):
+        plain = [plain_sqlite(dump, int(str(node["seen"])), scratch, reencode=reencode) for _ in range(args.repeat)]
+        assert plain[0][1] == expected
+        print(rate_line(title, expected, [p[0] for p in plain]))
     shutil.rmtree(scratch, ignore_errors=True)
 
 

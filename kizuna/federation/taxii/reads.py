@@ -29,14 +29,12 @@ from django.utils.dateparse import parse_datetime
 from kizuna.core.access import visible_label_ids
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
-from kizuna.threats.exporter import LabelMarkings, with_label_marking
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 MAX_MATCH_VALUES = 1000
-_MARKING_KEY = '"object_marking_refs"'
 _RANGE = 4000  # primary-key range read per query while filling a page (doubled while the rows are sparse)
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
@@ -301,27 +299,3 @@ def page(query: Query | None, filters: Filters) -> Page:
         ends = {pk: added_at(stamp) for pk, stamp in cursor.fetchall()}
     first, last = ends[rows[0][0]], ends[rows[-1][0]]
     return Page(rows, more, encode_cursor(last, rows[-1][0]) if more else None, first, last)
-
-def envelope_objects(rows: list[tuple[Any, ...]]) -> str:
-    """The objects of rows ``(pk, stix_id, label_id, data)`` joined as JSON text, each with its Kizuna
-    label marking in ``object_marking_refs`` (as the exporter adds it; marking-definitions are never rewritten).
-
-    The hot loop of the objects endpoint, inlined as the exporter's is: a splice of text per object, no parsing,
-    except for an object that already has other markings (``with_label_marking`` parses that one)."""
-    markings = LabelMarkings()
-    closers: dict[int, tuple[str, str]] = {}  # label id -> (marking id, the text that closes an object with it)
-    parts: list[str] = []
-    append = parts.append
-    for _pk, stix_id, label_id, data in rows:
-        if stix_id.startswith("marking-definition--"):
-            append(data)
-            continue
-        closer = closers.get(label_id)
-        if closer is None:
-            mid = markings.marking_of(label_id)
-            closer = closers[label_id] = (mid, f',"object_marking_refs":["{mid}"]}}')
-        if _MARKING_KEY not in data and data.endswith("}"):
-            append(data[:-1] + closer[1])
-        else:
-            append(with_label_marking(data, closer[0]))
-    return ",".join(parts)
