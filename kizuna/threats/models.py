@@ -36,7 +36,7 @@ class StixObject(Labelled):
     # added), as "<key id>:<base64 signature>"; made once per version and label by federation.outbound, so that
     # serving to peers does not sign. Empty for objects received from peers: they keep their originator's signature.
     signature = models.CharField(max_length=120, null=True, blank=True)
-    signed_label = models.IntegerField(null=True, blank=True)
+    signed_label = models.BigIntegerField(null=True, blank=True)  # label ids are 63-bit content hashes
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["stix_id", "modified"], name="stix_version_unique")]
