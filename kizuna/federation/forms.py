@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kizuna.core.access import registry
 
@@ -40,7 +41,7 @@ class PeerForm(forms.Form):
     node_id = forms.CharField(label=_("Node id"), max_length=64,
                               help_text=_("The peer's identity id (identity--…), as its administrator reads it on their "
                                           "federation page or with 'kizuna node show'."))
-    title = forms.CharField(label=_("Title"), max_length=200, required=False,
+    title = forms.CharField(label=pgettext_lazy("peer", "Title"), max_length=200, required=False,
                             help_text=_("A description for people, e.g. the organisation that runs the node."))
     nations = forms.CharField(label=_("Nations and groups"), max_length=500,
                               help_text=_("What the peer is entitled to read, as agreed: codes separated by commas, "

@@ -250,3 +250,17 @@ def test_posts_need_the_csrf_token(admin: Any, peer: Peer) -> None:
     assert client.post("/federation/peers/new/", _form()).status_code == 403
     peer.refresh_from_db()
     assert peer.enabled and Peer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_pages_render_in_japanese(admin: Any, peer: Peer) -> None:
+    from django.conf import settings
+
+    client = _client(admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    body = client.get("/federation/").content.decode()
+    for text in ("ノード連携", "本ノード", "接続テスト", "今すぐ同期", "最終成功", "ピアを追加"):
+        assert text in body, text
+    form = client.post("/federation/peers/new/", _form(node_id="identity--x")).content.decode()
+    assert "ノードIDには、「kizuna node show」が表示するピアの識別ID" in unescape(form)  # the service's refusal
+    assert "Test connection" not in body

@@ -1,0 +1,144 @@
+"""In a real browser against a real node: an administrator adds a peer on /federation/peers/new/ (its token is shown
+once), tests the connection to it (nothing listens at its address: a readable one-line error), starts a sync that
+fails the same way in the background, and sees the failure in the peer's status on /federation/. A screenshot of
+that page goes to /tmp/kizuna-federation.png. A contributor of the same node gets 404 there."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.e2e.conftest import (
+    CHROMIUM,
+    PASSWORD,
+    _drop_postgres_database,
+    _free_port,
+    _kizuna,
+    screenshot,
+)
+from tests.e2e.test_reports_browser import _login
+
+SCREENSHOT = "/tmp/kizuna-federation.png"
+
+
+@pytest.fixture(scope="module")
+def admin_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A node of its own with an administrator and a contributor (the shared node has no administrator)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
+    data_dir = tmp_path_factory.mktemp("federation-node")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    database = None
+    if os.environ.get("KIZUNA_TEST_DB") == "postgres":  # an empty database of its own, beside the shared node's
+        base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+        database = env["DATABASE_URL"] = _recreate(f"{base.rpartition('/')[0]}/kizuna_e2e_fed_{os.getpid()}")
+    env.update(KIZUNA_DATA_DIR=str(data_dir), KIZUNA_COOKIE_SECURE="0", KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost",
+               DJANGO_SETTINGS_MODULE="kizuna.settings", KIZUNA_NODE_NAME="NATO Liaison Office Tokyo")
+    _kizuna(env, "migrate", "--noinput")
+    for username, nation, org, role in (("nadia", "BEL", "NATO-IS", "admin"), ("aiko", "JPN", "JPN-MOD", "contributor")):
+        _kizuna(env, "user", "add", username, "--nation", nation, "--org", org, "--clearance", "NATO:RESTRICTED",
+                "--community", "CYBER", "--role", role, "--password", PASSWORD)
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-1000:]}") from None
+            time.sleep(0.2)
+    else:
+        server.kill()
+        raise RuntimeError("server did not start within 30 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        if database is not None:
+            _drop_postgres_database(database)
+
+
+def _recreate(url: str) -> str:
+    import psycopg
+
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def _public_key() -> str:
+    raw = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def test_admin_adds_a_peer_and_sees_its_status(browser: Any, admin_node: str) -> None:
+    with socket.socket() as sock:  # a port nothing listens on once the block ends
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    page = _login(browser, admin_node, "nadia")
+    page.click("[data-testid=nav-federation]")
+    page.wait_for_url(f"{admin_node}/federation/")
+    assert page.inner_text("[data-testid=node-id]").startswith("identity--")
+    page.click("[data-testid=add-peer]")
+    page.fill("input[name=name]", "jpn-node")
+    page.fill("input[name=node_id]", f"identity--{uuid.uuid4()}")
+    page.fill("input[name=title]", "Japan Joint Staff node")
+    page.fill("input[name=nations]", "JPN")
+    page.select_option("select[name=clearance_NATO]", "RESTRICTED")
+    page.check("input[name=communities][value=CYBER]")
+    page.check("input[name=communities][value=MARITIME]")
+    page.fill("input[name=public_key]", _public_key())
+    page.fill("input[name=taxii_url]", f"http://127.0.0.1:{closed}/taxii2/kizuna/")
+    page.fill("input[name=credential]", "token-from-japan")
+    page.fill("input[name=interval]", "60")
+    page.click("button[type=submit]:has-text('Add peer')")
+    page.wait_for_selector("[data-testid=new-token]")
+    token = page.inner_text("#new-token-secret")
+    assert token and "REL TO" not in token
+
+    page.click("[data-testid=test-jpn-node]")
+    page.wait_for_selector(".message--error")
+    assert "Test of jpn-node failed: cannot reach the peer" in page.inner_text(".messages")
+    page.click("[data-testid=sync-jpn-node]")
+    page.wait_for_selector(".message--success")
+    # The background sync fails at once (nothing listens); the status shows it after a reload.
+    for _attempt in range(50):
+        page.goto(f"{admin_node}/federation/")
+        if page.locator("[data-testid=last-error]").count():
+            break
+        time.sleep(0.2)
+    assert "cannot reach the peer" in page.inner_text("[data-testid=last-error]")
+    assert token not in page.content()
+    assert page.inner_text("[data-testid=banner-top]") == page.inner_text("[data-testid=banner-bottom]")
+    page.set_viewport_size({"width": 1360, "height": 900})
+    path = screenshot(page, "federation-peers")
+    shutil.copyfile(path, SCREENSHOT)
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+    other = _login(browser, admin_node, "aiko")
+    assert other.locator("[data-testid=nav-federation]").count() == 0
+    response = other.goto(f"{admin_node}/federation/")
+    assert response is not None and response.status == 404
