@@ -26,9 +26,20 @@ from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from kizuna.core.access import visible_label_ids
+from kizuna.core.access import label_of, visible_label_ids
+from kizuna.core.models import LabelRecord
+from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
+from kizuna.threats.markings import (
+    EPOCH,
+    KIZUNA_IDENTITY_ID,
+    KIZUNA_LABEL_EXTENSION_ID,
+    kizuna_identity,
+    label_extension_definition,
+    label_marking,
+    label_marking_id,
+)
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects
 
@@ -299,3 +310,55 @@ def page(query: Query | None, filters: Filters) -> Page:
         ends = {pk: added_at(stamp) for pk, stamp in cursor.fetchall()}
     first, last = ends[rows[0][0]], ends[rows[-1][0]]
     return Page(rows, more, encode_cursor(last, rows[-1][0]) if more else None, first, last)
+
+
+# Definitions this node serves by id without storing them: the same objects on every node.
+def _fixed_definitions() -> dict[str, dict[str, Any]]:
+    return {
+        KIZUNA_IDENTITY_ID: kizuna_identity(),
+        KIZUNA_LABEL_EXTENSION_ID: label_extension_definition(),
+        SIGNATURE_EXTENSION_ID: signature_extension_definition(),
+    }
+
+
+_MARKING_IDS: dict[int, str] = {}  # label id -> its marking id (a label row never changes: its id is its key's hash)
+
+
+def _label_marking_for(subject: Subject, marking_id: str) -> dict[str, Any] | None:
+    """The Kizuna label marking-definition ``marking_id`` if it is the marking of a label the subject may see (the
+    set ``visible_to`` filters by), else None."""
+    visible = visible_label_ids(subject)
+    missing = [pk for pk in visible if pk not in _MARKING_IDS]
+    if missing:
+        for record in LabelRecord.objects.filter(pk__in=sorted(missing)):
+            _MARKING_IDS[record.pk] = label_marking_id(label_of(record))
+    for pk in sorted(visible):
+        if _MARKING_IDS.get(pk) == marking_id:
+            found = LabelRecord.objects.filter(pk=pk).first()
+            return label_marking(label_of(found)) if found is not None else None
+    return None
+
+
+def definition_by_id(subject: Subject, stix_id: str, filters: Filters) -> dict[str, Any] | None:
+    """A definition this node serves by id though it is not a stored object — the Kizuna identity, the label and
+    signature extension-definitions, and the label marking-definition of a label the subject may see — when it
+    matches the filters; None otherwise (the caller then looks in the store, and answers 404 when it is not there).
+
+    They were all made at ``EPOCH``, which is also their version and date added."""
+    fixed = _fixed_definitions().get(stix_id)
+    if fixed is None and stix_id.startswith("marking-definition--"):
+        fixed = _label_marking_for(subject, stix_id)
+    if fixed is None:
+        return None
+    epoch = parse_time(EPOCH, "EPOCH")
+    if filters.types and fixed["type"] not in filters.types:
+        return None
+    if filters.spec_versions and fixed["spec_version"] not in filters.spec_versions:
+        return None
+    if filters.added_after is not None and epoch <= filters.added_after:
+        return None
+    stamps = [v for v in filters.versions if v not in ("last", "first", "all")]
+    if stamps and len(stamps) == len(filters.versions) and all(parse_time(v, "match[version]") != epoch
+                                                                for v in stamps):
+        return None
+    return fixed

@@ -36,13 +36,16 @@ from kizuna.federation.taxii.reads import (
     Page,
     added_at,
     compile_query,
+    definition_by_id,
     page,
     parse_filters,
+    parse_time,
     taxii_time,
 )
 from kizuna.federation.taxii.services import SOURCE, do_add_objects
 from kizuna.labels import LabelError
 from kizuna.threats.api import _default_label as default_label_of
+from kizuna.threats.markings import EPOCH
 from kizuna.threats.models import ImportJob
 from kizuna.web import throttle, totp
 
@@ -291,10 +294,28 @@ def status(request: HttpRequest, user: User, api_root: str, status_id: str) -> H
     return _response(_status(job))
 
 
+def _definition(user: User, coll: Collection, object_id: str, filters: Filters) -> dict[str, Any] | None:
+    """The Kizuna identity, the extension-definitions and the label markings the subject may see, by id, in the
+    collection of everything (objects of no domain are only there); they win over a stored copy of the same id."""
+    if coll.condition is not None:
+        return None
+    return definition_by_id(subject_for(user), object_id, filters)
+
+
+def _epoch_headers(response: HttpResponse) -> HttpResponse:
+    stamp = taxii_time(parse_time(EPOCH, "EPOCH"))
+    response["X-TAXII-Date-Added-First"] = stamp
+    response["X-TAXII-Date-Added-Last"] = stamp
+    return response
+
+
 @taxii_view()
 def object_by_id(request: HttpRequest, user: User, api_root: str, collection_id: str, object_id: str) -> HttpResponse:
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
+    definition = _definition(user, coll, object_id, filters)
+    if definition is not None:
+        return _epoch_headers(_response({"more": False, "objects": [definition]}))
     return _objects_page(request, user, coll, replace(filters, ids=()), object_id)
 
 
@@ -303,6 +324,9 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
     coll = _collection(api_root, collection_id)
     filters = parse_filters(request.GET)
     filters = replace(filters, ids=(), versions=("all",))
+    definition = _definition(user, coll, object_id, filters)
+    if definition is not None:
+        return _epoch_headers(_response({"more": False, "versions": [definition.get("modified", EPOCH)]}))
     result = page(compile_query(subject_for(user), coll, filters, ("modified",), stix_id=object_id, ranged=False),
                   filters)
     if not result.rows and filters.after is None:
