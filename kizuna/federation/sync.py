@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -214,6 +214,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
     cursor, _created = SyncCursor.objects.get_or_create(peer=peer, collection=collection)
     SyncCursor.objects.filter(pk=cursor.pk).update(last_attempt=timezone.now())
     client = client_for(peer, timeout=timeout) if peer.taxii_url else None
+    clients = [client] if client is not None else []
     state = _State(peer)
     try:
         if client is None:
@@ -224,15 +225,27 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
         highest = walk_from
         previous: tuple[str, ...] = ()
         pool = ThreadPoolExecutor(VERIFY_THREADS)
+        # Pages are fetched one ahead by a thread with a connection of its own, so the peer serves page n+1 while
+        # this node verifies and stores page n (the main thread's client fetches label markings when needed).
+        fetcher = client_for(peer, timeout=timeout)
+        ahead = ThreadPoolExecutor(1)
+        clients.append(fetcher)
+
+        def fetch(next_token: str | None) -> Future[ObjectsPage]:
+            return ahead.submit(fetcher.objects, collection, added_after=added_after, next_token=next_token,
+                                limit=page_limit)
+
         try:
+            pending = fetch(token)
             while max_pages is None or result.pages < max_pages:
                 try:
-                    page = client.objects(collection, added_after=added_after, next_token=token, limit=page_limit)
+                    page = pending.result()
                 except PeerError as exc:
                     if token and "HTTP 400" in str(exc) and result.pages == 0:
                         # The peer no longer knows the saved next (e.g. it restarted): walk again from the date.
                         log.info("peer %s refused the saved next; walking again from %s", peer.name, added_after)
                         token = None
+                        pending = fetch(None)
                         continue
                     raise
                 # A server may keep one ``next`` for a whole walk (medallion does), so progress is judged by the
@@ -241,6 +254,8 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                 if page.more and mark == previous:
                     raise PeerError("the peer served the same page again (its paging does not advance)")
                 previous = mark
+                if page.more and (max_pages is None or result.pages + 1 < max_pages):
+                    pending = fetch(page.next)
                 if page.date_added_last is not None and (highest is None or page.date_added_last > highest):
                     highest = page.date_added_last
                 outcome = _store_page(peer, client, collection, page, state, pool, cursor,
@@ -257,13 +272,14 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                 token = page.next
         finally:
             pool.shutdown(wait=True)
+            ahead.shutdown(wait=True, cancel_futures=True)
     except (PeerError, _PageRefused) as exc:
         result.error = str(exc)
     except DatabaseError as exc:
         result.error = f"database: {' '.join(str(exc).split())[:300]}"
     finally:
-        if client is not None:
-            client.close()
+        for c in clients:
+            c.close()
     result.seconds = time.monotonic() - started
     if result.error:
         log.warning("sync of %s / %s failed after %d page(s): %s", peer.name, collection, result.pages,
@@ -438,7 +454,9 @@ def _import(peer: Peer, node: str, objects: list[dict[str, Any]], state: _State)
                                      if r in state.markings.labels})
     summary = run_objects(importer, objects)
     if summary.rejected > len(summary.errors):
-        raise _PageRefused(f"{summary.rejected} objects were refused, more than could be recorded one by one")
+        first = summary.errors[0].reason if summary.errors else "?"
+        raise _PageRefused(f"{summary.rejected} objects were refused, more than could be recorded one by one "
+                           f"(the first: {first})")
     refused: list[Quarantine] = []
     for error in summary.errors:
         if error.reason.startswith(REASON_DATABASE):
