@@ -114,6 +114,7 @@ def test_admin_adds_a_peer_and_sees_its_status(browser: Any, admin_node: str) ->
     page.fill("input[name=taxii_url]", f"http://127.0.0.1:{closed}/taxii2/kizuna/")
     page.fill("input[name=credential]", "token-from-japan")
     page.fill("input[name=interval]", "60")
+    screenshot(page, "federation-peer-form")
     page.click("button[type=submit]:has-text('Add peer')")
     page.wait_for_selector("[data-testid=new-token]")
     token = page.inner_text("#new-token-secret")
@@ -136,6 +137,10 @@ def test_admin_adds_a_peer_and_sees_its_status(browser: Any, admin_node: str) ->
     page.set_viewport_size({"width": 1360, "height": 900})
     path = screenshot(page, "federation-peers")
     shutil.copyfile(path, SCREENSHOT)
+    page.click("text=jpn-node")
+    page.wait_for_selector("[data-testid=entitlements]")
+    assert "JPN" in page.inner_text("[data-testid=entitlements]")
+    screenshot(page, "federation-peer-detail")
     assert page.console_errors == []  # type: ignore[attr-defined]
 
     other = _login(browser, admin_node, "aiko")
