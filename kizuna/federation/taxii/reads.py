@@ -290,15 +290,19 @@ def page(query: Query | None, filters: Filters) -> Page:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         else:
-            cursor.execute(f"SELECT MAX(id) FROM {_TABLE}")  # noqa: S608 - the model's own table name
-            top = cursor.fetchone()[0] or 0
+            top: int | None = None  # the highest id, asked only when the first range does not fill the page
             span = _RANGE
-            while len(rows) < need and start < top:
+            while len(rows) < need:
                 params[low_at], params[high_at], params[-1] = start, start + span, need - len(rows)
                 cursor.execute(sql, params)
                 rows.extend(cursor.fetchall())
                 start += span
                 span = min(span * 2, 256_000)  # sparse rows: widen the range so a page costs few queries
+                if top is None and len(rows) < need:
+                    cursor.execute(f"SELECT MAX(id) FROM {_TABLE}")  # noqa: S608 - the model's own table name
+                    top = cursor.fetchone()[0] or 0
+                if top is not None and start >= top:
+                    break
         more = len(rows) > filters.limit
         if more:
             del rows[filters.limit:]
