@@ -13,8 +13,8 @@ the rate is objects received per second, end to end at the client (request, serv
 as JSON). Printed beside it, from the same run and the same JSON texts: plain ``sqlite3`` keyset paging
 (``WHERE label IN (...) AND id > ? ORDER BY id LIMIT 1000`` joined to a table of the stored JSON, each page joined
 into an envelope string), the reference the issue names. Target: at least 100,000 objects per second, and the same
-rate at 10,000 and 100,000 objects (linear). The medallion comparison of the issue is not run (medallion is not a
-dependency of the project).
+rate at 10,000 and 100,000 objects (linear). Last, for scale, the reference TAXII server medallion (memory backend)
+paging through small collections in a child process (--medallion sizes, none to skip).
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1, help="gunicorn workers (one reader: one is enough)")
     p.add_argument("--repeat", type=int, default=3, help="walks per size; best and median are printed")
     p.add_argument("--database-url", default="", help="PostgreSQL URL of a database of the benchmark's own")
+    p.add_argument("--medallion", type=int, nargs="*", default=[500, 1000],
+                   help="collection sizes for the medallion comparison (none: skip it)")
+    p.add_argument("--medallion-page", type=int, default=100, help="page size asked of medallion")
     return p.parse_args()
 
 
@@ -279,11 +282,76 @@ def measure(n: int, args: argparse.Namespace) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
 
 
+# medallion (the OASIS reference TAXII server, memory backend) in a child process: N indicators posted, then one
+# walk with limit/next over real HTTP (werkzeug's server on a free port), timed at the client.
+MEDALLION = r'''
+import json, sys, threading, time, uuid
+import medallion, requests
+from medallion.backends.memory_backend import MemoryBackend
+from werkzeug.serving import make_server
+n, page = int(sys.argv[1]), int(sys.argv[2])
+root, coll = "root", "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+app = medallion.application_instance
+medallion.set_config(app, "users", {"users": {"u": "p"}})
+medallion.set_config(app, "taxii", {"taxii": {"max_page_size": page}})
+medallion.register_blueprints(app)
+server = make_server("127.0.0.1", 0, app, threaded=True)
+base = f"http://127.0.0.1:{server.server_port}"
+backend = MemoryBackend()
+backend.data = {"/discovery": {"title": "bench", "default": f"{base}/{root}/", "api_roots": [f"{base}/{root}/"]},
+                root: {"information": {"title": "bench", "versions": ["application/taxii+json;version=2.1"],
+                                       "max_content_length": 500_000_000}, "status": [],
+                       "collections": [{"id": coll, "title": "c", "can_read": True, "can_write": True,
+                                        "media_types": ["application/stix+json;version=2.1"],
+                                        "objects": [], "manifest": []}]}}
+app.medallion_backend = backend
+threading.Thread(target=server.serve_forever, daemon=True).start()
+t0 = "2026-02-01T00:00:00.000Z"
+objects = [{"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}", "created": t0,
+            "modified": t0, "name": f"Malicious address 10.0.{i >> 8 & 255}.{i & 255}",
+            "pattern": f"[ipv4-addr:value = '10.0.{i >> 8 & 255}.{i & 255}']", "pattern_type": "stix",
+            "valid_from": t0} for i in range(n)]
+url = f"{base}/{root}/collections/{coll}/objects/"
+s = requests.Session()
+s.auth = ("u", "p")
+h = {"Accept": "application/taxii+json;version=2.1", "Content-Type": "application/taxii+json;version=2.1"}
+s.post(url, data=json.dumps({"objects": objects}), headers=h).raise_for_status()
+start = time.perf_counter()
+count, params = 0, {"limit": str(page)}
+while True:
+    r = s.get(url, params=params, headers=h)
+    r.raise_for_status()
+    env = r.json()
+    count += len(env.get("objects", []))
+    if not env.get("more"):
+        break
+    params = {"limit": str(page), "next": env["next"]}
+print(json.dumps([time.perf_counter() - start, count]))
+server.shutdown()
+'''
+
+
+def medallion(n: int, page: int) -> None:
+    try:
+        done = subprocess.run([sys.executable, "-c", MEDALLION, str(n), str(page)], cwd=ROOT, check=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=900)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+        print(f"  medallion {n:,} objects: not measured ({type(err).__name__})")
+        return
+    seconds, count = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"  medallion 3 (memory backend), {n:,} objects in pages of {page}: {count:,} received in {seconds:.2f} s "
+          f"= {count / seconds:,.0f} obj/s")
+
+
 def main() -> None:
     args = parse()
     print(machine())
     for n in args.objects:
         measure(n, args)
+    if args.medallion:
+        print("\nmedallion, every object visible, one walk each:")
+        for n in args.medallion:
+            medallion(n, args.medallion_page)
 
 
 if __name__ == "__main__":
