@@ -20,11 +20,18 @@ second pass over the whole file, and works on streams that cannot be rewound (an
 from __future__ import annotations
 
 import gc
+import json
 import logging
+import marshal
+import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import ijson
@@ -34,16 +41,27 @@ from django.utils.translation import gettext
 from kizuna.core import audit
 from kizuna.labels import TLP, Label, LabelError, Subject
 from kizuna.threats.markings import TLP_BY_ID, label_from_marking, tlp_of_refs
+from kizuna.threats.prepare import (
+    P_ID,
+    P_INDEX,
+    P_OBJECT_REFS,
+    P_REFS,
+    P_ROW,
+    P_TYPE,
+    REASON_UNSTORABLE,
+    ROW_TEXT,
+    Prepared,
+    marking_refs,  # noqa: F401 - re-exported (federation.sync)
+    prepare,
+    read_message,
+)
 from kizuna.threats.store import (
     REASON_CREATED_BY,
     REASON_ORIGINATOR,
     STIX_TABLE,
     Candidate,
-    observable_values,
-    to_text,
     write_batch,
 )
-from kizuna.threats.validate import validate_object
 
 logger = logging.getLogger("kizuna.threats.import")
 
@@ -56,9 +74,14 @@ PROGRESS_EVERY = 0.5  # seconds between progress reports
 # committing per batch made the import quadratic (measured: 5,900/s at 100,000 objects on SQLite, most of it commits).
 COMMIT_EVERY = 0.5
 
+# Bundles at least this large are parsed and prepared in a separate process (``prepare.serve``) while this one
+# writes: parsing, validation and JSON encoding take about as long as the writes, and the GIL keeps a thread from
+# overlapping them (measured: a writer thread with per-row GIL hand-overs ran 20x slower). Below it, starting a
+# process (about 0.1 s) costs more than it saves.
+PARALLEL_MIN_BYTES = 4_000_000
+
 REASON_UNKNOWN_MARKING = "unknown marking"
 REASON_INVALID_MARKING = "invalid marking"
-REASON_UNSTORABLE = "cannot be stored"
 REASON_NOT_VISIBLE = "label not visible to the importer"
 REASON_BAD_LABEL = "invalid label"
 REASON_DATABASE = "database error"
@@ -174,14 +197,6 @@ class Markings:
                         continue
 
 
-def marking_refs(obj: dict[str, Any]) -> set[str]:
-    refs = set(obj.get("object_marking_refs") or ())
-    for g in obj.get("granular_markings") or ():
-        if isinstance(g.get("marking_ref"), str):
-            refs.add(g["marking_ref"])
-    return refs
-
-
 class Importer:
     """One import: feed objects (with their index), then ``finish()`` for the summary."""
 
@@ -206,8 +221,8 @@ class Importer:
         self.progress = progress
         self.summary = ImportSummary(default_label_display=default_label_display)
         self.markings = Markings()
-        self.batch: list[tuple[int, dict[str, Any], str, list[tuple[str, str]]]] = []
-        self.pending: IO[str] | None = None
+        self.batch: list[Prepared] = []
+        self.pending: IO[bytes] | None = None
         self.pending_count = 0
         self.final = False  # after the whole input: unknown markings are final
         self.batch_number = 0
@@ -220,22 +235,29 @@ class Importer:
     # ---- feeding -------------------------------------------------------------------------------------------------
 
     def feed(self, index: int, obj: Any) -> None:
-        reason = validate_object(obj)
-        if reason is not None:
+        prepared = prepare(index, obj)
+        if isinstance(prepared, str):
             self.reject(index, obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None,
-                        reason)
+                        prepared)
             return
-        text = to_text(obj)
-        if text is None:
-            self.reject(index, obj["id"], f"{REASON_UNSTORABLE}: invalid Unicode (a lone surrogate) or a number "
-                                          "out of range")
-            return
-        if obj["type"] == "marking-definition":
+        if prepared[P_TYPE] == "marking-definition":
             self.markings.learn(obj)
-        # Right after validation: a simple pattern's values come from the validator's memo, not a second parse.
-        self.batch.append((index, obj, text, observable_values(obj)))
+        self.batch.append(prepared)
         if len(self.batch) >= BATCH_SIZE:
             self.flush()
+
+    def feed_prepared(self, prepared: list[Prepared]) -> None:
+        """Objects prepared by the parsing process (``prepare.serve``), in input order."""
+        for p in prepared:
+            if p[P_TYPE] == "marking-definition":
+                self.markings.learn(json.loads(p[P_ROW][ROW_TEXT]))
+        start = 0
+        while start < len(prepared):  # batches of exactly BATCH_SIZE, as when fed one by one
+            room = BATCH_SIZE - len(self.batch)
+            self.batch.extend(prepared[start : start + room])
+            start += room
+            if len(self.batch) >= BATCH_SIZE:
+                self.flush()
 
     def reject(self, index: int, stix_id: str | None, reason: str) -> None:
         s = self.summary
@@ -247,13 +269,13 @@ class Importer:
 
     # ---- labels --------------------------------------------------------------------------------------------------
 
-    def label_for(self, obj: dict[str, Any]) -> Label | str | None:
+    def label_for(self, p: Prepared) -> Label | str | None:
         """The object's label, a rejection reason, or None when a marking is not known yet (set it aside)."""
-        if obj["type"] == "marking-definition" and obj["id"] in self.markings.labels:
-            return self.markings.labels[obj["id"]]  # a label marking lives under the label it carries
-        if "object_marking_refs" not in obj and "granular_markings" not in obj:
+        if p[P_TYPE] == "marking-definition" and p[P_ID] in self.markings.labels:
+            return self.markings.labels[p[P_ID]]  # a label marking lives under the label it carries
+        refs = p[P_REFS]
+        if refs is None:
             return self._default_with(None)  # no markings at all (most bulk feeds): the default label as it is
-        refs = marking_refs(obj)
         found: set[Label] = set()
         for ref in refs:
             if ref in TLP_BY_ID or ref in self.markings.plain:
@@ -267,7 +289,7 @@ class Importer:
             else:
                 return (f"{REASON_UNKNOWN_MARKING}: {ref} is neither a TLP marking nor a marking-definition in the "
                         "bundle or the store")
-        object_refs = obj.get("object_marking_refs") or []
+        object_refs = p[P_OBJECT_REFS] or []
         labels = {self.markings.labels[r] for r in object_refs if r in self.markings.labels}
         if len(labels) > 1:
             return f"{REASON_INVALID_MARKING}: more than one Kizuna label marking on the object"
@@ -294,19 +316,19 @@ class Importer:
         batch, self.batch = self.batch, []
         if not batch:
             return
-        unknown = {r for _, obj, _, _ in batch if "object_marking_refs" in obj or "granular_markings" in obj
-                   for r in marking_refs(obj) if not self.markings.knows(r)}
+        knows = self.markings.knows
+        unknown = {r for p in batch if p[P_REFS] for r in p[P_REFS] if not knows(r)}
         if unknown:
             self.markings.look_up_stored(unknown)
         candidates: list[Candidate] = []
-        for index, obj, text, values in batch:
-            label = self.label_for(obj)
+        for p in batch:
+            label = self.label_for(p)
             if label is None:
-                self._set_aside(index, text)
+                self._set_aside(p)
             elif isinstance(label, str):
-                self.reject(index, obj["id"], label)
+                self.reject(p[P_INDEX], p[P_ID], label)
             else:
-                candidates.append(Candidate(index, obj, text, label, values))
+                candidates.append(Candidate(p, label))
         if candidates:
             self._write(candidates)
         self.report_progress()
@@ -328,7 +350,7 @@ class Importer:
             logger.warning("import batch %s of %s rolled back: %s", self.batch_number, self.source, exc)
             detail = " ".join(str(exc).split())[:200]
             for c in candidates:
-                self.reject(c.index, c.obj["id"], f"{REASON_DATABASE}: {detail}")
+                self.reject(c.prepared[P_INDEX], c.prepared[P_ID], f"{REASON_DATABASE}: {detail}")
             return
         if time.monotonic() - self.group_started >= COMMIT_EVERY:
             self.commit()
@@ -371,26 +393,22 @@ class Importer:
             group, self.group = self.group, None
             group.__exit__(type(exc), exc, exc.__traceback__)
 
-    def _set_aside(self, index: int, text: str) -> None:
+    def _set_aside(self, p: Prepared) -> None:
         if self.pending is None:
-            self.pending = tempfile.TemporaryFile("w+", encoding="utf-8")
-        self.pending.write(f"{index}\t{text}\n")
+            self.pending = tempfile.TemporaryFile("w+b")
+        marshal.dump(p, self.pending)
         self.pending_count += 1
 
     def finish(self) -> ImportSummary:
         """Flush the last batch, then resolve what was set aside now that every marking of the input is known."""
-        import json
-
         self.flush()
         self.final = True
         if self.pending is not None:
             pending, self.pending = self.pending, None
             with pending:
                 pending.seek(0)
-                for line in pending:
-                    index_text, text = line.rstrip("\n").split("\t", 1)
-                    obj = json.loads(text)
-                    self.batch.append((int(index_text), obj, text, observable_values(obj)))
+                for _ in range(self.pending_count):
+                    self.batch.append(marshal.load(pending))  # noqa: S302 - written above by this import
                     if len(self.batch) >= BATCH_SIZE:
                         self.flush()
             self.flush()
@@ -407,13 +425,14 @@ class Importer:
 
 
 def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> ImportSummary:
-    """Feed every object of a bundle read from ``stream`` (``objects`` array, streamed), then finish."""
-    reader = CountingReader(stream)
+    """Feed every object of a bundle read from ``stream`` (``objects`` array, streamed), then finish. A large bundle
+    (``PARALLEL_MIN_BYTES``) is parsed in a separate process, see ``_run_parallel``."""
     importer.summary.total_bytes = total_bytes
     original = importer.progress
+    read = [0]
 
     def with_bytes(summary: ImportSummary) -> None:
-        summary.read_bytes = reader.count
+        summary.read_bytes = read[0]
         if original is not None:
             original(summary)
 
@@ -423,28 +442,130 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
     # counting still frees everything; the collector is back on at the end.
     was_enabled = gc.isenabled()
     gc.disable()
-    index = -1
     try:
-        try:
-            for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
-                importer.feed(index, obj)
-        except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
-            importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
-        if index == -1 and not importer.summary.stream_error:
-            importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
-        summary = importer.finish()
-        summary.read_bytes = reader.count
+        if total_bytes >= PARALLEL_MIN_BYTES:
+            summary = _run_parallel(importer, stream, read)
+        else:
+            summary = _run_here(importer, stream, read)
     except BaseException as exc:
         importer.abort(exc)
         raise
     finally:
+        importer.progress = original
         if was_enabled:
             gc.enable()
     return summary
 
 
+def _run_here(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
+    reader = CountingReader(stream)
+    index = -1
+    try:
+        for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
+            read[0] = reader.count
+            importer.feed(index, obj)
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
+        importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
+    read[0] = reader.count
+    if index == -1 and not importer.summary.stream_error:
+        importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
+    summary = importer.finish()
+    summary.read_bytes = reader.count
+    return summary
+
+
+def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
+    """Parse, validate and prepare in a child process (``python -m kizuna.threats.prepare``) while this process labels
+    and writes: a thread copies ``stream`` to the child's stdin, the child sends prepared objects and rejections back
+    in input order. Labels, the store, transactions and audit stay here, so the import means exactly what it means
+    in one process (same connection, same batches, atomic per batch, inside the caller's transaction if any)."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    errors = tempfile.TemporaryFile("w+b")
+    child = subprocess.Popen(  # our own module, run by this interpreter
+        [sys.executable, "-m", "kizuna.threats.prepare"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=errors, env=env, bufsize=0,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    _widen_pipe(child.stdin)
+    _widen_pipe(child.stdout)
+    feed_error: list[BaseException] = []
+
+    def copy_input() -> None:
+        try:
+            while True:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    break
+                child.stdin.write(chunk)  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass  # the child stopped reading (broken JSON): it reports why
+        except BaseException as exc:  # a failed read is raised in the importing thread below
+            feed_error.append(exc)
+        finally:
+            try:
+                child.stdin.close()  # type: ignore[union-attr]
+            except OSError:
+                pass
+
+    feeder = threading.Thread(target=copy_input, name="kizuna-import-feed", daemon=True)
+    feeder.start()
+    source = child.stdout
+    end: Any = None
+    try:
+        while True:
+            message = read_message(source)  # type: ignore[arg-type]
+            if message is None:
+                break
+            if message[0] == "e":
+                end = message
+                break
+            _, read[0], prepared, rejected = message
+            for index, stix_id, reason in rejected:
+                importer.reject(index, stix_id, reason)
+            if prepared:
+                importer.feed_prepared(prepared)
+            else:
+                importer.report_progress()
+    finally:
+        if end is None:
+            child.kill()
+        child.stdout.close()
+        feeder.join()
+        child.wait()
+    if feed_error:
+        raise feed_error[0]
+    if end is None:
+        errors.seek(0)
+        detail = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        errors.close()
+        raise RuntimeError(f"the STIX parsing process stopped (exit status {child.returncode}): {detail[0][:300]}")
+    errors.close()
+    _, read[0], count, error = end
+    if error:
+        importer.summary.stream_error = _stream_text(count, read[0], error)
+    elif count == 0:
+        importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
+    summary = importer.finish()
+    summary.read_bytes = read[0]
+    return summary
+
+
+def _widen_pipe(pipe: Any) -> None:
+    """1 MB pipes (Linux): the child can be a message or two ahead of the writes, and the copy needs fewer turns."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
 def _stream_message(objects_read: int, at_byte: int, exc: Exception) -> str:
-    detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return _stream_text(objects_read, at_byte, " ".join(str(exc).split())[:200] or type(exc).__name__)
+
+
+def _stream_text(objects_read: int, at_byte: int, detail: str) -> str:
     return gettext(
         "the input is not valid JSON after %(count)d object(s) (near byte %(byte)d: %(detail)s); the objects before "
         "it were imported, nothing after it"

@@ -29,18 +29,30 @@ from django.utils.translation import gettext
 from kizuna.core.access import intern_label, may_subject_see
 from kizuna.labels import Label, LabelError, Subject
 from kizuna.threats.models import ObservableValue, StixObject
-from kizuna.threats.validate import simple_pattern, timestamp_key
+from kizuna.threats.prepare import (  # noqa: F401 - re-exported: what is stored for an object is defined there
+    FILE_HASHES,
+    MAX_VALUE,
+    P_CREATED_BY,
+    P_ID,
+    P_INDEX,
+    P_KEY,
+    P_ROW,
+    P_VALUES,
+    P_VERSION,
+    SCO_VALUE_TYPES,
+    Prepared,
+    display_name,
+    observable_values,
+    prepare,
+    to_text,
+    version_of,
+)
+from kizuna.threats.validate import timestamp_key
 
 STIX_TABLE = StixObject._meta.db_table
 VALUE_TABLE = ObservableValue._meta.db_table
-_CHUNK = 500  # ids per IN (...) query
+_CHUNK = 2000  # ids per IN (...) query: a batch in one query (SQLite allows 32,766 parameters, PostgreSQL 65,535)
 MAX_ID = 128  # the width of stix_id, source_ref and target_ref
-MAX_VALUE = 512
-SCO_VALUE_TYPES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr"}
-_LOWER_KINDS = {"domain-name", "email-addr"}
-FILE_HASHES = {"MD5": "file:MD5", "SHA-1": "file:SHA-1", "SHA-256": "file:SHA-256", "SHA-512": "file:SHA-512",
-               "SHA1": "file:SHA-1", "SHA256": "file:SHA-256", "md5": "file:MD5", "sha1": "file:SHA-1",
-               "sha256": "file:SHA-256"}
 
 REASON_ORIGINATOR = "only the originator may issue new versions"
 REASON_CREATED_BY = "created_by_ref must not change between versions"
@@ -48,14 +60,26 @@ REASON_CREATED_BY = "created_by_ref must not change between versions"
 
 @dataclass(slots=True)
 class Candidate:
-    """A valid object on its way in: its position in the input, its text, and the label the importer gave it."""
+    """A valid object on its way in: its prepared form (``prepare.prepare``) and the label the importer gave it."""
 
-    index: int
-    obj: dict[str, Any]
-    text: str
+    prepared: Prepared
     label: Label
-    values: list[tuple[str, str]] | None = None  # observable values, when already extracted (else done here)
-    version: str = ""  # version_of(obj), set by write_batch
+
+    @property
+    def index(self) -> int:
+        return self.prepared[P_INDEX]  # type: ignore[no-any-return]
+
+    @property
+    def stix_id(self) -> str:
+        return self.prepared[P_ID]  # type: ignore[no-any-return]
+
+
+def candidate(index: int, obj: dict[str, Any], label: Label) -> Candidate:
+    """A Candidate for a valid object given as a dict (callers outside the importer)."""
+    prepared = prepare(index, obj)
+    if isinstance(prepared, str):
+        raise ValueError(prepared)
+    return Candidate(prepared, label)
 
 
 @dataclass
@@ -64,100 +88,6 @@ class BatchResult:
     unchanged: int = 0
     rejected: list[tuple[int, str | None, str]] = field(default_factory=list)  # (index, id, reason)
     label_ids: set[int] = field(default_factory=set)
-
-
-# One encoder for every object (json.dumps with options builds a new one per call); allow_nan=False rejects NaN and
-# infinite numbers, which JSON cannot write.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def to_text(obj: dict[str, Any]) -> str | None:
-    """The JSON text stored for an object (keys in their order, compact), or None when it cannot be stored as UTF-8
-    (a lone surrogate from a ``\\ud800`` escape) or holds a number JSON cannot write (infinite, NaN)."""
-    try:
-        text = _ENCODER.encode(obj)
-    except (ValueError, TypeError, RecursionError):
-        return None
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return None
-    return text
-
-
-def version_of(obj: dict[str, Any]) -> str:
-    """The version key stored in ``modified``: the object's ``modified``; for objects that have none (marking
-    definitions, which never change, and observables) ``created`` or the empty string."""
-    return str(obj.get("modified") or obj.get("created") or "")
-
-
-def observable_values(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (kind, value) pairs an object carries, for search by value and "also reported by"."""
-    t = obj.get("type")
-    found: list[tuple[str, str]] = []
-    if t == "indicator" and obj.get("pattern_type") == "stix" and isinstance(obj.get("pattern"), str):
-        found = simple_pattern(obj["pattern"]) or _complex_pattern_values(obj["pattern"])
-    elif t in SCO_VALUE_TYPES and isinstance(obj.get("value"), str):
-        found = [(str(t), obj["value"])]
-    elif t == "file" and isinstance(obj.get("hashes"), dict):
-        found = [(FILE_HASHES[k], v) for k, v in obj["hashes"].items() if k in FILE_HASHES and isinstance(v, str)]
-    result: list[tuple[str, str]] = []
-    for kind, value in found:
-        if kind in _LOWER_KINDS or kind.startswith("file:"):
-            value = value.lower()
-        if value and len(value) <= MAX_VALUE and "\x00" not in value and (kind, value) not in result:
-            result.append((kind, value))
-    return result
-
-
-_COMPLEX_PATHS: dict[tuple[str, tuple[str, ...]], str] = {
-    ("ipv4-addr", ("value",)): "ipv4-addr", ("ipv6-addr", ("value",)): "ipv6-addr",
-    ("domain-name", ("value",)): "domain-name", ("url", ("value",)): "url", ("email-addr", ("value",)): "email-addr",
-}
-
-
-def _complex_pattern_values(pattern: str) -> list[tuple[str, str]]:
-    """Values compared with ``=`` in a pattern the fast path does not handle (already validated: rare, slow path)."""
-    try:
-        from stix2patterns.v21.pattern import Pattern
-
-        comparisons = Pattern(pattern).inspect().comparisons
-    except Exception:
-        return []
-    found: list[tuple[str, str]] = []
-    for obj_type, items in comparisons.items():
-        for path, op, value in items:
-            if op != "=" or not isinstance(value, str) or not value.startswith("'"):
-                continue
-            literal = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
-            names = tuple(p for p in path if isinstance(p, str))
-            if (obj_type, names) in _COMPLEX_PATHS:
-                found.append((_COMPLEX_PATHS[(obj_type, names)], literal))
-            elif obj_type == "file" and len(names) == 2 and names[0] == "hashes":
-                kind = FILE_HASHES.get(names[1].strip("'"))
-                if kind:
-                    found.append((kind, literal))
-    return found
-
-
-def display_name(obj: dict[str, Any]) -> str:
-    """What lists show: the name, else the value, else the pattern, else the relationship type."""
-    for prop in ("name", "value", "pattern", "relationship_type", "path", "subject", "opinion", "content"):
-        value = obj.get(prop)
-        if isinstance(value, str) and value:
-            return value.replace("\x00", "")[:300]
-    return ""
-
-
-def _ends(obj: dict[str, Any]) -> tuple[str, str]:
-    """source_ref/target_ref columns: a relationship's two ends; a sighting's sighted object (target left blank)."""
-    t = obj.get("type")
-    if t == "relationship":
-        return str(obj.get("source_ref", "")), str(obj.get("target_ref", ""))
-    if t == "sighting":
-        return str(obj.get("sighting_of_ref", "")), ""
-    return "", ""
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:
@@ -169,6 +99,12 @@ def _existing(ids: list[str]) -> list[tuple[int, str, str, int, bool]]:
     """(pk, stix_id, modified, originator_id, is_current) of every stored version of these ids."""
     rows: list[tuple[int, str, str, int, bool]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array parameter rather than thousands (parsed and planned per query).
+            cursor.execute(
+                f"SELECT id, stix_id, modified, originator_id, is_current FROM {STIX_TABLE} "  # noqa: S608 - fixed
+                "WHERE stix_id = ANY(%s)", [ids])
+            return cursor.fetchall()
         for chunk in _chunks(ids):
             marks = ",".join(["%s"] * len(chunk))
             cursor.execute(
@@ -209,53 +145,56 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         seen: set[tuple[str, str]] = set()
         fresh: list[Candidate] = []
         for c in candidates:
-            c.version = version_of(c.obj)
-            key = (c.obj["id"], c.version)
+            p = c.prepared
+            key = (p[P_ID], p[P_VERSION])
             if key in seen:
                 result.unchanged += 1
             else:
                 seen.add(key)
                 fresh.append(c)
-        ids = sorted({c.obj["id"] for c in fresh})
         stored_versions: set[tuple[str, str]] = set()
         owner: dict[str, int] = {}
         current: dict[str, tuple[int, str]] = {}  # stix_id -> (pk, modified) of the stored current version
         any_version: dict[str, int] = {}
-        for pk, stix_id, modified, originator, is_current in _existing(ids):
+        for pk, stix_id, modified, originator, is_current in _existing(sorted({k[0] for k in seen})):
             stored_versions.add((stix_id, modified))
             owner[stix_id] = originator
             any_version[stix_id] = pk
             if is_current:
                 current[stix_id] = (pk, modified)
-        new: list[Candidate] = []
-        for c in fresh:
-            if (c.obj["id"], c.version) in stored_versions:
-                result.unchanged += 1
-            else:
-                new.append(c)
+        if stored_versions:
+            new: list[Candidate] = []
+            for c in fresh:
+                if (c.prepared[P_ID], c.prepared[P_VERSION]) in stored_versions:
+                    result.unchanged += 1
+                else:
+                    new.append(c)
+        else:
+            new = fresh
 
         # 2. New versions of stored ids: only from the originator, created_by_ref unchanged.
-        updates = [c for c in new if c.obj["id"] in owner]
         reference: dict[int, str | None] = {}
-        if updates:
-            reference = _created_by(sorted({current.get(c.obj["id"], (any_version[c.obj["id"]], ""))[0]
-                                            for c in updates}))
+        if owner:
+            updates = {c.prepared[P_ID] for c in new if c.prepared[P_ID] in owner}
+            if updates:
+                reference = _created_by(sorted({current.get(i, (any_version[i], ""))[0] for i in updates}))
         kept: list[Candidate] = []
         batch_created_by: dict[str, Any] = {}
         for c in new:
-            stix_id = c.obj["id"]
+            p = c.prepared
+            stix_id = p[P_ID]
             if stix_id in owner:
                 if owner[stix_id] != originator_id:
-                    result.rejected.append((c.index, stix_id, REASON_ORIGINATOR))
+                    result.rejected.append((p[P_INDEX], stix_id, REASON_ORIGINATOR))
                     continue
                 ref_pk = current.get(stix_id, (any_version[stix_id], ""))[0]
-                if c.obj.get("created_by_ref") != reference.get(ref_pk):
-                    result.rejected.append((c.index, stix_id, REASON_CREATED_BY))
+                if p[P_CREATED_BY] != reference.get(ref_pk):
+                    result.rejected.append((p[P_INDEX], stix_id, REASON_CREATED_BY))
                     continue
             else:
-                first = batch_created_by.setdefault(stix_id, c.obj.get("created_by_ref"))
-                if c.obj.get("created_by_ref") != first:
-                    result.rejected.append((c.index, stix_id, REASON_CREATED_BY))
+                first = batch_created_by.setdefault(stix_id, p[P_CREATED_BY])
+                if p[P_CREATED_BY] != first:
+                    result.rejected.append((p[P_INDEX], stix_id, REASON_CREATED_BY))
                     continue
             kept.append(c)
 
@@ -272,66 +211,63 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
                 label_ids[id(label)] = gettext("you could not see an object with this label yourself")
                 continue
             label_ids[id(label)] = record.pk
-        accepted: list[Candidate] = []
-        for c in kept:
-            lid = label_ids[id(c.label)]
-            if isinstance(lid, str):
-                result.rejected.append((c.index, c.obj["id"], lid))
-            else:
-                accepted.append(c)
-                result.label_ids.add(lid)
+        if all(isinstance(v, int) for v in label_ids.values()):
+            accepted = kept
+        else:
+            accepted = []
+            for c in kept:
+                lid = label_ids[id(c.label)]
+                if isinstance(lid, str):
+                    result.rejected.append((c.prepared[P_INDEX], c.prepared[P_ID], lid))
+                else:
+                    accepted.append(c)
         if not accepted:
             return result
+        result.label_ids.update(v for v in label_ids.values() if isinstance(v, int))  # exactly the accepted ones'
 
         # 4. Current flags: per id, the latest of the stored current version and the new ones.
-        best: dict[str, Candidate] = {}
+        best: dict[str, Prepared] = {}
         for c in accepted:
-            other = best.get(c.obj["id"])
-            if other is None or timestamp_key(c.version) > timestamp_key(other.version):
-                best[c.obj["id"]] = c
+            p = c.prepared
+            other = best.get(p[P_ID])
+            if other is None or p[P_KEY] > other[P_KEY]:
+                best[p[P_ID]] = p
         superseded: list[int] = []
-        now_current: set[int] = set()  # id() of candidates that become current
-        for stix_id, c in best.items():
+        now_current: set[int] = set()  # id() of prepared tuples that become current
+        for stix_id, p in best.items():
             old = current.get(stix_id)
-            if old is None or timestamp_key(c.version) > timestamp_key(old[1]):
-                now_current.add(id(c))
+            if old is None or p[P_KEY] > timestamp_key(old[1]):
+                now_current.add(id(p))
                 if old is not None:
                     superseded.append(old[0])
         now: Any = timezone.now()
         if connection.vendor != "postgresql":
             now = connection.ops.adapt_datetimefield_value(now)  # once, not per row
         # Rows in stix_id order: the random-key indexes are then filled leaf after leaf rather than all over.
-        accepted.sort(key=lambda c: c.obj["id"])
+        accepted.sort(key=lambda c: c.prepared[P_ID])
         pks = _allocate_ids(len(accepted))
-        rows = [_row(pk, c, label_ids[id(c.label)], originator_id, now, id(c) in now_current)
-                for pk, c in zip(pks, accepted, strict=True)]
+        rows: list[tuple[Any, ...]] = []
+        value_rows: list[tuple[int, str, str]] = []
+        for pk, c in zip(pks, accepted, strict=True):
+            p = c.prepared
+            is_current = id(p) in now_current
+            rows.append((pk, label_ids[id(c.label)], originator_id, now, now, is_current, *p[P_ROW]))
+            if is_current:
+                for kind, value in p[P_VALUES]:
+                    value_rows.append((pk, kind, value))
         if superseded:
             _supersede(superseded)
         _insert_objects(rows)
-        value_rows = [(pk, kind, value) for pk, c in zip(pks, accepted, strict=True) if id(c) in now_current
-                      for kind, value in (c.values if c.values is not None else observable_values(c.obj))]
         if value_rows:
             _insert_values(value_rows)
-        result.accepted_ids = [c.obj["id"] for c in sorted(accepted, key=lambda c: c.index)]
+        accepted.sort(key=lambda c: c.prepared[P_INDEX])
+        result.accepted_ids = [c.prepared[P_ID] for c in accepted]
     return result
 
 
-def _row(pk: int, c: Candidate, label_id: Any, originator_id: int, now: Any, is_current: bool) -> tuple[Any, ...]:
-    obj = c.obj
-    t = obj["type"]
-    if t == "relationship" or t == "sighting":
-        source, target = _ends(obj)
-    else:
-        source = target = ""
-    return (
-        pk, label_id, originator_id, now, now, obj["id"], t, obj.get("spec_version") or "2.1",
-        str(obj.get("created") or ""), c.version, is_current, obj.get("revoked") is True, source, target,
-        display_name(obj), c.text,
-    )
-
-
-_COLUMNS = ("id", "label_id", "originator_id", "created_at", "updated_at", "stix_id", "type", "spec_version", "created",
-            "modified", "is_current", "revoked", "source_ref", "target_ref", "name", "data")
+# The stored columns, in the order of the rows above: the prepared row (prepare.prepare) after the first six.
+_COLUMNS = ("id", "label_id", "originator_id", "created_at", "updated_at", "is_current", "stix_id", "type",
+            "spec_version", "created", "modified", "revoked", "source_ref", "target_ref", "name", "data")
 
 
 def _insert_objects(rows: list[tuple[Any, ...]]) -> None:

@@ -1,0 +1,270 @@
+"""Per-object work of a STIX import that needs no database: validate an object, write its JSON text, take out its
+observable values and the columns the store keeps beside it. Free of Django, so that a large bundle can be parsed and
+prepared in a separate process while the importer's process writes the previous batch (``python -m
+kizuna.threats.prepare``: reads a bundle on stdin, writes prepared batches on stdout; see ``importer.run_stream``).
+
+A prepared object is a plain tuple (marshal carries it between the processes at C speed, and marshal, unlike pickle,
+cannot run code when read):
+
+    (index, stix_id, type, created_by_ref, version, version_key, object_marking_refs, marking_refs, row, values)
+
+- ``version`` is what the store keys versions by (``modified``, else ``created``, else ""), ``version_key`` its
+  time-ordered form (``validate.timestamp_key``);
+- ``object_marking_refs`` is the list (or None), ``marking_refs`` every referenced marking including granular ones
+  (None when the object has neither property: the common case, which gets the default label at once);
+- ``row`` holds the stored columns in ``store.ROW_COLUMNS`` order, ending with the JSON text;
+- ``values`` the (kind, value) pairs indexed for search by value.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import marshal
+import os
+import struct
+import sys
+from typing import Any, BinaryIO
+
+from kizuna.threats.validate import simple_pattern, timestamp_key, validate_object
+
+Prepared = tuple[Any, ...]
+# Positions in a prepared tuple.
+P_INDEX, P_ID, P_TYPE, P_CREATED_BY, P_VERSION, P_KEY, P_OBJECT_REFS, P_REFS, P_ROW, P_VALUES = range(10)
+ROW_TEXT = -1  # the JSON text is the last stored column
+
+REASON_UNSTORABLE = "cannot be stored"
+MAX_VALUE = 512
+SCO_VALUE_TYPES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr"}
+_LOWER_KINDS = {"domain-name", "email-addr"}
+FILE_HASHES = {"MD5": "file:MD5", "SHA-1": "file:SHA-1", "SHA-256": "file:SHA-256", "SHA-512": "file:SHA-512",
+               "SHA1": "file:SHA-1", "SHA256": "file:SHA-256", "md5": "file:MD5", "sha1": "file:SHA-1",
+               "sha256": "file:SHA-256"}
+
+# One encoder for every object (json.dumps with options builds a new one per call); allow_nan=False rejects NaN and
+# infinite numbers, which JSON cannot write.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_encode = _ENCODER.encode
+
+
+def to_text(obj: dict[str, Any]) -> str | None:
+    """The JSON text stored for an object (keys in their order, compact), or None when it cannot be stored as UTF-8
+    (a lone surrogate from a ``\\ud800`` escape) or holds a number JSON cannot write (infinite, NaN)."""
+    try:
+        text = _encode(obj)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    return text
+
+
+def version_of(obj: dict[str, Any]) -> str:
+    """The version key stored in ``modified``: the object's ``modified``; for objects that have none (marking
+    definitions, which never change, and observables) ``created`` or the empty string."""
+    return str(obj.get("modified") or obj.get("created") or "")
+
+
+def observable_values(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (kind, value) pairs an object carries, for search by value and "also reported by"."""
+    t = obj.get("type")
+    found: list[tuple[str, str]] = []
+    if t == "indicator" and obj.get("pattern_type") == "stix" and isinstance(obj.get("pattern"), str):
+        found = simple_pattern(obj["pattern"]) or _complex_pattern_values(obj["pattern"])
+    elif t in SCO_VALUE_TYPES and isinstance(obj.get("value"), str):
+        found = [(str(t), obj["value"])]
+    elif t == "file" and isinstance(obj.get("hashes"), dict):
+        found = [(FILE_HASHES[k], v) for k, v in obj["hashes"].items() if k in FILE_HASHES and isinstance(v, str)]
+    if len(found) == 1:  # the usual case, without the duplicate check
+        kind, value = found[0]
+        if kind in _LOWER_KINDS or kind.startswith("file:"):
+            value = value.lower()
+        return [(kind, value)] if value and len(value) <= MAX_VALUE and "\x00" not in value else []
+    result: list[tuple[str, str]] = []
+    for kind, value in found:
+        if kind in _LOWER_KINDS or kind.startswith("file:"):
+            value = value.lower()
+        if value and len(value) <= MAX_VALUE and "\x00" not in value and (kind, value) not in result:
+            result.append((kind, value))
+    return result
+
+
+_COMPLEX_PATHS: dict[tuple[str, tuple[str, ...]], str] = {
+    ("ipv4-addr", ("value",)): "ipv4-addr", ("ipv6-addr", ("value",)): "ipv6-addr",
+    ("domain-name", ("value",)): "domain-name", ("url", ("value",)): "url", ("email-addr", ("value",)): "email-addr",
+}
+
+
+def _complex_pattern_values(pattern: str) -> list[tuple[str, str]]:
+    """Values compared with ``=`` in a pattern the fast path does not handle (already validated: rare, slow path)."""
+    try:
+        from stix2patterns.v21.pattern import Pattern
+
+        comparisons = Pattern(pattern).inspect().comparisons
+    except Exception:
+        return []
+    found: list[tuple[str, str]] = []
+    for obj_type, items in comparisons.items():
+        for path, op, value in items:
+            if op != "=" or not isinstance(value, str) or not value.startswith("'"):
+                continue
+            literal = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+            names = tuple(p for p in path if isinstance(p, str))
+            if (obj_type, names) in _COMPLEX_PATHS:
+                found.append((_COMPLEX_PATHS[(obj_type, names)], literal))
+            elif obj_type == "file" and len(names) == 2 and names[0] == "hashes":
+                kind = FILE_HASHES.get(names[1].strip("'"))
+                if kind:
+                    found.append((kind, literal))
+    return found
+
+
+_NAME_PROPS = ("name", "value", "pattern", "relationship_type", "path", "subject", "opinion", "content")
+
+
+def display_name(obj: dict[str, Any]) -> str:
+    """What lists show: the name, else the value, else the pattern, else the relationship type."""
+    for prop in _NAME_PROPS:
+        value = obj.get(prop)
+        if value.__class__ is str and value:
+            if "\x00" in value:
+                value = value.replace("\x00", "")
+            return value[:300]  # type: ignore[no-any-return]
+    return ""
+
+
+def ends(obj: dict[str, Any]) -> tuple[str, str]:
+    """source_ref/target_ref columns: a relationship's two ends; a sighting's sighted object (target left blank)."""
+    t = obj.get("type")
+    if t == "relationship":
+        return str(obj.get("source_ref", "")), str(obj.get("target_ref", ""))
+    if t == "sighting":
+        return str(obj.get("sighting_of_ref", "")), ""
+    return "", ""
+
+
+def marking_refs(obj: dict[str, Any]) -> set[str]:
+    refs = set(obj.get("object_marking_refs") or ())
+    for g in obj.get("granular_markings") or ():
+        if isinstance(g.get("marking_ref"), str):
+            refs.add(g["marking_ref"])
+    return refs
+
+
+def prepare(index: int, obj: Any) -> Prepared | str:
+    """The prepared tuple of a valid object (see the module docstring), or the reason it is rejected."""
+    reason = validate_object(obj)
+    if reason is not None:
+        return reason
+    text = to_text(obj)
+    if text is None:
+        return f"{REASON_UNSTORABLE}: invalid Unicode (a lone surrogate) or a number out of range"
+    get = obj.get
+    t = obj["type"]
+    stix_id = obj["id"]
+    version = str(get("modified") or get("created") or "")
+    if t == "relationship" or t == "sighting":
+        source, target = ends(obj)
+    else:
+        source = target = ""
+    object_refs = get("object_marking_refs")
+    refs = sorted(marking_refs(obj)) if object_refs is not None or "granular_markings" in obj else None
+    row = (stix_id, t, get("spec_version") or "2.1", str(get("created") or ""), version, get("revoked") is True,
+           source, target, display_name(obj), text)
+    # Right after validation: a simple pattern's values come from the validator's memo, not a second parse.
+    return (index, stix_id, t, get("created_by_ref"), version, timestamp_key(version), object_refs, refs, row,
+            observable_values(obj))
+
+
+# ---- the parsing process --------------------------------------------------------------------------------------------
+
+MESSAGE_OBJECTS = 500  # objects per message: small enough that the pipe holds two while the importer is busy
+_HEADER = struct.Struct("<I")
+
+
+class _Counting:
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+
+def write_message(out: BinaryIO, message: Any) -> None:
+    data = marshal.dumps(message)
+    out.write(_HEADER.pack(len(data)))
+    out.write(data)
+
+
+def read_message(source: BinaryIO) -> Any:
+    """The next message, or None at the end of the pipe."""
+    header = _read_exactly(source, _HEADER.size)
+    if header is None:
+        return None
+    data = _read_exactly(source, _HEADER.unpack(header)[0])
+    if data is None:
+        return None
+    return marshal.loads(data)  # noqa: S302 - written by our own parsing process, plain values only
+
+
+def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
+    """``size`` bytes (a pipe gives what it holds, so read until there are enough), or None at the end."""
+    data = source.read(size)
+    if data is None or len(data) == size:
+        return data
+    parts = [data]
+    have = len(data)
+    while have < size:
+        more = source.read(size - have)
+        if not more:
+            return None
+        parts.append(more)
+        have += len(more)
+    return b"".join(parts)
+
+
+def serve(source: BinaryIO, out: BinaryIO) -> None:
+    """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared,
+    rejections)`` (rejections as (index, id, reason)), then one ``("e", read_bytes, objects_read, error)`` where
+    error is the JSON error's text ("" when the input was read to its end)."""
+    import ijson
+
+    try:
+        backend: Any = ijson.get_backend("yajl2_c")
+    except ImportError:
+        backend = ijson
+    reader = _Counting(source)
+    prepared: list[Prepared] = []
+    rejected: list[tuple[int, str | None, str]] = []
+    index = -1
+    error = ""
+    gc.disable()  # see importer.run_stream: nothing here makes cycles
+    try:
+        for index, obj in enumerate(backend.items(reader, "objects.item", use_float=True)):
+            result = prepare(index, obj)
+            if result.__class__ is tuple:
+                prepared.append(result)  # type: ignore[arg-type]
+            else:
+                stix_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
+                rejected.append((index, stix_id, result))  # type: ignore[arg-type]
+            if len(prepared) + len(rejected) >= MESSAGE_OBJECTS:
+                write_message(out, ("b", reader.count, prepared, rejected))
+                prepared, rejected = [], []
+    except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
+        error = " ".join(str(exc).split())[:200] or type(exc).__name__
+    if prepared or rejected:
+        write_message(out, ("b", reader.count, prepared, rejected))
+    write_message(out, ("e", reader.count, index + 1, error))
+    out.flush()
+
+
+if __name__ == "__main__":
+    with os.fdopen(sys.stdin.fileno(), "rb", buffering=0, closefd=False) as stdin, \
+            os.fdopen(sys.stdout.fileno(), "wb", closefd=False) as stdout:
+        serve(stdin, stdout)
