@@ -230,7 +230,7 @@ class Importer:
         self.labels_cache: dict[tuple[str, TLP | None], Label] = {}
         self.group: Any = None  # the open transaction that groups batches until the next commit
         self.group_started = 0.0
-        self.analyzed_at = 0  # accepted count at the last ANALYZE (PostgreSQL)
+        self.checkpointer: Checkpointer | None = None  # SQLite, large imports: see Checkpointer
 
     # ---- feeding -------------------------------------------------------------------------------------------------
 
@@ -321,7 +321,11 @@ class Importer:
         if unknown:
             self.markings.look_up_stored(unknown)
         candidates: list[Candidate] = []
+        default = self._default_with(None)
         for p in batch:
+            if p[P_REFS] is None and p[P_TYPE] != "marking-definition":
+                candidates.append(Candidate(p, default))  # no markings (most bulk feeds): as in label_for
+                continue
             label = self.label_for(p)
             if label is None:
                 self._set_aside(p)
@@ -374,18 +378,8 @@ class Importer:
         if self.group is not None:
             group, self.group = self.group, None
             group.__exit__(None, None, None)
-            self._analyze_when_grown()
-
-    def _analyze_when_grown(self) -> None:
-        """PostgreSQL plans the per-batch lookups by stix_id from table statistics; a bulk load outruns autovacuum,
-        and with statistics of a near-empty table the lookups became sequential scans (measured: quadratic, 7,000/s
-        at 100,000 objects). Refresh them whenever the import has doubled what was last analysed."""
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
-            return
-        if self.summary.accepted >= max(10_000, 2 * self.analyzed_at):
-            self.analyzed_at = self.summary.accepted
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {STIX_TABLE}")
+            if self.checkpointer is not None:
+                self.checkpointer.request()
 
     def abort(self, exc: BaseException) -> None:
         """Roll back the batches not yet committed (an unexpected error: the import stops)."""
@@ -424,6 +418,56 @@ class Importer:
             self.progress(self.summary)
 
 
+class Checkpointer:
+    """SQLite: copies the write-ahead log into the database file in a thread of its own while the import goes on.
+
+    By default the connection that commits runs the checkpoint itself once the log exceeds 1,000 pages, so every
+    commit of the import also waited for a copy of what it wrote (measured: most of the commit time). Here automatic
+    checkpoints are off on the importing connection for the import, and after each commit this thread runs a passive
+    checkpoint on a connection of its own (sqlite3 releases the GIL for it, and a passive checkpoint never blocks
+    writers or readers). ``close`` waits for the last one, so the import's time includes it."""
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        self.path = str(connection.settings_dict["NAME"])
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            self.previous = int(cursor.fetchone()[0])
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+        self.db = sqlite3.connect(self.path, timeout=20, check_same_thread=False)
+        self.wanted = threading.Event()
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, name="kizuna-import-checkpoint", daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def wanted_for(conn: Any) -> bool:
+        return bool(conn.vendor == "sqlite" and not conn.is_in_memory_db() and not conn.in_atomic_block)
+
+    def request(self) -> None:
+        self.wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            try:
+                self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except Exception:  # a checkpoint is an optimisation: SQLite checkpoints later by itself
+                logger.warning("import checkpoint failed", exc_info=True)
+            if self.closing:
+                return
+
+    def close(self) -> None:
+        self.closing = True
+        self.wanted.set()
+        self.thread.join()
+        self.db.close()
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {self.previous:d}")
+
+
 def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> ImportSummary:
     """Feed every object of a bundle read from ``stream`` (``objects`` array, streamed), then finish. A large bundle
     (``PARALLEL_MIN_BYTES``) is parsed in a separate process, see ``_run_parallel``."""
@@ -444,6 +488,8 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
     gc.disable()
     try:
         if total_bytes >= PARALLEL_MIN_BYTES:
+            if Checkpointer.wanted_for(connection):
+                importer.checkpointer = Checkpointer()
             summary = _run_parallel(importer, stream, read)
         else:
             summary = _run_here(importer, stream, read)
@@ -452,6 +498,9 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
         raise
     finally:
         importer.progress = original
+        if importer.checkpointer is not None:
+            checkpointer, importer.checkpointer = importer.checkpointer, None
+            checkpointer.close()
         if was_enabled:
             gc.enable()
     return summary

@@ -83,3 +83,20 @@ def test_not_a_bundle_is_reported(jpn_user: Any, mode: str) -> None:
     assert do_import_bundle(jpn_user, as_stream(b"[1, 2"), "x.json", NATO_IP4).stream_error
     assert do_import_bundle(jpn_user, as_stream(malware()), "x.json", NATO_IP4).stream_error.startswith(
         "no objects found")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_import_outside_a_transaction_commits_as_it_goes(jpn_user: Any, monkeypatch: Any) -> None:
+    from django.db import connection
+
+    monkeypatch.setattr("kizuna.threats.importer.BATCH_SIZE", 10)
+    monkeypatch.setattr("kizuna.threats.importer.PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("kizuna.threats.importer.COMMIT_EVERY", 0)
+    objects = [indicator(f"198.51.100.{i}") for i in range(35)]
+    summary = do_import_bundle(jpn_user, as_stream(bundle(objects)), "big.json", NATO_IP4)
+    assert summary.accepted == 35 == StixObject.objects.count()
+    assert not connection.in_atomic_block
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        with connection.cursor() as cursor:  # the checkpointer gave automatic checkpoints back
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone()[0] == 1000
