@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from kizuna.core.access import label_of, visible_label_ids
@@ -41,7 +41,7 @@ from kizuna.threats.markings import (
     label_marking_id,
 )
 from kizuna.threats.models import StixObject
-from kizuna.threats.queries import visible_objects
+from kizuna.threats.queries import visible_objects, with_relationship_rule
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
@@ -160,6 +160,23 @@ def _version_texts(value: str) -> list[str]:
     return sorted(spellings)
 
 
+def _current_visible(subject: Subject, types: list[str] | None) -> QuerySet[StixObject]:
+    """For ``EXISTS``: the current version of the outer row's object, visible to the subject (label and relationship
+    rule, as ``visible_objects``). Looked up by id on the (stix_id, is_current) index: the label test is written
+    ``label_id + 0 IN (...)`` as the relationship rule writes it, so no database answers it from the label index
+    (which read every visible object per row: walks over all versions were quadratic), and the always-true
+    ``stix_id >= outer`` keeps PostgreSQL from hashing the subquery."""
+    label_ids = sorted(visible_label_ids(subject))
+    current = (
+        StixObject.objects.annotate(_current_label=F("label_id") + 0)
+        .filter(stix_id=OuterRef("stix_id"), is_current__in=[True], _current_label__in=label_ids)
+        .filter(stix_id__gte=OuterRef("stix_id"))
+    )
+    if types:
+        current = current.filter(type__in=sorted(set(types)))
+    return with_relationship_rule(current, subject)
+
+
 def matching(subject: Subject, collection: Collection, filters: Filters, stix_id: str | None = None
              ) -> QuerySet[StixObject]:
     """The rows (object versions) the request asks for and the subject may see, in no particular order."""
@@ -172,9 +189,9 @@ def matching(subject: Subject, collection: Collection, filters: Filters, stix_id
     if filters.versions == ("last",):
         qs = current
     else:
-        # Correlated on the (stix_id, modified) index: one lookup per row. ``stix_id IN (all visible current ids)``
-        # made SQLite build the whole visible set for every page (a walk quadratic in the collection).
-        qs = StixObject.objects.visible_to(subject).filter(Exists(current.filter(stix_id=OuterRef("stix_id"))))
+        qs = StixObject.objects.visible_to(subject).filter(Exists(_current_visible(subject, types)))
+        if filters.ids:
+            qs = qs.filter(stix_id__in=list(filters.ids))
         if stix_id is not None:  # lets the database use the (stix_id, modified) index directly
             qs = qs.filter(stix_id=stix_id)
         if "all" not in filters.versions:
