@@ -118,6 +118,10 @@ class SyncCursor(models.Model):
     received = models.BigIntegerField(default=0)  # new object versions stored
     unchanged = models.BigIntegerField(default=0)
     quarantined = models.BigIntegerField(default=0)
+    # Held by the process pulling this collection now (renewed with every page): one sync per peer and collection
+    # across all processes — web workers ("sync now"), the worker and the command line.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)  # "<host>:<pid>": a dead holder's lease is void
 
     class Meta:
         ordering = ("peer", "collection")
@@ -144,6 +148,7 @@ class QuarantinedObject(models.Model):
 
     class Meta:
         ordering = ("-received_at", "-id")
+        indexes = [models.Index(fields=["peer", "-received_at", "-id"], name="federation_quarantine_recent")]
         constraints = [
             models.UniqueConstraint(fields=["peer", "stix_id", "modified", "verdict"], name="federation_quarantine_once"),
         ]

@@ -25,6 +25,8 @@ large, a database conflict) is a logged error that leaves the cursor where it wa
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -34,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from kizuna.core import audit
@@ -64,6 +67,7 @@ PAGE_LIMIT = 1000
 # (its rows dated before a reader passed them) is then still picked up. Re-reading stored versions costs little.
 OVERLAP = timedelta(seconds=120)
 VERIFY_THREADS = 2
+LEASE = timedelta(minutes=5)  # a sync that died holds its collection this long at most (renewed at every page)
 # Objects that are the same on every node (declarations by Kizuna itself): never stored from peers.
 WELL_KNOWN = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID, signing.SIGNATURE_EXTENSION_ID}
 
@@ -149,6 +153,13 @@ def _lock_for(peer: Peer) -> threading.Lock:
         return _locks.setdefault(peer.pk, threading.Lock())
 
 
+def is_running(peer: Peer) -> bool:
+    """Whether a sync of the peer is running now, in this process or another (a lease not yet expired)."""
+    if _lock_for(peer).locked():
+        return True
+    return SyncCursor.objects.filter(peer=peer, lease_until__gt=timezone.now()).exists()
+
+
 def client_for(peer: Peer, timeout: float = 30.0) -> TaxiiClient:
     if not peer.taxii_url:
         raise PeerError(f"peer {peer.name} has no TAXII URL: its keys are trusted, nothing is pulled from it")
@@ -212,11 +223,11 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
     result = CollectionResult(peer=peer.name, collection=collection)
     started = time.monotonic()
     cursor, _created = SyncCursor.objects.get_or_create(peer=peer, collection=collection)
-    SyncCursor.objects.filter(pk=cursor.pk).update(last_attempt=timezone.now())
+    _claim(peer, cursor)
     client = client_for(peer, timeout=timeout) if peer.taxii_url else None
     clients = [client] if client is not None else []
-    state = _State(peer)
     try:
+        state = _State(peer)
         if client is None:
             raise PeerError(f"peer {peer.name} has no TAXII URL")
         token = cursor.next_token or None
@@ -277,6 +288,9 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
         result.error = str(exc)
     except DatabaseError as exc:
         result.error = f"database: {' '.join(str(exc).split())[:300]}"
+    except BaseException:
+        SyncCursor.objects.filter(pk=cursor.pk).update(lease_until=None)  # a bug or an interrupt: free it now
+        raise
     finally:
         for c in clients:
             c.close()
@@ -284,13 +298,48 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
     if result.error:
         log.warning("sync of %s / %s failed after %d page(s): %s", peer.name, collection, result.pages,
                     result.error)
-        SyncCursor.objects.filter(pk=cursor.pk).update(last_error=result.error[:2000], errors=cursor.errors + 1)
+        SyncCursor.objects.filter(pk=cursor.pk).update(last_error=result.error[:2000], errors=F("errors") + 1,
+                                                       lease_until=None)
         with transaction.atomic():
             audit.record(f"peer:{peer.name}", "federation.sync-error", "peer", [peer.pk],
                          detail={"collection": collection, "error": result.error[:500], "pages": result.pages})
     else:
-        SyncCursor.objects.filter(pk=cursor.pk).update(last_error="", errors=0, last_success=timezone.now())
+        SyncCursor.objects.filter(pk=cursor.pk).update(last_error="", errors=0, last_success=timezone.now(),
+                                                       lease_until=None)
     return result
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def _holder_is_dead(owner: str) -> bool:
+    """True when ``owner`` is a process of this host that no longer exists (e.g. killed): its lease is void."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process: only the lease's expiry frees it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _claim(peer: Peer, cursor: SyncCursor) -> None:
+    """Take the collection's lease, or raise SyncBusy. A lease expires, or is void when its holder on this host has
+    died (a SIGKILL leaves it set): the next sync resumes at once rather than after the expiry."""
+    now = timezone.now()
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    if cursor.lease_owner and cursor.lease_until is not None and cursor.lease_until >= now \
+            and _holder_is_dead(cursor.lease_owner):
+        free |= Q(lease_owner=cursor.lease_owner)
+    claimed = SyncCursor.objects.filter(pk=cursor.pk).filter(free).update(
+        last_attempt=now, lease_until=now + LEASE, lease_owner=_owner())
+    if not claimed:
+        raise SyncBusy(f"a sync of peer {peer.name}, collection {cursor.collection}, is already running")
+    cursor.refresh_from_db()
 
 
 def _page_mark(page: ObjectsPage) -> tuple[str, ...]:
@@ -428,13 +477,11 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, page: ObjectsP
                 quarantine.extend(refused)
         _quarantine(peer, quarantine, result)
         SyncCursor.objects.filter(pk=cursor.pk).update(
-            next_token=next_token, added_after=added_after,
-            received=cursor.received + result.received, unchanged=cursor.unchanged + result.unchanged,
-            quarantined=cursor.quarantined + result.quarantined,
+            next_token=next_token, added_after=added_after, lease_until=timezone.now() + LEASE,
+            received=F("received") + result.received, unchanged=F("unchanged") + result.unchanged,
+            quarantined=F("quarantined") + result.quarantined,
         )
-        cursor.received += result.received
-        cursor.unchanged += result.unchanged
-        cursor.quarantined += result.quarantined
+        cursor.next_token, cursor.added_after = next_token, added_after
         if result.received or result.quarantined:
             audit.record(f"peer:{peer.name}", "federation.receive", "peer", [peer.pk], detail={
                 "collection": collection, "received": result.received, "unchanged": result.unchanged,

@@ -75,7 +75,7 @@ def is_syncing(peer: Peer) -> bool:
     """A sync of the peer runs in this process: started here, or by the worker (it holds the peer's lock)."""
     with _threads_guard:
         thread = _threads.get(peer.pk)
-    return (thread is not None and thread.is_alive()) or sync._lock_for(peer).locked()
+    return (thread is not None and thread.is_alive()) or sync.is_running(peer)
 
 
 def wait_for_sync(peer: Peer, timeout: float) -> bool:
@@ -250,7 +250,7 @@ def peer_sync(request: HttpRequest, name: str) -> HttpResponse:
         return _back(request, peer)
     with _threads_guard:
         running = _threads.get(peer.pk)
-        busy = (running is not None and running.is_alive()) or sync._lock_for(peer).locked()
+        busy = (running is not None and running.is_alive()) or sync.is_running(peer)
         if not busy:
             thread = threading.Thread(target=_run_sync, args=(peer,), name=f"sync-now-{peer.name}", daemon=True)
             _threads[peer.pk] = thread
