@@ -44,6 +44,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--objects", type=int, default=100_000)
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers serving node A")
     p.add_argument("--database-url", default="", help="PostgreSQL URL: databases <name>_a and <name>_b are used")
+    p.add_argument("--profile", action="store_true", help="run the first sync under cProfile; print the top 30")
     return p.parse_args()
 
 
@@ -115,8 +116,10 @@ print(json.dumps({"rows": rows, "distinct": distinct}))
 '''
 
 
-def run(env: dict[str, str], *argv: str, script: str | None = None) -> str:
+def run(env: dict[str, str], *argv: str, script: str | None = None, profile: str = "") -> str:
     command = [sys.executable, "-c", script, *argv] if script else [sys.executable, "-m", "kizuna", *argv]
+    if profile:
+        command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "kizuna", *argv]
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} failed:\n{done.stderr[-2000:]}")
@@ -217,8 +220,13 @@ def main() -> None:
         fetch, verify, fetched = ceilings(url, token, keys)
         assert fetched == info["visible"], f"B fetched {fetched}, expected {info['visible']}"
         start = time.perf_counter()
-        out = run(b, "sync", "a")
+        out = run(b, "sync", "a", profile=str(scratch / "sync.prof") if args.profile else "")
         first = time.perf_counter() - start
+        if args.profile:
+            import pstats
+
+            pstats.Stats(str(scratch / "sync.prof")).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(str(scratch / "sync.prof")).sort_stats("tottime").print_stats(25)
         start = time.perf_counter()
         out2 = run(b, "sync", "a")
         second = time.perf_counter() - start

@@ -246,12 +246,27 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
             return ahead.submit(fetcher.objects, collection, added_after=added_after, next_token=next_token,
                                 limit=page_limit)
 
+        waiting: _Prepared | None = None
+
+        def store(prepared: _Prepared) -> None:
+            outcome = _store_page(peer, client, collection, prepared, state, cursor)  # type: ignore[arg-type]
+            result.pages += 1
+            result.received += outcome.received
+            result.unchanged += outcome.unchanged
+            result.quarantined += outcome.quarantined
+            if after_page is not None:
+                after_page(result.pages)
+
         try:
             pending = fetch(token)
-            while max_pages is None or result.pages < max_pages:
+            read = 0
+            while max_pages is None or read < max_pages:
                 try:
                     page = pending.result()
                 except PeerError as exc:
+                    if waiting is not None:  # what was read before the failure is kept
+                        store(waiting)
+                        waiting = None
                     if token and "HTTP 400" in str(exc) and result.pages == 0:
                         # The peer no longer knows the saved next (e.g. it restarted): walk again from the date.
                         log.info("peer %s refused the saved next; walking again from %s", peer.name, added_after)
@@ -263,24 +278,28 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                 # objects: the same page twice means the peer's paging goes round in circles.
                 mark = _page_mark(page)
                 if page.more and mark == previous:
+                    if waiting is not None:
+                        store(waiting)
+                        waiting = None
                     raise PeerError("the peer served the same page again (its paging does not advance)")
                 previous = mark
-                if page.more and (max_pages is None or result.pages + 1 < max_pages):
+                read += 1
+                if page.more and (max_pages is None or read < max_pages):
                     pending = fetch(page.next)
                 if page.date_added_last is not None and (highest is None or page.date_added_last > highest):
                     highest = page.date_added_last
-                outcome = _store_page(peer, client, collection, page, state, pool, cursor,
-                                      next_token=(page.next or "") if page.more else "",
-                                      added_after=cursor.added_after if page.more else highest)
-                result.pages += 1
-                result.received += outcome.received
-                result.unchanged += outcome.unchanged
-                result.quarantined += outcome.quarantined
-                if after_page is not None:
-                    after_page(result.pages)
+                prepared = _prepare_page(page, state, pool, next_token=(page.next or "") if page.more else "",
+                                         added_after=walk_from if page.more else highest)
+                # Store the previous page while this one's signatures are being verified.
+                if waiting is not None:
+                    store(waiting)
+                waiting = prepared
                 if not page.more:
                     break
                 token = page.next
+            if waiting is not None:
+                store(waiting)
+                waiting = None
         finally:
             pool.shutdown(wait=True)
             ahead.shutdown(wait=True, cancel_futures=True)
@@ -381,9 +400,11 @@ def _version(obj: dict[str, Any]) -> str:
     return str(obj.get("modified") or obj.get("created") or "")
 
 
-def _verify_all(objects: list[dict[str, Any]], state: _State, plain: bool, pool: ThreadPoolExecutor
-                ) -> list[signing.VerifyResult | None]:
-    """Each object's verdict against the keys of the node it claims (None: no known node claimed)."""
+def _verify_async(objects: list[dict[str, Any]], state: _State, plain: bool, pool: ThreadPoolExecutor
+                  ) -> Callable[[], list[signing.VerifyResult | None]]:
+    """Start verifying each object against the keys of the node it claims (None: no known node claimed); the
+    returned function waits for the verdicts. Verification runs in the pool's threads (libsodium releases the GIL)
+    while the caller stores the previous page."""
 
     def one(obj: dict[str, Any]) -> signing.VerifyResult | None:
         ext = (obj.get("extensions") or {}).get(signing.SIGNATURE_EXTENSION_ID) \
@@ -395,19 +416,36 @@ def _verify_all(objects: list[dict[str, Any]], state: _State, plain: bool, pool:
             return None
         return signing.verify_object(obj, state.keys[node], plain=plain)
 
-    if len(objects) < 64:
-        return [one(o) for o in objects]
-    size = (len(objects) + VERIFY_THREADS - 1) // VERIFY_THREADS
-    parts = [objects[i : i + size] for i in range(0, len(objects), size)]
-    out: list[signing.VerifyResult | None] = []
-    for chunk in pool.map(lambda part: [one(o) for o in part], parts):
-        out.extend(chunk)
-    return out
+    def part(chunk: list[dict[str, Any]]) -> list[signing.VerifyResult | None]:
+        return [one(o) for o in chunk]
+
+    size = max(64, (len(objects) + VERIFY_THREADS - 1) // VERIFY_THREADS)
+    futures = [pool.submit(part, objects[i : i + size]) for i in range(0, len(objects), size)]
+
+    def gather() -> list[signing.VerifyResult | None]:
+        out: list[signing.VerifyResult | None] = []
+        for future in futures:
+            out.extend(future.result())
+        return out
+
+    return gather
 
 
-def _store_page(peer: Peer, client: TaxiiClient, collection: str, page: ObjectsPage, state: _State,
-                pool: ThreadPoolExecutor, cursor: SyncCursor, *, next_token: str,
-                added_after: datetime | None) -> PageResult:
+@dataclass
+class _Prepared:
+    """A page read and checked, its signatures being verified, not stored yet."""
+
+    page: ObjectsPage
+    result: PageResult
+    quarantine: list[Quarantine]
+    fresh: list[dict[str, Any]]
+    verdicts: Callable[[], list[signing.VerifyResult | None]]
+    next_token: str
+    added_after: datetime | None
+
+
+def _prepare_page(page: ObjectsPage, state: _State, pool: ThreadPoolExecutor, *, next_token: str,
+                  added_after: datetime | None) -> _Prepared:
     result = PageResult()
     quarantine: list[Quarantine] = []
     candidates: list[dict[str, Any]] = []
@@ -428,8 +466,16 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, page: ObjectsP
     stored = _stored_versions([(o["id"], _version(o)) for o in candidates])
     fresh = [o for o in candidates if (o["id"], _version(o)) not in stored]
     result.unchanged += len(candidates) - len(fresh)
+    return _Prepared(page, result, quarantine, fresh, _verify_async(fresh, state, page.plain, pool), next_token,
+                     added_after)
 
-    verdicts = _verify_all(fresh, state, page.plain, pool)
+
+def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Prepared, state: _State,
+                cursor: SyncCursor) -> PageResult:
+    """Store a prepared page and move the cursor past it, in one transaction."""
+    result, quarantine, fresh = prepared.result, prepared.quarantine, prepared.fresh
+    next_token, added_after = prepared.next_token, prepared.added_after
+    verdicts = prepared.verdicts()
     by_origin: dict[str, list[dict[str, Any]]] = {}
     for obj, verdict in zip(fresh, verdicts, strict=True):
         ext = obj.get("extensions", {}).get(signing.SIGNATURE_EXTENSION_ID) \
