@@ -531,10 +531,15 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
     errors = tempfile.TemporaryFile("w+b")
-    child = subprocess.Popen(  # our own module, run by this interpreter
-        [sys.executable, "-m", "kizuna.threats.prepare"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=errors, env=env, bufsize=0,
-    )
+    try:
+        child = subprocess.Popen(  # our own module, run by this interpreter
+            [sys.executable, "-m", "kizuna.threats.prepare"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=errors, env=env, bufsize=0,
+        )
+    except OSError:  # no interpreter to start (embedded Python): parse here, slower but the same import
+        logger.warning("could not start the STIX parsing process; parsing in this one", exc_info=True)
+        errors.close()
+        return _run_here(importer, stream, read)
     assert child.stdin is not None and child.stdout is not None
     _widen_pipe(child.stdin)
     _widen_pipe(child.stdout)
