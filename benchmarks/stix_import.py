@@ -190,8 +190,9 @@ def main() -> None:
     objects = write_bundle(bundle, n)
     size = bundle.stat().st_size
     vendor = connection.vendor
-    print(f"machine: {os.cpu_count()} cores, {cpu()}; Python {platform.python_version()}; "
-          f"{'SQLite ' + sqlite3.sqlite_version if vendor == 'sqlite' else 'PostgreSQL ' + str(getattr(connection, "pg_version", ""))}")
+    database = f"SQLite {sqlite3.sqlite_version}" if vendor == "sqlite" else \
+        f"PostgreSQL {getattr(connection, 'pg_version', '')}"
+    print(f"machine: {os.cpu_count()} cores, {cpu()}; Python {platform.python_version()}; {database}")
     print(f"bundle: {n:,} indicators, {size / 1e6:.1f} MB")
 
     sqlite_ceiling, sqlite_prepared = plain_executemany(objects)
