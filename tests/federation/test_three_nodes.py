@@ -47,7 +47,8 @@ class Federation:
     cards: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_at_hub: dict[str, str] = field(default_factory=dict)  # peer -> token it presents to the hub
     hub_token_at: dict[str, str] = field(default_factory=dict)  # node -> token the hub presents to it
-    shared: dict[str, Any] = field(default_factory=dict)  # what one test leaves for the next
+    shared: dict[str, Any] = field(default_factory=dict)  # what one step leaves for the next
+    done: dict[str, bool] = field(default_factory=dict)  # the steps run on these nodes: passed or not
 
 
 USERS = {  # node key -> (username, nation, organisation)
@@ -86,32 +87,34 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
             node.write("card.json", json.dumps(card))
         for node in started:
             assert card_nation(fed, node) == (node.nation or "NATO")
-        # The hub: each national node is a peer entitled to its own nation; it never pulls from them (no URL yet).
-        for key, nation in (("jpn", "JPN"), ("aus", "AUS")):
-            fed.token_at_hub[key] = fed.hub.last_line(
-                "peer", "add", key, "--from-card", str(getattr(fed, key).data_dir / "card.json"),
-                "--nations", nation, "--clearance", "NATO=RESTRICTED", "--community", "CYBER", "--token")
-
-        # Each national node: the hub is a peer entitled to NATO, pulled from with the token the hub issued.
-        def national(node: Node) -> str:
+        def pair(node: Node, nation: str) -> None:
+            # On the hub: the national node is a peer entitled to its own nation; the hub does not pull from it
+            # (no URL) until the forgery test. The hub prints the token that peer must present there.
+            fed.token_at_hub[node.key] = fed.hub.last_line(
+                "peer", "add", node.key, "--from-card", str(node.data_dir / "card.json"), "--nations", nation,
+                "--clearance", "NATO=RESTRICTED", "--community", "CYBER", "--token")
+            # On the national node: the hub is a peer entitled to NATO, pulled from with that token; it prints
+            # the token the hub must present to it.
             credential = node.write("hub-credential", fed.token_at_hub[node.key])
-            return node.last_line("peer", "add", "hub", "--from-card", str(fed.hub.data_dir / "card.json"),
-                                  "--nations", "NATO", "--clearance", "NATO=RESTRICTED", "--community", "CYBER",
-                                  "--url", fed.hub.taxii_root, "--credential-file", str(credential), "--token")
+            fed.hub_token_at[node.key] = node.last_line(
+                "peer", "add", "hub", "--from-card", str(fed.hub.data_dir / "card.json"), "--nations", "NATO",
+                "--clearance", "NATO=RESTRICTED", "--community", "CYBER", "--url", fed.hub.taxii_root,
+                "--credential-file", str(credential), "--token")
 
-        for node, token in zip((fed.jpn, fed.aus), parallel(lambda: national(fed.jpn), lambda: national(fed.aus)),
-                               strict=True):
-            fed.hub_token_at[node.key] = token
+        parallel(lambda: pair(fed.jpn, "JPN"), lambda: pair(fed.aus, "AUS"))
         yield fed
     finally:
         for node in started:
             print(node.key, ", ".join(f"{c} {t:.1f}" for c, t in node.timings))
-        errors = []
-        for node in started:
+
+        def stop(node: Node) -> str:
             try:
                 node.stop()
-            except Exception as exc:  # stop the others all the same
-                errors.append(f"{node.key}: {exc}")
+            except Exception as exc:  # the others are stopped all the same
+                return f"{node.key}: {exc}"
+            return ""
+
+        errors = [e for e in parallel(*[lambda n=n: stop(n) for n in started]) if e] if started else []
         assert not errors, errors
 
 
@@ -205,7 +208,7 @@ def hub_indicators_visible_to(fed: Federation, nations: set[str]) -> set[tuple[s
 # --- the tests, in order -------------------------------------------------------------------------------------------
 
 
-def test_rel_to_nato_jpn_reaches_jpn_and_never_aus(fed: Federation) -> None:
+def _rel_to_nato_jpn_reaches_jpn_and_never_aus(fed: Federation) -> None:
     jpn_only = indicator(1, name="C2 server for Japan only")
     shared = indicator(2, name="C2 server for Japan and Australia")
     import_on(fed.hub, [([jpn_only], REL_NATO_JPN), ([shared], REL_NATO_AUS_JPN)], "test1")
@@ -239,7 +242,7 @@ def test_rel_to_nato_jpn_reaches_jpn_and_never_aus(fed: Federation) -> None:
     assert fed.aus.scalar("SELECT COUNT(*) FROM federation_quarantinedobject") == 0
 
 
-def test_an_update_by_the_originator_propagates(fed: Federation) -> None:
+def _an_update_by_the_originator_propagates(fed: Federation) -> None:
     first = fed.shared["jpn_only"]
     update = indicator(1, stix_id=first["id"], modified=V2, name="C2 server for Japan only (moved)")
     import_on(fed.hub, [([update], REL_NATO_JPN)], "test2")
@@ -256,7 +259,7 @@ def test_an_update_by_the_originator_propagates(fed: Federation) -> None:
     # (AUS syncs again at the end of the last test, which checks it holds none of JPN's versions.)
 
 
-def test_an_update_forged_by_a_non_originator_is_refused(fed: Federation) -> None:
+def _an_update_forged_by_a_non_originator_is_refused(fed: Federation) -> None:
     from kizuna.federation import signing
 
     target = fed.shared["jpn_only"]
@@ -306,7 +309,7 @@ def test_an_update_forged_by_a_non_originator_is_refused(fed: Federation) -> Non
     ])
 
 
-def test_a_sync_killed_with_sigkill_resumes_and_converges(fed: Federation) -> None:
+def _a_sync_killed_with_sigkill_resumes_and_converges(fed: Federation) -> None:
     bulk_jpn = [indicator(1000 + i) for i in range(BULK_JPN)]
     bulk_aus = [indicator(5000 + i) for i in range(BULK_AUS)]
     import_on(fed.hub, [(bulk_jpn, REL_NATO_JPN), (bulk_aus, REL_NATO_AUS)], "bulk")
@@ -363,7 +366,42 @@ def test_a_sync_killed_with_sigkill_resumes_and_converges(fed: Federation) -> No
     aus = indicators_from_hub(fed.aus)
     assert len(aus) == len(set(aus)) and set(aus) == expected_aus
     assert not {i for i, _ in aus} & {i for i, _ in expected_jpn - expected_aus}
-    fed.shared["killed_at"] = killed_at
+    print(f"sync killed with SIGKILL after {killed_at} of {len(expected_jpn) - before} new versions; "
+          f"cursor then: received {cursor_after_kill[1]}, next token set")
+
+
+# The steps build on each other (one set of nodes, one story). Under pytest-xdist (``make test`` runs ``-n 2`` with
+# load distribution) the tests of this module may land on different workers, each with its own set of nodes: a
+# test therefore first runs, on its worker's nodes, every earlier step that has not run there yet.
+STEPS = [_rel_to_nato_jpn_reaches_jpn_and_never_aus, _an_update_by_the_originator_propagates,
+         _an_update_forged_by_a_non_originator_is_refused, _a_sync_killed_with_sigkill_resumes_and_converges]
+
+
+def run_steps_up_to(fed: Federation, step: Any) -> None:
+    for earlier in STEPS[: STEPS.index(step) + 1]:
+        name = earlier.__name__
+        if fed.done.get(name) is False:
+            pytest.fail(f"an earlier step failed on these nodes: {name}")
+        if name not in fed.done:
+            fed.done[name] = False
+            earlier(fed)
+            fed.done[name] = True
+
+
+def test_rel_to_nato_jpn_reaches_jpn_and_never_aus(fed: Federation) -> None:
+    run_steps_up_to(fed, _rel_to_nato_jpn_reaches_jpn_and_never_aus)
+
+
+def test_an_update_by_the_originator_propagates(fed: Federation) -> None:
+    run_steps_up_to(fed, _an_update_by_the_originator_propagates)
+
+
+def test_an_update_forged_by_a_non_originator_is_refused(fed: Federation) -> None:
+    run_steps_up_to(fed, _an_update_forged_by_a_non_originator_is_refused)
+
+
+def test_a_sync_killed_with_sigkill_resumes_and_converges(fed: Federation) -> None:
+    run_steps_up_to(fed, _a_sync_killed_with_sigkill_resumes_and_converges)
 
 
 def test_servers_stayed_up(fed: Federation) -> None:
