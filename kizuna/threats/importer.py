@@ -1,9 +1,11 @@
 """Streaming import of STIX 2.1 bundles: parse, validate, give each object its label, store in batches.
 
-The bundle is read with ijson (its C backend when built) over ``objects.item``, so memory holds one batch (about
-2,000 objects), not the bundle. Each batch is validated object by object (a rejected object comes back with its index
-in ``objects``, its id and the reason), then written in one transaction with one audit entry (``store.write_batch``).
-JSON that breaks midway stops the import there: the batches before it stay stored, and the summary says where it broke.
+The bundle is read with ijson (its C backend when built) over ``objects.item``, so memory holds one batch (5,000
+objects), not the bundle. Each object is validated and prepared (``prepare.prepare``: a rejected object comes back with
+its index in ``objects``, its id and the reason), then each batch is written in one transaction with one audit entry
+(``store.write_batch``). JSON that breaks midway stops the import there: the batches before it stay stored, and the
+summary says where it broke. A large bundle is parsed and prepared in a child process while this one labels and
+writes (``_run_parallel``); the import means the same either way.
 
 Labels (see docs/threats.md): a Kizuna label marking referenced by the object's ``object_marking_refs`` gives its
 label; otherwise the importer's default label for this source, with the TLP of a standard TLP marking on the object
@@ -65,7 +67,7 @@ from kizuna.threats.store import (
 
 logger = logging.getLogger("kizuna.threats.import")
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 MAX_ERRORS = 100  # the first rejections are listed; all are counted by reason
 MAX_ACCEPTED_IDS = 10_000  # accepted_ids lists the first ones (forms and MISP import need a handful)
 PROGRESS_EVERY = 0.5  # seconds between progress reports

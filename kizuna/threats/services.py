@@ -72,7 +72,7 @@ def _importer(
 def do_import_objects(user: User, objects: Iterable[dict[str, Any]], default_label: Label,
                       source: str = "") -> ImportSummary:
     """Validate and store STIX objects given as dicts (forms, MISP import). Each rejected object is reported with its
-    position in ``objects``; the valid ones are stored (atomically per batch of 2,000)."""
+    position in ``objects``; the valid ones are stored (atomically per batch of 5,000)."""
     importer = _importer(user, default_label, source)
     return _notify_watchers(run_objects(importer, objects))
 

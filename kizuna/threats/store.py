@@ -3,7 +3,7 @@
 Django model instances cost 5-8x over plain rows at this volume, so rows are written with ``executemany`` on SQLite
 and ``COPY`` on PostgreSQL. Per batch, in this order:
 
-1. versions already stored, by (id, modified), are counted as "unchanged" (one query per 500 ids, not per object);
+1. versions already stored, by (id, modified), are counted as "unchanged" (one query per batch, not per object);
 2. a new version of a stored id is accepted only from the organisation that originated the id, and only when its
    ``created_by_ref`` is the one the id was created with (otherwise that object alone is rejected, with the reason);
 3. each distinct label is interned once (``intern_label``); an object whose label the importer could not see is
@@ -53,7 +53,7 @@ from kizuna.threats.validate import timestamp_key
 
 STIX_TABLE = StixObject._meta.db_table
 VALUE_TABLE = ObservableValue._meta.db_table
-_CHUNK = 2000  # ids per IN (...) query: a batch in one query (SQLite allows 32,766 parameters, PostgreSQL 65,535)
+_CHUNK = 500  # ids per IN (...) query where SQLite's parameter limit is unknown (999 before SQLite 3.32)
 MAX_ID = 128  # the width of stix_id, source_ref and target_ref
 
 REASON_ORIGINATOR = "only the originator may issue new versions"
@@ -88,9 +88,18 @@ class BatchResult:
     label_ids: set[int] = field(default_factory=set)
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    """``items`` in slices that fit one IN (...) list: a whole batch where SQLite allows it (32,766 parameters since
+    3.32), so a batch costs one query."""
+    size = _CHUNK
+    try:
+        import sqlite3
+
+        size = max(_CHUNK, connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 10)
+    except (AttributeError, TypeError):
+        pass
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _existing(ids: list[str]) -> list[tuple[int, str, str, int, bool]]:
@@ -115,7 +124,7 @@ def _existing(ids: list[str]) -> list[tuple[int, str, str, int, bool]]:
 @contextmanager
 def _index_lookups(cursor: Any) -> Iterator[None]:
     """PostgreSQL: plan the enclosed lookups by key on the indexes, whatever the table statistics say. A bulk load
-    outruns autovacuum, and with the statistics of a near-empty table (or for a batch of 2,000 keys) the planner
+    outruns autovacuum, and with the statistics of a near-empty table (or for a batch of thousands of keys) the planner
     chose sequential scans, which made the import quadratic (measured: 7,000/s at 100,000 objects). Refreshing the
     statistics with ANALYZE as the table grew fixed the plans but cost a full sample each time; this costs two
     round trips. The setting is transaction-local and put back afterwards."""
@@ -137,8 +146,7 @@ def _created_by(pks: list[int]) -> dict[int, str | None]:
                 fetched = cursor.fetchall()
         else:
             fetched = []
-            for start in range(0, len(pks), _CHUNK):
-                chunk = pks[start : start + _CHUNK]
+            for chunk in _chunks(pks):
                 marks = ",".join(["%s"] * len(chunk))
                 cursor.execute(f"SELECT id, data FROM {STIX_TABLE} WHERE id IN ({marks})", chunk)  # noqa: S608
                 fetched.extend(cursor.fetchall())
