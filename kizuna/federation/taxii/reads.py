@@ -31,6 +31,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
+from kizuna.threats.exporter import LabelMarkings
 from kizuna.threats.markings import (
     EPOCH,
     KIZUNA_IDENTITY_ID,
@@ -345,6 +346,15 @@ def _fixed_definitions() -> dict[str, dict[str, Any]]:
 
 
 _MARKING_IDS: dict[int, str] = {}  # label id -> its marking id (a label row never changes: its id is its key's hash)
+
+
+def label_markings() -> LabelMarkings:
+    """The exporter's per-label marking cache, backed by this process's map of label id to marking id: a label's
+    id is the hash of its key and its marking id is derived from the same key, so the pair never changes and the
+    label row need not be read again for every page."""
+    markings = LabelMarkings()
+    markings.by_label = _MARKING_IDS
+    return markings
 
 
 def _label_marking_for(subject: Subject, marking_id: str) -> dict[str, Any] | None:

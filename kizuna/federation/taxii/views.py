@@ -38,6 +38,7 @@ from kizuna.federation.taxii.reads import (
     added_at,
     compile_query,
     definition_by_id,
+    label_markings,
     page,
     parse_filters,
     parse_time,
@@ -226,9 +227,10 @@ def _audit(request: HttpRequest, user: User, action: str, coll: Collection, resu
 def _outbound() -> Outbound:
     """How this request serves objects. The node's identity id never changes once made, so one light query reads it
     (``Outbound`` would call ``node_identity()``, which also checks the name and the active key: three queries per
-    page); when there is no identity yet, ``Outbound`` makes it as usual."""
+    page); when there is no identity yet, ``Outbound`` makes it as usual. Label markings come from the process's
+    map of label id to marking id (``reads.label_markings``) rather than a read of each label row per page."""
     node = NodeIdentity.objects.filter(singleton=1).values_list("stix_id", flat=True).first()
-    return Outbound(node=node or "")
+    return Outbound(markings=label_markings(), node=node or "")
 
 
 def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: Filters,
