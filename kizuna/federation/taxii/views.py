@@ -242,7 +242,7 @@ def _objects_page(request: HttpRequest, user: User, coll: Collection, filters: F
         raise TaxiiError(404, "Not found", "No such object in this collection.")
     _audit(request, user, "taxii.read", coll, result)
     text = envelope_text(result.rows, _outbound()) if result.rows else ""
-    body = _envelope_head(result) + ',"objects":[' + text + "]}"
+    body = "".join((_envelope_head(result), ',"objects":[', text, "]}"))  # one copy of a large page
     return _with_headers(_response(body), result)
 
 
