@@ -179,9 +179,18 @@ def prepare(index: int, obj: Any) -> Prepared | str:
             observable_values(obj))
 
 
+def is_marked(p: Prepared) -> bool:
+    """Whether the object's label needs the importer's marking rules: it refers to markings or is a
+    marking-definition. Objects that are not get the default label as they are."""
+    return p[P_REFS] is not None or p[P_TYPE] == "marking-definition"
+
+
 # ---- the parsing process --------------------------------------------------------------------------------------------
 
-MESSAGE_OBJECTS = 500  # objects per message: small enough that the pipe holds two while the importer is busy
+# A message holds at most this many objects or this much JSON text, whichever comes first: the importer queues a
+# bounded number of messages (importer.QUEUED_MESSAGES), so this bounds the memory of the queue.
+MESSAGE_OBJECTS = 500
+MESSAGE_TEXT = 512 * 1024
 _HEADER = struct.Struct("<I")
 
 
@@ -204,13 +213,17 @@ def write_message(out: BinaryIO, message: Any) -> None:
 
 def read_message(source: BinaryIO) -> Any:
     """The next message, or None at the end of the pipe."""
+    data = read_frame(source)
+    return None if data is None else marshal.loads(data)  # noqa: S302 - see read_frame
+
+
+def read_frame(source: BinaryIO) -> bytes | None:
+    """The next message still marshalled (written by our own parsing process, plain values only), or None at the
+    end of the pipe."""
     header = _read_exactly(source, _HEADER.size)
     if header is None:
         return None
-    data = _read_exactly(source, _HEADER.unpack(header)[0])
-    if data is None:
-        return None
-    return marshal.loads(data)  # noqa: S302 - written by our own parsing process, plain values only
+    return _read_exactly(source, _HEADER.unpack(header)[0])
 
 
 def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
@@ -230,8 +243,9 @@ def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
 
 
 def serve(source: BinaryIO, out: BinaryIO) -> None:
-    """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared,
-    rejections)`` (rejections as (index, id, reason)), then one ``("e", read_bytes, objects_read, error)`` where
+    """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared, marked,
+    rejections)`` (marked: positions in prepared of the objects ``is_marked`` holds for; rejections as (index, id,
+    reason)), then one ``("e", read_bytes, objects_read, error)`` where
     error is the JSON error's text ("" when the input was read to its end)."""
     import ijson
 
@@ -241,25 +255,30 @@ def serve(source: BinaryIO, out: BinaryIO) -> None:
         backend = ijson
     reader = _Counting(source)
     prepared: list[Prepared] = []
+    marked: list[int] = []  # positions in prepared of the objects is_marked holds for
     rejected: list[tuple[int, str | None, str]] = []
     index = -1
     error = ""
+    text = 0
     gc.disable()  # see importer.run_stream: nothing here makes cycles
     try:
         for index, obj in enumerate(backend.items(reader, "objects.item", use_float=True)):
             result = prepare(index, obj)
             if result.__class__ is tuple:
+                if is_marked(result):  # type: ignore[arg-type]
+                    marked.append(len(prepared))
                 prepared.append(result)  # type: ignore[arg-type]
+                text += len(result[P_ROW][ROW_TEXT])
             else:
                 stix_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
                 rejected.append((index, stix_id, result))  # type: ignore[arg-type]
-            if len(prepared) + len(rejected) >= MESSAGE_OBJECTS:
-                write_message(out, ("b", reader.count, prepared, rejected))
-                prepared, rejected = [], []
+            if len(prepared) + len(rejected) >= MESSAGE_OBJECTS or text >= MESSAGE_TEXT:
+                write_message(out, ("b", reader.count, prepared, marked, rejected))
+                prepared, marked, rejected, text = [], [], [], 0
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
         error = " ".join(str(exc).split())[:200] or type(exc).__name__
     if prepared or rejected:
-        write_message(out, ("b", reader.count, prepared, rejected))
+        write_message(out, ("b", reader.count, prepared, marked, rejected))
     write_message(out, ("e", reader.count, index + 1, error))
     out.flush()
 
