@@ -43,7 +43,7 @@ from kizuna.core import audit
 from kizuna.core.access import label_of
 from kizuna.core.models import LabelRecord
 from kizuna.directory.subjects import peer_subject
-from kizuna.federation import signing
+from kizuna.federation import inbound, signing
 from kizuna.federation.client import EVERYTHING, ObjectsPage, PeerError, TaxiiClient
 from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
 from kizuna.federation.peers import trusted_keys
@@ -560,6 +560,8 @@ def _import(peer: Peer, node: str, objects: list[dict[str, Any]], state: _State)
         if verdict == VERDICT_REFUSED:
             log.warning("refused %s from peer %s: %s", error.id, peer.name, error.reason)
     if summary.accepted:
+        failed = {error.index for error in summary.errors}
+        inbound.received([o for i, o in enumerate(objects) if i not in failed], org_id)
         _notify_watchers(summary)
     return summary.accepted, refused
 
