@@ -624,14 +624,13 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
         child.stdout.close()
         feeder.join()
         child.wait()
+        errors.seek(0)
+        child_said = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+        errors.close()
     if feed_error:
         raise feed_error[0]
     if end is None:
-        errors.seek(0)
-        detail = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        errors.close()
-        raise RuntimeError(f"the STIX parsing process stopped (exit status {child.returncode}): {detail[0][:300]}")
-    errors.close()
+        raise RuntimeError(f"the STIX parsing process stopped (exit status {child.returncode}): {child_said[0][:300]}")
     _, read[0], count, error = end
     if error:
         importer.summary.stream_error = _stream_text(count, read[0], error)

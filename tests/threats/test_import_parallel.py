@@ -100,3 +100,19 @@ def test_large_import_outside_a_transaction_commits_as_it_goes(jpn_user: Any, mo
         with connection.cursor() as cursor:  # the checkpointer gave automatic checkpoints back
             cursor.execute("PRAGMA wal_autocheckpoint")
             assert cursor.fetchone()[0] == 1000
+
+
+def test_without_a_parsing_process_the_import_runs_here(jpn_user: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr("kizuna.threats.importer.PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("kizuna.threats.importer.sys.executable", "/nonexistent/python")
+    objects = [indicator(f"198.51.100.{i}") for i in range(5)]
+    summary = do_import_bundle(jpn_user, as_stream(bundle(objects)), "b.json", NATO_IP4)
+    assert summary.accepted == 5 and not summary.stream_error
+
+
+def test_a_parsing_process_that_dies_fails_the_import_with_its_exit_status(jpn_user: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr("kizuna.threats.importer.PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr("kizuna.threats.importer.sys.executable", "/bin/false")
+    with pytest.raises(RuntimeError, match="parsing process stopped"):
+        do_import_bundle(jpn_user, as_stream(bundle([indicator()])), "b.json", NATO_IP4)
+    assert StixObject.objects.count() == 0
