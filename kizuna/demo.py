@@ -633,6 +633,10 @@ def load_demo(force: bool = False) -> DemoResult:
             if _load_report(report, users):
                 result.reports_created += 1
         result.threat_objects_created = load_threat_demo(users)
+        # Reports loaded before reports travelled to peers get their STIX form now (new ones have it already).
+        from kizuna.reports.stix import publish_all
+
+        publish_all()
     return result
 
 

@@ -1,3 +1,5 @@
+"""The reports app; on start it registers the handler that turns reports received from peers into local reports."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,9 @@ class ReportsConfig(AppConfig):
     name = "kizuna.reports"
     label = "reports"
     verbose_name = "Shared reports"
+
+    def ready(self) -> None:
+        from kizuna.federation import inbound
+        from kizuna.reports.stix import REPORT_TYPE, receive
+
+        inbound.register(REPORT_TYPE, receive)

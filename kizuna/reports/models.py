@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +41,12 @@ class Report(Labelled):
     status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.ACTIVE)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
     version = models.PositiveIntegerField(default=1)
+    withdrawal_reason = models.TextField(blank=True)
+    # The report's own identity, from which its STIX id (kizuna-report--<uuid>) is made: the same on every node.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Set only on a report received from a peer: the STIX id its originating node gave it. Such a report is a
+    # read-only copy, changed only by new versions from its originator (kizuna.reports.stix.receive).
+    stix_id = models.CharField(max_length=128, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [

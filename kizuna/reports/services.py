@@ -3,6 +3,10 @@
 The label rules for writes: a subject cannot create or relabel a record into a label it could not itself see; labels
 and content change only by the originating organisation or a coordinator of the same nation; every change is kept as a
 version. After each write the record is re-read through ``visible_to(author)``; if that fails, everything rolls back.
+
+Every write that changes a report also stores the report's STIX form as a new version in the threat store, in the
+same transaction (``kizuna.reports.stix.publish``), so that it travels to peers. A report received from a peer is a
+read-only copy: only its originating node changes it (by sending a new version).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from kizuna.directory.models import Role, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
 from kizuna.reports.models import Attachment, Comment, FocusArea, Report, ReportKind, ReportStatus
+from kizuna.reports.stix import publish
 
 MAX_TITLE = 300
 
@@ -59,8 +64,9 @@ def _check_input(data: ReportInput) -> None:
 
 
 def may_edit(user: User, report: Report) -> bool:
-    """The originating organisation, or a coordinator (or admin) of the same nation, may edit and relabel."""
-    if not user.can_contribute:
+    """The originating organisation, or a coordinator (or admin) of the same nation, may edit and relabel — on this
+    node only: a report received from a peer is changed only by its originating node."""
+    if not user.can_contribute or report.stix_id:
         return False
     if user.organisation_id is not None and user.organisation_id == report.originator_id:
         return True
@@ -82,6 +88,12 @@ def _data(report: Report) -> dict[str, Any]:
         "status": report.status,
         "label": label_of(report.label).as_api(),
     }
+
+
+def _refuse_received(report: Report) -> None:
+    if report.stix_id:
+        raise ServiceError(gettext("this report was received from another node; only its originating node may "
+                                   "change it"))
 
 
 def _recheck(report: Report, author: User) -> None:
@@ -107,6 +119,7 @@ def do_create_report(author: User, data: ReportInput, address: str = "") -> Repo
             author=author,
         )
         _recheck(report, author)
+        publish(report, subject_for(author))
         snapshot(report, _data(report), author, "created")
         audit.record(author.username, "create", "report", [report.pk], record.pk, address)
     return report
@@ -128,6 +141,7 @@ def do_update_report(
     address: str = "",
 ) -> Report:
     """Change some fields of a report the author can see (the caller fetched it through visible_to)."""
+    _refuse_received(report)
     if not may_edit(author, report):
         raise ServiceError(gettext("only the originating organisation or a coordinator of its nation may change this report"))
     if report.status == ReportStatus.WITHDRAWN:
@@ -166,12 +180,14 @@ def do_update_report(
         locked.version += 1
         locked.save()
         _recheck(locked, author)
+        publish(locked, subject_for(author))
         snapshot(locked, _data(locked), author, "changed " + ", ".join(changes))
         audit.record(author.username, "update", "report", [locked.pk], record.pk, address, {"changed": changes})
     return locked
 
 
 def do_withdraw_report(author: User, report: Report, reason: str = "", address: str = "") -> Report:
+    _refuse_received(report)
     if not may_edit(author, report):
         raise ServiceError(
             gettext("only the originating organisation or a coordinator of its nation may withdraw this report"))
@@ -180,8 +196,10 @@ def do_withdraw_report(author: User, report: Report, reason: str = "", address: 
         if locked.status == ReportStatus.WITHDRAWN:
             return locked
         locked.status = ReportStatus.WITHDRAWN
+        locked.withdrawal_reason = reason
         locked.version += 1
         locked.save()
+        publish(locked, subject_for(author))  # a revoked version: the withdrawal travels to peers
         snapshot(locked, _data(locked), author, f"withdrawn: {reason}"[:200] if reason else "withdrawn")
         audit.record(author.username, "withdraw", "report", [locked.pk], locked.label_id, address, {"reason": reason})
     return locked
@@ -244,6 +262,7 @@ def _check_type(filename: str, head: bytes) -> str:
 
 def do_add_attachment(author: User, report: Report, filename: str, stream: BinaryIO, address: str = "") -> Attachment:
     """Store a file outside the web root; refused if too large or of the wrong type. Nothing is left on failure."""
+    _refuse_received(report)
     if not may_edit(author, report):
         raise ServiceError(gettext("only the originating organisation or a coordinator of its nation may attach files"))
     filename = Path(filename or "").name.strip()

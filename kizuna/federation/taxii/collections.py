@@ -3,7 +3,8 @@ peer's configuration names them once), and the query condition that says which S
 
 A domain is decided from the stored object itself: the Kizuna extension it carries (maritime, strategic site or event,
 disinformation, or a DISARM reference) or, for cyber, its type. Objects of no domain (an identity, a location without
-the site extension, a marking-definition ...) are only in the collection of everything.
+the site extension, a marking-definition ...) are only in the collection of everything. Reports (``kizuna-report``
+objects) have a collection of their own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from kizuna.reports.stix import REPORT_TYPE
 from kizuna.threats.disinfo.services import DISINFO_EXTENSION_ID
 from kizuna.threats.geo.stix import EVENT_EXTENSION_ID, MARITIME_EXTENSION_ID, SITE_EXTENSION_ID
 
@@ -64,5 +66,8 @@ COLLECTIONS: tuple[Collection, ...] = (
                "Maritime observations and incidents", _MARITIME),
     Collection("6b697a75-6e61-4000-8000-000000000005", "Strategic",
                "Strategic sites and events", _STRATEGIC),
+    Collection("6b697a75-6e61-4000-8000-000000000006", "Reports",
+               "Shared reports and best-practice papers (kizuna-report objects), withdrawn ones included",
+               Q(type=REPORT_TYPE)),
 )
 BY_ID = {c.id: c for c in COLLECTIONS}

@@ -31,6 +31,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
+from kizuna.reports.stix import REPORT_EXTENSION_ID, report_extension_definition
 from kizuna.threats.exporter import LabelMarkings
 from kizuna.threats.markings import (
     EPOCH,
@@ -342,6 +343,7 @@ def _fixed_definitions() -> dict[str, dict[str, Any]]:
         KIZUNA_IDENTITY_ID: kizuna_identity(),
         KIZUNA_LABEL_EXTENSION_ID: label_extension_definition(),
         SIGNATURE_EXTENSION_ID: signature_extension_definition(),
+        REPORT_EXTENSION_ID: report_extension_definition(),
     }
 
 
@@ -373,8 +375,8 @@ def _label_marking_for(subject: Subject, marking_id: str) -> dict[str, Any] | No
 
 
 def definition_by_id(subject: Subject, stix_id: str, filters: Filters) -> dict[str, Any] | None:
-    """A definition this node serves by id though it is not a stored object — the Kizuna identity, the label and
-    signature extension-definitions, and the label marking-definition of a label the subject may see — when it
+    """A definition this node serves by id though it is not a stored object — the Kizuna identity, the label,
+    signature and report extension-definitions, and the label marking-definition of a label the subject may see — when it
     matches the filters; None otherwise (the caller then looks in the store, and answers 404 when it is not there).
 
     They were all made at ``EPOCH``, which is also their version and date added."""
