@@ -237,6 +237,7 @@ def main() -> None:
     assert counts["rows"] == counts["distinct"] == info["visible"], f"B holds {counts}, expected {info['visible']}"
     received = int(re.search(r"(\d+) received", out).group(1))  # type: ignore[union-attr]
     assert received == info["visible"], out
+    assert " 0 received" in out2, out2  # the second sync stores nothing again
     n = info["visible"]
     print(f"  {'kizuna sync (B pulls from A: HTTP, verify, labels, store)':<60} {n / first:>9,.0f} obj/s  "
           f"({first:.1f} s for {n:,}; the command's own line: {out.strip()})")

@@ -25,12 +25,14 @@ large, a database conflict) is a logged error that leaves the cursor where it wa
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,11 +46,12 @@ from kizuna.core.access import label_of
 from kizuna.core.models import LabelRecord
 from kizuna.directory.subjects import peer_subject
 from kizuna.federation import inbound, signing
+from kizuna.federation.checkwork import Checked, check_objects
 from kizuna.federation.client import EVERYTHING, ObjectsPage, PeerError, TaxiiClient
 from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
 from kizuna.federation.peers import trusted_keys
 from kizuna.labels import Label, LabelError
-from kizuna.threats.importer import REASON_DATABASE, Importer, marking_refs, run_objects
+from kizuna.threats.importer import REASON_DATABASE, Importer, marking_refs
 from kizuna.threats.markings import (
     KIZUNA_IDENTITY_ID,
     KIZUNA_LABEL_EXTENSION_ID,
@@ -57,6 +60,7 @@ from kizuna.threats.markings import (
     label_marking_id,
 )
 from kizuna.threats.models import StixObject
+from kizuna.threats.prepare import is_marked
 from kizuna.threats.services import _notify_watchers
 from kizuna.threats.store import REASON_CREATED_BY, REASON_ORIGINATOR
 
@@ -67,6 +71,7 @@ PAGE_LIMIT = 1000
 # (its rows dated before a reader passed them) is then still picked up. Re-reading stored versions costs little.
 OVERLAP = timedelta(seconds=120)
 VERIFY_THREADS = 2
+PROCESS_THRESHOLD = 400  # objects to check on a page from which worker processes pay off (else threads)
 LEASE = timedelta(minutes=5)  # a sync that died holds its collection this long at most (renewed at every page)
 # Objects that are the same on every node (declarations by Kizuna itself): never stored from peers.
 WELL_KNOWN = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID, signing.SIGNATURE_EXTENSION_ID}
@@ -235,7 +240,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
         added_after = _taxii_time(walk_from - OVERLAP) if walk_from is not None else None
         highest = walk_from
         previous: tuple[str, ...] = ()
-        pool = ThreadPoolExecutor(VERIFY_THREADS)
+        pools = _Pools()
         # Pages are fetched one ahead by a thread with a connection of its own, so the peer serves page n+1 while
         # this node verifies and stores page n (the main thread's client fetches label markings when needed).
         fetcher = client_for(peer, timeout=timeout)
@@ -288,7 +293,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                     pending = fetch(page.next)
                 if page.date_added_last is not None and (highest is None or page.date_added_last > highest):
                     highest = page.date_added_last
-                prepared = _prepare_page(page, state, pool, next_token=(page.next or "") if page.more else "",
+                prepared = _prepare_page(page, state, pools, next_token=(page.next or "") if page.more else "",
                                          added_after=walk_from if page.more else highest)
                 # Store the previous page while this one's signatures are being verified.
                 if waiting is not None:
@@ -301,7 +306,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                 store(waiting)
                 waiting = None
         finally:
-            pool.shutdown(wait=True)
+            pools.shutdown()
             ahead.shutdown(wait=True, cancel_futures=True)
     except (PeerError, _PageRefused) as exc:
         result.error = str(exc)
@@ -400,35 +405,51 @@ def _version(obj: dict[str, Any]) -> str:
     return str(obj.get("modified") or obj.get("created") or "")
 
 
-def _verify_async(objects: list[dict[str, Any]], state: _State, plain: bool, pool: ThreadPoolExecutor
-                  ) -> Callable[[], list[signing.VerifyResult | None]]:
-    """Start verifying each object against the keys of the node it claims (None: no known node claimed); the
-    returned function waits for the verdicts. Verification runs in the pool's threads (libsodium releases the GIL)
-    while the caller stores the previous page."""
+def _check_async(objects: list[dict[str, Any]], state: _State, plain: bool, pools: _Pools
+                 ) -> Callable[[], list[Checked]]:
+    """Start checking the objects (signature, then preparation for the store: ``checkwork``) in worker processes,
+    or threads for a small page; the returned function waits for the results. Runs while the previous page is
+    being stored."""
+    if not objects:
+        return list
+    use_processes = len(objects) >= PROCESS_THRESHOLD
+    pool = pools.processes() if use_processes else pools.threads
+    parts = VERIFY_THREADS * (2 if use_processes else 1)
+    size = max(32, (len(objects) + parts - 1) // parts)
+    futures = [pool.submit(check_objects, objects[i : i + size], state.keys, state.me, plain)
+               for i in range(0, len(objects), size)]
 
-    def one(obj: dict[str, Any]) -> signing.VerifyResult | None:
-        ext = (obj.get("extensions") or {}).get(signing.SIGNATURE_EXTENSION_ID) \
-            if isinstance(obj.get("extensions"), dict) else None
-        node = ext.get("node") if isinstance(ext, dict) else None
-        if ext is None:
-            return signing.VerifyResult(signing.Verdict.UNSIGNED, "the object carries no Kizuna signature")
-        if not isinstance(node, str) or node not in state.keys:
-            return None
-        return signing.verify_object(obj, state.keys[node], plain=plain)
-
-    def part(chunk: list[dict[str, Any]]) -> list[signing.VerifyResult | None]:
-        return [one(o) for o in chunk]
-
-    size = max(64, (len(objects) + VERIFY_THREADS - 1) // VERIFY_THREADS)
-    futures = [pool.submit(part, objects[i : i + size]) for i in range(0, len(objects), size)]
-
-    def gather() -> list[signing.VerifyResult | None]:
-        out: list[signing.VerifyResult | None] = []
-        for future in futures:
-            out.extend(future.result())
+    def gather() -> list[Checked]:
+        out: list[Checked] = []
+        for start, future in zip(range(0, len(objects), size), futures, strict=True):
+            try:
+                checked = future.result()
+            except BrokenProcessPool as exc:
+                raise _PageRefused(f"a worker process checking signatures died: {exc}") from None
+            # Indexes in prepared tuples count from each part's start: make them the page's.
+            out.extend((v, r, n, (start + p[0], *p[1:]) if isinstance(p, tuple) else p) for v, r, n, p in checked)
         return out
 
     return gather
+
+
+class _Pools:
+    """Threads for small pages; worker processes, started on first need, for large ones."""
+
+    def __init__(self) -> None:
+        self.threads = ThreadPoolExecutor(VERIFY_THREADS)
+        self._processes: ProcessPoolExecutor | None = None
+
+    def processes(self) -> ProcessPoolExecutor:
+        if self._processes is None:
+            # spawn, not fork: this process has threads (the page fetcher) and open database connections.
+            self._processes = ProcessPoolExecutor(VERIFY_THREADS, mp_context=multiprocessing.get_context("spawn"))
+        return self._processes
+
+    def shutdown(self) -> None:
+        self.threads.shutdown(wait=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -439,12 +460,12 @@ class _Prepared:
     result: PageResult
     quarantine: list[Quarantine]
     fresh: list[dict[str, Any]]
-    verdicts: Callable[[], list[signing.VerifyResult | None]]
+    checked: Callable[[], list[Checked]]
     next_token: str
     added_after: datetime | None
 
 
-def _prepare_page(page: ObjectsPage, state: _State, pool: ThreadPoolExecutor, *, next_token: str,
+def _prepare_page(page: ObjectsPage, state: _State, pools: _Pools, *, next_token: str,
                   added_after: datetime | None) -> _Prepared:
     result = PageResult()
     quarantine: list[Quarantine] = []
@@ -466,7 +487,7 @@ def _prepare_page(page: ObjectsPage, state: _State, pool: ThreadPoolExecutor, *,
     stored = _stored_versions([(o["id"], _version(o)) for o in candidates])
     fresh = [o for o in candidates if (o["id"], _version(o)) not in stored]
     result.unchanged += len(candidates) - len(fresh)
-    return _Prepared(page, result, quarantine, fresh, _verify_async(fresh, state, page.plain, pool), next_token,
+    return _Prepared(page, result, quarantine, fresh, _check_async(fresh, state, page.plain, pools), next_token,
                      added_after)
 
 
@@ -475,40 +496,32 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Pre
     """Store a prepared page and move the cursor past it, in one transaction."""
     result, quarantine, fresh = prepared.result, prepared.quarantine, prepared.fresh
     next_token, added_after = prepared.next_token, prepared.added_after
-    verdicts = prepared.verdicts()
-    by_origin: dict[str, list[dict[str, Any]]] = {}
-    for obj, verdict in zip(fresh, verdicts, strict=True):
-        ext = obj.get("extensions", {}).get(signing.SIGNATURE_EXTENSION_ID) \
-            if isinstance(obj.get("extensions"), dict) else None
-        claimed = str(ext.get("node", "")) if isinstance(ext, dict) else ""
-        if verdict is None:
-            quarantine.append(Quarantine(obj, VERDICT_UNKNOWN_NODE,
-                                         f"signed by node {claimed or '(none)'}, which this node does not know",
-                                         claimed))
-        elif not verdict.ok:
-            kind = {signing.Verdict.UNSIGNED: VERDICT_UNSIGNED, signing.Verdict.UNKNOWN_KEY: VERDICT_UNKNOWN_KEY
-                    }.get(verdict.verdict, VERDICT_BAD_SIGNATURE)
-            quarantine.append(Quarantine(obj, kind, verdict.reason, claimed))
-        elif claimed == state.me:
+    by_origin: dict[str, list[tuple[dict[str, Any], Any]]] = {}
+    for obj, (verdict, reason, claimed, ready) in zip(fresh, prepared.checked(), strict=True):
+        if verdict == "mine":
             result.unchanged += 1  # our own object come back round: this node is its origin
+        elif verdict != "ok":
+            quarantine.append(Quarantine(obj, verdict, reason, claimed))
+        elif isinstance(ready, str):
+            quarantine.append(Quarantine(obj, VERDICT_INVALID, ready, claimed))  # signed, but not valid STIX
         else:
-            by_origin.setdefault(claimed, []).append(obj)
+            by_origin.setdefault(claimed, []).append((obj, ready))
 
     # Label markings: fetch those the page names and this node does not know.
-    wanted = {r for objs in by_origin.values() for o in objs for r in marking_refs(o)
+    wanted = {r for items in by_origin.values() for o, _ in items for r in marking_refs(o)
               if r not in state.markings.labels and r not in state.markings.not_labels}
     for ref in sorted(wanted):
         fetched = client.object(collection, ref) or client.object(EVERYTHING, ref) if collection != EVERYTHING \
             else client.object(collection, ref)
-        reason = state.markings.learn(fetched[0]) if fetched else "the peer does not serve it"
-        if reason is not None:
+        refusal = state.markings.learn(fetched[0]) if fetched else "the peer does not serve it"
+        if refusal is not None:
             state.markings.not_labels.add(ref)
-            log.info("marking %s from %s not usable as a label: %s", ref, peer.name, reason)
+            log.info("marking %s from %s not usable as a label: %s", ref, peer.name, refusal)
 
     with transaction.atomic():
-        for node, objs in by_origin.items():
+        for node, items in by_origin.items():
             labelled = []
-            for obj in objs:
+            for obj, ready in items:
                 refs = obj.get("object_marking_refs") or []
                 labels = {state.markings.labels[r] for r in refs if isinstance(r, str) and r in state.markings.labels}
                 if len(labels) != 1:
@@ -516,7 +529,7 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Pre
                                                  if not labels else "the object carries more than one Kizuna label",
                                                  node))
                 else:
-                    labelled.append(obj)
+                    labelled.append((obj, ready))
             if labelled:
                 stored_count, refused = _import(peer, node, labelled, state)
                 result.received += stored_count
@@ -535,17 +548,26 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Pre
     return result
 
 
-def _import(peer: Peer, node: str, objects: list[dict[str, Any]], state: _State) -> tuple[int, list[Quarantine]]:
-    """Store the objects signed by ``node`` with its organisation as originator; what the store refused."""
+def _import(peer: Peer, node: str, items: list[tuple[dict[str, Any], Any]], state: _State
+            ) -> tuple[int, list[Quarantine]]:
+    """Store the objects signed by ``node`` (each with its prepared tuple) with its organisation as originator;
+    what the store refused."""
     org_id, org_code = state.orgs[node]
+    objects = [obj for obj, _ in items]
+    labels = {r: state.markings.labels[r] for o in objects for r in marking_refs(o) if r in state.markings.labels}
     importer = Importer(
         actor=f"peer:{peer.name}", subject=state.subject, originator_id=org_id, originator_code=org_code,
-        default_label=next(iter(state.markings.labels.values())), default_label_display="",
-        source=f"peer {peer.name}",
+        default_label=next(iter(labels.values())), default_label_display="", source=f"peer {peer.name}",
     )
-    importer.markings.labels.update({r: state.markings.labels[r] for o in objects for r in marking_refs(o)
-                                     if r in state.markings.labels})
-    summary = run_objects(importer, objects)
+    importer.markings.labels.update(labels)
+    # Indexes are positions in this group, so that errors point back at ``objects``.
+    prepared = [(i, *ready[1:]) for i, (_, ready) in enumerate(items)]
+    try:
+        importer.feed_prepared(prepared, [i for i, p in enumerate(prepared) if is_marked(p)])
+        summary = importer.finish()
+    except BaseException as exc:
+        importer.abort(exc)
+        raise
     if summary.rejected > len(summary.errors):
         first = summary.errors[0].reason if summary.errors else "?"
         raise _PageRefused(f"{summary.rejected} objects were refused, more than could be recorded one by one "

@@ -252,3 +252,24 @@ def test_a_peer_that_is_down_leaves_the_cursor_and_the_next_sync_retries(
     assert again.ok and again.received == 5
     cursor.refresh_from_db()
     assert cursor.errors == 0 and cursor.last_error == "" and cursor.last_success is not None
+
+
+def test_pages_checked_in_worker_processes_give_the_same_outcome(
+        medallion: str, remote: tuple[RemoteNode, Peer], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "PROCESS_THRESHOLD", 1)  # what large pages do: spawned processes verify and prepare
+    node, peer = remote
+    mid = label_marking_id(SHARED)
+    good = [node.sign(indicator(i, mid)) for i in range(40)]
+    tampered = node.sign(indicator(99, mid))
+    tampered["pattern"] = "[ipv4-addr:value = '203.0.113.1']"
+    invalid = node.sign(indicator(98, mid, pattern="[ipv4-addr:value = "))  # signed, but not a valid pattern
+    post(medallion, [label_marking(SHARED), *good, tampered, invalid])
+
+    [result] = sync.sync_peer(peer)
+
+    assert result.ok, result.error
+    assert result.received == 40
+    verdicts = dict(QuarantinedObject.objects.filter(peer=peer).values_list("stix_id", "verdict"))
+    assert verdicts == {tampered["id"]: sync.VERDICT_BAD_SIGNATURE, invalid["id"]: sync.VERDICT_INVALID}
+    assert StixObject.objects.filter(stix_id__in=[o["id"] for o in good], originator_id=peer.organisation_id,
+                                     is_current=True).count() == 40
