@@ -145,6 +145,29 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> sub
     raise SystemExit("kizuna serve did not start within 60 s")
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live children, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def ceilings(url: str, token: str, keys: dict[str, bytes]) -> tuple[float, float, int]:
     """Seconds to fetch and parse every page (no processing), seconds to verify every object (two threads)."""
     from kizuna.federation import signing
@@ -220,8 +243,10 @@ def main() -> None:
         fetch, verify, fetched = ceilings(url, token, keys)
         assert fetched == info["visible"], f"B fetched {fetched}, expected {info['visible']}"
         start = time.perf_counter()
+        server_cpu, sync_cpu = tree_cpu(server.pid), children_cpu()
         out = run(b, "sync", "a", profile=str(scratch / "sync.prof") if args.profile else "")
         first = time.perf_counter() - start
+        server_cpu, sync_cpu = tree_cpu(server.pid) - server_cpu, children_cpu() - sync_cpu
         if args.profile:
             import pstats
 
@@ -241,6 +266,9 @@ def main() -> None:
     n = info["visible"]
     print(f"  {'kizuna sync (B pulls from A: HTTP, verify, labels, store)':<60} {n / first:>9,.0f} obj/s  "
           f"({first:.1f} s for {n:,}; the command's own line: {out.strip()})")
+    print(f"  {'  CPU: the sync command and its worker processes':<60} {sync_cpu:>9.1f} s; "
+          f"node A serving: {server_cpu:.1f} s ({(sync_cpu + server_cpu) / first:.2f} cores busy of "
+          f"{os.cpu_count()})")
     print(f"  {'second sync, nothing new (all unchanged)':<60} {n / second:>9,.0f} obj/s  ({second:.1f} s)")
     print(f"  {'ceiling: fetch and parse the same pages, no processing':<60} {n / fetch:>9,.0f} obj/s  "
           f"({fetch:.1f} s)")
