@@ -25,6 +25,7 @@ large, a database conflict) is a logged error that leaves the cursor where it wa
 from __future__ import annotations
 
 import logging
+import marshal
 import multiprocessing
 import os
 import socket
@@ -46,7 +47,7 @@ from kizuna.core.access import label_of
 from kizuna.core.models import LabelRecord
 from kizuna.directory.subjects import peer_subject
 from kizuna.federation import inbound, signing
-from kizuna.federation.checkwork import Checked, check_objects
+from kizuna.federation.checkwork import Checked, check_marshalled, check_objects
 from kizuna.federation.client import EVERYTHING, ObjectsPage, PeerError, TaxiiClient
 from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
 from kizuna.federation.peers import trusted_keys
@@ -434,14 +435,21 @@ def _check_async(objects: list[dict[str, Any]], state: _State, plain: bool, pool
     pool = pools.processes() if use_processes else pools.threads
     parts = VERIFY_THREADS * (2 if use_processes else 1)
     size = max(32, (len(objects) + parts - 1) // parts)
-    futures = [pool.submit(check_objects, objects[i : i + size], state.keys, state.me, plain)
-               for i in range(0, len(objects), size)]
+    futures: list[Future[Any]]
+    if use_processes:
+        futures = [pool.submit(check_marshalled, marshal.dumps(objects[i : i + size]), state.keys, state.me, plain)
+                   for i in range(0, len(objects), size)]
+    else:
+        futures = [pool.submit(check_objects, objects[i : i + size], state.keys, state.me, plain)
+                   for i in range(0, len(objects), size)]
 
     def gather() -> list[Checked]:
         out: list[Checked] = []
         for start, future in zip(range(0, len(objects), size), futures, strict=True):
             try:
-                checked = future.result()
+                answer = future.result()
+                # Plain values from our own worker process (marshal cannot run code when read).
+                checked = marshal.loads(answer) if isinstance(answer, bytes) else answer  # noqa: S302
             except BrokenProcessPool as exc:
                 raise _PageRefused(f"a worker process checking signatures died: {exc}") from None
             # Indexes in prepared tuples count from each part's start: make them the page's.
