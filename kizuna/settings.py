@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kizuna.core",
     "kizuna.directory",
     "kizuna.reports",
+    "kizuna.consultations",  # series, meetings, agendas, actions (issue 5 foundation)
     "kizuna.threats",
     "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)
     "kizuna.threats.geo",

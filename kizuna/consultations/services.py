@@ -1,0 +1,435 @@
+"""Every write to consultations, as ``do_*`` functions in a transaction, and the series' occurrences.
+
+The rules, as for reports: only contributors write; nobody may write a label they could not see themselves; every
+invited attendee must be able to see the meeting's label (checked with the label engine before anything is written);
+after each write the record is re-read through ``visible_to(author)`` inside the transaction and everything rolls back
+if that fails; every write is audited and versioned here and only here. Bad input raises ``ServiceError`` naming the
+field, with nothing written.
+
+Times: a meeting's start and end are stored in UTC, with its home IANA zone. A naive datetime given to a service is
+read as wall-clock time in that home zone. A series' RRULE is evaluated in the wall-clock time of its home zone, as
+RFC 5545 does for a DTSTART with TZID, so a weekly 09:00 Brussels dialogue moves in UTC when Brussels changes clocks.
+A wall-clock time that does not exist (skipped by a spring change) is read with the offset before the gap and an
+ambiguous one as its first occurrence (RFC 5545 3.3.5; zoneinfo's fold=0 does both).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils.translation import gettext
+
+from kizuna.consultations.models import Attendee, Meeting, MeetingMode, MeetingStatus, Series
+from kizuna.consultations.timezones import CAPITALS, is_known_zone
+from kizuna.core import audit
+from kizuna.core.access import intern_label, label_of, may_subject_see
+from kizuna.core.errors import ServiceError
+from kizuna.core.versions import snapshot
+from kizuna.directory.authoring import require_contributor, resolve_label
+from kizuna.directory.models import Role, User
+from kizuna.directory.subjects import subject_for
+from kizuna.labels import Label
+from kizuna.reports.models import FocusArea
+
+MAX_TITLE = 300
+MAX_MEETING = timedelta(days=14)
+MAX_OCCURRENCES = 2000  # per call: an unbounded rule (no COUNT, no UNTIL) is cut here
+_UNSET: Any = object()
+
+
+# --- validation ----------------------------------------------------------------------------------------------------
+
+def _check_title(title: str) -> str:
+    if not title or not title.strip():
+        raise ServiceError(gettext("a title is required"), "title")
+    if len(title) > MAX_TITLE:
+        raise ServiceError(gettext("the title is longer than %(max)d characters") % {"max": MAX_TITLE}, "title")
+    return title.strip()
+
+
+def _check_zone(key: str, name: str = "time_zone") -> str:
+    if not is_known_zone(key):
+        raise ServiceError(gettext("unknown time zone %(zone)s; use an IANA name such as Europe/Brussels or Asia/Tokyo")
+                           % {"zone": repr(key)}, name)
+    return key
+
+
+def parse_rrule(text: str, dtstart: datetime) -> rrule:
+    """The RRULE as a dateutil rule starting at ``dtstart`` (aware, in the home zone); ServiceError (field "rrule")
+    unless it is exactly one RFC 5545 RRULE value. DTSTART, RDATE and EXDATE belong to the series, not to this text."""
+    value = text.strip()
+    if value.upper().startswith("RRULE:"):
+        value = value[6:]
+    if not value or "\n" in value or ":" in value or "FREQ=" not in value.upper():
+        raise ServiceError(gettext("the cadence must be one RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=TU"), "rrule")
+    try:
+        rule = rrulestr(value, dtstart=dtstart, forceset=False)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ServiceError(gettext("invalid RRULE: %(error)s") % {"error": str(exc) or type(exc).__name__}, "rrule") from None
+    if not isinstance(rule, rrule):
+        raise ServiceError(gettext("the cadence must be one RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=TU"), "rrule")
+    return rule
+
+
+def _check_nations(nations: list[str]) -> list[str]:
+    unknown = sorted(n for n in nations if n not in CAPITALS)
+    if unknown:
+        raise ServiceError(gettext("unknown nation(s): %(codes)s") % {"codes": ", ".join(unknown)}, "nations")
+    return sorted(set(nations))
+
+
+def _check_focus(areas: list[str]) -> list[str]:
+    unknown = [a for a in areas if a not in FocusArea.values]
+    if unknown:
+        raise ServiceError(gettext("unknown focus area(s): %(areas)s") % {"areas": ", ".join(unknown)}, "focus_areas")
+    return sorted(set(areas))
+
+
+def _check_attendees(attendees: list[User], label: Label) -> list[User]:
+    """Every attendee must be able to see the label: an invitation never discloses what its invitee may not read."""
+    unique: dict[int, User] = {}
+    for user in attendees:
+        unique[user.pk] = user
+    refused = [u.username for u in unique.values() if not may_subject_see(subject_for(u), label)]
+    if refused:
+        raise ServiceError(gettext("these attendees may not see a meeting with this label: %(users)s")
+                           % {"users": ", ".join(sorted(refused))}, "attendees")
+    return list(unique.values())
+
+
+def _aware(value: datetime, zone: str, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise ServiceError(gettext("%(field)s must be a date and time") % {"field": name}, name)
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))  # wall-clock time in the home zone
+    return value.astimezone(UTC)
+
+
+# --- series --------------------------------------------------------------------------------------------------------
+
+@dataclass
+class SeriesInput:
+    title: str
+    label: Label
+    time_zone: str
+    rrule: str = ""
+    first_date: date | None = None
+    start_time: time | None = None
+    duration_minutes: int = 60
+    focus_areas: list[str] = field(default_factory=list)
+    nations: list[str] = field(default_factory=list)
+    chair: User | None = None
+
+
+def _check_series(data: SeriesInput) -> dict[str, Any]:
+    clean: dict[str, Any] = {
+        "title": _check_title(data.title),
+        "time_zone": _check_zone(data.time_zone),
+        "focus_areas": _check_focus(list(data.focus_areas)),
+        "nations": _check_nations(list(data.nations)),
+        "duration_minutes": data.duration_minutes,
+        "first_date": data.first_date,
+        "start_time": data.start_time,
+        "rrule": data.rrule.strip(),
+        "chair": data.chair,
+    }
+    if not isinstance(data.duration_minutes, int) or not 1 <= data.duration_minutes <= 24 * 60:
+        raise ServiceError(gettext("the duration must be between 1 and 1440 minutes"), "duration_minutes")
+    if clean["rrule"]:
+        if data.first_date is None or data.start_time is None:
+            raise ServiceError(gettext("a cadence needs the first date and the start time"), "first_date")
+        parse_rrule(clean["rrule"], _dtstart(data.first_date, data.start_time, data.time_zone))
+        if clean["rrule"].upper().startswith("RRULE:"):
+            clean["rrule"] = clean["rrule"][6:]
+    if data.chair is not None and not data.chair.is_active:
+        raise ServiceError(gettext("the chair's account is not active"), "chair")
+    return clean
+
+
+def _dtstart(first_date: date, start_time: time, zone: str) -> datetime:
+    return datetime.combine(first_date, start_time.replace(tzinfo=None), tzinfo=ZoneInfo(zone))
+
+
+def _series_data(series: Series) -> dict[str, Any]:
+    return {
+        "title": series.title,
+        "focus_areas": list(series.focus_areas),
+        "nations": list(series.nations),
+        "chair": series.chair.username if series.chair else None,
+        "rrule": series.rrule,
+        "time_zone": series.time_zone,
+        "first_date": series.first_date.isoformat() if series.first_date else None,
+        "start_time": series.start_time.isoformat() if series.start_time else None,
+        "duration_minutes": series.duration_minutes,
+        "label": label_of(series.label).as_api(),
+    }
+
+
+def _recheck(model: type[Series] | type[Meeting], pk: int, author: User) -> None:
+    if not model.objects.visible_to(subject_for(author)).filter(pk=pk).exists():
+        raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+
+
+def may_organise(user: User, record: Series | Meeting) -> bool:
+    """The originating organisation, or a coordinator (or admin) of its nation, may change a series or meeting;
+    so may the chair of the series."""
+    if not user.can_contribute:
+        return False
+    if user.organisation_id is not None and user.organisation_id == record.originator_id:
+        return True
+    series = record if isinstance(record, Series) else record.series
+    if series is not None and series.chair_id == user.pk:
+        return True
+    return (user.role in (Role.COORDINATOR, Role.ADMIN) and user.nation_id is not None
+            and user.nation_id == record.originator.nation_id)
+
+
+def do_create_series(author: User, data: SeriesInput, address: str = "") -> Series:
+    require_contributor(author)
+    clean = _check_series(data)
+    with transaction.atomic():
+        label = resolve_label(author, data.label)
+        if clean["chair"] is not None:
+            _check_attendees([clean["chair"]], label)
+        record = intern_label(label)
+        assert author.organisation is not None
+        series = Series.objects.create(label=record, originator=author.organisation, created_by=author, **clean)
+        _recheck(Series, series.pk, author)
+        snapshot(series, _series_data(series), author, "created")
+        audit.record(author.username, "create", "series", [series.pk], record.pk, address)
+    return series
+
+
+def do_update_series(author: User, series: Series, address: str = "", **changes: Any) -> Series:
+    """Change fields of a series the author can see (fetched through visible_to). Keywords: the fields of
+    SeriesInput."""
+    allowed = set(SeriesInput.__dataclass_fields__)
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ServiceError(gettext("unknown field(s): %(fields)s") % {"fields": ", ".join(unknown)})
+    if not may_organise(author, series):
+        raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
+                                   "change this series"))
+    current = label_of(series.label)
+    merged = SeriesInput(
+        title=changes.get("title", series.title),
+        label=changes.get("label", current),
+        time_zone=changes.get("time_zone", series.time_zone),
+        rrule=changes.get("rrule", series.rrule),
+        first_date=changes.get("first_date", series.first_date),
+        start_time=changes.get("start_time", series.start_time),
+        duration_minutes=changes.get("duration_minutes", series.duration_minutes),
+        focus_areas=changes.get("focus_areas", list(series.focus_areas)),
+        nations=changes.get("nations", list(series.nations)),
+        chair=changes.get("chair", series.chair),
+    )
+    clean = _check_series(merged)
+    with transaction.atomic():
+        locked = Series.objects.select_for_update().get(pk=series.pk)
+        label = resolve_label(author, merged.label) if merged.label != current else current
+        if clean["chair"] is not None:
+            _check_attendees([clean["chair"]], label)
+        record = intern_label(label)
+        changed = ["label"] if record.pk != locked.label_id else []
+        for name, value in clean.items():
+            if getattr(locked, name) != value:
+                setattr(locked, name, value)
+                changed.append(name)
+        if not changed:
+            return locked
+        locked.label = record
+        locked.save()
+        _recheck(Series, locked.pk, author)
+        snapshot(locked, _series_data(locked), author, "changed " + ", ".join(changed))
+        audit.record(author.username, "update", "series", [locked.pk], record.pk, address, {"changed": changed})
+    return locked
+
+
+def occurrences(series: Series, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The series' occurrences starting in [start, end), as (start, end) pairs in UTC, computed in the wall-clock
+    time of the series' home zone. At most MAX_OCCURRENCES."""
+    if not series.rrule or series.first_date is None or series.start_time is None:
+        return []
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be aware datetimes")
+    rule = parse_rrule(series.rrule, _dtstart(series.first_date, series.start_time, series.time_zone))
+    length = timedelta(minutes=series.duration_minutes)
+    result: list[tuple[datetime, datetime]] = []
+    # Aware bounds in UTC against aware local occurrences: dateutil compares instants, not wall-clock times.
+    for occurrence in rule.xafter(start.astimezone(UTC), inc=True):
+        if occurrence >= end or len(result) >= MAX_OCCURRENCES:
+            break
+        # The start is wall-clock in the home zone; the length is real time, so a change of clocks inside a
+        # meeting does not stretch or shrink it.
+        utc_start = occurrence.astimezone(UTC)
+        utc_end = utc_start + length
+        result.append((utc_start, utc_end))
+    return result
+
+
+# --- meetings ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class MeetingInput:
+    title: str
+    label: Label
+    start: datetime
+    end: datetime
+    time_zone: str
+    mode: str = MeetingMode.VIRTUAL
+    place: str = ""
+    link: str = ""
+    series: Series | None = None
+    attendees: list[User] = field(default_factory=list)
+
+
+def _check_meeting(data: MeetingInput, author: User) -> dict[str, Any]:
+    zone = _check_zone(data.time_zone)
+    start = _aware(data.start, zone, "start")
+    end = _aware(data.end, zone, "end")
+    if end <= start:
+        raise ServiceError(gettext("the meeting must end after it starts"), "end")
+    if end - start > MAX_MEETING:
+        raise ServiceError(gettext("a meeting may last at most 14 days"), "end")
+    if data.mode not in MeetingMode.values:
+        raise ServiceError(gettext("unknown mode %(mode)s; use one of %(modes)s")
+                           % {"mode": repr(data.mode), "modes": ", ".join(MeetingMode.values)}, "mode")
+    place, link = data.place.strip(), data.link.strip()
+    if data.mode in (MeetingMode.IN_PERSON, MeetingMode.HYBRID) and not place:
+        raise ServiceError(gettext("a meeting in person needs a place"), "place")
+    if data.mode in (MeetingMode.VIRTUAL, MeetingMode.HYBRID) and not link:
+        raise ServiceError(gettext("a virtual meeting needs a link"), "link")
+    if len(place) > 300:
+        raise ServiceError(gettext("the place is longer than 300 characters"), "place")
+    if link:
+        try:
+            URLValidator(schemes=["https"])(link)
+        except ValidationError:
+            raise ServiceError(gettext("the link must be an https:// address"), "link") from None
+        if len(link) > 500:
+            raise ServiceError(gettext("the link is longer than 500 characters"), "link")
+    if data.series is not None and not Series.objects.visible_to(subject_for(author)).filter(pk=data.series.pk).exists():
+        raise ServiceError(gettext("no such series"), "series")  # not visible = does not exist
+    return {"title": _check_title(data.title), "start": start, "end": end, "time_zone": zone, "mode": data.mode,
+            "place": place, "link": link, "series": data.series}
+
+
+def _meeting_data(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "title": meeting.title,
+        "start": meeting.start.isoformat(),
+        "end": meeting.end.isoformat(),
+        "time_zone": meeting.time_zone,
+        "mode": meeting.mode,
+        "place": meeting.place,
+        "link": meeting.link,
+        "status": meeting.status,
+        "series": meeting.series_id,
+        "sequence": meeting.sequence,
+        "uid": meeting.uid,
+        "attendees": sorted(meeting.attendees.values_list("user__username", flat=True)),
+        "label": label_of(meeting.label).as_api(),
+    }
+
+
+def do_create_meeting(author: User, data: MeetingInput, address: str = "") -> Meeting:
+    require_contributor(author)
+    clean = _check_meeting(data, author)
+    with transaction.atomic():
+        label = resolve_label(author, data.label)
+        attendees = _check_attendees(list(data.attendees), label)
+        record = intern_label(label)
+        assert author.organisation is not None
+        meeting = Meeting.objects.create(
+            label=record, originator=author.organisation, created_by=author,
+            uid=f"{uuid.uuid4()}@kizuna", sequence=0, **clean,
+        )
+        Attendee.objects.bulk_create([Attendee(meeting=meeting, user=u) for u in attendees])
+        _recheck(Meeting, meeting.pk, author)
+        snapshot(meeting, _meeting_data(meeting), author, "created")
+        audit.record(author.username, "create", "meeting", [meeting.pk], record.pk, address,
+                     {"attendees": sorted(u.username for u in attendees)})
+    return meeting
+
+
+def do_update_meeting(author: User, meeting: Meeting, address: str = "", **changes: Any) -> Meeting:
+    """Change fields of a meeting the author can see (fetched through visible_to). Keywords: the fields of
+    MeetingInput; ``attendees`` replaces the list (answers of those who stay are kept). Any change raises SEQUENCE;
+    the UID never changes."""
+    allowed = set(MeetingInput.__dataclass_fields__)
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ServiceError(gettext("unknown field(s): %(fields)s") % {"fields": ", ".join(unknown)})
+    if not may_organise(author, meeting):
+        raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
+                                   "change this meeting"))
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ServiceError(gettext("this meeting has been cancelled and can no longer be changed"))
+    current = label_of(meeting.label)
+    present = list(User.objects.filter(meeting_invitations__meeting=meeting))
+    merged = MeetingInput(
+        title=changes.get("title", meeting.title),
+        label=changes.get("label", current),
+        start=changes.get("start", meeting.start),
+        end=changes.get("end", meeting.end),
+        time_zone=changes.get("time_zone", meeting.time_zone),
+        mode=changes.get("mode", meeting.mode),
+        place=changes.get("place", meeting.place),
+        link=changes.get("link", meeting.link),
+        series=changes.get("series", meeting.series),
+        attendees=list(changes.get("attendees", present)),
+    )
+    clean = _check_meeting(merged, author)
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        label = resolve_label(author, merged.label) if merged.label != current else current
+        # Re-checked on every change: a relabel must not leave an invitee holding what they may no longer read.
+        attendees = _check_attendees(merged.attendees, label)
+        record = intern_label(label)
+        changed = ["label"] if record.pk != locked.label_id else []
+        for name, value in clean.items():
+            if getattr(locked, name) != value:
+                setattr(locked, name, value)
+                changed.append(name)
+        wanted = {u.pk for u in attendees}
+        have = set(locked.attendees.values_list("user_id", flat=True))
+        if wanted != have:
+            changed.append("attendees")
+            locked.attendees.exclude(user_id__in=wanted).delete()
+            Attendee.objects.bulk_create([Attendee(meeting=locked, user_id=pk) for pk in sorted(wanted - have)])
+        if not changed:
+            return locked
+        locked.label = record
+        locked.sequence += 1
+        locked.save()
+        _recheck(Meeting, locked.pk, author)
+        snapshot(locked, _meeting_data(locked), author, "changed " + ", ".join(changed))
+        audit.record(author.username, "update", "meeting", [locked.pk], record.pk, address,
+                     {"changed": changed, "sequence": locked.sequence})
+    return locked
+
+
+def do_cancel_meeting(author: User, meeting: Meeting, reason: str = "", address: str = "") -> Meeting:
+    """Cancel: the meeting stays (a calendar must learn of it: STATUS:CANCELLED with a higher SEQUENCE)."""
+    if not may_organise(author, meeting):
+        raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
+                                   "cancel this meeting"))
+    with transaction.atomic():
+        locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        if locked.status == MeetingStatus.CANCELLED:
+            return locked
+        locked.status = MeetingStatus.CANCELLED
+        locked.sequence += 1
+        locked.save()
+        _recheck(Meeting, locked.pk, author)
+        snapshot(locked, _meeting_data(locked), author, f"cancelled: {reason}"[:200] if reason else "cancelled")
+        audit.record(author.username, "cancel", "meeting", [locked.pk], locked.label_id, address, {"reason": reason})
+    return locked
