@@ -706,5 +706,6 @@ def run_worker(stop: threading.Event | None = None, tick: float = 5.0) -> None:
         except Exception:  # the worker must outlive any one failure; the next tick retries
             log.exception("federation worker tick failed")
         finally:
-            connection.close_if_unusable_or_obsolete()
+            if not connection.in_atomic_block:  # a caller's transaction (tests) is not the worker's to close
+                connection.close_if_unusable_or_obsolete()
         stop.wait(tick)
