@@ -19,6 +19,10 @@ from kizuna.core.access import label_display, label_of
 PRODID = "-//Kizuna//Consultations//EN"
 
 
+def _second_of_repeated_hour(local: datetime) -> bool:
+    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
+
+
 def _event(meeting: Meeting, stamp: datetime) -> icalendar.Event:
     zone = ZoneInfo(meeting.time_zone)
     marking = label_display(label_of(meeting.label))
@@ -26,8 +30,13 @@ def _event(meeting: Meeting, stamp: datetime) -> icalendar.Event:
     event.add("uid", meeting.uid)
     event.add("dtstamp", stamp)
     event.add("sequence", meeting.sequence)
-    event.add("dtstart", meeting.start.astimezone(zone))
-    event.add("dtend", meeting.end.astimezone(zone))
+    start, end = meeting.start.astimezone(zone), meeting.end.astimezone(zone)
+    if _second_of_repeated_hour(start) or _second_of_repeated_hour(end):
+        # RFC 5545 3.3.5 reads an ambiguous local time as its first occurrence, so the second pass of a repeated
+        # hour cannot be written with TZID: both ends are written in UTC instead (no VTIMEZONE is then needed).
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+    event.add("dtstart", start)
+    event.add("dtend", end)
     event.add("summary", f"{meeting.title} [{marking}]")
     event.add("last-modified", meeting.updated_at.astimezone(UTC))
     event.add("created", meeting.created_at.astimezone(UTC))
