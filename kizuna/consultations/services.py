@@ -27,17 +27,26 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils.translation import gettext
 
-from kizuna.consultations.models import Attendee, Meeting, MeetingMode, MeetingStatus, Series
+from kizuna.consultations.models import (
+    ActionItem,
+    ActionStatus,
+    AgendaItem,
+    Attendee,
+    Meeting,
+    MeetingMode,
+    MeetingStatus,
+    Series,
+)
 from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.core import audit
 from kizuna.core.access import intern_label, label_of, may_subject_see
 from kizuna.core.errors import ServiceError
 from kizuna.core.versions import snapshot
 from kizuna.directory.authoring import require_contributor, resolve_label
-from kizuna.directory.models import Role, User
+from kizuna.directory.models import Organisation, Role, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
-from kizuna.reports.models import FocusArea
+from kizuna.reports.models import FocusArea, Report
 
 MAX_TITLE = 300
 MAX_MEETING = timedelta(days=14)
@@ -432,4 +441,115 @@ def do_cancel_meeting(author: User, meeting: Meeting, reason: str = "", address:
         _recheck(Meeting, locked.pk, author)
         snapshot(locked, _meeting_data(locked), author, f"cancelled: {reason}"[:200] if reason else "cancelled")
         audit.record(author.username, "cancel", "meeting", [locked.pk], locked.label_id, address, {"reason": reason})
+    return locked
+
+
+# --- agenda items and action items ----------------------------------------------------------------------------------
+
+def _check_duration(minutes: int) -> int:
+    if not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
+        raise ServiceError(gettext("the duration must be between 1 and 1440 minutes"), "duration_minutes")
+    return minutes
+
+
+def _check_reports(author: User, reports: list[Report]) -> list[Report]:
+    ids = sorted({r.pk for r in reports})
+    visible = list(Report.objects.visible_to(subject_for(author)).filter(pk__in=ids))
+    if len(visible) != len(ids):
+        raise ServiceError(gettext("no such report"), "reports")  # not visible = does not exist
+    return visible
+
+
+def do_add_agenda_item(
+    author: User, meeting: Meeting, title: str, label: Label, presenter: str = "", duration_minutes: int = 15,
+    order: int | None = None, reports: list[Report] | None = None, address: str = "",
+) -> AgendaItem:
+    """Append an item (or put it at ``order``) to the agenda of a meeting the author may organise."""
+    if not may_organise(author, meeting):
+        raise ServiceError(gettext("only the organisers of this meeting may change its agenda"))
+    clean_title = _check_title(title)
+    if len(presenter) > 200:
+        raise ServiceError(gettext("the presenter is longer than 200 characters"), "presenter")
+    minutes = _check_duration(duration_minutes)
+    if order is not None and (not isinstance(order, int) or order < 1):
+        raise ServiceError(gettext("the order must be a positive number"), "order")
+    linked = _check_reports(author, list(reports or []))
+    with transaction.atomic():
+        Meeting.objects.select_for_update().filter(pk=meeting.pk).first()  # serialises concurrent appends
+        resolved = resolve_label(author, label)
+        record = intern_label(resolved)
+        if order is None:
+            last = AgendaItem.objects.filter(meeting=meeting).order_by("-order").values_list("order", flat=True).first()
+            order = (last or 0) + 1
+        assert author.organisation is not None
+        item = AgendaItem.objects.create(meeting=meeting, order=order, title=clean_title, presenter=presenter.strip(),
+                                         duration_minutes=minutes, label=record, originator=author.organisation)
+        item.reports.set(linked)
+        if not AgendaItem.objects.visible_to(subject_for(author)).filter(pk=item.pk).exists():
+            raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+        audit.record(author.username, "create", "agenda_item", [item.pk], record.pk, address,
+                     {"meeting": meeting.pk, "reports": [r.pk for r in linked]})
+    return item
+
+
+def do_create_action(
+    author: User, title: str, label: Label, *, meeting: Meeting | None = None, series: Series | None = None,
+    owner_user: User | None = None, owner_organisation: Organisation | None = None, due: date | None = None,
+    address: str = "",
+) -> ActionItem:
+    """An action arising from a meeting and/or a series the author may organise, owned by one person or one
+    organisation. A person who owns it must be able to see its label."""
+    clean_title = _check_title(title)
+    if meeting is None and series is None:
+        raise ServiceError(gettext("an action belongs to a meeting or a series"), "meeting")
+    if (owner_user is None) == (owner_organisation is None):
+        raise ServiceError(gettext("an action has one owner: a person or an organisation"), "owner")
+    if due is not None and not isinstance(due, date):
+        raise ServiceError(gettext("the due date must be a date"), "due")
+    if meeting is not None and series is None:
+        series = meeting.series
+    for record_ in (meeting, series):
+        if record_ is not None and not may_organise(author, record_):
+            raise ServiceError(gettext("only the organisers of this meeting or series may record its actions"))
+    with transaction.atomic():
+        resolved = resolve_label(author, label)
+        if owner_user is not None:
+            try:
+                _check_attendees([owner_user], resolved)
+            except ServiceError as exc:
+                raise ServiceError(exc.message, "owner") from None
+        record = intern_label(resolved)
+        assert author.organisation is not None
+        action = ActionItem.objects.create(
+            meeting=meeting, series=series, title=clean_title, owner_user=owner_user,
+            owner_organisation=owner_organisation, due=due, label=record, originator=author.organisation,
+        )
+        if not ActionItem.objects.visible_to(subject_for(author)).filter(pk=action.pk).exists():
+            raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+        audit.record(author.username, "create", "action", [action.pk], record.pk, address,
+                     {"meeting": meeting.pk if meeting else None, "series": series.pk if series else None,
+                      "owner": owner_user.username if owner_user else f"org:{owner_organisation.code}"
+                      if owner_organisation else None})
+    return action
+
+
+def do_set_action_status(author: User, action: ActionItem, status: str, address: str = "") -> ActionItem:
+    """The owner (the person, or a member of the owning organisation) or an organiser moves an action along."""
+    if status not in ActionStatus.values:
+        raise ServiceError(gettext("unknown status %(status)s; use one of %(statuses)s")
+                           % {"status": repr(status), "statuses": ", ".join(ActionStatus.values)}, "status")
+    owner = (action.owner_user_id == author.pk
+             or (action.owner_organisation_id is not None and action.owner_organisation_id == author.organisation_id))
+    organiser = any(r is not None and may_organise(author, r) for r in (action.meeting, action.series))
+    if not author.is_active or not (owner or organiser):
+        raise ServiceError(gettext("only the owner or the organisers may change this action"))
+    with transaction.atomic():
+        locked = ActionItem.objects.select_for_update().get(pk=action.pk)
+        if locked.status == status:
+            return locked
+        previous = locked.status
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        audit.record(author.username, "status", "action", [locked.pk], locked.label_id, address,
+                     {"from": previous, "to": status})
     return locked
