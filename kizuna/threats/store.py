@@ -24,6 +24,7 @@ object stops being current (``_supersede``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -115,10 +116,18 @@ def _existing(ids: list[str]) -> list[tuple[int, str, str, int, bool]]:
     rows: list[tuple[int, str, str, int, bool]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The ids as one comma-separated text split by the server: psycopg's dumping of a 5,000-element list
+            # as an array parameter cost this process about 0.2 s per 100,000 objects (profiled). Valid STIX ids
+            # have no comma; should one have it, the list goes as an array.
+            joined = ",".join(ids)
+            if joined.count(",") == len(ids) - 1:
+                where, param = "stix_id = ANY(string_to_array(%s, ','))", joined
+            else:
+                where, param = "stix_id = ANY(%s)", ids  # type: ignore[assignment]
             with _index_lookups(cursor):
                 cursor.execute(
                     f"SELECT id, stix_id, modified, originator_id, is_current FROM {STIX_TABLE} "  # noqa: S608
-                    "WHERE stix_id = ANY(%s)", [ids])
+                    f"WHERE {where}", [param])
                 return cursor.fetchall()
         for chunk in _chunks(ids):
             marks = ",".join(["%s"] * len(chunk))
@@ -345,12 +354,15 @@ def _check_originator(originator_id: int) -> None:
 
 def _copy_text(value: str) -> str:
     """A text value in COPY's text format: backslash, tab, newline and carriage return escaped."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-_COPY_ROWS = 1000  # rows per write to the COPY stream
+# The characters COPY's text format escapes: a row is checked once, with all its text fields together, and only a row
+# that has one is escaped field by field (rare: JSON text escapes its own control characters).
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
+
+
+_COPY_ROWS = 100  # rows per write to the COPY stream: few calls, and little text held at once (memory test of a 50 MB bundle)
 
 
 def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
@@ -363,7 +375,7 @@ def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
         ) as copy:
             heads: dict[tuple[Any, ...], str] = {}
             lines: list[str] = []
-            esc = _copy_text
+            esc, special = _copy_text, _COPY_SPECIAL
             for (pk, label_id, originator_id, created_at, updated_at, is_current, stix_id, stix_type, spec_version,
                  created, modified, revoked, source_ref, target_ref, name, data) in rows:
                 key = (label_id, originator_id, created_at, updated_at, is_current)
@@ -371,9 +383,12 @@ def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
                 if head is None:
                     head = heads[key] = (f"{int(label_id)}\t{int(originator_id)}\t{created_at.isoformat()}\t"
                                          f"{updated_at.isoformat()}\t{'t' if is_current else 'f'}")
-                lines.append(f"{int(pk)}\t{head}\t{esc(stix_id)}\t{esc(stix_type)}\t{esc(spec_version)}\t"
-                             f"{esc(created)}\t{esc(modified)}\t{'t' if revoked else 'f'}\t{esc(source_ref)}\t"
-                             f"{esc(target_ref)}\t{esc(name)}\t{esc(data)}\n")
+                texts = (stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data)
+                if special("".join(texts)):
+                    stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data = (
+                        esc(t) for t in texts)
+                lines.append(f"{int(pk)}\t{head}\t{stix_id}\t{stix_type}\t{spec_version}\t{created}\t{modified}\t"
+                             f"{'t' if revoked else 'f'}\t{source_ref}\t{target_ref}\t{name}\t{data}\n")
                 if len(lines) >= _COPY_ROWS:
                     copy.write("".join(lines))
                     lines.clear()
@@ -435,10 +450,11 @@ def _insert_values(rows: list[tuple[int, str, str]]) -> None:
         with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY {VALUE_TABLE} (obj_id, kind, value) FROM STDIN"
         ) as copy:
-            esc = _copy_text  # the COPY text made here, as in _insert_objects
+            esc, special = _copy_text, _COPY_SPECIAL  # the COPY text made here, as in _insert_objects
             for start in range(0, len(rows), _COPY_ROWS):
-                copy.write("".join([f"{int(pk)}\t{esc(kind)}\t{esc(value)}\n"
-                                    for pk, kind, value in rows[start : start + _COPY_ROWS]]))
+                copy.write("".join([
+                    f"{int(pk)}\t{esc(kind)}\t{esc(value)}\n" if special(kind + value) else f"{int(pk)}\t{kind}\t{value}\n"
+                    for pk, kind, value in rows[start : start + _COPY_ROWS]]))
         return
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {VALUE_TABLE} (obj_id, kind, value) VALUES (%s, %s, %s)", rows)  # noqa: S608
