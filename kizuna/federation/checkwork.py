@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kizuna.federation import signing
-from kizuna.threats.prepare import prepare
+from kizuna.threats.prepare import P_REFS, prepare
 
 Checked = tuple[str, str, str, Any]
 
@@ -35,9 +35,12 @@ def claimed_node(obj: Mapping[str, Any]) -> str:
 
 
 def check_objects(objects: list[dict[str, Any]], keys: Mapping[str, Mapping[str, bytes]], me: str,
-                  plain: bool) -> list[Checked]:
+                  plain: bool, base: int = 0) -> list[Checked]:
+    """The checks of ``objects``; prepared tuples are indexed from ``base`` (their position on the page) and carry
+    no marking references (sync decides the label from the label marking; it adds them back for the rare object
+    that needs the importer's marking rules)."""
     out: list[Checked] = []
-    for index, obj in enumerate(objects):
+    for index, obj in enumerate(objects, base):
         extensions = obj.get("extensions")
         if not isinstance(extensions, Mapping) or signing.SIGNATURE_EXTENSION_ID not in extensions:
             out.append(("unsigned", "the object carries no Kizuna signature", "", None))
@@ -53,11 +56,15 @@ def check_objects(objects: list[dict[str, Any]], keys: Mapping[str, Mapping[str,
         elif node == me:
             out.append(("mine", "", node, None))
         else:
-            out.append(("ok", "", node, prepare(index, obj)))
+            ready = prepare(index, obj)
+            if isinstance(ready, tuple):
+                ready = (*ready[:P_REFS], None, *ready[P_REFS + 1 :])
+            out.append(("ok", "", node, ready))
     return out
 
 
-def check_marshalled(objects: bytes, keys: Mapping[str, Mapping[str, bytes]], me: str, plain: bool) -> bytes:
+def check_marshalled(objects: bytes, keys: Mapping[str, Mapping[str, bytes]], me: str, plain: bool,
+                     base: int = 0) -> bytes:
     """``check_objects`` between processes: objects in and results out as marshal bytes, which cost a fifth of
     pickling them (the process that stores pages is the one that waits for this) and cannot run code when read."""
-    return marshal.dumps(check_objects(marshal.loads(objects), keys, me, plain))  # noqa: S302 - from sync, ours
+    return marshal.dumps(check_objects(marshal.loads(objects), keys, me, plain, base))  # noqa: S302 - from sync, ours

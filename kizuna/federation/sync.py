@@ -437,23 +437,21 @@ def _check_async(objects: list[dict[str, Any]], state: _State, plain: bool, pool
     size = max(32, (len(objects) + parts - 1) // parts)
     futures: list[Future[Any]]
     if use_processes:
-        futures = [pool.submit(check_marshalled, marshal.dumps(objects[i : i + size]), state.keys, state.me, plain)
-                   for i in range(0, len(objects), size)]
+        futures = [pool.submit(check_marshalled, marshal.dumps(objects[i : i + size]), state.keys, state.me, plain,
+                               i) for i in range(0, len(objects), size)]
     else:
-        futures = [pool.submit(check_objects, objects[i : i + size], state.keys, state.me, plain)
+        futures = [pool.submit(check_objects, objects[i : i + size], state.keys, state.me, plain, i)
                    for i in range(0, len(objects), size)]
 
     def gather() -> list[Checked]:
         out: list[Checked] = []
-        for start, future in zip(range(0, len(objects), size), futures, strict=True):
+        for future in futures:
             try:
                 answer = future.result()
                 # Plain values from our own worker process (marshal cannot run code when read).
-                checked = marshal.loads(answer) if isinstance(answer, bytes) else answer  # noqa: S302
+                out.extend(marshal.loads(answer) if isinstance(answer, bytes) else answer)  # noqa: S302
             except BrokenProcessPool as exc:
                 raise _PageRefused(f"a worker process checking signatures died: {exc}") from None
-            # Indexes in prepared tuples count from each part's start: make them the page's.
-            out.extend((v, r, n, (start + p[0], *p[1:]) if isinstance(p, tuple) else p) for v, r, n, p in checked)
         return out
 
     return gather
@@ -628,12 +626,15 @@ def _import(peer: Peer, node: str, items: list[tuple[dict[str, Any], Any]], stat
         default_label=label or next(iter(labels.values())), default_label_display="", source=f"peer {peer.name}",
     )
     importer.markings.labels.update(labels)
-    # Indexes are positions in this group, so that errors point back at ``objects``. With ``label`` the marking
-    # references are cleared from the prepared tuples: the default label, which is that label, then applies.
+    # Prepared tuples come without marking references (checkwork): with ``label`` the default label, which is that
+    # label, applies as they are; otherwise the references go back in for the importer's marking rules. Indexes
+    # are positions on the page: ``by_index`` leads an error back to its object.
     if label is not None:
-        prepared = [(i, *ready[1:P_REFS], None, *ready[P_REFS + 1 :]) for i, (_, ready) in enumerate(items)]
+        prepared = [ready for _, ready in items]
     else:
-        prepared = [(i, *ready[1:]) for i, (_, ready) in enumerate(items)]
+        prepared = [(*ready[:P_REFS], sorted(marking_refs(obj)) if obj.get("object_marking_refs") is not None
+                     or "granular_markings" in obj else None, *ready[P_REFS + 1 :]) for obj, ready in items]
+    by_index = {ready[0]: obj for obj, ready in items}
     try:
         importer.feed_prepared(prepared, [i for i, p in enumerate(prepared) if is_marked(p)])
         summary = importer.finish()
@@ -648,14 +649,14 @@ def _import(peer: Peer, node: str, items: list[tuple[dict[str, Any], Any]], stat
     for error in summary.errors:
         if error.reason.startswith(REASON_DATABASE):
             raise _PageRefused(f"the page could not be stored: {error.reason}")
-        obj = objects[error.index]
+        obj = by_index[error.index]
         verdict = VERDICT_REFUSED if error.reason in (REASON_ORIGINATOR, REASON_CREATED_BY) else VERDICT_INVALID
         refused.append(Quarantine(obj, verdict, error.reason, node))
         if verdict == VERDICT_REFUSED:
             log.warning("refused %s from peer %s: %s", error.id, peer.name, error.reason)
     if summary.accepted:
         failed = {error.index for error in summary.errors}
-        inbound.received([o for i, o in enumerate(objects) if i not in failed], org_id)
+        inbound.received([obj for obj, ready in items if ready[0] not in failed], org_id)
         _notify_watchers(summary)
     return summary.accepted, refused
 
