@@ -60,10 +60,15 @@ from kizuna.threats.markings import (
     label_from_marking,
     label_marking_id,
 )
-from kizuna.threats.models import StixObject
 from kizuna.threats.prepare import P_REFS, is_marked
 from kizuna.threats.services import _notify_watchers
-from kizuna.threats.store import REASON_CREATED_BY, REASON_ORIGINATOR
+from kizuna.threats.store import (
+    REASON_CREATED_BY,
+    REASON_ORIGINATOR,
+    Stored,
+    existing_versions,
+    preloaded_versions,
+)
 
 log = logging.getLogger("kizuna.federation.sync")
 
@@ -403,20 +408,15 @@ class _State:
             for p in Peer.objects.select_related("organisation")
         }
         self.markings = LabelMarkingCache()
+        self.stored_ids: set[str] = set()  # ids stored by this run: their preloaded versions are stale
 
 
-def _stored_versions(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (id, version) pairs among ``pairs`` already stored: raw SQL on the (stix_id, modified) index (the ORM
-    spent 20 ms building the IN list of a page)."""
-    ids = sorted({i for i, _ in pairs})
-    found: set[tuple[str, str]] = set()
-    table = StixObject._meta.db_table
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT stix_id, modified FROM {table} WHERE stix_id IN ({marks})", chunk)  # noqa: S608
-            found.update(cursor.fetchall())
+def _stored_versions(ids: list[str]) -> dict[str, list[Stored]]:
+    """The stored versions of these ids, by id (an empty list: none), in the form write_batch reads them: one
+    lookup per page serves both the skip of what is already held and the store (``store.preloaded_versions``)."""
+    found: dict[str, list[Stored]] = {i: [] for i in ids}
+    for row in existing_versions(sorted(found)):
+        found[row[1]].append(row)
     return found
 
 
@@ -523,6 +523,7 @@ class _Prepared:
     checked: Callable[[], list[Checked]]
     next_token: str
     added_after: datetime | None
+    versions: dict[str, list[Stored]]  # stored versions of the page's ids when it was read
 
 
 def _prepare_page(page: ObjectsPage, state: _State, pools: _Pools, *, next_token: str,
@@ -544,11 +545,12 @@ def _prepare_page(page: ObjectsPage, state: _State, pools: _Pools, *, next_token
                 quarantine.append(Quarantine(obj, VERDICT_INVALID, f"label marking-definition refused: {reason}"))
         else:
             candidates.append(obj)
-    stored = _stored_versions([(o["id"], _version(o)) for o in candidates])
+    versions = _stored_versions([o["id"] for o in candidates])
+    stored = {(row[1], row[2]) for rows in versions.values() for row in rows}
     fresh = [o for o in candidates if (o["id"], _version(o)) not in stored]
     result.unchanged += len(candidates) - len(fresh)
     return _Prepared(page, result, quarantine, fresh, _check_async(fresh, state, page.plain, pools), next_token,
-                     added_after)
+                     added_after, versions)
 
 
 def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Prepared, state: _State,
@@ -596,7 +598,12 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Pre
                 else:
                     groups.setdefault(None, []).append((obj, ready))
             for marking, group in groups.items():
-                stored_count, refused = _import(peer, node, group, state, known[marking] if marking else None)
+                # What was read when the page was prepared, less the ids this run has stored since: the page before
+                # this one was stored after this one was read, and an earlier group of this page may hold another
+                # version of the same id.
+                fresh_versions = {i: v for i, v in prepared.versions.items() if i not in state.stored_ids}
+                with preloaded_versions(fresh_versions):
+                    stored_count, refused = _import(peer, node, group, state, known[marking] if marking else None)
                 result.received += stored_count
                 quarantine.extend(refused)
         _quarantine(peer, quarantine, result)
@@ -606,7 +613,9 @@ def _store_page(peer: Peer, client: TaxiiClient, collection: str, prepared: _Pre
             quarantined=F("quarantined") + result.quarantined,
         )
         cursor.next_token, cursor.added_after = next_token, added_after
-        if result.received or result.quarantined:
+        # The stored objects are in the audit log already (the importer's entry per batch, by peer:<name>); a
+        # page with quarantined objects gets an entry of its own, with the verdicts.
+        if result.quarantined:
             audit.record(f"peer:{peer.name}", "federation.receive", "peer", [peer.pk], detail={
                 "collection": collection, "received": result.received, "unchanged": result.unchanged,
                 "quarantined": result.by_verdict})
@@ -657,6 +666,7 @@ def _import(peer: Peer, node: str, items: list[tuple[dict[str, Any], Any]], stat
     if summary.accepted:
         failed = {error.index for error in summary.errors}
         inbound.received([obj for obj, ready in items if ready[0] not in failed], org_id)
+        state.stored_ids.update(obj["id"] for obj, ready in items if ready[0] not in failed)
         _notify_watchers(summary)
     return summary.accepted, refused
 

@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -111,9 +112,38 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def _existing(ids: list[str]) -> list[tuple[int, str, str, int, bool]]:
+Stored = tuple[int, str, str, int, bool]  # (pk, stix_id, modified, originator_id, is_current)
+# Stored versions a caller has just read, by id (an empty list: none stored), so that write_batch need not read them
+# again: sync reads them for a page before verifying it, to skip what it already holds. Ids not in it are read.
+_PRELOADED: ContextVar[dict[str, list[Stored]] | None] = ContextVar("kizuna_store_preloaded", default=None)
+
+
+@contextmanager
+def preloaded_versions(versions: dict[str, list[Stored]]) -> Iterator[None]:
+    """Within this block, write_batch takes the stored versions of these ids from ``versions`` (the caller
+    guarantees nothing has written them since it read them, e.g. it holds the sync lease and drops the ids it has
+    stored itself since)."""
+    token = _PRELOADED.set(versions)
+    try:
+        yield
+    finally:
+        _PRELOADED.reset(token)
+
+
+def _existing(ids: list[str]) -> list[Stored]:
+    known = _PRELOADED.get()
+    if known is None:
+        return existing_versions(ids)
+    rows = [row for i in ids if i in known for row in known[i]]
+    missing = [i for i in ids if i not in known]
+    if missing:
+        rows.extend(existing_versions(missing))
+    return rows
+
+
+def existing_versions(ids: list[str]) -> list[Stored]:
     """(pk, stix_id, modified, originator_id, is_current) of every stored version of these ids."""
-    rows: list[tuple[int, str, str, int, bool]] = []
+    rows: list[Stored] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The ids as one comma-separated text split by the server: psycopg's dumping of a 5,000-element list
