@@ -413,8 +413,11 @@ def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
                 if head is None:
                     head = heads[key] = (f"{int(label_id)}\t{int(originator_id)}\t{created_at.isoformat()}\t"
                                          f"{updated_at.isoformat()}\t{'t' if is_current else 'f'}")
-                texts = (stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data)
-                if special("".join(texts)):
+                # The long JSON text is checked with four C scans (memchr), the short columns with the pattern:
+                # one pattern search over every column cost a third of this loop.
+                if ("\\" in data or "\t" in data or "\n" in data or "\r" in data or special(
+                        f"{stix_id}{stix_type}{spec_version}{created}{modified}{source_ref}{target_ref}{name}")):
+                    texts = (stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data)
                     stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data = (
                         esc(t) for t in texts)
                 lines.append(f"{int(pk)}\t{head}\t{stix_id}\t{stix_type}\t{spec_version}\t{created}\t{modified}\t"
@@ -482,9 +485,13 @@ def _insert_values(rows: list[tuple[int, str, str]]) -> None:
         ) as copy:
             esc, special = _copy_text, _COPY_SPECIAL  # the COPY text made here, as in _insert_objects
             for start in range(0, len(rows), _COPY_ROWS):
-                copy.write("".join([
-                    f"{int(pk)}\t{esc(kind)}\t{esc(value)}\n" if special(kind + value) else f"{int(pk)}\t{kind}\t{value}\n"
-                    for pk, kind, value in rows[start : start + _COPY_ROWS]]))
+                chunk = rows[start : start + _COPY_ROWS]
+                if special("".join([kind + value for _, kind, value in chunk])):  # rare: escape row by row
+                    copy.write("".join([
+                        f"{int(pk)}\t{esc(kind)}\t{esc(value)}\n" if special(kind + value)
+                        else f"{int(pk)}\t{kind}\t{value}\n" for pk, kind, value in chunk]))
+                else:  # one pattern search for the chunk
+                    copy.write("".join([f"{int(pk)}\t{kind}\t{value}\n" for pk, kind, value in chunk]))
         return
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {VALUE_TABLE} (obj_id, kind, value) VALUES (%s, %s, %s)", rows)  # noqa: S608
