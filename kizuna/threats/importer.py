@@ -549,7 +549,8 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     errors = tempfile.TemporaryFile("w+b")
     try:
         child = subprocess.Popen(  # our own module, run by this interpreter
-            [sys.executable, "-m", "kizuna.threats.prepare"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=errors, env=env, bufsize=0,
         )
     except OSError:  # no interpreter to start (embedded Python): parse here, slower but the same import

@@ -22,6 +22,7 @@ import gc
 import json
 import marshal
 import os
+import re
 import struct
 import sys
 from typing import Any, BinaryIO
@@ -31,6 +32,10 @@ from kizuna.threats.validate import simple_pattern, timestamp_key, validate_obje
 Prepared = tuple[Any, ...]
 # Positions in a prepared tuple.
 P_INDEX, P_ID, P_TYPE, P_CREATED_BY, P_VERSION, P_KEY, P_OBJECT_REFS, P_REFS, P_ROW, P_VALUES = range(10)
+# For an import into PostgreSQL the parsing process adds an 11th element: the row's COPY text from the stix_id column
+# on (``copy_tail``), so that the importing process, which waits for the server between statements, only puts the
+# id, label, originator, dates and current flag in front of it.
+P_COPY = 10
 ROW_TEXT = -1  # the JSON text is the last stored column
 
 REASON_UNSTORABLE = "cannot be stored"
@@ -179,6 +184,28 @@ def prepare(index: int, obj: Any) -> Prepared | str:
             observable_values(obj))
 
 
+def copy_text(value: str) -> str:
+    """A text value in PostgreSQL COPY's text format: backslash, tab, newline and carriage return escaped."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+# The characters COPY's text format escapes (rare: JSON text escapes its own control characters).
+COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
+
+
+def copy_tail(row: tuple[Any, ...]) -> str:
+    """The COPY text of a stored row (``row`` as in a prepared tuple) from its stix_id column to the end of the line.
+    The long JSON text is checked with four C scans (memchr), the short columns with the pattern."""
+    stix_id, stix_type, spec_version, created, modified, revoked, source_ref, target_ref, name, data = row
+    if ("\\" in data or "\t" in data or "\n" in data or "\r" in data or COPY_SPECIAL(
+            f"{stix_id}{stix_type}{spec_version}{created}{modified}{source_ref}{target_ref}{name}")):
+        stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data = (
+            copy_text(t) for t in (stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name,
+                                   data))
+    return (f"{stix_id}\t{stix_type}\t{spec_version}\t{created}\t{modified}\t{'t' if revoked else 'f'}\t"
+            f"{source_ref}\t{target_ref}\t{name}\t{data}\n")
+
+
 def is_marked(p: Prepared) -> bool:
     """Whether the object's label needs the importer's marking rules: it refers to markings or is a
     marking-definition. Objects that are not get the default label as they are."""
@@ -242,7 +269,7 @@ def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def serve(source: BinaryIO, out: BinaryIO) -> None:
+def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
     """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared, marked,
     rejections)`` (marked: positions in prepared of the objects ``is_marked`` holds for; rejections as (index, id,
     reason)), then one ``("e", read_bytes, objects_read, error)`` where
@@ -264,11 +291,19 @@ def serve(source: BinaryIO, out: BinaryIO) -> None:
     try:
         for index, obj in enumerate(backend.items(reader, "objects.item", use_float=True)):
             result = prepare(index, obj)
+            if copy and result.__class__ is tuple:
+                # The JSON text then travels once, inside the COPY text; the row keeps it only for a
+                # marking-definition, which the importer reads (the message stays as large as without --copy).
+                row = result[P_ROW]  # type: ignore[index]
+                tail = copy_tail(row)
+                if result[P_TYPE] != "marking-definition":  # type: ignore[index]
+                    row = (*row[:-1], "")
+                result = (*result[:P_ROW], row, result[P_VALUES], tail)  # type: ignore[index]
             if result.__class__ is tuple:
                 if is_marked(result):  # type: ignore[arg-type]
                     marked.append(len(prepared))
                 prepared.append(result)  # type: ignore[arg-type]
-                text += len(result[P_ROW][ROW_TEXT])
+                text += len(result[P_COPY]) if copy else len(result[P_ROW][ROW_TEXT])  # type: ignore[index]
             else:
                 stix_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
                 rejected.append((index, stix_id, result))  # type: ignore[arg-type]
@@ -286,4 +321,4 @@ def serve(source: BinaryIO, out: BinaryIO) -> None:
 if __name__ == "__main__":
     with os.fdopen(sys.stdin.fileno(), "rb", buffering=0, closefd=False) as stdin, \
             os.fdopen(sys.stdout.fileno(), "wb", closefd=False) as stdout:
-        serve(stdin, stdout)
+        serve(stdin, stdout, copy="--copy" in sys.argv[1:])

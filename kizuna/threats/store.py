@@ -24,7 +24,6 @@ object stops being current (``_supersede``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,8 +40,10 @@ from kizuna.directory.models import Organisation
 from kizuna.labels import Label, LabelError, Subject
 from kizuna.threats.models import ObservableValue, StixObject
 from kizuna.threats.prepare import (  # noqa: F401 - re-exported: what is stored for an object is defined there
+    COPY_SPECIAL,
     FILE_HASHES,
     MAX_VALUE,
+    P_COPY,
     P_CREATED_BY,
     P_ID,
     P_INDEX,
@@ -52,6 +53,8 @@ from kizuna.threats.prepare import (  # noqa: F401 - re-exported: what is stored
     P_VERSION,
     SCO_VALUE_TYPES,
     Prepared,
+    copy_tail,
+    copy_text,
     display_name,
     observable_values,
     prepare,
@@ -343,8 +346,8 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         accepted.sort(key=_BY_ID)
         pks = _allocate_ids(len(accepted))
         if now_current is None:
-            rows = [(pk, label_ids[id(c.label)], originator_id, now, now, True, *c.prepared[P_ROW])
-                    for pk, c in zip(pks, accepted, strict=True)]
+            rows = [(pk, label_ids[id(c.label)], originator_id, now, now, True, *c.prepared[P_ROW],
+                     *c.prepared[P_COPY:]) for pk, c in zip(pks, accepted, strict=True)]
             value_rows = [(pk, kind, value) for pk, c in zip(pks, accepted, strict=True)
                           for kind, value in c.prepared[P_VALUES]]
         else:
@@ -353,7 +356,7 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
             for pk, c in zip(pks, accepted, strict=True):
                 p = c.prepared
                 is_current = id(p) in now_current
-                rows.append((pk, label_ids[id(c.label)], originator_id, now, now, is_current, *p[P_ROW]))
+                rows.append((pk, label_ids[id(c.label)], originator_id, now, now, is_current, *p[P_ROW], *p[P_COPY:]))
                 if is_current:
                     for kind, value in p[P_VALUES]:
                         value_rows.append((pk, kind, value))
@@ -382,16 +385,6 @@ def _check_originator(originator_id: int) -> None:
             raise IntegrityError(f"no organisation {originator_id} to originate STIX objects")
 
 
-def _copy_text(value: str) -> str:
-    """A text value in COPY's text format: backslash, tab, newline and carriage return escaped."""
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-# The characters COPY's text format escapes: a row is checked once, with all its text fields together, and only a row
-# that has one is escaped field by field (rare: JSON text escapes its own control characters).
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]").search
-
-
 _COPY_ROWS = 100  # rows per write to the COPY stream: few calls, and little text held at once (memory test of a 50 MB bundle)
 
 
@@ -405,23 +398,16 @@ def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
         ) as copy:
             heads: dict[tuple[Any, ...], str] = {}
             lines: list[str] = []
-            esc, special = _copy_text, _COPY_SPECIAL
-            for (pk, label_id, originator_id, created_at, updated_at, is_current, stix_id, stix_type, spec_version,
-                 created, modified, revoked, source_ref, target_ref, name, data) in rows:
-                key = (label_id, originator_id, created_at, updated_at, is_current)
+            for row in rows:
+                key = row[1:6]  # label_id, originator_id, created_at, updated_at, is_current
                 head = heads.get(key)
                 if head is None:
+                    label_id, originator_id, created_at, updated_at, is_current = key
                     head = heads[key] = (f"{int(label_id)}\t{int(originator_id)}\t{created_at.isoformat()}\t"
-                                         f"{updated_at.isoformat()}\t{'t' if is_current else 'f'}")
-                # The long JSON text is checked with four C scans (memchr), the short columns with the pattern:
-                # one pattern search over every column cost a third of this loop.
-                if ("\\" in data or "\t" in data or "\n" in data or "\r" in data or special(
-                        f"{stix_id}{stix_type}{spec_version}{created}{modified}{source_ref}{target_ref}{name}")):
-                    texts = (stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data)
-                    stix_id, stix_type, spec_version, created, modified, source_ref, target_ref, name, data = (
-                        esc(t) for t in texts)
-                lines.append(f"{int(pk)}\t{head}\t{stix_id}\t{stix_type}\t{spec_version}\t{created}\t{modified}\t"
-                             f"{'t' if revoked else 'f'}\t{source_ref}\t{target_ref}\t{name}\t{data}\n")
+                                         f"{updated_at.isoformat()}\t{'t' if is_current else 'f'}\t")
+                # The rest of the line: made by the parsing process (prepare.P_COPY) when the row came from it.
+                tail = row[16] if len(row) > 16 else copy_tail(row[6:16])
+                lines.append(f"{int(row[0])}\t{head}{tail}")
                 if len(lines) >= _COPY_ROWS:
                     copy.write("".join(lines))
                     lines.clear()
@@ -483,7 +469,7 @@ def _insert_values(rows: list[tuple[int, str, str]]) -> None:
         with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY {VALUE_TABLE} (obj_id, kind, value) FROM STDIN"
         ) as copy:
-            esc, special = _copy_text, _COPY_SPECIAL  # the COPY text made here, as in _insert_objects
+            esc, special = copy_text, COPY_SPECIAL  # the COPY text made here, as in _insert_objects
             for start in range(0, len(rows), _COPY_ROWS):
                 chunk = rows[start : start + _COPY_ROWS]
                 if special("".join([kind + value for _, kind, value in chunk])):  # rare: escape row by row
