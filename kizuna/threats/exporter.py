@@ -45,7 +45,7 @@ from kizuna.threats.markings import (
     label_marking_id,
 )
 from kizuna.threats.models import StixObject
-from kizuna.threats.queries import visible_objects
+from kizuna.threats.queries import visible_objects, walk_by_rowid
 
 CHUNK = 2000
 MAX_IDS = 1000
@@ -180,12 +180,13 @@ def _chunks(rows_qs: Any) -> Iterator[list[tuple[int, str, str]]]:
     bounds = StixObject.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None or rows_qs.query.is_empty():  # an empty store, or a reader who may see no label
         return
+    db = router.db_for_read(StixObject)
     sql, params = rows_qs.filter(pk__gt=_LOW, pk__lte=_HIGH).query.sql_with_params()
+    sql = walk_by_rowid(sql, connections[db].vendor)
     params = list(params)
     low_at, high_at = params.index(_LOW), params.index(_HIGH)
     if params.count(_LOW) != 1 or params.count(_HIGH) != 1:  # never expected; fall back to the ORM per chunk
         low_at = high_at = -1
-    db = router.db_for_read(StixObject)
     start = bounds["lo"] - 1
     with connections[db].cursor() as cursor:
         while start < bounds["hi"]:

@@ -61,6 +61,21 @@ def with_relationship_rule(queryset: QuerySet[StixObject], subject: Subject) -> 
     return queryset.filter(_end_visible(subject, "source_ref")).filter(_end_visible(subject, "target_ref"))
 
 
+def walk_by_rowid(sql: str, vendor: str) -> str:
+    """The compiled SQL of a walk over the store in primary-key ranges, made to follow the ranges on SQLite.
+
+    Without statistics SQLite answers ``label_id IN (...)`` from the label index, then reads and sorts every visible
+    row of the label for each range: a walk quadratic in the store (measured: an export fell from 380,000 to 99,000
+    objects/s, a TAXII walk took 10 ms per page at 100,000 objects). Naming the outer table ``NOT INDEXED`` lets the
+    rowid range drive it. The label rule, the relationship rule and the filters are untouched: only the plan changes.
+    Other databases plan the range themselves; so does SQLite when the table is named more than once at the top."""
+    if vendor != "sqlite":
+        return sql
+    table = f'"{StixObject._meta.db_table}"'
+    outer = f"FROM {table} WHERE"
+    return sql.replace(outer, f"FROM {table} NOT INDEXED WHERE") if sql.count(outer) == 1 else sql
+
+
 def visible_objects(
     subject: Subject, *, types: list[str] | None = None, include_revoked: bool = False
 ) -> QuerySet[StixObject]:

@@ -43,7 +43,7 @@ from kizuna.threats.markings import (
     label_marking_id,
 )
 from kizuna.threats.models import StixObject
-from kizuna.threats.queries import visible_objects, with_relationship_rule
+from kizuna.threats.queries import visible_objects, walk_by_rowid, with_relationship_rule
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
@@ -280,10 +280,8 @@ def compile_query(subject: Subject, collection: Collection, filters: Filters, co
         params = list(params_t)
         if params.count(_LOW) != 1 or params.count(_HIGH) != 1:  # never expected
             raise AssertionError("placeholder bounds not found in the compiled query")
-        if ranged and vendor == "sqlite":
-            outer = f"FROM {_TABLE} WHERE"
-            if sql.count(outer) == 1:
-                sql = sql.replace(outer, f"FROM {_TABLE} NOT INDEXED WHERE")
+        if ranged:
+            sql = walk_by_rowid(sql, vendor)
         found = Query(sql + " LIMIT %s", (*params, 0), params.index(_LOW), params.index(_HIGH), ranged)
     with _QUERIES_LOCK:
         _QUERIES[key] = found
