@@ -31,6 +31,7 @@ import os
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -78,6 +79,7 @@ PAGE_LIMIT = 1000
 OVERLAP = timedelta(seconds=120)
 VERIFY_THREADS = 2
 PROCESS_THRESHOLD = 400  # objects to check on a page from which worker processes pay off (else threads)
+CHECK_AHEAD = 2  # pages checked ahead of the one being stored
 LEASE = timedelta(minutes=5)  # a sync that died holds its collection this long at most (renewed at every page)
 # Objects that are the same on every node (declarations by Kizuna itself): never stored from peers.
 WELL_KNOWN = {KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID, signing.SIGNATURE_EXTENSION_ID}
@@ -257,7 +259,13 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
             return ahead.submit(fetcher.objects, collection, added_after=added_after, next_token=next_token,
                                 limit=page_limit)
 
-        waiting: _Prepared | None = None
+        # Prepared pages not stored yet, oldest first: while the oldest is stored, the worker processes check the
+        # next ones (two pages ahead, so they do not wait for this process between pages).
+        waiting: deque[_Prepared] = deque()
+
+        def store_waiting() -> None:
+            while waiting:
+                store(waiting.popleft())
 
         group = _Group()
 
@@ -279,9 +287,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                 try:
                     page = pending.result()
                 except PeerError as exc:
-                    if waiting is not None:  # what was read before the failure is kept
-                        store(waiting)
-                        waiting = None
+                    store_waiting()  # what was read before the failure is kept
                     if token and "HTTP 400" in str(exc) and result.pages == 0:
                         # The peer no longer knows the saved next (e.g. it restarted): walk again from the date.
                         log.info("peer %s refused the saved next; walking again from %s", peer.name, added_after)
@@ -293,9 +299,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                 # objects: the same page twice means the peer's paging goes round in circles.
                 mark = _page_mark(page)
                 if page.more and mark == previous:
-                    if waiting is not None:
-                        store(waiting)
-                        waiting = None
+                    store_waiting()
                     raise PeerError("the peer served the same page again (its paging does not advance)")
                 previous = mark
                 read += 1
@@ -305,16 +309,13 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
                     highest = page.date_added_last
                 prepared = _prepare_page(page, state, pools, next_token=(page.next or "") if page.more else "",
                                          added_after=walk_from if page.more else highest)
-                # Store the previous page while this one's signatures are being verified.
-                if waiting is not None:
-                    store(waiting)
-                waiting = prepared
+                waiting.append(prepared)
+                if len(waiting) > CHECK_AHEAD:
+                    store(waiting.popleft())
                 if not page.more:
                     break
                 token = page.next
-            if waiting is not None:
-                store(waiting)
-                waiting = None
+            store_waiting()
             group.commit()
         except (PeerError, _PageRefused):
             group.commit()  # the pages stored before the failure stay, with the cursor after them
