@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from taxii_serve import free_port, machine, reset_postgres
+from taxii_serve import free_port, machine, reset_postgres, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,25 +125,6 @@ def run(env: dict[str, str], *argv: str, script: str | None = None, profile: str
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} failed:\n{done.stderr[-2000:]}")
     return done.stdout
-
-
-def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    import socket
-
-    argv = [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"kizuna serve exited with {proc.returncode}; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit("kizuna serve did not start within 60 s")
 
 
 def tree_cpu(pid: int) -> float:

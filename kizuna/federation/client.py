@@ -15,7 +15,6 @@ import base64
 import http.client
 import json
 import re
-import socket
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
@@ -224,11 +223,3 @@ def _title(body: bytes) -> str:
     if isinstance(info, dict) and isinstance(info.get("title"), str):
         return f" ({info['title'][:200]})"
     return ""
-
-
-def reachable(host: str, port: int, timeout: float = 2.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False

@@ -31,11 +31,17 @@ _EXT_KEY = '"extensions"'
 _MARKING_KEY = '"object_marking_refs"'
 
 
+def _member_parts(node: str) -> tuple[str, str, str]:
+    """The signature extension's JSON member in three fixed pieces, around the key id and the signature."""
+    return (f'"{signing.SIGNATURE_EXTENSION_ID}":{{"extension_type":"property-extension","node":"{node}","key_id":"',
+            f'","alg":"{signing.ALGORITHM}","signature":"', '"}')
+
+
 def signature_member(node: str, stored: str) -> str:
     """The JSON member ``"<extension id>": {...}`` of the signature extension for a stored "<key id>:<signature>"."""
     kid, _, sig = stored.partition(":")
-    return (f'"{signing.SIGNATURE_EXTENSION_ID}":{{"extension_type":"property-extension","node":"{node}",'
-            f'"key_id":"{kid}","alg":"{signing.ALGORITHM}","signature":"{sig}"}}')
+    head, mid, tail = _member_parts(node)
+    return f"{head}{kid}{mid}{sig}{tail}"
 
 
 def splice_signature(text: str, member: str) -> str:
@@ -137,9 +143,8 @@ def envelope_text(rows: list[tuple[Any, ...]], out: Outbound | None = None) -> s
     out = out or Outbound()
     marks: dict[int, str] = {}  # label id -> marking id
     node = out.node
-    sig_head = (f',"extensions":{{"{signing.SIGNATURE_EXTENSION_ID}":{{"extension_type":"property-extension",'
-                f'"node":"{node}","key_id":"')
-    sig_mid = f'","alg":"{signing.ALGORITHM}","signature":"'
+    head, sig_mid, _tail = _member_parts(node)
+    sig_head = f',"extensions":{{{head}'
     received = out.received_from
     parts: list[str] = []
     append = parts.append

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,13 +31,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _fresh_postgres_database() -> str:
-    """On the PostgreSQL run the node under test gets an empty database of its own on the same server."""
+def _fresh_postgres_database(name: str) -> str:
+    """On the PostgreSQL run a node under test gets an empty database of its own (``name``) on the same server."""
     import psycopg
 
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
     server, _, _ = base.rpartition("/")
-    name = f"kizuna_e2e_{os.getpid()}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -57,14 +57,20 @@ def _kizuna(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"kizuna {' '.join(args)} failed: {result.stderr.strip()[-500:]}")
 
 
-@pytest.fixture(scope="session")
-def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+# A user of a node under test: (username, nation, organisation code, role, communities)
+NodeUser = tuple[str, str, str, str, list[str]]
+
+
+@contextmanager
+def running_node(data_dir: Path, users: list[NodeUser], *, database_name: str, workers: int = 2,
+                 **settings: str) -> Iterator[str]:
+    """A real node (``kizuna serve``) with its own data folder and database (a SQLite file, or on the PostgreSQL run
+    an empty database ``database_name``), migrated and with ``users``; yields its URL and stops it afterwards."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
-    data_dir = tmp_path_factory.mktemp("node")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    database = _fresh_postgres_database() if os.environ.get("KIZUNA_TEST_DB") == "postgres" else None
+    database = _fresh_postgres_database(database_name) if os.environ.get("KIZUNA_TEST_DB") == "postgres" else None
     if database is not None:
         env["DATABASE_URL"] = database
     env.update(
@@ -72,32 +78,32 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         KIZUNA_COOKIE_SECURE="0",
         KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SETTINGS_MODULE="kizuna.settings",
+        **settings,
     )
     _kizuna(env, "migrate", "--noinput")
-    for username, nation, org, communities in USERS:
+    for username, nation, org, role, communities in users:
         args = ["user", "add", username, "--nation", nation, "--org", org, "--clearance", "NATO:RESTRICTED",
-                "--role", "contributor", "--password", PASSWORD]
+                "--role", role, "--password", PASSWORD]
         for community in communities:
             args += ["--community", community]
         _kizuna(env, *args)
     log = (data_dir / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-1000:]}") from None
-            time.sleep(0.2)
-    else:
-        server.kill()
-        raise RuntimeError("server did not start within 30 s")
     try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-1000:]}") from None
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start within 30 s")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
@@ -108,6 +114,13 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
         if database is not None:
             _drop_postgres_database(database)
+
+
+@pytest.fixture(scope="session")
+def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    users = [(username, nation, org, "contributor", communities) for username, nation, org, communities in USERS]
+    with running_node(tmp_path_factory.mktemp("node"), users, database_name=f"kizuna_e2e_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,6 @@ import base64
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,14 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tests.e2e.conftest import (
-    CHROMIUM,
-    PASSWORD,
-    _drop_postgres_database,
-    _free_port,
-    _kizuna,
-    screenshot,
-)
+from tests.e2e.conftest import running_node, screenshot
 from tests.e2e.test_reports_browser import _login
 
 SCREENSHOT = "/tmp/kizuna-federation.png"
@@ -36,57 +27,10 @@ SCREENSHOT = "/tmp/kizuna-federation.png"
 @pytest.fixture(scope="module")
 def admin_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A node of its own with an administrator and a contributor (the shared node has no administrator)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
-    data_dir = tmp_path_factory.mktemp("federation-node")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    database = None
-    if os.environ.get("KIZUNA_TEST_DB") == "postgres":  # an empty database of its own, beside the shared node's
-        base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-        database = env["DATABASE_URL"] = _recreate(f"{base.rpartition('/')[0]}/kizuna_e2e_fed_{os.getpid()}")
-    env.update(KIZUNA_DATA_DIR=str(data_dir), KIZUNA_COOKIE_SECURE="0", KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost",
-               DJANGO_SETTINGS_MODULE="kizuna.settings", KIZUNA_NODE_NAME="NATO Liaison Office Tokyo")
-    _kizuna(env, "migrate", "--noinput")
-    for username, nation, org, role in (("nadia", "BEL", "NATO-IS", "admin"), ("aiko", "JPN", "JPN-MOD", "contributor")):
-        _kizuna(env, "user", "add", username, "--nation", nation, "--org", org, "--clearance", "NATO:RESTRICTED",
-                "--community", "CYBER", "--role", role, "--password", PASSWORD)
-    log = (data_dir / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if server.poll() is not None:
-                raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-1000:]}") from None
-            time.sleep(0.2)
-    else:
-        server.kill()
-        raise RuntimeError("server did not start within 30 s")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        if database is not None:
-            _drop_postgres_database(database)
-
-
-def _recreate(url: str) -> str:
-    import psycopg
-
-    server, _, name = url.rpartition("/")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url
+    users = [("nadia", "BEL", "NATO-IS", "admin", ["CYBER"]), ("aiko", "JPN", "JPN-MOD", "contributor", ["CYBER"])]
+    with running_node(tmp_path_factory.mktemp("federation-node"), users, workers=1,
+                      database_name=f"kizuna_e2e_fed_{os.getpid()}", KIZUNA_NODE_NAME="NATO Liaison Office Tokyo") as url:
+        yield url
 
 
 def _public_key() -> str:
