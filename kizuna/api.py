@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
+from kizuna.consultations.api import router as consultations_router
 from kizuna.core.apiauth import BearerToken, caller, install_error_handlers, json_method_not_allowed, not_found_view
 from kizuna.reports.api import router as reports_router
 from kizuna.reports.schemas import ErrorOut, MeOut, me_out
@@ -47,6 +48,7 @@ api = KizunaAPI(
 install_error_handlers(api)
 api.add_router("", reports_router)
 api.add_router("/stix/", threats_router)
+api.add_router("/consultations/", consultations_router)
 
 
 @api.get("/me", response={200: MeOut, 401: ErrorOut}, tags=["directory"], summary="The caller")

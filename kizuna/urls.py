@@ -22,5 +22,8 @@ urlpatterns = [
     path("threats/", include("kizuna.threats.urls")),
     path("taxii2/", include("kizuna.federation.taxii.urls")),
     path("federation/", include("kizuna.federation.urls")),
+    path("consultations/", include("kizuna.consultations.urls")),
+    path("consultations/", include("kizuna.consultations.inbox_urls")),
+    path("consultations/", include("kizuna.consultations.print_urls")),
     path("", include("kizuna.web.urls")),
 ]

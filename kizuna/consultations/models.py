@@ -1,7 +1,13 @@
-"""Consultation series, meetings (stored in UTC with a home IANA zone), attendees, agenda items and action items.
+"""Consultation series, meetings (stored in UTC with a home IANA zone), attendees, agenda items, minutes, decisions,
+action items, and the per-user notifications and calendar settings of the consultation cycle.
 
 Every shareable record inherits ``Labelled``, so it reaches a subject only through ``objects.visible_to``. Attendees
-are not labelled on their own: a row is visible exactly when its meeting is.
+are not labelled on their own: a row is visible exactly when its meeting is. Draft and published (agenda, minutes) are
+workflow states applied *after* ``visible_to``, never instead of it: a draft agenda item is read by the meeting's
+organisers, a published one by whoever may see the meeting and the item's own label.
+
+Each shareable record has a ``uuid``, the base of its STIX id (the same on every node), and ``stix_id`` set only on a
+read-only copy received from a peer (see ``stix.py``).
 """
 
 from __future__ import annotations
@@ -40,6 +46,27 @@ class ActionStatus(models.TextChoices):
     DROPPED = "dropped", _("Dropped")
 
 
+class NotificationKind(models.TextChoices):
+    INVITATION = "invitation", _("Invitation")
+    MEETING_CHANGED = "meeting_changed", _("Meeting changed")
+    MEETING_CANCELLED = "meeting_cancelled", _("Meeting cancelled")
+    AGENDA_PUBLISHED = "agenda_published", _("Agenda published")
+    MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
+    ACTION_ASSIGNED = "action_assigned", _("Action assigned")
+    ACTION_DUE_SOON = "action_due_soon", _("Action due in 3 days")
+    ACTION_OVERDUE = "action_overdue", _("Action overdue")
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("An email for each notification")
+    DAILY = "daily", _("One daily digest")
+    OFF = "off", _("No email (inbox only)")
+
+
+def _stix_id_field() -> models.CharField:  # type: ignore[type-arg]
+    return models.CharField(max_length=128, unique=True, null=True, blank=True, editable=False)
+
+
 class Series(Labelled):
     """A recurring dialogue. Its cadence is an RFC 5545 RRULE evaluated in local (wall-clock) time of ``time_zone``,
     starting on ``first_date`` at ``start_time``: 09:00 in Brussels stays 09:00 in Brussels across summer time."""
@@ -57,6 +84,7 @@ class Series(Labelled):
     duration_minutes = models.PositiveIntegerField(default=60)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stix_id = _stix_id_field()
 
     class Meta:
         verbose_name_plural = "series"
@@ -79,7 +107,14 @@ class Meeting(Labelled):
     # iCalendar: UID never changes; SEQUENCE rises with every change a calendar must pick up (RFC 5545 3.8.7.4).
     uid = models.CharField(max_length=255, unique=True, editable=False)
     sequence = models.PositiveIntegerField(default=0)
+    cancel_reason = models.TextField(blank=True)
+    # Null while the agenda (the minutes) is a draft, read only by the organisers; set when published to the readers
+    # of the meeting. Unpublishing sets it back to null.
+    agenda_published_at = models.DateTimeField(null=True, blank=True)
+    minutes_published_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stix_id = _stix_id_field()
 
     class Meta:
         indexes = [
@@ -116,6 +151,8 @@ class AgendaItem(Labelled):
     duration_minutes = models.PositiveIntegerField(default=15)
     # Linked reports: each is shown only to whom may see it (through Report.objects.visible_to), never by this link.
     reports = models.ManyToManyField("reports.Report", blank=True, related_name="+")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stix_id = _stix_id_field()
 
     class Meta:
         ordering = ["meeting", "order", "id"]
@@ -137,9 +174,18 @@ class ActionItem(Labelled):
     )
     due = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions")
+    notes = models.TextField(blank=True)  # Markdown
+    completed_at = models.DateTimeField(null=True, blank=True)  # set when the status becomes done or dropped
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stix_id = _stix_id_field()
 
     class Meta:
-        indexes = [models.Index(fields=["owner_user", "status", "due"], name="action_owner_due")]
+        indexes = [
+            models.Index(fields=["owner_user", "status", "due"], name="action_owner_due"),
+            models.Index(fields=["owner_organisation", "status", "due"], name="action_org_due"),
+            models.Index(fields=["series", "status", "due"], name="action_series_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(owner_user__isnull=False, owner_organisation__isnull=True)
@@ -150,3 +196,84 @@ class ActionItem(Labelled):
 
     def __str__(self) -> str:
         return self.title
+
+
+class MinutesPart(Labelled):
+    """A part of a meeting's minutes (Markdown), about one agenda item or about the meeting as a whole (no item).
+    Each part has its own label, so one meeting's minutes may be read differently by different readers."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="minutes_parts")
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="minutes_parts")
+    order = models.PositiveIntegerField(default=1)
+    text = models.TextField()  # Markdown; sanitised when rendered
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stix_id = _stix_id_field()
+
+    class Meta:
+        ordering = ["meeting", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"minutes {self.pk} of meeting {self.meeting_id}"
+
+
+class Decision(Labelled):
+    """A decision taken at a meeting (optionally under one agenda item): its own record, with its own label."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="decisions")
+    order = models.PositiveIntegerField(default=1)
+    text = models.TextField()  # Markdown
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stix_id = _stix_id_field()
+
+    class Meta:
+        ordering = ["meeting", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Notification(models.Model):
+    """One entry of a person's inbox. It holds no content of its own, only what it points to: the text shown (and
+    emailed) is made when it is read, from the meeting or action fetched through ``visible_to`` — so a notification
+    whose record the person may no longer see is not shown and not sent. ``key`` makes each notice happen once
+    (e.g. "action_due_soon:42:2026-12-01")."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    action = models.ForeignKey(ActionItem, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When it went out by email, alone or in a digest; null = not (yet) emailed.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
+        indexes = [
+            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox"),
+            models.Index(fields=["emailed_at", "user"], name="notification_outbox"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"
+
+
+class CalendarSettings(models.Model):
+    """A person's consultation settings: how notifications reach them by email, and their calendar feed. The feed's
+    secret is shown once when made; only its SHA-256 is kept (like API tokens), and a new one replaces the old."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_settings")
+    email_mode = models.CharField(max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATE)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    feed_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    feed_created_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar settings of {self.user_id}"
