@@ -64,12 +64,17 @@ def schema_problems(doc: dict[str, Any], schema: dict[str, Any], value: Any, whe
 
 
 def find_operation(doc: dict[str, Any], method: str, path: str) -> dict[str, Any] | None:
+    """The operation of the most specific matching template: ``/meetings/{id}.ics`` before ``/meetings/{id}``,
+    whose parameter would otherwise swallow ``5.ics``."""
     path = path.split("?", 1)[0]
+    best: tuple[int, dict[str, Any]] | None = None
     for template, operations in doc["paths"].items():
-        pattern = "^" + "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}]+\}", template)) + "$"
-        if re.match(pattern, path):
-            return operations.get(method.lower())  # type: ignore[no-any-return]
-    return None
+        parts = re.split(r"\{[^}]+\}", template)
+        pattern = "^" + "[^/]+".join(re.escape(part) for part in parts) + "$"
+        literal = sum(len(part) for part in parts)
+        if re.match(pattern, path) and (best is None or literal > best[0]):
+            best = (literal, operations)
+    return best[1].get(method.lower()) if best is not None else None
 
 
 def response_problems(doc: dict[str, Any], method: str, path: str, status: int, content_type: str, body: bytes) -> list[str]:
