@@ -25,6 +25,7 @@ from dateutil.rrule import rrule, rrulestr
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from kizuna.consultations.models import (
@@ -32,9 +33,12 @@ from kizuna.consultations.models import (
     ActionStatus,
     AgendaItem,
     Attendee,
+    Decision,
     Meeting,
     MeetingMode,
     MeetingStatus,
+    MinutesPart,
+    NotificationKind,
     Series,
 )
 from kizuna.consultations.timezones import CAPITALS, is_known_zone
@@ -51,7 +55,104 @@ from kizuna.reports.models import FocusArea, Report
 MAX_TITLE = 300
 MAX_MEETING = timedelta(days=14)
 MAX_OCCURRENCES = 2000  # per call: an unbounded rule (no COUNT, no UNTIL) is cut here
+MAX_REASON = 2000
 _UNSET: Any = object()
+DONE_STATES = (ActionStatus.DONE, ActionStatus.DROPPED)
+# Meeting fields whose change a calendar (and so each remaining attendee) must be told of.
+_NOTICE_FIELDS = ("start", "end", "time_zone", "mode", "place", "link")
+
+Shareable = Series | Meeting | AgendaItem | MinutesPart | Decision | ActionItem
+
+
+# --- the other modules of the cycle ---------------------------------------------------------------------------------
+# Imported when called, not at module import: stix.py and notify.py may themselves read through these services.
+
+def publish(record: Shareable, revoked: bool = False) -> None:
+    """The record's STIX form as a new version (or its revocation), in the caller's transaction, after the
+    visibility re-check."""
+    from kizuna.consultations import stix
+
+    stix.publish(record, revoked=revoked)
+
+
+def notify_users(kind: str, users: Any, *, meeting: Meeting | None = None, action: ActionItem | None = None,
+                 key: str = "") -> int:
+    from kizuna.consultations import notify
+
+    return notify.notify(kind, list(users), meeting=meeting, action=action, key=key)
+
+
+def attendee_users(meeting: Meeting, exclude: set[int] | None = None) -> list[User]:
+    users = User.objects.filter(meeting_invitations__meeting=meeting, is_active=True).order_by("id")
+    return [u for u in users if not exclude or u.pk not in exclude]
+
+
+def owner_users(action: ActionItem) -> list[User]:
+    """Who is told of an assignment: the person, or the active members of the owning organisation."""
+    if action.owner_user_id is not None:
+        return list(User.objects.filter(pk=action.owner_user_id, is_active=True))
+    if action.owner_organisation_id is None:
+        return []
+    return list(User.objects.filter(organisation_id=action.owner_organisation_id, is_active=True).order_by("id"))
+
+
+def owner_key(action: ActionItem) -> str:
+    if action.owner_user_id is not None:
+        return f"user:{action.owner_user_id}"
+    return f"org:{action.owner_organisation_id}"
+
+
+def notify_assigned(action: ActionItem) -> int:
+    return notify_users(NotificationKind.ACTION_ASSIGNED, owner_users(action), action=action,
+                        meeting=action.meeting, key=f"action_assigned:{action.pk}:{owner_key(action)}")
+
+
+def action_data(action: ActionItem) -> dict[str, Any]:
+    return {
+        "title": action.title,
+        "meeting": action.meeting_id,
+        "series": action.series_id,
+        "owner_user": action.owner_user.username if action.owner_user else None,
+        "owner_organisation": action.owner_organisation.code if action.owner_organisation else None,
+        "due": action.due.isoformat() if action.due else None,
+        "status": action.status,
+        "agenda_item": action.agenda_item_id,
+        "notes": action.notes,
+        "completed_at": action.completed_at.isoformat() if action.completed_at else None,
+        "label": label_of(action.label).as_api(),
+    }
+
+
+def agenda_item_data(item: AgendaItem) -> dict[str, Any]:
+    return {
+        "meeting": item.meeting_id,
+        "order": item.order,
+        "title": item.title,
+        "presenter": item.presenter,
+        "duration_minutes": item.duration_minutes,
+        "reports": sorted(item.reports.values_list("pk", flat=True)),
+        "label": label_of(item.label).as_api(),
+    }
+
+
+def renumber_agenda(meeting_id: int, item: AgendaItem | None = None, position: int | None = None) -> list[AgendaItem]:
+    """Number the meeting's items 1..n in their order, putting ``item`` at ``position`` (the others shift). Saves
+    the others whose number changed and returns them; ``item``'s own number is set but not saved."""
+    others = [each for each in AgendaItem.objects.filter(meeting_id=meeting_id).order_by("order", "id")
+              if item is None or each.pk != item.pk]
+    ordered = list(others)
+    if item is not None:
+        at = len(others) + 1 if position is None else max(1, min(position, len(others) + 1))
+        ordered.insert(at - 1, item)
+    moved: list[AgendaItem] = []
+    for number, each in enumerate(ordered, start=1):
+        if each.order != number:
+            each.order = number
+            if each is not item:
+                moved.append(each)
+    if moved:
+        AgendaItem.objects.bulk_update(moved, ["order"])
+    return moved
 
 
 # --- validation ----------------------------------------------------------------------------------------------------
@@ -213,6 +314,7 @@ def do_create_series(author: User, data: SeriesInput, address: str = "") -> Seri
         series = Series.objects.create(label=record, originator=author.organisation, created_by=author, **clean)
         _recheck(Series, series.pk, author)
         snapshot(series, _series_data(series), author, "created")
+        publish(series)
         audit.record(author.username, "create", "series", [series.pk], record.pk, address)
     return series
 
@@ -258,6 +360,7 @@ def do_update_series(author: User, series: Series, address: str = "", **changes:
         locked.save()
         _recheck(Series, locked.pk, author)
         snapshot(locked, _series_data(locked), author, "changed " + ", ".join(changed))
+        publish(locked)
         audit.record(author.username, "update", "series", [locked.pk], record.pk, address, {"changed": changed})
     return locked
 
@@ -345,8 +448,15 @@ def _meeting_data(meeting: Meeting) -> dict[str, Any]:
         "sequence": meeting.sequence,
         "uid": meeting.uid,
         "attendees": sorted(meeting.attendees.values_list("user__username", flat=True)),
+        "cancel_reason": meeting.cancel_reason,
+        "agenda_published_at": meeting.agenda_published_at.isoformat() if meeting.agenda_published_at else None,
+        "minutes_published_at": meeting.minutes_published_at.isoformat() if meeting.minutes_published_at else None,
         "label": label_of(meeting.label).as_api(),
     }
+
+
+def meeting_data(meeting: Meeting) -> dict[str, Any]:
+    return _meeting_data(meeting)
 
 
 def do_create_meeting(author: User, data: MeetingInput, address: str = "") -> Meeting:
@@ -366,6 +476,9 @@ def do_create_meeting(author: User, data: MeetingInput, address: str = "") -> Me
         snapshot(meeting, _meeting_data(meeting), author, "created")
         audit.record(author.username, "create", "meeting", [meeting.pk], record.pk, address,
                      {"attendees": sorted(u.username for u in attendees)})
+        publish(meeting)
+        notify_users(NotificationKind.INVITATION, attendee_users(meeting), meeting=meeting,
+                     key=f"invitation:{meeting.pk}")
     return meeting
 
 
@@ -423,6 +536,14 @@ def do_update_meeting(author: User, meeting: Meeting, address: str = "", **chang
         snapshot(locked, _meeting_data(locked), author, "changed " + ", ".join(changed))
         audit.record(author.username, "update", "meeting", [locked.pk], record.pk, address,
                      {"changed": changed, "sequence": locked.sequence})
+        publish(locked)
+        added = wanted - have
+        if added:
+            notify_users(NotificationKind.INVITATION, User.objects.filter(pk__in=sorted(added), is_active=True),
+                         meeting=locked, key=f"invitation:{locked.pk}:{locked.sequence}")
+        if any(name in changed for name in _NOTICE_FIELDS):
+            notify_users(NotificationKind.MEETING_CHANGED, attendee_users(locked, exclude=added), meeting=locked,
+                         key=f"meeting_changed:{locked.pk}:{locked.sequence}")
     return locked
 
 
@@ -431,16 +552,22 @@ def do_cancel_meeting(author: User, meeting: Meeting, reason: str = "", address:
     if not may_organise(author, meeting):
         raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
                                    "cancel this meeting"))
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise ServiceError(gettext("the reason is longer than %(max)d characters") % {"max": MAX_REASON}, "reason")
     with transaction.atomic():
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         if locked.status == MeetingStatus.CANCELLED:
             return locked
         locked.status = MeetingStatus.CANCELLED
+        locked.cancel_reason = reason.strip()
         locked.sequence += 1
         locked.save()
         _recheck(Meeting, locked.pk, author)
         snapshot(locked, _meeting_data(locked), author, f"cancelled: {reason}"[:200] if reason else "cancelled")
         audit.record(author.username, "cancel", "meeting", [locked.pk], locked.label_id, address, {"reason": reason})
+        publish(locked)
+        notify_users(NotificationKind.MEETING_CANCELLED, attendee_users(locked), meeting=locked,
+                     key=f"meeting_cancelled:{locked.pk}")
     return locked
 
 
@@ -464,9 +591,12 @@ def do_add_agenda_item(
     author: User, meeting: Meeting, title: str, label: Label, presenter: str = "", duration_minutes: int = 15,
     order: int | None = None, reports: list[Report] | None = None, address: str = "",
 ) -> AgendaItem:
-    """Append an item (or put it at ``order``) to the agenda of a meeting the author may organise."""
+    """Append an item (or put it at ``order``; the items from there on shift down) to the agenda of a meeting the
+    author may organise and that is not cancelled."""
     if not may_organise(author, meeting):
         raise ServiceError(gettext("only the organisers of this meeting may change its agenda"))
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise ServiceError(gettext("this meeting has been cancelled and can no longer be changed"))
     clean_title = _check_title(title)
     if len(presenter) > 200:
         raise ServiceError(gettext("the presenter is longer than 200 characters"), "presenter")
@@ -475,20 +605,29 @@ def do_add_agenda_item(
         raise ServiceError(gettext("the order must be a positive number"), "order")
     linked = _check_reports(author, list(reports or []))
     with transaction.atomic():
-        Meeting.objects.select_for_update().filter(pk=meeting.pk).first()  # serialises concurrent appends
+        current = Meeting.objects.select_for_update().filter(pk=meeting.pk).first()  # serialises concurrent appends
+        if current is None or current.status == MeetingStatus.CANCELLED:
+            raise ServiceError(gettext("this meeting has been cancelled and can no longer be changed"))
         resolved = resolve_label(author, label)
         record = intern_label(resolved)
-        if order is None:
-            last = AgendaItem.objects.filter(meeting=meeting).order_by("-order").values_list("order", flat=True).first()
-            order = (last or 0) + 1
+        last = AgendaItem.objects.filter(meeting=meeting).order_by("-order").values_list("order", flat=True).first()
         assert author.organisation is not None
-        item = AgendaItem.objects.create(meeting=meeting, order=order, title=clean_title, presenter=presenter.strip(),
-                                         duration_minutes=minutes, label=record, originator=author.organisation)
+        item = AgendaItem.objects.create(meeting=meeting, order=(last or 0) + 1, title=clean_title,
+                                         presenter=presenter.strip(), duration_minutes=minutes, label=record,
+                                         originator=author.organisation)
+        moved: list[AgendaItem] = []
+        if order is not None and order <= (last or 0):
+            moved = renumber_agenda(meeting.pk, item, order)
+            item.save(update_fields=["order"])
         item.reports.set(linked)
         if not AgendaItem.objects.visible_to(subject_for(author)).filter(pk=item.pk).exists():
             raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+        snapshot(item, agenda_item_data(item), author, "created")
         audit.record(author.username, "create", "agenda_item", [item.pk], record.pk, address,
                      {"meeting": meeting.pk, "reports": [r.pk for r in linked]})
+        publish(item)
+        for other in moved:  # their place on the agenda is part of what peers hold
+            publish(other)
     return item
 
 
@@ -526,10 +665,13 @@ def do_create_action(
         )
         if not ActionItem.objects.visible_to(subject_for(author)).filter(pk=action.pk).exists():
             raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+        snapshot(action, action_data(action), author, "created")
         audit.record(author.username, "create", "action", [action.pk], record.pk, address,
                      {"meeting": meeting.pk if meeting else None, "series": series.pk if series else None,
                       "owner": owner_user.username if owner_user else f"org:{owner_organisation.code}"
                       if owner_organisation else None})
+        publish(action)
+        notify_assigned(action)
     return action
 
 
@@ -538,18 +680,37 @@ def do_set_action_status(author: User, action: ActionItem, status: str, address:
     if status not in ActionStatus.values:
         raise ServiceError(gettext("unknown status %(status)s; use one of %(statuses)s")
                            % {"status": repr(status), "statuses": ", ".join(ActionStatus.values)}, "status")
-    owner = (action.owner_user_id == author.pk
-             or (action.owner_organisation_id is not None and action.owner_organisation_id == author.organisation_id))
-    organiser = any(r is not None and may_organise(author, r) for r in (action.meeting, action.series))
+    owner, organiser = action_roles(author, action)
     if not author.is_active or not (owner or organiser):
         raise ServiceError(gettext("only the owner or the organisers may change this action"))
     with transaction.atomic():
-        locked = ActionItem.objects.select_for_update().get(pk=action.pk)
+        locked = ActionItem.objects.visible_to(subject_for(author)).select_for_update().filter(pk=action.pk).first()
+        if locked is None:
+            raise ServiceError(gettext("no such action"), "action")  # not visible = does not exist
         if locked.status == status:
             return locked
         previous = locked.status
         locked.status = status
-        locked.save(update_fields=["status", "updated_at"])
+        locked.completed_at = completion_time(previous, status, locked.completed_at)
+        locked.save(update_fields=["status", "completed_at", "updated_at"])
+        snapshot(locked, action_data(locked), author, f"status {previous} → {status}")
         audit.record(author.username, "status", "action", [locked.pk], locked.label_id, address,
                      {"from": previous, "to": status})
+        publish(locked)
     return locked
+
+
+def action_roles(author: User, action: ActionItem) -> tuple[bool, bool]:
+    """(owner, organiser): the owner is the person or a member of the owning organisation; an organiser may
+    organise the action's meeting or series."""
+    owner = (action.owner_user_id == author.pk
+             or (action.owner_organisation_id is not None and action.owner_organisation_id == author.organisation_id))
+    organiser = any(r is not None and may_organise(author, r) for r in (action.meeting, action.series))
+    return owner, organiser
+
+
+def completion_time(previous: str, status: str, completed_at: datetime | None) -> datetime | None:
+    """Set when an action becomes done or dropped, kept while it stays so, cleared when it is reopened."""
+    if status in DONE_STATES:
+        return completed_at if previous in DONE_STATES and completed_at is not None else timezone.now()
+    return None
