@@ -423,7 +423,9 @@ def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[dict[str,
     return Status(201, _meeting_detail(user, _meeting_or_404(user, meeting.pk)))
 
 
-@router.get("/meetings/{id}", response={200: MeetingDetailOut, **_ERRORS}, summary="Read one meeting")
+# {int:id} on the three /meetings/{id}... paths that differ only by a suffix: a plain {id} (Django's str converter)
+# would take "5.ics" as the id of a meeting and answer 400 instead of the calendar file.
+@router.get("/meetings/{int:id}", response={200: MeetingDetailOut, **_ERRORS}, summary="Read one meeting")
 def meeting_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """With its attendees and their answers, and the local start and end in each participating nation's capital
     (the series' nations, then the attendees')."""
@@ -433,7 +435,8 @@ def meeting_read(request: HttpRequest, id: int) -> dict[str, Any]:
     return _meeting_detail(user, meeting)
 
 
-@router.patch("/meetings/{id}", response={200: MeetingDetailOut, **_ERRORS}, summary="Change some fields of a meeting")
+@router.patch("/meetings/{int:id}", response={200: MeetingDetailOut, **_ERRORS},
+              summary="Change some fields of a meeting")
 def meeting_update(request: HttpRequest, id: int, payload: MeetingPatch) -> dict[str, Any]:
     """Only the fields sent change; ``attendees`` replaces the list. The UID stays, the SEQUENCE rises."""
     user = caller(request)
@@ -455,7 +458,7 @@ def meeting_cancel(request: HttpRequest, id: int, payload: CancelIn) -> dict[str
     return _meeting_detail(user, _meeting_or_404(user, id))
 
 
-@router.get("/meetings/{id}.ics", response={**_ERRORS}, openapi_extra=_ICS_DOC, summary="The meeting as iCalendar")
+@router.get("/meetings/{int:id}.ics", response={**_ERRORS}, openapi_extra=_ICS_DOC, summary="The meeting as iCalendar")
 def meeting_ics(request: HttpRequest, id: int) -> HttpResponse:
     """One VEVENT with its stable UID and SEQUENCE, times in the home zone with its VTIMEZONE, the label's marking in
     the summary; a cancelled meeting is published as cancelled."""
