@@ -1,0 +1,152 @@
+"""The consultation inbox, the notification and calendar settings page, and the calendar feed at its secret URL.
+
+The inbox and settings pages need a signed-in user. The feed needs none: the secret in its URL is the credential
+(a calendar program cannot sign in), so an unknown, replaced or revoked secret and an inactive account are a plain
+404. What the feed holds is decided for the secret's owner by ``visible_to``, as for any page, and audited as a read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from kizuna.consultations import ics, notify
+from kizuna.consultations.models import EmailMode
+from kizuna.core import audit
+from kizuna.core.access import label_display, label_of
+from kizuna.core.errors import ServiceError
+from kizuna.directory.models import User
+from kizuna.web.banner import chip_class, note_labels
+
+INBOX_LIMIT = 100
+
+
+class EmailModeForm(forms.Form):
+    email_mode = forms.ChoiceField(label=gettext_lazy("Email"), choices=EmailMode.choices, widget=forms.RadioSelect)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):  # login_required lets only signed-in users through
+        raise Http404("not found")
+    return user
+
+
+@login_required
+@require_GET
+@never_cache
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    # No reminder worker runs under `make run`: the person's own due and overdue actions are scanned here (two
+    # index ranges), so the notices appear without cron. The worker (`kizuna consultations remind --loop`) does
+    # the same for everyone.
+    notify.scan_due_for(user)
+    entries = notify.inbox(user, limit=INBOX_LIMIT)
+    labels = [e.label for e in entries if e.label is not None]
+    note_labels(request, *labels)
+    rows = [{"entry": e,
+             "label": label_display(label_of(e.label)) if e.label is not None else "",
+             "chip": chip_class(e.label.policy, e.label.classification) if e.label is not None else ""}
+            for e in entries]
+    if entries:
+        audit.record(user.username, "list", "notification", [e.notification.pk for e in entries],
+                     labels[0].pk if len({r.pk for r in labels}) == 1 else None, audit.client_address(request))
+    unread = sum(1 for e in entries if e.unread)
+    return render(request, "consultations/inbox.html", {"rows": rows, "unread": unread, "limit": INBOX_LIMIT})
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification read (``id``) or all of them (no ``id``), then go back to the inbox — or to the
+    notification's own page when ``next`` says so (the link of an entry)."""
+    user = _user(request)
+    raw = request.POST.get("id", "").strip()
+    if raw:
+        if not raw.isdigit():
+            raise Http404("not found")
+        notify.mark_read(user, [int(raw)])
+        target = request.POST.get("next", "")
+        entry = next((e for e in notify.inbox(user, limit=INBOX_LIMIT) if e.notification.pk == int(raw)), None)
+        if target == "record" and entry is not None:
+            return redirect(entry.url)
+    else:
+        count = notify.mark_read(user)
+        if count:
+            messages.success(request, _("All notifications are marked read."))
+    return redirect("consultations_inbox:inbox")
+
+
+def _settings_context(user: User, form: EmailModeForm | None = None, feed_url: str = "") -> dict[str, Any]:
+    row = notify.settings_for(user)
+    return {
+        "form": form or EmailModeForm(initial={"email_mode": row.email_mode}),
+        "settings_row": row,
+        "has_feed": row.feed_digest is not None,
+        "feed_url": feed_url,
+        "has_email": bool(user.email),
+    }
+
+
+@login_required
+@never_cache
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """GET: the page. POST with ``do`` = ``email`` (save the email mode), ``feed`` (create or replace the secret
+    feed URL; shown once in this response, never stored) or ``revoke`` (stop the feed)."""
+    user = _user(request)
+    if request.method == "GET":
+        return render(request, "consultations/calendar_settings.html", _settings_context(user))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    action = request.POST.get("do", "")
+    actor = user.username
+    if action == "email":
+        form = EmailModeForm(request.POST)
+        if not form.is_valid():
+            return render(request, "consultations/calendar_settings.html", _settings_context(user, form), status=400)
+        try:
+            notify.set_email_mode(user, form.cleaned_data["email_mode"], actor=actor)
+        except ServiceError as exc:
+            form.add_error("email_mode", exc.message)
+            return render(request, "consultations/calendar_settings.html", _settings_context(user, form), status=400)
+        messages.success(request, _("Your email setting is saved."))
+        return redirect("consultations_inbox:settings")
+    if action == "feed":
+        token = notify.new_feed_token(user, actor=actor)
+        url = request.build_absolute_uri(notify.feed_path(token))
+        # Rendered, not redirected: the secret URL is shown this once and kept nowhere but in this response.
+        return render(request, "consultations/calendar_settings.html", _settings_context(user, feed_url=url))
+    if action == "revoke":
+        if notify.revoke_feed(user, actor=actor):
+            messages.success(request, _("Your calendar feed is turned off; its address no longer works."))
+        return redirect("consultations_inbox:settings")
+    return render(request, "consultations/calendar_settings.html", _settings_context(user), status=400)
+
+
+@require_GET
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    user = notify.user_for_feed(token)
+    if user is None:
+        raise Http404("not found")
+    meetings = notify.feed_meetings(user)
+    name = f"Kizuna · {settings.KIZUNA_NODE_NAME} · {user.username}"
+    body = ics.feed_for(meetings, name)
+    audit.record(user.username, "read", "meeting", [m.pk for m in meetings],
+                 meetings[0].label_id if len({m.label_id for m in meetings}) == 1 else None,
+                 audit.client_address(request), {"via": "calendar feed"})
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = 'inline; filename="kizuna.ics"'
+    # The secret is in the URL: no page it links from may learn it through Referer (none should, but be sure).
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,92 @@
+"""``kizuna consultations remind|feed-url``: the reminder worker of the consultation cycle and calendar feed secrets.
+
+``remind`` notices open actions due in 3 days and overdue (once per action, recipient and due date) and sends the
+daily digests that are due; ``--loop`` repeats it every ``--every`` seconds until stopped (a node's cron or service
+manager runs it; ``make run`` starts none, and the inbox page scans its reader's own actions instead).
+``feed-url USERNAME`` makes a new secret calendar feed address for a user (the old one stops working) and prints its
+path once, as the last line.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import date
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from kizuna.core.management.base import KizunaCommand, cli_actor
+
+MIN_EVERY = 10
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--today must be a date as YYYY-MM-DD, not {value!r}") from None
+
+
+class Command(KizunaCommand):
+    help = "Consultation reminders and calendar feed addresses."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = self.add_subcommands(parser)
+        remind = sub.add_parser(
+            "remind", help="notice actions due in 3 days or overdue and send the daily digests",
+            description="Notice open actions due in 3 days or overdue and send the daily digests that are due.")
+        remind.add_argument("--today", default="", help="the day to scan for, YYYY-MM-DD (default: today)")
+        remind.add_argument("--loop", action="store_true", help="run until stopped, every --every seconds")
+        remind.add_argument("--every", type=int, default=900, help=f"seconds between runs (at least {MIN_EVERY})")
+        feed = sub.add_parser(
+            "feed-url", help="make a new secret calendar feed address for a user (printed once, last line)",
+            description="Make a new secret calendar feed address for a user; any earlier one stops working.")
+        feed.add_argument("username")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "remind":
+            self._remind(options)
+        elif options["action"] == "feed-url":
+            self._feed_url(options["username"])
+
+    def _remind(self, options: dict[str, Any]) -> None:
+        today = _day(options["today"]) if options["today"] else None
+        if not options["loop"]:
+            self._remind_once(today)
+            return
+        if today is not None:
+            raise CommandError("--today and --loop do not go together: the worker scans each day as it comes")
+        every = options["every"]
+        if every < MIN_EVERY:
+            raise CommandError(f"--every must be at least {MIN_EVERY} seconds")
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        self.stdout.write(f"reminder worker running every {every} s; stop with Ctrl-C or SIGTERM")
+        while not stop.is_set():
+            self._remind_once(None)
+            stop.wait(every)
+
+    def _remind_once(self, today: date | None) -> None:
+        from kizuna.consultations import notify
+
+        noticed = notify.scan_due(today)
+        digests = notify.send_digests()
+        self.stdout.write(f"{noticed} reminder(s) noticed, {digests} daily digest(s) sent")
+
+    def _feed_url(self, username: str) -> None:
+        from kizuna.consultations import notify
+        from kizuna.directory.models import User
+
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"unknown user {username!r}")
+        if not user.is_active:
+            raise CommandError(f"user {username!r} is not active")
+        token = notify.new_feed_token(user, actor=cli_actor())
+        base = notify.base_url()
+        hint = "" if base else "; prefix it with the node's address"
+        self.stdout.write(f"new calendar feed address for {user.username} (any earlier one no longer works){hint}; "
+                          "it is shown once:")
+        self.stdout.write(base + notify.feed_path(token))
