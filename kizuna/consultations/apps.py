@@ -1,4 +1,5 @@
-"""The consultations app: series, meetings, attendees, agenda items and action items."""
+"""The consultations app: series, meetings, attendees, agenda items, minutes, decisions and action items. On start it
+registers the handler that turns consultation records received from peers into local read-only records."""
 
 from django.apps import AppConfig
 
@@ -7,3 +8,10 @@ class ConsultationsConfig(AppConfig):
     name = "kizuna.consultations"
     label = "consultations"
     verbose_name = "Consultations"
+
+    def ready(self) -> None:
+        from kizuna.consultations.stix import TYPES, receive
+        from kizuna.federation import inbound
+
+        for stix_type in TYPES:
+            inbound.register(stix_type, receive)
