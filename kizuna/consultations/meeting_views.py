@@ -146,7 +146,7 @@ def _print_url(meeting: Meeting, kind: str) -> str:
         if found:
             return found
     base = meeting_url(meeting)
-    return f"{base}minutes/print/" if kind == "html" else f"{base}minutes/print.pdf"
+    return f"{base}minutes/print/" if kind == "print" else f"{base.rstrip('/')}/minutes.pdf"
 
 
 def _address(request: HttpRequest) -> str:
@@ -294,7 +294,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
         "minutes_general": general,
         "has_minutes": bool(minutes or decisions),
         "actions": [_action_row(a, user, organiser and not cancelled, items_by_id) for a in actions],
-        "print_url": _print_url(meeting, "html"),
+        "print_url": _print_url(meeting, "print"),
         "pdf_url": _print_url(meeting, "pdf"),
     }
 
