@@ -21,10 +21,12 @@ from kizuna.consultations.models import (
     Decision,
     Meeting,
     MinutesPart,
+    Notification,
     NotificationKind,
     Rsvp,
     Series,
 )
+from kizuna.consultations.notify import notify as real_notify
 from kizuna.consultations.services import (
     MeetingInput,
     SeriesInput,
@@ -508,3 +510,25 @@ def test_meeting_changes_tell_the_attendees(jpn_user: Any, kor_user: Any, make_u
     do_update_meeting(jpn_user, updated, title="Cyber (renamed)")  # nothing a calendar needs to be told
     assert len(calls.notified) == count
     assert [kind for kind, pk, _ in calls.published if pk == meeting.pk] == ["Meeting"] * 3
+
+
+def test_notifications_are_recorded_for_those_who_may_see(jpn_user: Any, kor_user: Any, make_user: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from kizuna.consultations import notify
+
+    monkeypatch.setattr(notify, "notify", real_notify)  # the notifications module itself, not the recorder
+    colleague = make_user("taro", "JPN", "JPN-MOD")
+    meeting = _meeting(jpn_user, attendees=[kor_user, colleague])
+    do_add_agenda_item(jpn_user, meeting, "Opening", IP4)
+    cycle.do_publish_agenda(jpn_user, meeting)
+    cycle.do_unpublish_agenda(jpn_user, meeting)
+    cycle.do_publish_agenda(jpn_user, meeting)  # once per key: nobody is told twice
+    told = Notification.objects.filter(kind=NotificationKind.AGENDA_PUBLISHED, meeting=meeting)
+    assert sorted(told.values_list("user__username", flat=True)) == ["minjun", "taro"]
+    japan_only = do_create_action(jpn_user, "Brief the minister", JPN, meeting=meeting,
+                                  owner_organisation=Organisation.objects.get(code="JPN-MOD"))
+    assigned = Notification.objects.filter(kind=NotificationKind.ACTION_ASSIGNED, action=japan_only)
+    assert sorted(assigned.values_list("user__username", flat=True)) == ["hanako", "taro"]
+    cycle.do_update_action(jpn_user, japan_only, owner_organisation=Organisation.objects.get(code="KOR-MND"),
+                           label=IP4)
+    assert Notification.objects.filter(kind=NotificationKind.ACTION_ASSIGNED, user=kor_user).count() == 1
