@@ -72,7 +72,8 @@ SCHEDULER_NATIONS = ["BEL", "USA", "GBR", "DEU", "JPN", "KOR", "AUS", "NZL"]
 ZONES = ["Europe/Brussels", "Asia/Tokyo", "Asia/Seoul", "Australia/Canberra", "Pacific/Auckland", "America/New_York"]
 SPAN_START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 730
-TODAY = date(2026, 1, 15)  # "today" of the overdue and the pages' data: in the middle of the span
+TODAY = date(2026, 1, 15)
+STAMP = "%Y-%m-%dT%H:%M:%SZ"  # UTC in a query string (a "+00:00" offset would arrive as a space)  # "today" of the overdue and the pages' data: in the middle of the span
 
 
 def labels(rng: random.Random, nations: list[str]) -> list[Label]:
@@ -254,8 +255,9 @@ def main() -> None:
 
     def get(client: Client, path: str) -> Callable[[int], None]:
         def fn(i: int) -> None:
-            url = path.format(month=months[i % len(months)].isoformat(), start=month_grid(i)[0].isoformat(),
-                              end=month_grid(i)[1].isoformat())
+            start, end = month_grid(i)
+            url = path.format(month=months[i % len(months)].isoformat(), start=start.strftime(STAMP),
+                              end=end.strftime(STAMP))
             response = client.get(url)
             if response.status_code != 200:
                 raise SystemExit(f"unexpected {response.status_code} for {url}: {response.content[:300]!r}")
@@ -287,7 +289,7 @@ def main() -> None:
         ("API  GET /api/v1/consultations/actions", "/api/v1/consultations/actions"),
     ]
     for name, url in apis:
-        first = api.get(url.format(start=month_grid(0)[0].isoformat(), end=month_grid(0)[1].isoformat()))
+        first = api.get(url.format(start=month_grid(0)[0].strftime(STAMP), end=month_grid(0)[1].strftime(STAMP)))
         if first.status_code == 200:
             results.append(measure(name, get(api, url), n))
         else:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus
 from kizuna.consultations.services import MAX_MEETING
+from kizuna.core.access import visible_label_ids
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import MAX_LIMIT
 from kizuna.directory.models import User
@@ -98,8 +99,8 @@ def my_actions(user: User, *, state: str = "open", today: date | None = None, cu
     if not isinstance(limit, int) or limit < 1 or limit > MAX_LIMIT:
         raise ServiceError(gettext("limit must be between 1 and %(max)d") % {"max": MAX_LIMIT}, "limit")
     after = decode_action_cursor(cursor) if cursor else None
-    base = ActionItem.objects.visible_to(subject if subject is not None else subject_for(user)).filter(
-        status__in=STATES[state])
+    subject = subject if subject is not None else subject_for(user)
+    base = ActionItem.objects.visible_to(subject).filter(status__in=STATES[state])
     if state == "overdue":
         base = base.filter(due__lt=today or date.today())
     owners = [Q(owner_user_id=user.pk)]
@@ -115,9 +116,14 @@ def my_actions(user: User, *, state: str = "open", today: date | None = None, cu
     keys = keys[: limit + 1]
     more = len(keys) > limit
     keys = keys[:limit]
-    rows = base.filter(pk__in=[pk for _, pk in keys]).select_related(
+    # The keys were chosen through visible_to above; the rows are fetched by those keys alone, and their labels
+    # checked again here against the same visible set. Repeating the label IN list in this query let PostgreSQL
+    # without statistics (a freshly loaded table) combine a bitmap of every visible row's label with the keys: 20 ms
+    # instead of 0.2 ms at 100,000 actions.
+    visible = visible_label_ids(subject)
+    rows = ActionItem.objects.filter(pk__in=[pk for _, pk in keys]).select_related(
         "meeting", "series", "label", "owner_user", "owner_organisation")
-    by_pk = {row.pk: row for row in rows}
+    by_pk = {row.pk: row for row in rows if row.label_id in visible}
     items = [by_pk[pk] for _, pk in keys if pk in by_pk]
     next_cursor = encode_action_cursor(*keys[-1]) if more and keys else None
     return ActionPage(items, next_cursor)
