@@ -1,0 +1,691 @@
+"""Printable minutes: what one viewer may see of a meeting's record, gathered once for the HTML print view and the
+PDF, and the PDF itself (reportlab, drawn on the server: no browser, no network).
+
+Everything comes from the cycle's reads (``visible_to`` first, then the draft/published rule), so a part the viewer
+may not see is neither printed nor counted in the marking. The marking of the whole document is the site banner's
+(``kizuna.web.banner``): the highest label among everything printed. Each labelled record keeps its own label as a
+portion marking in front of it, as STANAG 4774 display practice asks of a document that mixes labels.
+
+The PDF draws the banner at the top and the bottom of every page from the page template's ``onPage`` callback, with
+"page N of M" (the document is laid out twice: the first pass only counts the pages). Markdown is rendered from
+markdown-it's syntax tree into reportlab's own small markup, every character escaped: raw HTML in the text stays text,
+links are written out, images are never fetched. Japanese and Korean text is set in the CID fonts reportlab ships
+(HeiseiKakuGo-W5, HYGothic-Medium), which PDF readers supply themselves, so nothing is embedded and nothing fails.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils import dateformat
+from django.utils import timezone as dj_timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+from django.utils.translation import gettext
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    HRFlowable,
+    Indenter,
+    KeepTogether,
+    ListFlowable,
+    ListItem,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+    XPreformatted,
+)
+
+from kizuna.consultations import cycle
+from kizuna.consultations.models import ActionItem, ActionStatus, AgendaItem, Meeting, MeetingStatus, Series
+from kizuna.core.access import label_display, label_of, registry
+from kizuna.core.markdown import render as render_markdown
+from kizuna.core.models import Labelled, LabelRecord
+from kizuna.directory.models import User
+from kizuna.directory.subjects import subject_for
+from kizuna.labels import Label
+from kizuna.reports.models import Report
+from kizuna.web.banner import Banner, chip_class
+
+# --- what is printed -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Marking:
+    """A record's own label: the portion marking printed in front of it."""
+
+    text: str  # the display form, e.g. "NATO RESTRICTED REL TO JPN // TLP:AMBER"
+    chip: str  # CSS class colouring it in the HTML view
+    label: Label
+
+
+@dataclass(frozen=True)
+class Portion:
+    """A labelled piece of Markdown text: a minutes part or a decision."""
+
+    text: str
+    marking: Marking
+    item_title: str = ""  # the agenda item it belongs to, only when the viewer sees that item
+
+    @property
+    def html(self) -> SafeString:
+        return mark_safe(render_markdown(self.text))  # noqa: S308 -- sanitised by nh3 in core.markdown
+
+
+@dataclass(frozen=True)
+class PrintedAction:
+    title: str
+    owner: str
+    due: str
+    status: str
+    overdue: bool
+    marking: Marking
+
+
+@dataclass(frozen=True)
+class PrintedAttendee:
+    name: str
+    organisation: str
+    rsvp: str
+
+
+@dataclass
+class PrintedItem:
+    order: int
+    title: str
+    presenter: str
+    duration_minutes: int
+    marking: Marking
+    reports: list[tuple[str, Marking]] = field(default_factory=list)
+    minutes: list[Portion] = field(default_factory=list)
+
+
+@dataclass
+class PrintableMinutes:
+    meeting_pk: int
+    title: str
+    series_title: str
+    when_home: str
+    when_utc: str
+    mode: str
+    place: str
+    link: str
+    cancelled: bool
+    cancel_reason: str
+    marking: Marking  # the meeting's own label
+    attendees: list[PrintedAttendee]
+    items: list[PrintedItem]
+    other_minutes: list[Portion]  # about the meeting as a whole, or under an item the viewer does not see
+    decisions: list[Portion]
+    actions: list[PrintedAction]
+    review: list[PrintedAction]  # open actions of the series from earlier meetings
+    draft_agenda: bool  # the viewer is shown an agenda that is not published yet
+    draft_minutes: bool  # likewise the minutes
+    printed_by: str
+    printed_at: str
+    labels: list[Label]  # every label printed: the banner is the highest of them
+    ids: dict[str, list[int]]  # what was shown, for the audit entry
+
+    @property
+    def has_minutes(self) -> bool:
+        return bool(self.other_minutes or any(item.minutes for item in self.items))
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _span(start: datetime, end: datetime, zone: ZoneInfo, zone_name: str) -> str:
+    """"Tuesday 2 June 2026, 09:00–11:00 CEST (Europe/Brussels)"; the end's date is repeated when it differs."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = dateformat.format(local_start, "l j F Y")
+    end_text = dateformat.format(local_end, "H:i" if local_end.date() == local_start.date() else "l j F Y, H:i")
+    abbreviation = dateformat.format(local_end, "T")
+    return f"{day}, {dateformat.format(local_start, 'H:i')}–{end_text} {abbreviation} ({zone_name})"
+
+
+def _instant(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return dateformat.format(local, "j F Y, H:i T")
+
+
+def _person(user: User | None) -> str:
+    if user is None:
+        return ""
+    full = user.get_full_name().strip()
+    return f"{full} ({user.username})" if full else user.username
+
+
+def collect(user: User, meeting: Meeting, now: datetime | None = None) -> PrintableMinutes:
+    """Everything of ``meeting`` that ``user`` may read, ready to print. ``meeting`` must come from
+    ``cycle.get_meeting_or_404`` (it is the caller's label check); every part below is read through the cycle, which
+    applies ``visible_to`` and then the draft rule."""
+    subject = subject_for(user)
+    agenda = cycle.agenda_for(user, meeting)
+    parts = cycle.minutes_for(user, meeting)
+    decisions = cycle.decisions_for(user, meeting)
+    actions = cycle.actions_for(user, meeting)
+    review = cycle.review_of_actions(user, meeting)
+
+    series: Series | None = None
+    if meeting.series_id is not None:
+        series = Series.objects.visible_to(subject).filter(pk=meeting.series_id).first()
+
+    # Linked reports: the link alone discloses nothing; each report is printed only if the viewer may see it.
+    links: dict[int, list[int]] = {}
+    through = AgendaItem.reports.through
+    for item_id, report_id in through.objects.filter(agendaitem_id__in=[i.pk for i in agenda]).values_list(
+            "agendaitem_id", "report_id"):
+        links.setdefault(item_id, []).append(report_id)
+    reports = {r.pk: r for r in Report.objects.visible_to(subject).filter(
+        pk__in=sorted({rid for ids in links.values() for rid in ids}))}
+
+    shown: list[Labelled] = [meeting, *agenda, *parts, *decisions, *actions, *review, *reports.values()]
+    if series is not None:
+        shown.append(series)
+    records = LabelRecord.objects.in_bulk(sorted({r.label_id for r in shown}))
+    labels: list[Label] = []
+
+    def mark(record: Labelled) -> Marking:
+        label = label_of(records[record.label_id])
+        labels.append(label)
+        row = records[record.label_id]
+        return Marking(label_display(label), chip_class(row.policy, row.classification), label)
+
+    meeting_marking = mark(meeting)
+    items: list[PrintedItem] = []
+    by_id: dict[int, PrintedItem] = {}
+    for agenda_item in agenda:
+        printed = PrintedItem(agenda_item.order, agenda_item.title, agenda_item.presenter,
+                              agenda_item.duration_minutes, mark(agenda_item))
+        for report_id in links.get(agenda_item.pk, []):
+            report = reports.get(report_id)
+            if report is not None:
+                printed.reports.append((report.title, mark(report)))
+        items.append(printed)
+        by_id[agenda_item.pk] = printed
+
+    other: list[Portion] = []
+    for part in parts:
+        target = by_id.get(part.agenda_item_id) if part.agenda_item_id is not None else None
+        portion = Portion(part.text, mark(part), target.title if target else "")
+        (target.minutes if target is not None else other).append(portion)
+
+    printed_decisions = []
+    for decision in decisions:
+        target = by_id.get(decision.agenda_item_id) if decision.agenda_item_id is not None else None
+        printed_decisions.append(Portion(decision.text, mark(decision), target.title if target else ""))
+
+    today = now.astimezone(UTC).date() if now is not None else None  # the cycle's day is the UTC day
+
+    def action_row(action: ActionItem) -> PrintedAction:
+        if action.owner_user_id is not None:
+            owner = _person(action.owner_user)
+        else:
+            owner = action.owner_organisation.name if action.owner_organisation is not None else ""
+        due = dateformat.format(action.due, "j F Y") if action.due else "—"
+        overdue = cycle.is_overdue(action, today)
+        return PrintedAction(action.title, owner, due, str(ActionStatus(action.status).label), overdue, mark(action))
+
+    printed_actions = [action_row(a) for a in actions]
+    printed_review = [action_row(a) for a in review]
+    if series is not None:
+        mark(series)  # its title is printed, so its label counts towards the banner
+
+    attendees = [
+        PrintedAttendee(_person(a.user), a.user.organisation.name if a.user.organisation else "",
+                        str(a.get_rsvp_display()))
+        for a in meeting.attendees.select_related("user", "user__organisation").order_by("id")
+    ]
+
+    moment = now or dj_timezone.now()
+    viewer_zone = _zone(user.timezone or "UTC")
+    printed_at = _instant(moment, viewer_zone)
+    if viewer_zone.key != "UTC":
+        printed_at += f" ({_instant(moment, ZoneInfo('UTC'))})"
+
+    return PrintableMinutes(
+        meeting_pk=meeting.pk,
+        title=meeting.title,
+        series_title=series.title if series is not None else "",
+        when_home=_span(meeting.start, meeting.end, _zone(meeting.time_zone), meeting.time_zone),
+        when_utc=_span(meeting.start, meeting.end, ZoneInfo("UTC"), "UTC").rsplit(" (", 1)[0],
+        mode=str(meeting.get_mode_display()),
+        place=meeting.place,
+        link=meeting.link,
+        cancelled=meeting.status == MeetingStatus.CANCELLED,
+        cancel_reason=meeting.cancel_reason,
+        marking=meeting_marking,
+        attendees=attendees,
+        items=items,
+        other_minutes=other,
+        decisions=printed_decisions,
+        actions=printed_actions,
+        review=printed_review,
+        draft_agenda=bool(agenda) and meeting.agenda_published_at is None,
+        draft_minutes=bool(parts or decisions) and meeting.minutes_published_at is None,
+        printed_by=_person(user),
+        printed_at=printed_at,
+        labels=labels,
+        ids={
+            "agenda_items": [i.pk for i in agenda],
+            "minutes_parts": [p.pk for p in parts],
+            "decisions": [d.pk for d in decisions],
+            "actions": [a.pk for a in actions],
+            "review_actions": [a.pk for a in review],
+            "reports": sorted(reports),
+        },
+    )
+
+
+def pdf_filename(doc: PrintableMinutes, start: datetime) -> str:
+    """ASCII only, no title text (a title may hold anything): ``minutes-42-2026-06-02.pdf``."""
+    day = start.astimezone(UTC).date().isoformat()
+    return f"minutes-{doc.meeting_pk}-{slugify(day)}.pdf"
+
+
+# --- fonts ---------------------------------------------------------------------------------------------------------
+
+LATIN, LATIN_BOLD, MONO = "Helvetica", "Helvetica-Bold", "Courier"
+JAPANESE, KOREAN = "HeiseiKakuGo-W5", "HYGothic-Medium"
+
+# Characters the standard Latin fonts lack, by the CID font that has them. Han ideographs and kana go to the Japanese
+# font (it also covers the common Chinese characters); Hangul to the Korean one. Anything else outside Latin-1 stays
+# in Helvetica, which shows a missing glyph rather than failing.
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff]+")
+_CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u31f0-\u31ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
+                  "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+")
+_ASIAN = re.compile(f"({_HANGUL.pattern}|{_CJK.pattern})")
+# Outside the Basic Multilingual Plane (emoji, rare ideographs) the CID fonts' UCS-2 encodings cannot go.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_fonts_ready = False
+
+
+def _register_fonts() -> None:
+    global _fonts_ready
+    if not _fonts_ready:
+        for name in (JAPANESE, KOREAN):
+            pdfmetrics.registerFont(UnicodeCIDFont(name))
+        _fonts_ready = True
+
+
+def markup(text: str) -> str:
+    """Plain text as reportlab paragraph markup: escaped, with each run of Japanese, Chinese or Korean characters set
+    in a CID font that has them."""
+    text = _ASTRAL.sub("\ufffd", text)
+    out: list[str] = []
+    for piece in _ASIAN.split(text):
+        if not piece:
+            continue
+        if _HANGUL.fullmatch(piece):
+            out.append(f'<font name="{KOREAN}">{escape(piece)}</font>')
+        elif _CJK.fullmatch(piece):
+            out.append(f'<font name="{JAPANESE}">{escape(piece)}</font>')
+        else:
+            out.append(escape(piece))
+    return "".join(out)
+
+
+# --- Markdown to flowables -----------------------------------------------------------------------------------------
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def _inline(nodes: Sequence[SyntaxTreeNode]) -> str:
+    out: list[str] = []
+    for node in nodes:
+        kind = node.type
+        if kind == "text":
+            out.append(markup(node.content))
+        elif kind == "softbreak":
+            out.append(" ")
+        elif kind == "hardbreak":
+            out.append("<br/>")
+        elif kind == "strong":
+            out.append(f"<b>{_inline(node.children)}</b>")
+        elif kind == "em":
+            out.append(f"<i>{_inline(node.children)}</i>")
+        elif kind == "s":
+            out.append(f"<strike>{_inline(node.children)}</strike>")
+        elif kind == "code_inline":
+            out.append(f'<font name="{MONO}">{markup(node.content)}</font>')
+        elif kind == "link":
+            inner = _inline(node.children)
+            href = str(node.attrs.get("href", ""))
+            # Written out, never made clickable: the reader sees where it goes.
+            if href.lower().startswith(_LINK_SCHEMES) and href != "".join(c.content for c in node.children):
+                inner += f" ({markup(href)})"
+            out.append(inner)
+        elif kind == "image":
+            # Never fetched: only its description is printed.
+            out.append(markup("".join(c.content for c in node.children) or node.content))
+        elif node.children:
+            out.append(_inline(node.children))
+        else:
+            out.append(markup(node.content))
+    return "".join(out)
+
+
+def _inline_of(node: SyntaxTreeNode) -> str:
+    return "".join(_inline(child.children) for child in node.children if child.type == "inline")
+
+
+def _table_text(node: SyntaxTreeNode) -> list[str]:
+    rows: list[str] = []
+    for section in node.children:
+        for row in section.children:
+            rows.append(" | ".join(_inline_of(cell) for cell in row.children))
+    return rows
+
+
+@dataclass(frozen=True)
+class Styles:
+    body: ParagraphStyle
+    small: ParagraphStyle
+    title: ParagraphStyle
+    h2: ParagraphStyle
+    h3: ParagraphStyle
+    md_heading: ParagraphStyle
+    code: ParagraphStyle
+    portion: ParagraphStyle
+    cell: ParagraphStyle
+    cell_head: ParagraphStyle
+    banner: ParagraphStyle
+    running: ParagraphStyle
+    running_right: ParagraphStyle
+
+
+def _styles(banner: Banner) -> Styles:
+    body = ParagraphStyle("body", fontName=LATIN, fontSize=10, leading=13.5, spaceAfter=4, alignment=TA_LEFT)
+    return Styles(
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#5a6470")),
+        title=ParagraphStyle("title", parent=body, fontName=LATIN_BOLD, fontSize=17, leading=21, spaceAfter=6),
+        h2=ParagraphStyle("h2", parent=body, fontName=LATIN_BOLD, fontSize=13, leading=16, spaceBefore=10,
+                          spaceAfter=5, textColor=colors.HexColor("#1f3a5f")),
+        h3=ParagraphStyle("h3", parent=body, fontName=LATIN_BOLD, fontSize=11, leading=14, spaceBefore=7, spaceAfter=3),
+        md_heading=ParagraphStyle("mdh", parent=body, fontName=LATIN_BOLD, fontSize=10.5, spaceBefore=4),
+        code=ParagraphStyle("code", parent=body, fontName=MONO, fontSize=8.5, leading=10.5, leftIndent=8,
+                            backColor=colors.HexColor("#f3f5f7")),
+        portion=ParagraphStyle("portion", parent=body, fontName=LATIN_BOLD, fontSize=8, leading=10, spaceAfter=2,
+                               textColor=colors.HexColor("#1b1f24")),
+        cell=ParagraphStyle("cell", parent=body, fontSize=9, leading=11.5, spaceAfter=0),
+        cell_head=ParagraphStyle("cellh", parent=body, fontName=LATIN_BOLD, fontSize=9, leading=11.5, spaceAfter=0),
+        banner=ParagraphStyle("banner", parent=body, fontName=LATIN_BOLD, fontSize=10, leading=12.5, spaceAfter=0,
+                              alignment=TA_CENTER, textColor=_colour(banner.foreground, "#ffffff")),
+        running=ParagraphStyle("running", parent=body, fontSize=8, leading=10, spaceAfter=0,
+                               textColor=colors.HexColor("#5a6470")),
+        running_right=ParagraphStyle("runningr", parent=body, fontSize=8, leading=10, spaceAfter=0,
+                                     alignment=TA_RIGHT, textColor=colors.HexColor("#5a6470")),
+    )
+
+
+def _blocks(nodes: Iterable[SyntaxTreeNode], styles: Styles) -> list[Flowable]:
+    out: list[Flowable] = []
+    for node in nodes:
+        kind = node.type
+        if kind == "paragraph":
+            out.append(Paragraph(_inline_of(node), styles.body))
+        elif kind == "heading":
+            out.append(Paragraph(_inline_of(node), styles.md_heading))
+        elif kind in ("bullet_list", "ordered_list"):
+            entries = [ListItem(_blocks(item.children, styles) or [Paragraph("", styles.body)]) for item in node.children]
+            if kind == "ordered_list":
+                out.append(ListFlowable(entries, bulletType="1", start=int(str(node.attrs.get("start", 1))),
+                                        leftIndent=16, bulletFontName=LATIN, bulletFontSize=9.5))
+            else:
+                out.append(ListFlowable(entries, bulletType="bullet", start="•", leftIndent=14,
+                                        bulletFontName=LATIN, bulletFontSize=9))
+        elif kind == "blockquote":
+            out.extend([Indenter(left=14), *_blocks(node.children, styles), Indenter(left=-14)])
+        elif kind in ("fence", "code_block"):
+            out.append(XPreformatted(markup(node.content.rstrip("\n")), styles.code))
+        elif kind == "hr":
+            out.append(HRFlowable(width="100%", thickness=0.5, color=colors.HexColor("#d5dbe1"), spaceBefore=3,
+                                  spaceAfter=3))
+        elif kind == "table":
+            out.extend(Paragraph(row, styles.body) for row in _table_text(node))
+        elif node.children:
+            out.extend(_blocks(node.children, styles))
+        elif node.content.strip():
+            out.append(Paragraph(markup(node.content), styles.body))
+    return out
+
+
+def markdown_flowables(text: str, styles: Styles) -> list[Flowable]:
+    """Markdown as paragraphs, lists, quotes and code blocks; everything else as its text."""
+    return _blocks(SyntaxTreeNode(_md.parse(text or "")).children, styles)
+
+
+# --- the PDF -------------------------------------------------------------------------------------------------------
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+SIDE = 18 * mm
+EDGE = 8 * mm  # from the paper's edge to the banner
+GAP = 3 * mm
+RUNNING = 10  # height of the running header and footer lines, in points
+_HEX = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _hex(value: str, fallback: str) -> str:
+    """A policy file's colour as ``#rrggbb`` if it is a plain hex colour (policies are data, possibly hand-written)."""
+    match = _HEX.match(value or "")
+    if not match:
+        return fallback
+    digits = match.group(1)
+    return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)
+
+
+def _colour(value: str, fallback: str) -> colors.Color:
+    return colors.HexColor(_hex(value, fallback))
+
+
+class _Layout:
+    """The page furniture: banner bands (height set by the marking's length), running header and footer."""
+
+    def __init__(self, doc: PrintableMinutes, banner: Banner, styles: Styles, pages: int | None) -> None:
+        self.doc, self.banner, self.styles, self.pages = doc, banner, styles, pages
+        self.band = Paragraph(markup(banner.text), styles.banner)
+        _w, text_height = self.band.wrap(PAGE_WIDTH - 2 * SIDE - 8 * mm, PAGE_HEIGHT)
+        self.band_height = text_height + 2.5 * mm
+        self.margin = EDGE + self.band_height + GAP + RUNNING + GAP  # top and bottom alike
+
+    def _band(self, canvas: Canvas, y: float) -> None:
+        canvas.setFillColor(_colour(self.banner.background, "#555555"))
+        canvas.rect(SIDE, y, PAGE_WIDTH - 2 * SIDE, self.band_height, stroke=0, fill=1)
+        width = PAGE_WIDTH - 2 * SIDE - 8 * mm
+        _w, height = self.band.wrap(width, self.band_height)
+        self.band.drawOn(canvas, SIDE + 4 * mm, y + (self.band_height - height) / 2)
+
+    def _line(self, canvas: Canvas, text: str, style: ParagraphStyle, y: float) -> None:
+        paragraph = Paragraph(text, style)
+        paragraph.wrap(PAGE_WIDTH - 2 * SIDE, RUNNING * 2)
+        paragraph.drawOn(canvas, SIDE, y)
+
+    def on_page(self, canvas: Canvas, template: BaseDocTemplate) -> None:
+        canvas.saveState()
+        top = PAGE_HEIGHT - EDGE - self.band_height
+        self._band(canvas, top)
+        self._band(canvas, EDGE)
+        self._line(canvas, markup(self.doc.title), self.styles.running, top - GAP - RUNNING)
+        footer_y = EDGE + self.band_height + GAP
+        self._line(canvas, markup(gettext("Printed by %(user)s at %(time)s")
+                                  % {"user": self.doc.printed_by, "time": self.doc.printed_at}),
+                   self.styles.running, footer_y)
+        number = canvas.getPageNumber()
+        page = (gettext("page %(page)d of %(pages)d") % {"page": number, "pages": self.pages} if self.pages
+                else gettext("page %(page)d") % {"page": number})
+        self._line(canvas, markup(page), self.styles.running_right, footer_y)
+        canvas.restoreState()
+
+
+def _portion(marking: Marking, styles: Styles) -> Paragraph:
+    """The portion marking in front of a record, in its classification's colour."""
+    colour = _hex(_banner_colours().get(marking.chip, ""), "#1b1f24")
+    return Paragraph(f'<font color="{colour}">({markup(marking.text)})</font>', styles.portion)
+
+
+@lru_cache(maxsize=1)
+def _banner_colours() -> dict[str, str]:
+    """Chip class -> the classification's banner colour, from the node's policies."""
+    return {chip_class(policy.identifier, level.name): level.banner_colour
+            for policy in registry() for level in policy.classifications}
+
+
+def _table(rows: list[list[str]], widths: list[float], styles: Styles) -> Table:
+    data = [[Paragraph(cell, styles.cell_head if index == 0 else styles.cell) for cell in row]
+            for index, row in enumerate(rows)]
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.HexColor("#1b1f24")),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.HexColor("#d5dbe1")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f5f7")),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]))
+    return table
+
+
+def _action_table(actions: list[PrintedAction], styles: Styles, width: float) -> Table:
+    rows = [[escape(gettext("Action")), escape(gettext("Owner")), escape(gettext("Due")), escape(gettext("Status"))]]
+    for action in actions:
+        due = markup(action.due) + (f" <b>{escape(gettext('overdue'))}</b>" if action.overdue else "")
+        rows.append([f"<font size=7><b>({markup(action.marking.text)})</b></font><br/>{markup(action.title)}",
+                     markup(action.owner), due, markup(action.status)])
+    return _table(rows, [width * 0.46, width * 0.24, width * 0.15, width * 0.15], styles)
+
+
+def _story(doc: PrintableMinutes, styles: Styles) -> list[Flowable]:
+    width = PAGE_WIDTH - 2 * SIDE
+    story: list[Flowable] = [_portion(doc.marking, styles), Paragraph(markup(doc.title), styles.title)]
+    if doc.series_title:
+        story.append(Paragraph(markup(doc.series_title), styles.small))
+    facts = [(gettext("Time (home zone)"), doc.when_home), (gettext("Time (UTC)"), doc.when_utc),
+             (gettext("Mode"), doc.mode)]
+    if doc.place:
+        facts.append((gettext("Place"), doc.place))
+    if doc.link:
+        facts.append((gettext("Link"), doc.link))
+    story.append(Table([[Paragraph(f"<b>{escape(k)}</b>", styles.cell), Paragraph(markup(v), styles.cell)]
+                        for k, v in facts], colWidths=[width * 0.22, width * 0.78], hAlign="LEFT",
+                       style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)])))
+    if doc.cancelled:
+        reason = f": {doc.cancel_reason}" if doc.cancel_reason else ""
+        story.append(Paragraph(f"<b>{markup(gettext('This meeting was cancelled') + reason)}</b>", styles.body))
+    if doc.draft_minutes:
+        story.append(Paragraph(f"<b>{escape(gettext('DRAFT: these minutes are not published yet.'))}</b>", styles.body))
+
+    story.append(Paragraph(escape(gettext("Attendees")), styles.h2))
+    if doc.attendees:
+        story.append(_table([[escape(gettext("Name")), escape(gettext("Organisation")), escape(gettext("Answer"))]]
+                            + [[markup(a.name), markup(a.organisation), markup(a.rsvp)] for a in doc.attendees],
+                            [width * 0.4, width * 0.4, width * 0.2], styles))
+    else:
+        story.append(Paragraph(escape(gettext("No attendees.")), styles.body))
+
+    story.append(Paragraph(escape(gettext("Agenda")), styles.h2))
+    if doc.draft_agenda:
+        story.append(Paragraph(f"<b>{escape(gettext('DRAFT: this agenda is not published yet.'))}</b>", styles.body))
+    if doc.items or doc.review:
+        rows = [["#", escape(gettext("Item")), escape(gettext("Presenter")), escape(gettext("Minutes"))]]
+        for item in doc.items:
+            cell = f"<font size=7><b>({markup(item.marking.text)})</b></font><br/>{markup(item.title)}"
+            for title, marking in item.reports:
+                cell += f"<br/><font size=8>{escape(gettext('Report'))}: ({markup(marking.text)}) {markup(title)}</font>"
+            rows.append([str(item.order), cell, markup(item.presenter), str(item.duration_minutes)])
+        if doc.review:
+            rows.append(["", escape(gettext("Review of actions")), "", ""])
+        story.append(_table(rows, [width * 0.06, width * 0.6, width * 0.22, width * 0.12], styles))
+    else:
+        story.append(Paragraph(escape(gettext("No agenda has been published.")), styles.body))
+
+    story.append(Paragraph(escape(gettext("Minutes")), styles.h2))
+    if not doc.has_minutes:
+        story.append(Paragraph(escape(gettext("No minutes have been published.")), styles.body))
+    for item in doc.items:
+        if item.minutes:
+            story.append(Paragraph(f"{item.order}. {markup(item.title)}", styles.h3))
+            for portion in item.minutes:
+                story.extend([_portion(portion.marking, styles), *markdown_flowables(portion.text, styles)])
+    if doc.other_minutes:
+        story.append(Paragraph(escape(gettext("General")), styles.h3))
+        for portion in doc.other_minutes:
+            story.extend([_portion(portion.marking, styles), *markdown_flowables(portion.text, styles)])
+
+    story.append(Paragraph(escape(gettext("Decisions")), styles.h2))
+    if not doc.decisions:
+        story.append(Paragraph(escape(gettext("No decisions recorded.")), styles.body))
+    for number, decision in enumerate(doc.decisions, start=1):
+        about = f" — {markup(decision.item_title)}" if decision.item_title else ""
+        body = markdown_flowables(decision.text, styles)
+        # The marking and heading never stay behind at the foot of a page without the decision's first block.
+        story.append(KeepTogether([_portion(decision.marking, styles),
+                                   Paragraph(f"<b>{escape(gettext('Decision'))} {number}</b>{about}", styles.body),
+                                   *body[:1]]))
+        story.extend(body[1:])
+
+    story.append(Paragraph(escape(gettext("Actions")), styles.h2))
+    if doc.actions:
+        story.append(_action_table(doc.actions, styles, width))
+    else:
+        story.append(Paragraph(escape(gettext("No actions recorded.")), styles.body))
+    if doc.review:
+        story.append(Paragraph(escape(gettext("Review of actions from earlier meetings")), styles.h2))
+        story.append(_action_table(doc.review, styles, width))
+
+    story.append(Spacer(1, 6 * mm))
+    story.append(Paragraph(markup(gettext("Printed by %(user)s at %(time)s")
+                                  % {"user": doc.printed_by, "time": doc.printed_at}), styles.small))
+    return story
+
+
+def _build(doc: PrintableMinutes, banner: Banner, pages: int | None) -> tuple[bytes, int]:
+    styles = _styles(banner)
+    layout = _Layout(doc, banner, styles, pages)
+    buffer = io.BytesIO()
+    template = BaseDocTemplate(
+        buffer, pagesize=A4, leftMargin=SIDE, rightMargin=SIDE, topMargin=layout.margin, bottomMargin=layout.margin,
+        title=doc.title, subject=banner.text, author=doc.printed_by, creator="Kizuna",
+    )
+    frame = Frame(SIDE, layout.margin, PAGE_WIDTH - 2 * SIDE, PAGE_HEIGHT - 2 * layout.margin, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    on_page: Callable[[Canvas, Any], None] = layout.on_page
+    template.addPageTemplates([PageTemplate(id="minutes", frames=[frame], onPage=on_page)])
+    template.build(_story(doc, styles))
+    return buffer.getvalue(), template.page
+
+
+def render_pdf(doc: PrintableMinutes, banner: Banner) -> bytes:
+    """The minutes as a PDF, the banner at the top and bottom of every page and "page N of M" beneath."""
+    _register_fonts()
+    _, pages = _build(doc, banner, None)  # first pass: only the page count
+    pdf, final = _build(doc, banner, pages)
+    if final != pages:  # "page N of M" is never wider than the count it replaced, but say so if it ever is
+        pdf, _ = _build(doc, banner, final)
+    return pdf
