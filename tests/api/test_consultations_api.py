@@ -13,7 +13,10 @@ import pytest
 
 from kizuna.consultations.models import ActionItem, AgendaItem, Attendee, Meeting, Series
 from kizuna.core.models import AuditEntry
+from kizuna.reports.services import ReportInput, do_create_report
 from tests.api.conftest import label_api, openapi_document
+from tests.api.test_visibility_matrix import MATRIX
+from tests.conftest import make_label
 
 BASE = "consultations"
 IP4 = {"releasable_to": ["IP4"]}
@@ -478,3 +481,71 @@ def test_openapi_document_describes_every_consultations_endpoint(db: Any) -> Non
             assert {"400", "401", "404"} <= {str(code) for code in operation["responses"]}, (method, path)
     ics = paths["/api/v1/consultations/meetings/{id}.ics"]["get"]["responses"]
     assert "text/calendar" in ics["200"]["content"]
+
+
+# --- the label matrix, and what a visible record points at ----------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(MATRIX))
+def test_meeting_detail_ics_and_list_follow_the_label_matrix(
+    name: str, jpn_user: Any, make_user: Any, api_for: Any
+) -> None:
+    case = MATRIX[name]
+    meeting = _create_meeting(api_for(jpn_user), label=label_api(**case.label))
+    reader = api_for(make_user("reader", case.nation, case.org, clearance=case.clearance,
+                               communities=case.communities))
+    window = "start=2026-12-01T00:00:00Z&end=2027-01-01T00:00:00Z"
+    listed = [m["id"] for m in reader.get(f"{BASE}/meetings?{window}").json()["items"]]
+    assert (listed == [meeting["id"]]) is case.visible
+    for suffix in ("", ".ics", "/agenda", "/minutes"):
+        response = reader.get(f"{BASE}/meetings/{meeting['id']}{suffix}")
+        if case.visible:
+            assert response.status_code == 200, (suffix, response.content)
+        else:
+            missing = reader.get(f"{BASE}/meetings/{meeting['id'] + 10_000}{suffix}")
+            assert (response.status_code, response.content) == (404, missing.content), suffix
+
+
+def test_agenda_item_names_only_the_linked_reports_the_reader_may_see(
+    organiser: Any, jpn_user: Any, kor_user: Any, api_for: Any
+) -> None:
+    shared = do_create_report(jpn_user, ReportInput(title="Shared trends", label=make_label(releasable_to=["IP4"])))
+    national = do_create_report(jpn_user, ReportInput(title="Tokyo only", label=make_label(releasable_to=["JPN"])))
+    meeting = _create_meeting(organiser, attendees=["minjun"])
+    created = organiser.post(f"{BASE}/meetings/{meeting['id']}/agenda/items", {
+        "title": "Threat picture", "label": label_api(**IP4), "reports": [national.pk, shared.pk]})
+    assert created.status_code == 201, created.content
+    assert [r["id"] for r in created.json()["reports"]] == sorted([shared.pk, national.pk])
+    organiser.post(f"{BASE}/meetings/{meeting['id']}/agenda/publish")
+    items = api_for(kor_user).get(f"{BASE}/meetings/{meeting['id']}/agenda").json()["items"]
+    assert [r["title"] for r in items[0]["reports"]] == ["Shared trends"]
+    # A report the author may not see cannot be linked, and is refused like one that does not exist.
+    hidden = do_create_report(kor_user, ReportInput(title="Seoul only", label=make_label(releasable_to=["KOR"])))
+    refused = organiser.post(f"{BASE}/meetings/{meeting['id']}/agenda/items", {
+        "title": "Leak", "label": label_api(**IP4), "reports": [hidden.pk]})
+    assert (refused.status_code, refused.json()["field"]) == (400, "reports")
+    assert AgendaItem.objects.count() == 1
+
+
+def test_action_owner_can_be_switched_between_person_and_organisation(organiser: Any, kor_user: Any) -> None:
+    meeting = _create_meeting(organiser)
+    action = organiser.post(f"{BASE}/actions", {"title": "Host the next round", "label": label_api(**IP4),
+                                                "meeting": meeting["id"], "owner_user": "minjun"}).json()
+    to_org = organiser.patch(f"{BASE}/actions/{action['id']}", {"owner_organisation": "KOR-MND", "due": "2027-02-01"})
+    assert to_org.status_code == 200, to_org.content
+    assert (to_org.json()["owner_user"], to_org.json()["owner_organisation"]["code"], to_org.json()["due"]) == (
+        None, "KOR-MND", "2027-02-01")
+    back = organiser.patch(f"{BASE}/actions/{action['id']}", {"owner_user": "minjun", "due": None}).json()
+    assert (back["owner_user"], back["owner_organisation"], back["due"]) == ("minjun", None, None)
+
+
+def test_my_actions_pages_by_cursor(organiser: Any, kor_user: Any, api_for: Any) -> None:
+    meeting = _create_meeting(organiser)
+    ids = [organiser.post(f"{BASE}/actions", {"title": f"A{i}", "label": label_api(**IP4), "meeting": meeting["id"],
+                                              "owner_user": "minjun", "due": f"2027-01-0{i + 1}"}).json()["id"]
+           for i in range(3)]
+    korea = api_for(kor_user)
+    first = korea.get(f"{BASE}/actions?limit=2").json()
+    assert first["next_cursor"]
+    second = korea.get(f"{BASE}/actions?limit=2&cursor={first['next_cursor']}").json()
+    assert [a["id"] for a in first["items"] + second["items"]] == ids
+    assert second["next_cursor"] is None
