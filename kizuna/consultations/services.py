@@ -645,6 +645,8 @@ def do_create_action(
         raise ServiceError(gettext("an action has one owner: a person or an organisation"), "owner")
     if due is not None and not isinstance(due, date):
         raise ServiceError(gettext("the due date must be a date"), "due")
+    if meeting is not None and meeting.status == MeetingStatus.CANCELLED:
+        raise ServiceError(gettext("this meeting has been cancelled and can no longer be changed"), "meeting")
     if meeting is not None and series is None:
         series = meeting.series
     for record_ in (meeting, series):

@@ -256,6 +256,7 @@ def test_a_cancelled_meeting_takes_no_agenda_minutes_or_publication(jpn_user: An
         lambda: cycle.do_record_decision(jpn_user, cancelled, "Nothing", IP4),
         lambda: cycle.do_publish_minutes(jpn_user, cancelled),
         lambda: cycle.do_rsvp(kor_user, cancelled, Rsvp.ACCEPTED),
+        lambda: do_create_action(jpn_user, "Late", IP4, meeting=cancelled, owner_user=jpn_user),
     ):
         with pytest.raises(ServiceError, match="cancelled"):
             attempt()
