@@ -57,6 +57,9 @@ DUE_SOON_DAYS = 3
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 DIGEST_EVERY = timedelta(hours=24)
 DIGEST_MAX = 500  # entries in one digest; the rest wait for the next one
+# A digest takes what was created since the previous one, less this margin: a notice whose transaction was still open
+# when the previous digest was read has a creation time just before it. emailed_at keeps the overlap from repeating.
+DIGEST_GRACE = timedelta(minutes=10)
 FEED_PAST = timedelta(days=90)
 FEED_AHEAD = timedelta(days=400)
 FEED_MAX = 5000  # meetings in one feed
@@ -344,7 +347,7 @@ def _digest(row: CalendarSettings, now: datetime) -> int:
     user = row.user
     pending = Notification.objects.filter(user=user, emailed_at__isnull=True, created_at__lte=now)
     if row.last_digest_at is not None:
-        pending = pending.filter(created_at__gt=row.last_digest_at)
+        pending = pending.filter(created_at__gt=row.last_digest_at - DIGEST_GRACE)
     with translation.override(user.language or settings.LANGUAGE_CODE):
         entries = _entries(user, list(pending.order_by("created_at", "id")[:DIGEST_MAX]))
     if not entries:
@@ -516,8 +519,8 @@ def settings_for(user: User) -> CalendarSettings:
 
 
 def set_email_mode(user: User, mode: str, actor: str | None = None) -> CalendarSettings:
-    """Change how notifications reach the user by email. Choosing the daily digest starts its 24 hours now, so what
-    arrived while email was off (or before) is never sent afterwards."""
+    """Change how notifications reach the user by email. Choosing the daily digest starts its window now (the first
+    digest comes a day later), so what arrived while email was off is never sent afterwards."""
     if mode not in EmailMode.values:
         raise ServiceError(gettext("unknown email mode %(mode)s; use one of %(modes)s")
                            % {"mode": repr(mode), "modes": ", ".join(EmailMode.values)}, "email_mode")
@@ -528,7 +531,7 @@ def set_email_mode(user: User, mode: str, actor: str | None = None) -> CalendarS
         previous = row.email_mode
         row.email_mode = mode
         if mode == EmailMode.DAILY:
-            row.last_digest_at = timezone.now()
+            row.last_digest_at = timezone.now() + DIGEST_GRACE  # the window's lower bound is exactly now
         row.save(update_fields=["email_mode", "last_digest_at"])
         audit.record(actor or user.username, "update", "calendar_settings", [user.pk],
                      detail={"email_mode": mode, "from": previous})
