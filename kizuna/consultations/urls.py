@@ -14,6 +14,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("series/<int:pk>/edit/", views.series_edit, name="series_edit"),
     path("schedule/", views.schedule, name="schedule"),
     path("actions/", views.my_actions, name="my_actions"),
-    path("actions/<int:pk>/status/", views.action_status, name="action_status"),
+    path("actions/<int:pk>/status/", views.action_status, name="my_action_status"),
     path("meetings/", include("kizuna.consultations.meeting_urls")),
 ]

@@ -124,7 +124,11 @@ def meeting_create_url(series: Series | None = None, start: datetime | None = No
         params["start"] = start.isoformat()
     if end is not None:
         params["end"] = end.isoformat()
-    return "/consultations/meetings/new/" + ("?" + urlencode(params) if params else "")
+    try:
+        base = reverse("consultations:meeting_create")
+    except NoReverseMatch:
+        base = "/consultations/meetings/new/"
+    return base + ("?" + urlencode(params) if params else "")
 
 
 class _Chips:
@@ -139,13 +143,6 @@ class _Chips:
             found = {"text": label_display(label_of(record)), "chip": chip_class(record.policy, record.classification)}
             self._seen[record.pk] = found
         return found
-
-
-def _is_overdue(action: ActionItem, today: date) -> bool:
-    try:
-        return cycle.is_overdue(action, today)
-    except NotImplementedError:  # the cycle module's rule, until it lands: open, with a due date before today
-        return action.due is not None and action.due < today and action.status in OPEN_STATES
 
 
 def _focus_names(codes: Iterable[str]) -> list[str]:
@@ -404,6 +401,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "today_url": _calendar_url(view, None, series_id),
         "series_id": series_id,
         "count": len(shown),
+        "new_meeting_url": meeting_create_url(),
     })
     return render(request, "consultations/calendar.html", context)
 
@@ -675,7 +673,7 @@ def _action_row(action: ActionItem, today: date, visible: frozenset[int], chips:
         action.owner_organisation.name if action.owner_organisation is not None else "")
     return {
         "action": action, "chip": chips(action.label), "owner": owner,
-        "overdue": _is_overdue(action, today),
+        "overdue": cycle.is_overdue(action, today),
         "due": _fmt(action.due, pgettext("day heading", "D j M Y")) if action.due else "",
         "meeting": meeting, "meeting_url": meeting_url(meeting.pk) if meeting else "",
         "series": series,
@@ -696,7 +694,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
     cursor = request.GET.get("cursor") or None
     error = ""
     try:
-        page = queries.my_actions(user, state=tab, today=today, cursor=cursor, limit=ACTION_PAGE)
+        page = queries.my_actions(user, state=tab, today=today, cursor=cursor, limit=ACTION_PAGE, subject=subject)
     except (ServiceError, ValueError):
         page, error = queries.ActionPage([], None), _("This page of actions does not exist any more; start again.")
     visible = visible_label_ids(subject)

@@ -28,10 +28,7 @@ def consultations_nav(context: template.Context) -> dict[str, Any]:
     user = getattr(request, "user", None)
     unread = 0
     if isinstance(user, User) and user.is_active:
-        try:
-            unread = notify.unread_count(user)
-        except NotImplementedError:  # the notifications module has not landed yet
-            unread = 0
+        unread = notify.unread_count(user)
     match = getattr(request, "resolver_match", None)
     in_app = match is not None and match.app_name in ("consultations", "consultations_inbox", "consultations_print")
     return {
