@@ -28,10 +28,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
 from django.utils.dates import MONTHS
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -140,7 +142,10 @@ class _Chips:
     def __call__(self, record: LabelRecord) -> dict[str, str]:
         found = self._seen.get(record.pk)
         if found is None:
-            found = {"text": label_display(label_of(record)), "chip": chip_class(record.policy, record.classification)}
+            text, css = label_display(label_of(record)), chip_class(record.policy, record.classification)
+            # The same markup as reports/_label_chip.html, made once per label rather than included per row.
+            found = {"text": text, "chip": css,
+                     "html": format_html('<span class="label-chip {}" data-testid="label-chip">{}</span>', css, text)}
             self._seen[record.pk] = found
         return found
 
@@ -275,6 +280,7 @@ class Entry:
     chip: dict[str, str]
     series_title: str
     cancelled: bool
+    html: str = ""  # the whole <li>, escaped (format_html)
 
 
 @dataclass
@@ -305,18 +311,32 @@ def _calendar_url(view: str, day: date | None, series_id: int | None) -> str:
 
 
 def _entries(meetings: list[Meeting], zone: ZoneInfo, visible: frozenset[int], chips: _Chips) -> list[Entry]:
+    """The calendar's entries, each with its markup made here: a month holds hundreds, and one template include per
+    entry cost more than the query (the month view must answer in under 100 ms with 10,000 meetings)."""
     result: list[Entry] = []
+    cancelled_word = gettext("Cancelled")
+    other_day = pgettext("end on another day", "D j M H:i")
     for meeting in meetings:
         start, end = meeting.start.astimezone(zone), meeting.end.astimezone(zone)
-        until = _fmt(end, "H:i") if end.date() == start.date() else _fmt(end, pgettext("end on another day", "D j M H:i"))
+        until = f"{end:%H:%M}" if end.date() == start.date() else _fmt(end, other_day)
         series = meeting.series
-        result.append(Entry(
+        entry = Entry(
             meeting=meeting, href=meeting_url(meeting.pk), start=start, end=end,
-            time=f"{_fmt(start, 'H:i')}–{until}", chip=chips(meeting.label),
+            time=f"{start:%H:%M}–{until}", chip=chips(meeting.label),
             # A series is named only to whom may see the series itself.
             series_title=series.title if series is not None and series.label_id in visible else "",
             cancelled=meeting.status == MeetingStatus.CANCELLED,
-        ))
+        )
+        entry.html = format_html(
+            '<li class="cal-entry{}" data-testid="cal-entry"><a href="{}"><time datetime="{}">{}</time> '
+            '<span class="cal-entry__title">{}</span></a>{}{}{}</li>',
+            " cal-entry--cancelled" if entry.cancelled else "", entry.href, start.isoformat(), entry.time,
+            meeting.title,
+            format_html(' <span class="status-cancelled">{}</span>', cancelled_word) if entry.cancelled else "",
+            format_html('<span class="cal-entry__series">{}</span>', entry.series_title) if entry.series_title else "",
+            entry.chip["html"],
+        )
+        result.append(entry)
     return result
 
 
@@ -665,20 +685,45 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
 # --- my actions ----------------------------------------------------------------------------------------------------
 
-def _action_row(action: ActionItem, today: date, visible: frozenset[int], chips: _Chips) -> dict[str, Any]:
-    """An action as a list shows it. Its meeting and series (already joined) are named only when visible."""
+def _action_row(action: ActionItem, today: date, visible: frozenset[int], chips: _Chips, csrf: str = "",
+                tab: str = "") -> dict[str, Any]:
+    """An action as a list shows it, with the row's markup made here (no include per row: "my actions" must answer
+    in under 100 ms). Its meeting and series (already joined) are named only when their own labels are visible.
+    With ``csrf`` the row has the status buttons."""
     meeting = action.meeting if action.meeting is not None and action.meeting.label_id in visible else None
     series = action.series if action.series is not None and action.series.label_id in visible else None
     owner = _person(action.owner_user) if action.owner_user is not None else (
         action.owner_organisation.name if action.owner_organisation is not None else "")
-    return {
-        "action": action, "chip": chips(action.label), "owner": owner,
-        "overdue": cycle.is_overdue(action, today),
-        "due": _fmt(action.due, pgettext("day heading", "D j M Y")) if action.due else "",
-        "meeting": meeting, "meeting_url": meeting_url(meeting.pk) if meeting else "",
-        "series": series,
-        "moves": [{"status": value, "name": _MOVES[value]} for value in ActionStatus.values if value != action.status],
-    }
+    overdue = cycle.is_overdue(action, today)
+    chip = chips(action.label)
+    links: list[str] = []
+    if meeting is not None:
+        links.append(format_html('<a href="{}">{}</a>', meeting_url(meeting.pk), meeting.title))
+    if series is not None:
+        links.append(format_html('<a class="muted" href="{}">{}</a>',
+                                 reverse("consultations:series", args=[series.pk]), series.title))
+    cells = [
+        format_html("<td>{}{}</td>", action.title, format_html(
+            ' <span class="flag-overdue" data-testid="overdue">{}</span>', gettext("Overdue")) if overdue else ""),
+        format_html('<td><time datetime="{}">{}</time></td>', action.due.isoformat(),
+                    _fmt(action.due, pgettext("day heading", "D j M Y"))) if action.due else format_html("<td>{}</td>", "—"),
+        format_html('<td><span class="action-status action-status--{}">{}</span></td>', action.status,
+                    action.get_status_display()),
+        format_html("<td>{}</td>", owner),
+        format_html("<td>{}<br>{}</td>", *links) if len(links) == 2 else format_html("<td>{}</td>", links[0] if links else "—"),
+        format_html("<td>{}</td>", chip["html"]),
+    ]
+    if csrf:
+        target = reverse("consultations:my_action_status", args=[action.pk])
+        buttons = [format_html(
+            '<form method="post" action="{}" class="inline-form"><input type="hidden" name="csrfmiddlewaretoken" '
+            'value="{}"><input type="hidden" name="status" value="{}"><input type="hidden" name="tab" value="{}">'
+            '<button type="submit" class="button button--small" data-testid="set-{}">{}</button></form>',
+            target, csrf, value, tab, value, _MOVES[value]) for value in ActionStatus.values if value != action.status]
+        cells.append(format_html('<td class="table__actions">{}</td>', format_html_join("", "{}", ((b,) for b in buttons))))
+    html = format_html('<tr class="{}" data-testid="action-row" data-action="{}">{}</tr>',
+                       "action--overdue" if overdue else "", action.pk, format_html_join("", "{}", ((c,) for c in cells)))
+    return {"action": action, "overdue": overdue, "html": html}
 
 
 @login_required
@@ -699,7 +744,8 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         page, error = queries.ActionPage([], None), _("This page of actions does not exist any more; start again.")
     visible = visible_label_ids(subject)
     chips = _Chips()
-    rows = [_action_row(a, today, visible, chips) for a in page.items]
+    csrf = get_token(request)
+    rows = [_action_row(a, today, visible, chips, csrf, tab) for a in page.items]
     note_labels(request, *(a.label for a in page.items))
     if page.items:
         audit.record(user.username, "list", "action", [a.pk for a in page.items], None, audit.client_address(request),
