@@ -78,9 +78,10 @@ class ZoneField(forms.ChoiceField):
 
 
 def _user_choice(user: User) -> tuple[str, str]:
-    name = user.get_full_name() or user.username
+    full = user.get_full_name()
+    name = f"{full} — {user.username}" if full else user.username
     where = ", ".join(x for x in (user.nation_id or "", user.organisation.code if user.organisation else "") if x)
-    return str(user.pk), f"{name} — {user.username}" + (f" ({where})" if where else "")
+    return str(user.pk), name + (f" ({where})" if where else "")
 
 
 def active_users() -> list[User]:

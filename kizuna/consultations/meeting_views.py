@@ -174,14 +174,14 @@ def _visible_series(user: User, meeting: Meeting) -> Series | None:
 
 def _nations(meeting: Meeting, series: Series | None, attendees: Iterable[Attendee]) -> list[str]:
     """The participating nations: the series' nations, or (no series, or one the reader may not see) the nations of
-    the attendees, as in the issue; then the organisers' nation so the table is never empty for a known one."""
+    the attendees and of the organising organisation, which takes part even when it invited only others."""
     if series is not None and series.nations:
         codes = list(series.nations)
     else:
-        codes = sorted({a.user.nation_id for a in attendees if a.user.nation_id})
-        home = meeting.originator.nation_id if meeting.originator else None
-        if not codes and home:
-            codes = [home]
+        found = {a.user.nation_id for a in attendees if a.user.nation_id}
+        if meeting.originator.nation_id:
+            found.add(meeting.originator.nation_id)
+        codes = sorted(found)
     return [c for c in codes if c in CAPITALS]
 
 
