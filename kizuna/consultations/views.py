@@ -408,10 +408,12 @@ def calendar(request: HttpRequest) -> HttpResponse:
     for entry in entries:
         by_day[entry.start.date()].append(entry)
     days: list[Day] = []
+    # The week's title already has the year; a month cell's heading is for screen readers and keeps it.
+    heading = pgettext("short day", "D j M") if view == "week" else pgettext("day heading", "D j M Y")
     day = grid_start
     while day < grid_end:
         todays = by_day.get(day, [])
-        cell = Day(day=day, number=str(day.day), heading=_fmt(day, pgettext("day heading", "D j M Y")),
+        cell = Day(day=day, number=str(day.day), heading=_fmt(day, heading),
                    in_month=view != "month" or day.month == anchor.month, is_today=day == today)
         if view == "month" and len(todays) > MONTH_CELL_LIMIT:
             cell.entries, cell.more = todays[:MONTH_CELL_LIMIT], len(todays) - MONTH_CELL_LIMIT
