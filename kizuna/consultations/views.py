@@ -785,7 +785,8 @@ def my_actions(request: HttpRequest) -> HttpResponse:
     subject = subject_for(user)
     zone = viewer_zone(user)
     today = timezone.now().astimezone(zone).date()
-    tab = request.GET.get("tab") or "open"
+    # "state" is the API's name for the same choice; both are accepted.
+    tab = request.GET.get("tab") or request.GET.get("state") or "open"
     if tab not in dict(ACTION_TABS):
         tab = "open"
     cursor = request.GET.get("cursor") or None

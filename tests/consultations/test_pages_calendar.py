@@ -351,6 +351,7 @@ def test_my_actions_tabs_and_overdue_flag(jpn_user: Any) -> None:
     assert "Late report" in overdue and "Upcoming paper" not in overdue
     done = client.get("/consultations/actions/?tab=done").content.decode()
     assert "Finished memo" in done and "Late report" not in done
+    assert "Finished memo" in client.get("/consultations/actions/?state=done").content.decode()  # the API's name
     everything = client.get("/consultations/actions/?tab=all").content.decode()
     assert all(t in everything for t in ("Late report", "Upcoming paper", "Finished memo"))
     assert audit_page(everything).violations == []
@@ -392,3 +393,21 @@ def test_navigation_counts_unread_consultation_notifications(jpn_user: Any, kor_
         time_zone="Asia/Seoul", link=LINK, attendees=[jpn_user]))
     body = client.get("/consultations/").content.decode()
     assert re.search(r'href="/consultations/inbox/" data-testid="consultations-unread"[^>]*>1 new<', body)
+
+
+def test_pages_render_in_japanese(jpn_user: Any) -> None:
+    from django.conf import settings
+
+    series = series_of(jpn_user)
+    m = meeting(jpn_user, "Cyber round", datetime(2026, 6, 10, 8, 0, tzinfo=UTC), series=series)
+    do_create_action(jpn_user, "Share indicators", make_label(releasable_to=["IP4"]), meeting=m, owner_user=jpn_user,
+                     due=date(2026, 6, 1))
+    client = client_for(jpn_user, "Asia/Tokyo")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    for url in ("/consultations/?date=2026-06-10", "/consultations/?view=week&date=2026-06-10",
+                "/consultations/?view=list&date=2026-06-01", "/consultations/series/",
+                f"/consultations/series/{series.pk}/", "/consultations/series/new/",
+                f"/consultations/schedule/?series={series.pk}", "/consultations/actions/?tab=all"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert '<html lang="ja">' in response.content.decode()
