@@ -411,3 +411,12 @@ def test_pages_render_in_japanese(jpn_user: Any) -> None:
         response = client.get(url)
         assert response.status_code == 200, url
         assert '<html lang="ja">' in response.content.decode()
+
+
+def test_an_action_of_a_hidden_meeting_does_not_name_the_meeting(jpn_user: Any, kor_user: Any) -> None:
+    hidden = meeting(kor_user, "Korea only round", datetime(2026, 6, 10, 1, 0, tzinfo=UTC), releasable_to=["KOR"])
+    do_create_action(kor_user, "Send the Japanese summary", make_label(releasable_to=["IP4"]), meeting=hidden,
+                     owner_user=jpn_user)
+    body = client_for(jpn_user).get("/consultations/actions/").content.decode()
+    assert "Send the Japanese summary" in body
+    assert "Korea only round" not in body and f"/consultations/meetings/{hidden.pk}/" not in body
