@@ -38,6 +38,7 @@ test-postgres: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/consultations.py
 
 clean:
 	rm -rf $(VENV) var

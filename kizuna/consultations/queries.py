@@ -49,7 +49,8 @@ def calendar_range(subject: Subject, start: datetime, end: datetime, *, series_i
     """Visible meetings overlapping [start, end) (aware datetimes), by start then id; series and label selected.
 
     A meeting overlaps when it starts before ``end`` and ends after ``start``: one that began before the range and
-    ends inside it is included, one that ends exactly at ``start`` is not."""
+    ends inside it is included, one that ends exactly at ``start`` is not. ``meeting.series`` is joined as stored:
+    whether the reader may see the series itself is for the caller to check (its ``label_id``) before naming it."""
     _check_aware(start, "start")
     _check_aware(end, "end")
     if end <= start:
@@ -92,7 +93,8 @@ def my_actions(user: User, *, state: str = "open", today: date | None = None, cu
     """Visible actions owned by the user or the user's organisation. state: open (open + in progress), overdue
     (open or in progress and due before ``today``), done (done + dropped) or all. Ordered by due date (none last),
     then id; ``next_cursor`` continues after the last item and is None on the last page. ``subject`` saves
-    ``subject_for(user)`` when the caller already has it."""
+    ``subject_for(user)`` when the caller already has it. An item's ``meeting`` and ``series`` are joined as
+    stored: the caller checks their ``label_id`` against the reader's visible labels before showing them."""
     if state not in STATES:
         raise ServiceError(gettext("unknown state %(state)s; use open, overdue, done or all") % {
             "state": repr(state)}, "state")
