@@ -68,22 +68,15 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
-    """Mark one notification read (``id``) or all of them (no ``id``), then go back to the inbox — or to the
-    notification's own page when ``next`` says so (the link of an entry)."""
+    """Mark one notification read (``id``) or all of them (no ``id``), then go back to the inbox."""
     user = _user(request)
     raw = request.POST.get("id", "").strip()
     if raw:
         if not raw.isdigit():
             raise Http404("not found")
         notify.mark_read(user, [int(raw)])
-        target = request.POST.get("next", "")
-        entry = next((e for e in notify.inbox(user, limit=INBOX_LIMIT) if e.notification.pk == int(raw)), None)
-        if target == "record" and entry is not None:
-            return redirect(entry.url)
-    else:
-        count = notify.mark_read(user)
-        if count:
-            messages.success(request, _("All notifications are marked read."))
+    elif notify.mark_read(user):
+        messages.success(request, _("All notifications are marked read."))
     return redirect("consultations_inbox:inbox")
 
 

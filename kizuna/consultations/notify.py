@@ -55,6 +55,7 @@ logger = logging.getLogger("kizuna.consultations.notify")
 
 DUE_SOON_DAYS = 3
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+_REMINDERS = (NotificationKind.ACTION_DUE_SOON, NotificationKind.ACTION_OVERDUE)
 DIGEST_EVERY = timedelta(hours=24)
 DIGEST_MAX = 500  # entries in one digest; the rest wait for the next one
 # A digest takes what was created since the previous one, less this margin: a notice whose transaction was still open
@@ -210,17 +211,18 @@ def notify(kind: str, users: Iterable[User], *, meeting: Meeting | None = None, 
                    for u in chosen.values()])
 
 
-def _store(entries: list[Notification]) -> int:
+def _store(entries: list[Notification], existing: set[tuple[int, str]] | None = None) -> int:
     """Insert the entries that do not exist yet (by user and key) and send the immediate emails after commit.
+    ``existing``: the (user, key) pairs already recorded, when the caller has read them more cheaply itself.
     ``ignore_conflicts`` keeps a concurrent insert of the same notice from failing the caller's transaction."""
     fresh: dict[tuple[int, str], Notification] = {}
     for start in range(0, len(entries), _CHUNK):
         chunk = entries[start:start + _CHUNK]
-        existing = set(Notification.objects.filter(
+        known = existing if existing is not None else set(Notification.objects.filter(
             user_id__in={e.user_id for e in chunk}, key__in={e.key for e in chunk}).values_list("user_id", "key"))
         for entry in chunk:
             pair = (entry.user_id, entry.key)
-            if pair not in existing and pair not in fresh:
+            if pair not in known and pair not in fresh:
                 fresh[pair] = entry
     if not fresh:
         return 0
@@ -499,6 +501,11 @@ def _scan(actions: QuerySet[ActionItem], today: date, only: User | None = None) 
 def _scan_batch(batch: Sequence[tuple[int, date | None, int | None, int | None, int]], today: date,
                 recipients: _Recipients) -> int:
     recipients.load({r[2] for r in batch if r[2] is not None}, {r[3] for r in batch if r[3] is not None})
+    # The reminders already made for these actions, by the action's index (not a (user, key) cross product).
+    known = Notification.objects.filter(action_id__in=[r[0] for r in batch], kind__in=_REMINDERS)
+    if recipients.only is not None:
+        known = known.filter(user=recipients.only)
+    existing = set(known.values_list("user_id", "key"))
     entries: list[Notification] = []
     for pk, due, owner_user_id, owner_org_id, label_id in batch:
         if due is None:  # excluded by the query; kept for the type checker
@@ -506,9 +513,10 @@ def _scan_batch(batch: Sequence[tuple[int, date | None, int | None, int | None, 
         kind = NotificationKind.ACTION_OVERDUE if due < today else NotificationKind.ACTION_DUE_SOON
         key = f"{kind}:{pk}:{due.isoformat()}"
         for user_id in recipients.of(owner_user_id, owner_org_id):
-            if recipients.sees(user_id, label_id):
+            # Known reminders are skipped before a model instance is made: on a steady day nearly all are known.
+            if (user_id, key) not in existing and recipients.sees(user_id, label_id):
                 entries.append(Notification(user_id=user_id, kind=kind, action_id=pk, key=key))
-    return _store(entries)
+    return _store(entries, existing)
 
 
 # --- settings and the calendar feed ----------------------------------------------------------------------------------
