@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus, Series
 from kizuna.consultations.queries import (
@@ -192,3 +194,46 @@ def test_paging_by_cursor_returns_every_action_once_in_order(jpn_user: Any, limi
     assert len(set(seen)) == len(seen)
     # A cursor ends the walk without an empty last page when the rows divide evenly.
     assert my_actions(jpn_user, state="all", limit=17).next_cursor is None
+
+
+def test_queries_cost_the_same_number_of_statements_whatever_the_rows(jpn_user: Any) -> None:
+    subject = subject_for(jpn_user)
+    mod = Organisation.objects.get(code="JPN-MOD")
+
+    def counted(fn: Any) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        return len(captured.captured_queries)
+
+    def both() -> tuple[int, int]:
+        return (counted(lambda: calendar_range(subject, RANGE_START, RANGE_END)),
+                counted(lambda: my_actions(jpn_user, state="all", subject=subject)))
+
+    meeting = _meeting(jpn_user, "first", datetime(2026, 3, 2, 9, tzinfo=UTC))
+    _action(jpn_user, "first", owner=jpn_user, due=date(2026, 3, 9), meeting=meeting)
+    few = both()
+    for i in range(12):
+        m = _meeting(jpn_user, f"m{i}", datetime(2026, 3, 3 + i, 9, tzinfo=UTC))
+        _action(jpn_user, f"a{i}", owner=jpn_user, due=date(2026, 3, 9) if i % 2 else None, meeting=m)
+        _action(jpn_user, f"o{i}", org=mod, due=date(2026, 4, 1 + i), meeting=m)
+    assert both() == few
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL plans by its statistics")
+def test_sqlite_answers_from_the_label_start_and_owner_indexes(jpn_user: Any) -> None:
+    subject = subject_for(jpn_user)
+    _meeting(jpn_user, "m", datetime(2026, 3, 2, 9, tzinfo=UTC))
+    _action(jpn_user, "a", owner=jpn_user, due=date(2026, 3, 9))
+    _action(jpn_user, "o", org=Organisation.objects.get(code="JPN-MOD"), due=date(2026, 3, 9))
+    with CaptureQueriesContext(connection) as captured:
+        calendar_range(subject, RANGE_START, RANGE_END)
+        my_actions(jpn_user, subject=subject)
+    plans = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            if "consultations_" in query["sql"]:
+                cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+                plans.append(" ".join(str(row[-1]) for row in cursor.fetchall()))
+    assert "meeting_label_start" in plans[0]
+    assert any("action_owner_due" in p for p in plans) and any("action_org_due" in p for p in plans)
+    assert not any("MULTI-INDEX OR" in p for p in plans)
