@@ -124,6 +124,9 @@ body.print-minutes {
 .portion-mark { margin: 0 0 1mm; }
 .portion .md > :first-child { margin-top: 0; }
 .portion .md > :last-child { margin-bottom: 0; }
+.md h1, .md h2, .md h3, .md h4, .md h5, .md h6 {
+  font-size: 10.5pt; color: inherit; border: 0; margin: 2.5mm 0 1mm; padding: 0;
+}
 .md pre { background: #f3f5f7; padding: 2mm; overflow-wrap: anywhere; white-space: pre-wrap; }
 .md blockquote { margin-left: 0; padding-left: 3mm; border-left: 3px solid #d5dbe1; color: #3b434c; }
 .md table { border-collapse: collapse; }
@@ -132,6 +135,9 @@ table.grid { width: 100%; border-collapse: collapse; margin: 1mm 0 2mm; font-siz
 table.grid th { text-align: left; background: #f3f5f7; border-bottom: 1.5px solid #1b1f24; padding: 1mm 1.5mm; }
 table.grid td { border-bottom: 1px solid #d5dbe1; padding: 1mm 1.5mm; vertical-align: top; }
 table.grid .num { width: 6%; }
+table.actions th:nth-child(2) { width: 20%; }
+table.actions th:nth-child(3) { width: 19%; }
+table.actions th:nth-child(4) { width: 12%; }
 .overdue { color: #c8102e; font-weight: 700; }
 .reports { margin: .5mm 0 0; padding-left: 4mm; font-size: 8.5pt; }
 .decisions { padding-left: 6mm; }
@@ -143,7 +149,10 @@ table.grid .num { width: 6%; }
   .print-banner--top { position: sticky; top: 0; z-index: 2; }
 }
 
-@page { size: A4; margin: 10mm 12mm; }
+@page {
+  size: A4; margin: 10mm 12mm;
+  @bottom-right { content: counter(page) " / " counter(pages); font: 7.5pt sans-serif; color: #5a6470; }
+}
 
 @media print {
   body.print-minutes { background: #ffffff; font-size: 9.5pt; }
@@ -157,6 +166,7 @@ table.grid .num { width: 6%; }
   h2, h3, .portion-mark { break-after: avoid; page-break-after: avoid; }
   tr, .decisions li { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
+  .md a[href]::after { content: " (" attr(href) ")"; }
 }
 """
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -412,6 +412,7 @@ class Styles:
     h3: ParagraphStyle
     md_heading: ParagraphStyle
     code: ParagraphStyle
+    quote: ParagraphStyle
     portion: ParagraphStyle
     cell: ParagraphStyle
     cell_head: ParagraphStyle
@@ -432,6 +433,7 @@ def _styles(banner: Banner) -> Styles:
         md_heading=ParagraphStyle("mdh", parent=body, fontName=LATIN_BOLD, fontSize=10.5, spaceBefore=4),
         code=ParagraphStyle("code", parent=body, fontName=MONO, fontSize=8.5, leading=10.5, leftIndent=8,
                             backColor=colors.HexColor("#f3f5f7")),
+        quote=ParagraphStyle("quote", parent=body, textColor=colors.HexColor("#3b434c"), fontName="Helvetica-Oblique"),
         portion=ParagraphStyle("portion", parent=body, fontName=LATIN_BOLD, fontSize=8, leading=10, spaceAfter=2,
                                textColor=colors.HexColor("#1b1f24")),
         cell=ParagraphStyle("cell", parent=body, fontSize=9, leading=11.5, spaceAfter=0),
@@ -457,12 +459,14 @@ def _blocks(nodes: Iterable[SyntaxTreeNode], styles: Styles) -> list[Flowable]:
             entries = [ListItem(_blocks(item.children, styles) or [Paragraph("", styles.body)]) for item in node.children]
             if kind == "ordered_list":
                 out.append(ListFlowable(entries, bulletType="1", start=int(str(node.attrs.get("start", 1))),
-                                        leftIndent=16, bulletFontName=LATIN, bulletFontSize=9.5))
+                                        bulletFormat="%s.", leftIndent=16, bulletFontName=LATIN, bulletFontSize=9.5))
             else:
                 out.append(ListFlowable(entries, bulletType="bullet", start="•", leftIndent=14,
                                         bulletFontName=LATIN, bulletFontSize=9))
         elif kind == "blockquote":
-            out.extend([Indenter(left=14), *_blocks(node.children, styles), Indenter(left=-14)])
+            # Indented and grey rather than boxed: a box (a table cell) could not break across pages.
+            quoted = replace(styles, body=styles.quote)
+            out.extend([Indenter(left=14), *_blocks(node.children, quoted), Indenter(left=-14)])
         elif kind in ("fence", "code_block"):
             out.append(XPreformatted(markup(node.content.rstrip("\n")), styles.code))
         elif kind == "hr":
@@ -583,7 +587,8 @@ def _action_table(actions: list[PrintedAction], styles: Styles, width: float) ->
 
 def _story(doc: PrintableMinutes, styles: Styles) -> list[Flowable]:
     width = PAGE_WIDTH - 2 * SIDE
-    story: list[Flowable] = [_portion(doc.marking, styles), Paragraph(markup(doc.title), styles.title)]
+    heading = gettext("Minutes: %(title)s") % {"title": doc.title}
+    story: list[Flowable] = [_portion(doc.marking, styles), Paragraph(markup(heading), styles.title)]
     if doc.series_title:
         story.append(Paragraph(markup(doc.series_title), styles.small))
     facts = [(gettext("Time (home zone)"), doc.when_home), (gettext("Time (UTC)"), doc.when_utc),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.django_db
 IP4 = make_label(releasable_to=["IP4"])
 IP4_RESTRICTED = make_label(releasable_to=["IP4"], classification="RESTRICTED")
 UNCLASSIFIED_BANNER = "NATO UNCLASSIFIED REL TO IP4 // TLP:AMBER"
+CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(autouse=True)
@@ -269,3 +271,60 @@ def test_render_pdf_draws_the_banner_colour_given_and_survives_a_bad_one(people:
     for colour in ("#c8102e", "not-a-colour", "#abc"):
         pdf = printing.render_pdf(doc, Banner("NATO RESTRICTED", colour, "#ffffff", "banner-NATO-RESTRICTED"))
         assert pdf.startswith(b"%PDF") and "NATO RESTRICTED" in _pages(pdf)[0]
+
+
+def test_odd_and_huge_minutes_still_make_a_pdf(people: dict[str, Any]) -> None:
+    organiser = people["organiser"]
+    meeting = _meeting(people, title="長い題名 " * 40)
+    item = do_add_agenda_item(organiser, meeting, "x" * 300, IP4, presenter="y" * 200)
+    cycle.do_publish_agenda(organiser, meeting)
+    odd = [
+        "w" * 5_000,  # one word longer than many lines
+        "\n".join(f"> quoted line {n} with **bold** and <b>unclosed" for n in range(100)),
+        "```\n" + "\n".join(f"code line {n} <para> &amp; </font>" for n in range(150)) + "\n```",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "- one\n  - two\n    - three\n      - four\n        1. five",
+        "control \x00 \x0b \x0c characters, zero\u200bwidth, العربية, e\u0301, tab\there",
+        "# Heading\n\n***\n\n[relative](/consultations/) <https://example.org/auto>",
+    ]
+    for text in odd:
+        cycle.do_add_minutes(organiser, meeting, text, IP4, item)
+    cycle.do_publish_minutes(organiser, meeting)
+    response = client_for(people["restricted"]).get(pdf_url(meeting))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    pages = _pages(response.content)
+    assert len(pages) >= 3 and all(f"of {len(pages)}" in text for text in pages)
+    assert client_for(people["restricted"]).get(print_url(meeting)).status_code == 200
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make chromium)")
+def test_chromium_prints_the_banner_at_the_top_and_bottom_of_every_page(
+        people: dict[str, Any], meeting: Meeting, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    organiser = people["organiser"]
+    cycle.do_unpublish_minutes(organiser, meeting)
+    cycle.do_add_minutes(organiser, meeting, "\n\n".join(f"Paragraph {n}: " + "lessons learned " * 40
+                                                         for n in range(30)), IP4)
+    cycle.do_publish_minutes(organiser, meeting)
+    client = client_for(people["restricted"])
+    html = client.get(print_url(meeting)).content.decode()
+    # The page as the browser gets it, its two stylesheets inlined (no server in this test).
+    for href in ("/consultations/print/minutes.css", "/banners.css"):
+        css = client.get(href).content.decode()
+        html = html.replace(f'<link rel="stylesheet" href="{href}">', f"<style>{css}</style>")
+    assert "<link" not in html
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.set_content(html)
+            pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        finally:
+            browser.close()
+    (tmp_path / "print.pdf").write_bytes(pdf)
+    heights = _heights_of(pdf, "NATO RESTRICTED")
+    assert len(heights) >= 3
+    for number, found in enumerate(heights, start=1):
+        assert len(found) == 2 and found[0] < 0.1 and found[1] > 0.9, (number, found)
