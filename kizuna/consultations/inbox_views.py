@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from kizuna.consultations import ics, notify
 from kizuna.consultations.models import EmailMode
@@ -126,7 +126,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "consultations/calendar_settings.html", _settings_context(user), status=400)
 
 
-@require_GET
+@require_safe  # calendar programs also send HEAD
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     user = notify.user_for_feed(token)
     if user is None:
