@@ -70,12 +70,13 @@ class DemoResult:
     users_created: int = 0
     reports_created: int = 0
     threat_objects_created: int = 0
+    series_created: int = 0
     created_users: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.organisations_created or self.users_created or self.reports_created
-                    or self.threat_objects_created)
+                    or self.threat_objects_created or self.series_created)
 
 
 class DemoRefused(Exception):
@@ -633,6 +634,9 @@ def load_demo(force: bool = False) -> DemoResult:
             if _load_report(report, users):
                 result.reports_created += 1
         result.threat_objects_created = load_threat_demo(users)
+        from kizuna.consultations.demo import load_consultations_demo
+
+        result.series_created = load_consultations_demo(users)
         # Reports loaded before reports travelled to peers get their STIX form now (new ones have it already).
         from kizuna.reports.stix import publish_all
 

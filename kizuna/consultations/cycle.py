@@ -191,6 +191,8 @@ def _check_text(text: Any, name: str = "text", required: bool = True) -> str:
         raise ServiceError(gettext("%(field)s must be text") % {"field": name}, name)
     if required and not text.strip():
         raise ServiceError(gettext("the text is required"), name)
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it on every database alike
+        raise ServiceError(gettext("the text contains a NUL character"), name)
     if len(text) > MAX_TEXT:
         raise ServiceError(gettext("the text is longer than %(max)d characters") % {"max": MAX_TEXT}, name)
     return text.strip()
@@ -555,6 +557,7 @@ def do_update_action(author: User, action: ActionItem, address: str = "", **chan
     owning organisation) only its status and notes. A person who owns it must be able to see its label. A new owner
     is told (ACTION_ASSIGNED); completed_at follows the status."""
     _check_unknown(changes, ACTION_FIELDS)
+    services.refuse_received(action)
     owner, organiser = services.action_roles(author, action)
     if not author.is_active or not (owner or organiser):
         raise ServiceError(gettext("only the owner or the organisers may change this action"))

@@ -162,6 +162,8 @@ def _check_title(title: str) -> str:
         raise ServiceError(gettext("a title is required"), "title")
     if len(title) > MAX_TITLE:
         raise ServiceError(gettext("the title is longer than %(max)d characters") % {"max": MAX_TITLE}, "title")
+    if "\x00" in title:  # PostgreSQL text cannot hold NUL; refuse it on every database alike
+        raise ServiceError(gettext("the title contains a NUL character"), "title")
     return title.strip()
 
 
@@ -288,10 +290,17 @@ def _recheck(model: type[Series] | type[Meeting], pk: int, author: User) -> None
         raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
 
 
+def refuse_received(record: Series | Meeting | ActionItem) -> None:
+    """A copy received from a peer (``stix_id`` set) is read-only here: only its originating node issues new
+    versions, and a local change would never travel and be overwritten by the next one."""
+    if record.stix_id:
+        raise ServiceError(gettext("this record was received from another node and can be changed only there"))
+
+
 def may_organise(user: User, record: Series | Meeting) -> bool:
     """The originating organisation, or a coordinator (or admin) of its nation, may change a series or meeting;
-    so may the chair of the series."""
-    if not user.can_contribute:
+    so may the chair of the series. Nobody here organises a copy received from a peer."""
+    if not user.can_contribute or record.stix_id:
         return False
     if user.organisation_id is not None and user.organisation_id == record.originator_id:
         return True
@@ -322,6 +331,7 @@ def do_create_series(author: User, data: SeriesInput, address: str = "") -> Seri
 def do_update_series(author: User, series: Series, address: str = "", **changes: Any) -> Series:
     """Change fields of a series the author can see (fetched through visible_to). Keywords: the fields of
     SeriesInput."""
+    refuse_received(series)
     allowed = set(SeriesInput.__dataclass_fields__)
     unknown = sorted(set(changes) - allowed)
     if unknown:
@@ -486,6 +496,7 @@ def do_update_meeting(author: User, meeting: Meeting, address: str = "", **chang
     """Change fields of a meeting the author can see (fetched through visible_to). Keywords: the fields of
     MeetingInput; ``attendees`` replaces the list (answers of those who stay are kept). Any change raises SEQUENCE;
     the UID never changes."""
+    refuse_received(meeting)
     allowed = set(MeetingInput.__dataclass_fields__)
     unknown = sorted(set(changes) - allowed)
     if unknown:
@@ -549,6 +560,7 @@ def do_update_meeting(author: User, meeting: Meeting, address: str = "", **chang
 
 def do_cancel_meeting(author: User, meeting: Meeting, reason: str = "", address: str = "") -> Meeting:
     """Cancel: the meeting stays (a calendar must learn of it: STATUS:CANCELLED with a higher SEQUENCE)."""
+    refuse_received(meeting)
     if not may_organise(author, meeting):
         raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
                                    "cancel this meeting"))
@@ -679,6 +691,7 @@ def do_create_action(
 
 def do_set_action_status(author: User, action: ActionItem, status: str, address: str = "") -> ActionItem:
     """The owner (the person, or a member of the owning organisation) or an organiser moves an action along."""
+    refuse_received(action)
     if status not in ActionStatus.values:
         raise ServiceError(gettext("unknown status %(status)s; use one of %(statuses)s")
                            % {"status": repr(status), "statuses": ", ".join(ActionStatus.values)}, "status")
@@ -705,6 +718,8 @@ def do_set_action_status(author: User, action: ActionItem, status: str, address:
 def action_roles(author: User, action: ActionItem) -> tuple[bool, bool]:
     """(owner, organiser): the owner is the person or a member of the owning organisation; an organiser may
     organise the action's meeting or series."""
+    if action.stix_id:
+        return False, False  # a received copy: read-only here
     owner = (action.owner_user_id == author.pk
              or (action.owner_organisation_id is not None and action.owner_organisation_id == author.organisation_id))
     organiser = any(r is not None and may_organise(author, r) for r in (action.meeting, action.series))

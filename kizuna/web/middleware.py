@@ -17,7 +17,8 @@ CSP = (
 )
 
 # Paths reachable without signing in. The API under /api/ authenticates every request with its own bearer tokens.
-PUBLIC_PREFIXES = ("/login/", "/i18n/", "/api/", "/taxii2/", "/banners.css", "/favicon.ico")
+# The calendar feed authenticates by the secret in its URL: calendar programs cannot sign in.
+PUBLIC_PREFIXES = ("/login/", "/i18n/", "/api/", "/taxii2/", "/consultations/feed/", "/banners.css", "/favicon.ico")
 
 
 class SecurityHeadersMiddleware:

@@ -4,7 +4,6 @@ replaced or revoked secret and for an inactive owner, is never cached, and is au
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,21 +16,11 @@ from kizuna.consultations import notify
 from kizuna.consultations.models import CalendarSettings, Meeting
 from kizuna.consultations.services import MeetingInput, do_cancel_meeting, do_create_meeting
 from kizuna.core.models import AuditEntry
-from kizuna.web import middleware
 from tests.conftest import make_label
 
 pytestmark = pytest.mark.django_db
 
 FEED_PREFIX = "/consultations/feed/"
-
-
-@pytest.fixture(autouse=True)
-def _feed_is_public(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The feed is read by calendar programs that cannot sign in. Until the login middleware lists the feed's prefix
-    as public (see test_feed_needs_no_sign_in), these tests add it so that they reach the view."""
-    if not middleware.is_public_path(FEED_PREFIX + "x.ics"):
-        monkeypatch.setattr(middleware, "PUBLIC_PREFIXES", (*middleware.PUBLIC_PREFIXES, FEED_PREFIX))
-    yield
 
 
 def _meeting(author: Any, releasable: list[str], title: str, days: float, zone: str = "Europe/Brussels") -> Meeting:
@@ -127,8 +116,5 @@ def test_feed_read_is_audited(jpn_user: Any, kor_user: Any) -> None:
     assert entry.detail == {"via": "calendar feed"}
 
 
-@pytest.mark.xfail(strict=True, reason="kizuna.web.middleware.PUBLIC_PREFIXES must list /consultations/feed/ "
-                                        "(the lead's file); remove this mark once it does")
-def test_feed_needs_no_sign_in(kor_user: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.undo()  # the real middleware, without the autouse fixture's addition
+def test_feed_needs_no_sign_in(kor_user: Any) -> None:
     assert _get(notify.new_feed_token(kor_user)).status_code == 200

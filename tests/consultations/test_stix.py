@@ -442,17 +442,11 @@ def test_taxii_serves_a_meeting_only_to_readers_of_its_label(author: Any, make_u
     assert stix_id not in {o["id"] for o in listing.get("objects", [])}
 
 
-@pytest.mark.xfail(strict=True, reason="kizuna/federation/taxii/reads.py (not this module's) must add "
-                   "CONSULTATION_EXTENSION_ID: consultation_extension_definition() to _fixed_definitions(); "
-                   "remove this mark when it does")
 def test_taxii_serves_the_extension_definition_by_id(author: Any) -> None:
     answer = _taxii(f"/taxii2/kizuna/collections/{EVERYTHING}/objects/{CONSULTATION_EXTENSION_ID}/", author)
     assert answer.status_code == 200 and answer.json()["objects"] == [consultation_extension_definition()]
 
 
-@pytest.mark.xfail(strict=True, reason="services.may_organise (and do_set_action_status / do_update_action for "
-                   "owners) must refuse records for which stix.is_received(record) is true; remove this mark when "
-                   "they do")
 def test_a_received_meeting_cannot_be_changed_here_even_by_a_coordinator_of_the_sending_nation(
         medallion: str, remote: tuple[RemoteNode, Peer], make_user: Any) -> None:  # noqa: F811 - fixtures
     from kizuna.core.errors import ServiceError

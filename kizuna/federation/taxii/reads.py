@@ -26,6 +26,7 @@ from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
+from kizuna.consultations.stix import CONSULTATION_EXTENSION_ID, consultation_extension_definition
 from kizuna.core.access import label_of, visible_label_ids
 from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
@@ -342,6 +343,7 @@ def _fixed_definitions() -> dict[str, dict[str, Any]]:
         KIZUNA_LABEL_EXTENSION_ID: label_extension_definition(),
         SIGNATURE_EXTENSION_ID: signature_extension_definition(),
         REPORT_EXTENSION_ID: report_extension_definition(),
+        CONSULTATION_EXTENSION_ID: consultation_extension_definition(),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.test.utils import override_settings
 
 from kizuna.core.management.base import KizunaCommand, format_table
 from kizuna.demo import DEMO_PASSWORD, DemoRefused, demo_logins, load_demo, visible_titles
@@ -24,13 +25,17 @@ class Command(KizunaCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            result = load_demo(force=options["force"])
+            # The demo's invitations and notices go to the inboxes; emailing them to invented addresses would only
+            # flood the console.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+                result = load_demo(force=options["force"])
         except DemoRefused as exc:
             raise CommandError(str(exc)) from None
         if result.changed:
             self.stdout.write(
                 f"demo data loaded: {result.organisations_created} organisation(s), {result.users_created} user(s), "
-                f"{result.reports_created} report(s), {result.threat_objects_created} threat object(s) created"
+                f"{result.reports_created} report(s), {result.threat_objects_created} threat object(s), "
+                f"{result.series_created} consultation series created"
             )
         else:
             self.stdout.write("demo data already loaded; nothing changed")
