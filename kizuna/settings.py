@@ -175,6 +175,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KIZUNA_BEHIND_P
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EMAIL_BACKEND = os.environ.get("KIZUNA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The node's public address, for links in notification email (e.g. https://kizuna.example.org); empty = relative.
+KIZUNA_BASE_URL = os.environ.get("KIZUNA_BASE_URL", "")
 
 LOGGING = {
     "version": 1,
