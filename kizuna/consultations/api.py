@@ -244,19 +244,12 @@ def _meetings_out(user: User, meetings: list[Meeting]) -> list[dict[str, Any]]:
     return [meeting_out(m, m.series_id in series_ok) for m in meetings]
 
 
-def _meeting_nations(meeting: Meeting, series_visible: bool, attendees: list[Any]) -> list[str]:
-    """The series' participating nations (when the caller may see the series), then the attendees' nations."""
-    nations = list(meeting.series.nations or []) if series_visible and meeting.series is not None else []
-    nations += sorted({a.user.nation_id for a in attendees if a.user.nation_id} - set(nations))
-    return [n for n in nations if n in CAPITALS]
-
-
 def _meeting_detail(user: User, meeting: Meeting) -> dict[str, Any]:
     prefetch_related_objects([meeting], "originator", "created_by", "series", "label")
     series_visible = bool(_visible_pks(Series, subject_for(user), [meeting.series_id]))
     attendees = list(meeting.attendees.select_related("user").order_by("user__username"))
-    rows = local_times_for(meeting.start, meeting.end, meeting.time_zone,
-                           _meeting_nations(meeting, series_visible, attendees))
+    nations = cycle.participating_nations(meeting, meeting.series if series_visible else None, attendees)
+    rows = local_times_for(meeting.start, meeting.end, meeting.time_zone, nations)
     return {
         **meeting_out(meeting, series_visible),
         "attendees": [attendee_out(a) for a in attendees],

@@ -14,6 +14,7 @@ the STIX form published after the re-check, and notifications recorded in the sa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -35,7 +36,9 @@ from kizuna.consultations.models import (
     MinutesPart,
     NotificationKind,
     Rsvp,
+    Series,
 )
+from kizuna.consultations.timezones import CAPITALS
 from kizuna.core import audit
 from kizuna.core.access import get_visible_or_404, intern_label, label_of, visible_label_ids
 from kizuna.core.errors import NotFound, ServiceError
@@ -642,3 +645,15 @@ def get_or_404(model: type[L], user: User, pk: Any) -> L:
     if record is None:
         raise Http404("not found")
     return record
+
+
+def participating_nations(meeting: Meeting, series: Series | None, attendees: Iterable[Attendee]) -> list[str]:
+    """The nations of a meeting's local-time table, one rule for the page, the API and print: the nations of its series
+    (``series`` is None when there is none or the reader may not see it), then those of the attendees, then — with no
+    visible series — the organising organisation's, which takes part even when it invited only others."""
+    codes = list(series.nations or []) if series is not None else []
+    extra = {a.user.nation_id for a in attendees if a.user.nation_id}
+    if series is None and meeting.originator.nation_id:
+        extra.add(meeting.originator.nation_id)
+    codes += sorted(extra - set(codes))
+    return [c for c in codes if c in CAPITALS]

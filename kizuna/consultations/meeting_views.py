@@ -46,14 +46,13 @@ from kizuna.consultations.models import (
     ActionItem,
     ActionStatus,
     AgendaItem,
-    Attendee,
     Meeting,
     MeetingStatus,
     MinutesPart,
     Rsvp,
     Series,
 )
-from kizuna.consultations.timezones import CAPITALS, local_times
+from kizuna.consultations.timezones import local_times
 from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import NotFound, ServiceError
@@ -172,19 +171,6 @@ def _visible_series(user: User, meeting: Meeting) -> Series | None:
     return Series.objects.visible_to(subject_for(user)).filter(pk=meeting.series_id).first()
 
 
-def _nations(meeting: Meeting, series: Series | None, attendees: Iterable[Attendee]) -> list[str]:
-    """The participating nations: the series' nations, or (no series, or one the reader may not see) the nations of
-    the attendees and of the organising organisation, which takes part even when it invited only others."""
-    if series is not None and series.nations:
-        codes = list(series.nations)
-    else:
-        found = {a.user.nation_id for a in attendees if a.user.nation_id}
-        if meeting.originator.nation_id:
-            found.add(meeting.originator.nation_id)
-        codes = sorted(found)
-    return [c for c in codes if c in CAPITALS]
-
-
 def _owner_name(action: ActionItem) -> str:
     if action.owner_user is not None:
         return action.owner_user.get_full_name() or action.owner_user.username
@@ -243,7 +229,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
 
     viewer_zone = _zone(user.timezone)
     home_zone = _zone(meeting.time_zone)
-    nations = _nations(meeting, series, attendees)
+    nations = cycle.participating_nations(meeting, series, attendees)
     rows = []
     for row in local_times(meeting, nations):
         end_text = date_format(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
