@@ -200,14 +200,20 @@ _ORDINALS = {1: gettext_lazy("first"), 2: gettext_lazy("second"), 3: gettext_laz
 
 
 def _every(freq: str, interval: int) -> str | None:
+    # "every day" and "every 2 days" are separate messages: a language with one plural form (Japanese) says
+    # "毎日", not "1日ごと", for an interval of one.
+    if interval == 1:
+        single = {"DAILY": gettext("every day"), "WEEKLY": gettext("every week"),
+                  "MONTHLY": gettext("every month"), "YEARLY": gettext("every year")}
+        return single.get(freq)
     if freq == "DAILY":
-        return ngettext("every day", "every %(n)d days", interval) % {"n": interval}
+        return ngettext("every %(n)d day", "every %(n)d days", interval) % {"n": interval}
     if freq == "WEEKLY":
-        return ngettext("every week", "every %(n)d weeks", interval) % {"n": interval}
+        return ngettext("every %(n)d week", "every %(n)d weeks", interval) % {"n": interval}
     if freq == "MONTHLY":
-        return ngettext("every month", "every %(n)d months", interval) % {"n": interval}
+        return ngettext("every %(n)d month", "every %(n)d months", interval) % {"n": interval}
     if freq == "YEARLY":
-        return ngettext("every year", "every %(n)d years", interval) % {"n": interval}
+        return ngettext("every %(n)d year", "every %(n)d years", interval) % {"n": interval}
     return None
 
 
