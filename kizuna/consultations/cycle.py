@@ -14,7 +14,7 @@ the STIX form published after the re-check, and notifications recorded in the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -247,41 +247,46 @@ def _agenda_organiser(author: User, meeting: Meeting) -> None:
     _require_scheduled(meeting)
 
 
-def do_publish_agenda(author: User, meeting: Meeting, address: str = "") -> Meeting:
-    """Publish the agenda to whoever may see the meeting (each item still by its own label) and tell the
-    attendees. It needs at least one item, or open actions to review."""
-    _agenda_organiser(author, meeting)
+def _set_published(author: User, meeting: Meeting, kind: str, on: bool, address: str,
+                   must_have: Callable[[Meeting], None] | None = None) -> Meeting:
+    """Publish (``on``) the agenda or the minutes (``kind``) to whoever may see the meeting — each item, part or
+    decision still by its own label — and tell the attendees; or return it to draft, read by the organisers only."""
+    stamp = f"{kind}_published_at"
     with transaction.atomic():
         locked = _lock_meeting(author, meeting)
-        if locked.agenda_published_at is not None:
+        if (getattr(locked, stamp) is not None) == on:
             return locked
+        if on and must_have is not None:
+            must_have(locked)
+        setattr(locked, stamp, timezone.now() if on else None)
+        locked.save(update_fields=[stamp, "updated_at"])
+        services._recheck(Meeting, locked.pk, author)
+        snapshot(locked, services.meeting_data(locked), author, f"{kind} published" if on else f"{kind} back to draft")
+        audit.record(author.username, f"publish_{kind}" if on else f"unpublish_{kind}", "meeting", [locked.pk],
+                     locked.label_id, address)
+        services.publish(locked)
+        if on:
+            notice = NotificationKind.AGENDA_PUBLISHED if kind == "agenda" else NotificationKind.MINUTES_PUBLISHED
+            services.notify_users(notice, services.attendee_users(locked), meeting=locked,
+                                  key=f"{kind}_published:{locked.pk}:{locked.sequence}")
+    return locked
+
+
+def do_publish_agenda(author: User, meeting: Meeting, address: str = "") -> Meeting:
+    """Publish the agenda. It needs at least one item, or open actions to review."""
+    _agenda_organiser(author, meeting)
+
+    def has_items(locked: Meeting) -> None:
         if not AgendaItem.objects.filter(meeting_id=locked.pk).exists() and not review_of_actions(author, locked):
             raise ServiceError(gettext("the agenda has no items yet; add at least one before publishing it"), "agenda")
-        locked.agenda_published_at = timezone.now()
-        locked.save(update_fields=["agenda_published_at", "updated_at"])
-        services._recheck(Meeting, locked.pk, author)
-        snapshot(locked, services.meeting_data(locked), author, "agenda published")
-        audit.record(author.username, "publish_agenda", "meeting", [locked.pk], locked.label_id, address)
-        services.publish(locked)
-        services.notify_users(NotificationKind.AGENDA_PUBLISHED, services.attendee_users(locked), meeting=locked,
-                              key=f"agenda_published:{locked.pk}:{locked.sequence}")
-    return locked
+
+    return _set_published(author, meeting, "agenda", True, address, has_items)
 
 
 def do_unpublish_agenda(author: User, meeting: Meeting, address: str = "") -> Meeting:
-    """Return the agenda to draft: read by the organisers only until published again."""
+    """Return the agenda to draft."""
     _agenda_organiser(author, meeting)
-    with transaction.atomic():
-        locked = _lock_meeting(author, meeting)
-        if locked.agenda_published_at is None:
-            return locked
-        locked.agenda_published_at = None
-        locked.save(update_fields=["agenda_published_at", "updated_at"])
-        services._recheck(Meeting, locked.pk, author)
-        snapshot(locked, services.meeting_data(locked), author, "agenda back to draft")
-        audit.record(author.username, "unpublish_agenda", "meeting", [locked.pk], locked.label_id, address)
-        services.publish(locked)
-    return locked
+    return _set_published(author, meeting, "agenda", False, address)
 
 
 def do_update_agenda_item(author: User, item: AgendaItem, address: str = "", **changes: Any) -> AgendaItem:
@@ -475,42 +480,22 @@ def do_delete_decision(author: User, decision: Decision, address: str = "") -> N
 
 
 def do_publish_minutes(author: User, meeting: Meeting, address: str = "") -> Meeting:
-    """Publish the minutes and decisions to whoever may see the meeting (each part by its own label) and tell the
-    attendees. It needs at least one minutes part or decision."""
+    """Publish the minutes and decisions. They need at least one part or decision."""
     _minutes_organiser(author, meeting)
-    with transaction.atomic():
-        locked = _lock_meeting(author, meeting)
-        if locked.minutes_published_at is not None:
-            return locked
+
+    def has_parts(locked: Meeting) -> None:
         if (not MinutesPart.objects.filter(meeting_id=locked.pk).exists()
                 and not Decision.objects.filter(meeting_id=locked.pk).exists()):
             raise ServiceError(gettext("the minutes are empty; write at least one part before publishing them"),
                                "minutes")
-        locked.minutes_published_at = timezone.now()
-        locked.save(update_fields=["minutes_published_at", "updated_at"])
-        services._recheck(Meeting, locked.pk, author)
-        snapshot(locked, services.meeting_data(locked), author, "minutes published")
-        audit.record(author.username, "publish_minutes", "meeting", [locked.pk], locked.label_id, address)
-        services.publish(locked)
-        services.notify_users(NotificationKind.MINUTES_PUBLISHED, services.attendee_users(locked), meeting=locked,
-                              key=f"minutes_published:{locked.pk}:{locked.sequence}")
-    return locked
+
+    return _set_published(author, meeting, "minutes", True, address, has_parts)
 
 
 def do_unpublish_minutes(author: User, meeting: Meeting, address: str = "") -> Meeting:
     """Return the minutes (and decisions) to draft."""
     _minutes_organiser(author, meeting)
-    with transaction.atomic():
-        locked = _lock_meeting(author, meeting)
-        if locked.minutes_published_at is None:
-            return locked
-        locked.minutes_published_at = None
-        locked.save(update_fields=["minutes_published_at", "updated_at"])
-        services._recheck(Meeting, locked.pk, author)
-        snapshot(locked, services.meeting_data(locked), author, "minutes back to draft")
-        audit.record(author.username, "unpublish_minutes", "meeting", [locked.pk], locked.label_id, address)
-        services.publish(locked)
-    return locked
+    return _set_published(author, meeting, "minutes", False, address)
 
 
 # --- actions -------------------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from kizuna.consultations.models import (
     ActionItem,
     ActionStatus,
     AgendaItem,
+    Decision,
     Meeting,
     MeetingStatus,
     MinutesPart,
@@ -662,12 +663,13 @@ def _agenda_item(user: User, meeting: Meeting, pk: int | None) -> AgendaItem | N
     return found
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def minutes_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _add_part(request: HttpRequest, pk: int, form_class: type[MinutesForm] | type[DecisionForm],
+              write: Callable[..., MinutesPart | Decision], refusal: str, saved: str, anchor: str,
+              template: str) -> HttpResponse:
+    """Add a minutes part or a decision (the same form: text, label, optional agenda item ?item= preselected)."""
     user = _user(request)
     meeting = _meeting(user, pk)
-    refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may write its minutes."))
+    refused = _organiser_only(request, meeting, refusal)
     if refused is not None:
         return refused
     note_labels(request, meeting.label)
@@ -675,18 +677,26 @@ def minutes_add(request: HttpRequest, pk: int) -> HttpResponse:
     raw_item = request.GET.get("item", "")
     initial = {"label": label_of(meeting.label),
                "agenda_item": int(raw_item) if raw_item.isdigit() and int(raw_item) in dict(choices) else None}
-    form = MinutesForm(request.POST or None, user=user, item_choices=choices, initial=initial)
+    form = form_class(request.POST or None, user=user, item_choices=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            part = cycle.do_add_minutes(user, meeting, data["text"], data["label"],
-                                        _agenda_item(user, meeting, data["agenda_item"]), _address(request))
+            record = write(user, meeting, data["text"], data["label"],
+                           _agenda_item(user, meeting, data["agenda_item"]), _address(request))
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, _("The minutes were saved."))
-            return redirect(meeting_url(meeting, f"minutes-{part.pk}"))
-    return _item_form_page(request, meeting, form, "consultations/meeting_minutes_form.html", part=None)
+            messages.success(request, saved)
+            return redirect(meeting_url(meeting, f"{anchor}-{record.pk}"))
+    return _item_form_page(request, meeting, form, template)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def minutes_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _add_part(request, pk, MinutesForm, cycle.do_add_minutes,
+                     _("Only the organisers of this meeting may write its minutes."), _("The minutes were saved."),
+                     "minutes", "consultations/meeting_minutes_form.html")
 
 
 @login_required
@@ -723,28 +733,9 @@ def minutes_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    meeting = _meeting(user, pk)
-    refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may record its decisions."))
-    if refused is not None:
-        return refused
-    note_labels(request, meeting.label)
-    choices = _item_choices(request, user, meeting)
-    raw_item = request.GET.get("item", "")
-    initial = {"label": label_of(meeting.label),
-               "agenda_item": int(raw_item) if raw_item.isdigit() and int(raw_item) in dict(choices) else None}
-    form = DecisionForm(request.POST or None, user=user, item_choices=choices, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            decision = cycle.do_record_decision(user, meeting, data["text"], data["label"],
-                                                _agenda_item(user, meeting, data["agenda_item"]), _address(request))
-        except ServiceError as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, _("The decision was recorded."))
-            return redirect(meeting_url(meeting, f"decision-{decision.pk}"))
-    return _item_form_page(request, meeting, form, "consultations/meeting_decision_form.html")
+    return _add_part(request, pk, DecisionForm, cycle.do_record_decision,
+                     _("Only the organisers of this meeting may record its decisions."), _("The decision was recorded."),
+                     "decision", "consultations/meeting_decision_form.html")
 
 
 @login_required
