@@ -54,6 +54,7 @@ from kizuna.consultations.models import (
 from kizuna.core.access import label_of
 from kizuna.core.errors import ServiceError
 from kizuna.labels import Label, Subject
+from kizuna.reports.stix import parse_time, stix_time
 from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
 from kizuna.threats.models import StixObject
 from kizuna.threats.store import candidate, write_batch
@@ -119,27 +120,6 @@ def consultation_extension_definition() -> dict[str, Any]:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------------
-
-
-def stix_time(stamp: datetime) -> str:
-    """A STIX timestamp in UTC with milliseconds."""
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A STIX timestamp as an aware datetime, or None when it is not one."""
-    if not isinstance(value, str) or not value.endswith("Z"):
-        return None
-    head, _, frac = value[:-1].partition(".")
-    try:
-        stamp = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    if frac:
-        if not frac.isdigit():
-            return None
-        stamp += timedelta(microseconds=int((frac + "000000")[:6]))
-    return stamp
 
 
 def is_received(record: Record) -> bool:

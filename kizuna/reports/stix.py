@@ -64,7 +64,8 @@ def stix_time(stamp: datetime) -> str:
     return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """A STIX timestamp as an aware datetime, or None when it is not one."""
     if not isinstance(value, str) or not value.endswith("Z"):
         return None
     head, _, frac = value[:-1].partition(".")
@@ -72,7 +73,9 @@ def _parse_time(value: Any) -> datetime | None:
         stamp = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return None
-    if frac.isdigit():
+    if frac:
+        if not frac.isdigit():
+            return None
         stamp += timedelta(microseconds=int((frac + "000000")[:6]))
     return stamp
 
@@ -114,7 +117,7 @@ def publish(report: Report, subject: Subject) -> str:
                    .values_list("modified", flat=True).first())
         if current is not None and timestamp_key(obj["modified"]) <= timestamp_key(current):
             # Two writes within one millisecond (or a clock set back): each version must be strictly later.
-            earlier = _parse_time(current)
+            earlier = parse_time(current)
             if earlier is not None:
                 obj["modified"] = stix_time(earlier + timedelta(milliseconds=1))
         result = write_batch([candidate(0, obj, label_of(report.label))], subject=subject,
@@ -214,7 +217,7 @@ def receive(objects: list[dict[str, Any]], originator_id: int) -> None:
         if report is None:
             report = Report.objects.create(stix_id=stix_id, label_id=label_id, originator_id=originator_id,
                                            author=peer.account, version=1, **fields)
-            stamp = _parse_time(obj.get("created"))
+            stamp = parse_time(obj.get("created"))
             if stamp is not None:  # listed by when its originator wrote it, not when it arrived
                 Report.objects.filter(pk=report.pk).update(created_at=stamp)
             snapshot(report, _data(report), peer.account, f"received from {peer.name}")
