@@ -24,6 +24,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/minutes/new/", views.minutes_add, name="minutes_add"),
     path("<int:pk>/minutes/<int:part_pk>/edit/", views.minutes_edit, name="minutes_edit"),
     path("<int:pk>/decisions/new/", views.decision_add, name="decision_add"),
+    path("<int:pk>/decisions/<int:part_pk>/edit/", views.decision_edit, name="decision_edit"),
     path("<int:pk>/minutes/publish/", views.minutes_publish, name="minutes_publish"),
     path("<int:pk>/minutes/unpublish/", views.minutes_unpublish, name="minutes_unpublish"),
     path("<int:pk>/actions/new/", views.action_add, name="action_add"),

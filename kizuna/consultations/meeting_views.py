@@ -699,20 +699,31 @@ def minutes_add(request: HttpRequest, pk: int) -> HttpResponse:
                      "minutes", "consultations/meeting_minutes_form.html")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def minutes_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
+def _edit_part(request: HttpRequest, pk: int, model: type[MinutesPart] | type[Decision], part_pk: int,
+               form_class: type[MinutesForm] | type[DecisionForm], refusal: str, saved: str, removed: str,
+               anchor: str, template: str) -> HttpResponse:
+    """Change or delete (a POST with ``delete``) a minutes part or a decision the organiser may see."""
     user = _user(request)
     meeting = _meeting(user, pk)
-    refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may write its minutes."))
+    refused = _organiser_only(request, meeting, refusal)
     if refused is not None:
         return refused
-    part = _visible(MinutesPart, user, meeting, part_pk)
+    part = _visible(model, user, meeting, part_pk)
     note_labels(request, meeting.label, part.label)
+    update = cycle.do_update_minutes if model is MinutesPart else cycle.do_update_decision
+    delete = cycle.do_delete_minutes if model is MinutesPart else cycle.do_delete_decision
+    if request.method == "POST" and "delete" in request.POST:
+        try:
+            delete(user, part, _address(request))  # type: ignore[arg-type]
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect(meeting_url(meeting, f"{anchor}-{part.pk}"))
+        messages.success(request, removed)
+        return redirect(meeting_url(meeting, "minutes"))
     choices = _item_choices(request, user, meeting)
     initial = {"label": label_of(part.label), "text": part.text,
                "agenda_item": part.agenda_item_id if part.agenda_item_id in dict(choices) else None}
-    form = MinutesForm(request.POST or None, user=user, item_choices=choices, initial=initial)
+    form = form_class(request.POST or None, user=user, item_choices=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -720,14 +731,29 @@ def minutes_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
             if part.agenda_item_id is None or part.agenda_item_id in dict(choices):
                 # An item the editor may not see stays as it is.
                 changes["agenda_item"] = _agenda_item(user, meeting, data["agenda_item"])
-            cycle.do_update_minutes(user, part, _address(request), **changes)
+            update(user, part, _address(request), **changes)  # type: ignore[arg-type]
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, _("The minutes were saved."))
-            return redirect(meeting_url(meeting, f"minutes-{part.pk}"))
-    return _item_form_page(request, meeting, form, "consultations/meeting_minutes_form.html", part=part,
-                           part_marking=_marking(part.label))
+            messages.success(request, saved)
+            return redirect(meeting_url(meeting, f"{anchor}-{part.pk}"))
+    return _item_form_page(request, meeting, form, template, part=part, part_marking=_marking(part.label))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def minutes_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
+    return _edit_part(request, pk, MinutesPart, part_pk, MinutesForm,
+                      _("Only the organisers of this meeting may write its minutes."), _("The minutes were saved."),
+                      _("The part of the minutes was deleted."), "minutes", "consultations/meeting_minutes_form.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
+    return _edit_part(request, pk, Decision, part_pk, DecisionForm,
+                      _("Only the organisers of this meeting may record its decisions."), _("The decision was saved."),
+                      _("The decision was deleted."), "decision", "consultations/meeting_decision_form.html")
 
 
 @login_required

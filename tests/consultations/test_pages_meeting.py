@@ -352,3 +352,33 @@ def test_minutes_and_decisions_are_drafts_until_published(jpn_user: Any, kor_use
     page = korea.get(url).content.decode()
     assert "Ransomware <strong>rose</strong>" in page and "Exchange IOCs weekly." in page
     assert f"/consultations/meetings/{meeting.pk}/minutes/print/" in page
+
+
+def test_organiser_edits_and_deletes_a_decision_and_a_minutes_part_others_get_403(jpn_user: Any,
+                                                                                  kor_user: Any) -> None:
+    from kizuna.consultations.cycle import do_add_minutes, do_record_decision
+    from kizuna.consultations.models import Decision, MinutesPart
+
+    meeting = meeting_of(jpn_user, attendees=[kor_user])
+    decision = do_record_decision(jpn_user, meeting, "Exchange IOCs weekly.", make_label(releasable_to=IP4))
+    part = do_add_minutes(jpn_user, meeting, "The chair opened the session.", make_label(releasable_to=IP4))
+    url = f"/consultations/meetings/{meeting.pk}/"
+    organiser = client_for(jpn_user)
+    assert f"{url}decisions/{decision.pk}/edit/" in organiser.get(url).content.decode()
+    assert client_for(kor_user).post(f"{url}decisions/{decision.pk}/edit/", {"delete": "1"}).status_code == 403
+    assert Decision.objects.filter(pk=decision.pk).exists()
+
+    empty = organiser.post(f"{url}decisions/{decision.pk}/edit/", {"text": "", **label_data(IP4)})
+    assert empty.status_code == 400
+    decision.refresh_from_db()
+    assert decision.text == "Exchange IOCs weekly."
+
+    assert organiser.post(f"{url}decisions/{decision.pk}/edit/",
+                          {"text": "Exchange IOCs daily.", **label_data(IP4)}).status_code == 302
+    decision.refresh_from_db()
+    assert decision.text == "Exchange IOCs daily."
+    assert organiser.post(f"{url}decisions/{decision.pk}/edit/", {"delete": "1"}).status_code == 302
+    assert not Decision.objects.filter(pk=decision.pk).exists()
+    assert organiser.post(f"{url}minutes/{part.pk}/edit/", {"delete": "1"}).status_code == 302
+    assert not MinutesPart.objects.filter(pk=part.pk).exists()
+    assert AuditEntry.objects.filter(target_type="decision", target_ids=str(decision.pk)).count() >= 3
