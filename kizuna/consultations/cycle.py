@@ -224,6 +224,22 @@ def _new_label(author: User, current: LabelRecord, wanted: Any) -> LabelRecord:
     return intern_label(resolve_label(author, wanted))
 
 
+def _apply(author: User, locked: Labelled, changes: dict[str, Any], clean: dict[str, Any]) -> list[str]:
+    """Set the (validated) changes on a locked record; the names of the fields that really changed ("label" for a
+    new label, foreign keys without their "_id")."""
+    changed: list[str] = []
+    if "label" in changes:
+        record = _new_label(author, locked.label, changes["label"])
+        if record.pk != locked.label_id:
+            locked.label = record
+            changed.append("label")
+    for name, value in clean.items():
+        if getattr(locked, name) != value:
+            setattr(locked, name, value)
+            changed.append(name.removesuffix("_id"))
+    return changed
+
+
 def _next_order(model: type[MinutesPart] | type[Decision], meeting: Meeting) -> int:
     last = model.objects.filter(meeting_id=meeting.pk).order_by("-order").values_list("order", flat=True).first()
     return (last or 0) + 1
@@ -314,16 +330,7 @@ def do_update_agenda_item(author: User, item: AgendaItem, address: str = "", **c
     with transaction.atomic():
         _lock_meeting(author, meeting)
         locked = _locked(AgendaItem, author, item.pk)
-        changed: list[str] = []
-        if "label" in changes:
-            record = _new_label(author, locked.label, changes["label"])
-            if record.pk != locked.label_id:
-                locked.label = record
-                changed.append("label")
-        for name, value in clean.items():
-            if getattr(locked, name) != value:
-                setattr(locked, name, value)
-                changed.append(name)
+        changed = _apply(author, locked, changes, clean)
         moved: list[AgendaItem] = []
         if order is not None:
             before = locked.order
@@ -412,16 +419,7 @@ def _update_text(model: type[MinutesPart] | type[Decision], kind: str, author: U
     with transaction.atomic():
         _lock_meeting(author, meeting)
         locked = _locked(model, author, current.pk)
-        changed: list[str] = []
-        if "label" in changes:
-            record = _new_label(author, locked.label, changes["label"])
-            if record.pk != locked.label_id:
-                locked.label = record
-                changed.append("label")
-        for name, value in clean.items():
-            if getattr(locked, name) != value:
-                setattr(locked, name, value)
-                changed.append(name.removesuffix("_id"))
+        changed = _apply(author, locked, changes, clean)
         if not changed:
             return locked
         locked.save()
@@ -556,18 +554,9 @@ def do_update_action(author: User, action: ActionItem, address: str = "", **chan
     clean = _check_action_changes(author, action, changes)
     with transaction.atomic():
         locked = _locked(ActionItem, author, action.pk)
-        changed: list[str] = []
-        if "label" in changes:
-            record = _new_label(author, locked.label, changes["label"])
-            if record.pk != locked.label_id:
-                locked.label = record
-                changed.append("label")
         previous_owner = services.owner_key(locked)
         previous_status = locked.status
-        for name, value in clean.items():
-            if getattr(locked, name) != value:
-                setattr(locked, name, value)
-                changed.append(name)
+        changed = _apply(author, locked, changes, clean)
         if not changed:
             return locked
         if locked.owner_user is not None and ("label" in changed or "owner_user" in changed):
