@@ -279,14 +279,8 @@ def _agenda(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any
     published = meeting.agenda_published_at is not None
     # The review of actions is part of the agenda: a draft shows it only to those who may read drafts.
     review = cycle.review_of_actions(user, meeting) if published or cycle.may_read_drafts(user, meeting) else []
-    links = AgendaItem.reports.through.objects.filter(agendaitem_id__in=[i.pk for i in items])
-    linked: dict[int, list[int]] = {}
-    for item_id, report_id in links.values_list("agendaitem_id", "report_id"):
-        linked.setdefault(item_id, []).append(report_id)
-    visible = {r.pk: r.title for r in Report.objects.visible_to(subject_for(user)).filter(
-        pk__in=sorted({pk for ids in linked.values() for pk in ids}))}
-    out_items = [agenda_item_out(i, [{"id": pk, "title": visible[pk]} for pk in sorted(linked.get(i.pk, []))
-                                     if pk in visible]) for i in items]
+    linked = cycle.linked_reports(user, items)
+    out_items = [agenda_item_out(i, [{"id": r.pk, "title": r.title} for r in linked.get(i.pk, [])]) for i in items]
     _audit(user, "read", "agenda_item", items, request, {"meeting": meeting.pk})
     _audit(user, "read", "action", review, request, {"meeting": meeting.pk, "review": True})
     return {"meeting": meeting.pk, "published": published, "published_at": meeting.agenda_published_at,
@@ -509,8 +503,8 @@ def agenda_item_update(request: HttpRequest, id: int, payload: AgendaItemPatch) 
         changes["reports"] = _reports_ref(user, changes["reports"])
     cycle.do_update_agenda_item(user, item, client_address(request), **changes)
     item = _agenda_item_or_404(user, id)
-    visible = Report.objects.visible_to(subject_for(user)).filter(pk__in=item.reports.values("pk")).order_by("pk")
-    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in visible])
+    linked = cycle.linked_reports(user, [item]).get(item.pk, [])
+    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked])
 
 
 @router.delete("/agenda-items/{id}", response={204: None, **_ERRORS}, summary="Remove an agenda item")

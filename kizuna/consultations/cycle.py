@@ -631,3 +631,17 @@ def participating_nations(meeting: Meeting, series: Series | None, attendees: It
         extra.add(meeting.originator.nation_id)
     codes += sorted(extra - set(codes))
     return [c for c in codes if c in CAPITALS]
+
+
+def linked_reports(user: User, items: list[AgendaItem]) -> dict[int, list[Report]]:
+    """Per agenda item, the linked reports the reader may see, by id: the link alone discloses nothing, each report is
+    read through ``Report.objects.visible_to`` (label selected, for chips and markings)."""
+    pairs = list(AgendaItem.reports.through.objects.filter(agendaitem_id__in=[i.pk for i in items])
+                 .values_list("agendaitem_id", "report_id").order_by("agendaitem_id", "report_id"))
+    visible = {r.pk: r for r in Report.objects.visible_to(subject_for(user))
+               .filter(pk__in=sorted({r for _i, r in pairs})).select_related("label")}
+    result: dict[int, list[Report]] = {}
+    for item_id, report_id in pairs:
+        if report_id in visible:
+            result.setdefault(item_id, []).append(visible[report_id])
+    return result

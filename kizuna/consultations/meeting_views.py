@@ -190,20 +190,6 @@ def _action_row(action: ActionItem, user: User, organiser: bool, items: dict[int
     }
 
 
-def _linked_reports(user: User, items: list[AgendaItem]) -> dict[int, list[Report]]:
-    """Per agenda item, the linked reports the reader may see (through Report.objects.visible_to, never the link)."""
-    through = AgendaItem.reports.through
-    pairs = list(through.objects.filter(agendaitem_id__in=[i.pk for i in items])
-                 .values_list("agendaitem_id", "report_id"))
-    visible = {r.pk: r for r in Report.objects.visible_to(subject_for(user))
-               .filter(pk__in={r for _i, r in pairs}).select_related("label")}
-    result: dict[int, list[Report]] = defaultdict(list)
-    for item_id, report_id in pairs:
-        if report_id in visible:
-            result[item_id].append(visible[report_id])
-    return result
-
-
 # --- the meeting page ----------------------------------------------------------------------------------------------
 
 def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
@@ -218,7 +204,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     minutes = cycle.minutes_for(user, meeting)
     decisions = cycle.decisions_for(user, meeting)
     actions = cycle.actions_for(user, meeting)
-    reports = _linked_reports(user, agenda)
+    reports = cycle.linked_reports(user, agenda)
     items_by_id = {i.pk: i for i in agenda}
     shown: list[LabelRecord] = [meeting.label]
     if series is not None:

@@ -58,14 +58,13 @@ from reportlab.platypus import (
 )
 
 from kizuna.consultations import cycle
-from kizuna.consultations.models import ActionItem, ActionStatus, AgendaItem, Meeting, MeetingStatus, Series
+from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus, Series
 from kizuna.core.access import label_display, label_of, registry
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import Labelled, LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
-from kizuna.reports.models import Report
 from kizuna.web.banner import Banner, chip_class
 
 # --- what is printed -----------------------------------------------------------------------------------------------
@@ -195,14 +194,8 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
     if meeting.series_id is not None:
         series = Series.objects.visible_to(subject).filter(pk=meeting.series_id).first()
 
-    # Linked reports: the link alone discloses nothing; each report is printed only if the viewer may see it.
-    links: dict[int, list[int]] = {}
-    through = AgendaItem.reports.through
-    for item_id, report_id in through.objects.filter(agendaitem_id__in=[i.pk for i in agenda]).values_list(
-            "agendaitem_id", "report_id"):
-        links.setdefault(item_id, []).append(report_id)
-    reports = {r.pk: r for r in Report.objects.visible_to(subject).filter(
-        pk__in=sorted({rid for ids in links.values() for rid in ids}))}
+    linked = cycle.linked_reports(user, agenda)
+    reports = {r.pk: r for rs in linked.values() for r in rs}
 
     shown: list[Labelled] = [meeting, *agenda, *parts, *decisions, *actions, *review, *reports.values()]
     if series is not None:
@@ -222,10 +215,8 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
     for agenda_item in agenda:
         printed = PrintedItem(agenda_item.order, agenda_item.title, agenda_item.presenter,
                               agenda_item.duration_minutes, mark(agenda_item))
-        for report_id in links.get(agenda_item.pk, []):
-            report = reports.get(report_id)
-            if report is not None:
-                printed.reports.append((report.title, mark(report)))
+        for report in linked.get(agenda_item.pk, []):
+            printed.reports.append((report.title, mark(report)))
         items.append(printed)
         by_id[agenda_item.pk] = printed
 
