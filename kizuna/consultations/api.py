@@ -632,11 +632,13 @@ def action_create(request: HttpRequest, payload: ActionIn) -> Status[dict[str, A
     """Arising from a meeting and/or a series the caller organises; owned by one person (``owner_user``, who must be
     able to see the label) or one organisation (``owner_organisation``)."""
     user = caller(request)
+    meeting = _meeting_ref(user, payload.meeting)
     action = services.do_create_action(
-        user, payload.title, payload.label.to_label(), meeting=_meeting_ref(user, payload.meeting),
+        user, payload.title, payload.label.to_label(), meeting=meeting,
         series=_series_ref(user, payload.series), owner_user=_user_ref(payload.owner_user, "owner_user"),
         owner_organisation=_organisation_ref(payload.owner_organisation), due=payload.due,
-        address=client_address(request),
+        agenda_item=_agenda_item_ref(user, meeting.pk if meeting else None, payload.agenda_item),
+        notes=payload.notes, address=client_address(request),
     )
     return Status(201, _actions_out(user, [_action_or_404(user, action.pk)])[0])
 

@@ -50,7 +50,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
 from kizuna.reports.models import Report
 
-MAX_TEXT = 100_000  # characters of Markdown in one minutes part, decision or action's notes
+MAX_TEXT = services.MAX_TEXT
 MAX_PRESENTER = 200
 OPEN_STATES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 ANSWERS = (Rsvp.ACCEPTED, Rsvp.TENTATIVE, Rsvp.DECLINED)
@@ -187,32 +187,6 @@ def _locked(model: type[L], author: User, pk: int) -> L:
 def _recheck(model: type[Labelled], pk: int, author: User) -> None:
     if not model.objects.visible_to(subject_for(author)).filter(pk=pk).exists():  # type: ignore[attr-defined]
         raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
-
-
-def _check_text(text: Any, name: str = "text", required: bool = True) -> str:
-    if not isinstance(text, str):
-        raise ServiceError(gettext("%(field)s must be text") % {"field": name}, name)
-    if required and not text.strip():
-        raise ServiceError(gettext("the text is required"), name)
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it on every database alike
-        raise ServiceError(gettext("the text contains a NUL character"), name)
-    if len(text) > MAX_TEXT:
-        raise ServiceError(gettext("the text is longer than %(max)d characters") % {"max": MAX_TEXT}, name)
-    return text.strip()
-
-
-def _check_item(author: User, meeting_id: int | None, item: Any) -> AgendaItem | None:
-    """An agenda item of this meeting that the author may see, or None (a part about the meeting as a whole)."""
-    if item is None:
-        return None
-    if not isinstance(item, AgendaItem):
-        raise ServiceError(gettext("no such agenda item"), "agenda_item")
-    found = AgendaItem.objects.visible_to(subject_for(author)).filter(pk=item.pk).first()
-    if found is None:
-        raise ServiceError(gettext("no such agenda item"), "agenda_item")  # not visible = does not exist
-    if meeting_id is None or found.meeting_id != meeting_id:
-        raise ServiceError(gettext("this agenda item belongs to another meeting"), "agenda_item")
-    return found
 
 
 def _new_label(author: User, current: LabelRecord, wanted: Any) -> LabelRecord:
@@ -387,8 +361,8 @@ def _minutes_organiser(author: User, meeting: Meeting) -> None:
 def _add_text(model: type[MinutesPart] | type[Decision], kind: str, author: User, meeting: Meeting, text: str,
               label: Label, agenda_item: AgendaItem | None, address: str) -> Any:
     _minutes_organiser(author, meeting)
-    clean = _check_text(text)
-    item = _check_item(author, meeting.pk, agenda_item)
+    clean = services.check_text(text)
+    item = services.check_agenda_item(author, meeting.pk, agenda_item)
     if not isinstance(label, Label):
         raise ServiceError(gettext("a label is required"), "label")
     with transaction.atomic():
@@ -412,9 +386,9 @@ def _update_text(model: type[MinutesPart] | type[Decision], kind: str, author: U
     _minutes_organiser(author, meeting)
     clean: dict[str, Any] = {}
     if "text" in changes:
-        clean["text"] = _check_text(changes["text"])
+        clean["text"] = services.check_text(changes["text"])
     if "agenda_item" in changes:
-        item = _check_item(author, meeting.pk, changes["agenda_item"])
+        item = services.check_agenda_item(author, meeting.pk, changes["agenda_item"])
         clean["agenda_item_id"] = item.pk if item else None
     with transaction.atomic():
         _lock_meeting(author, meeting)
@@ -509,7 +483,7 @@ def _check_action_changes(author: User, action: ActionItem, changes: dict[str, A
             raise ServiceError(gettext("the due date must be a date"), "due")
         clean["due"] = due
     if "notes" in changes:
-        clean["notes"] = _check_text(changes["notes"], "notes", required=False)
+        clean["notes"] = services.check_text(changes["notes"], "notes", required=False)
     if "status" in changes:
         status = changes["status"]
         if status not in ActionStatus.values:
@@ -532,7 +506,7 @@ def _check_action_changes(author: User, action: ActionItem, changes: dict[str, A
             raise ServiceError(gettext("no such organisation"), "owner_organisation")
         clean["owner_user"], clean["owner_organisation"] = person, organisation
     if "agenda_item" in changes:
-        clean["agenda_item"] = _check_item(author, action.meeting_id, changes["agenda_item"])
+        clean["agenda_item"] = services.check_agenda_item(author, action.meeting_id, changes["agenda_item"])
     return clean
 
 

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -782,18 +781,11 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         owner_user, owner_org = form.owner_pair()
         try:
-            # One transaction: the action, then its agenda item and notes (which the create service does not take).
-            with transaction.atomic():
-                action = services.do_create_action(
-                    user, data["title"], data["label"], meeting=meeting, owner_user=owner_user,
-                    owner_organisation=owner_org, due=data["due"], address=_address(request))
-                extra: dict[str, Any] = {}
-                if data["agenda_item"] is not None:
-                    extra["agenda_item"] = _agenda_item(user, meeting, data["agenda_item"])
-                if data["notes"]:
-                    extra["notes"] = data["notes"]
-                if extra:
-                    cycle.do_update_action(user, action, _address(request), **extra)
+            action = services.do_create_action(
+                user, data["title"], data["label"], meeting=meeting, owner_user=owner_user,
+                owner_organisation=owner_org, due=data["due"],
+                agenda_item=_agenda_item(user, meeting, data["agenda_item"]), notes=data["notes"],
+                address=_address(request))
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:

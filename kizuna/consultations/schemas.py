@@ -387,6 +387,8 @@ class ActionIn(Strict):
                                                              "owner_organisation")
     owner_organisation: str | None = Field(default=None, description="organisation code", examples=["KOR-MND"])
     due: date | None = None
+    agenda_item: int | None = Field(default=None, description="an agenda item of the meeting")
+    notes: str = Field(default="", description="Markdown")
 
 
 class ActionPatch(Strict):

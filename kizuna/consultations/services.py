@@ -53,6 +53,7 @@ from kizuna.labels import Label
 from kizuna.reports.models import FocusArea, Report
 
 MAX_TITLE = 300
+MAX_TEXT = 100_000  # characters of Markdown in one minutes part, decision or action's notes
 MAX_MEETING = timedelta(days=14)
 MAX_OCCURRENCES = 2000  # per call: an unbounded rule (no COUNT, no UNTIL) is cut here
 MAX_REASON = 2000
@@ -165,6 +166,32 @@ def _check_title(title: str) -> str:
     if "\x00" in title:  # PostgreSQL text cannot hold NUL; refuse it on every database alike
         raise ServiceError(gettext("the title contains a NUL character"), "title")
     return title.strip()
+
+
+def check_text(text: Any, name: str = "text", required: bool = True) -> str:
+    if not isinstance(text, str):
+        raise ServiceError(gettext("%(field)s must be text") % {"field": name}, name)
+    if required and not text.strip():
+        raise ServiceError(gettext("the text is required"), name)
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it on every database alike
+        raise ServiceError(gettext("the text contains a NUL character"), name)
+    if len(text) > MAX_TEXT:
+        raise ServiceError(gettext("the text is longer than %(max)d characters") % {"max": MAX_TEXT}, name)
+    return text.strip()
+
+
+def check_agenda_item(author: User, meeting_id: int | None, item: Any) -> AgendaItem | None:
+    """An agenda item of this meeting that the author may see, or None (a part about the meeting as a whole)."""
+    if item is None:
+        return None
+    if not isinstance(item, AgendaItem):
+        raise ServiceError(gettext("no such agenda item"), "agenda_item")
+    found = AgendaItem.objects.visible_to(subject_for(author)).filter(pk=item.pk).first()
+    if found is None:
+        raise ServiceError(gettext("no such agenda item"), "agenda_item")  # not visible = does not exist
+    if meeting_id is None or found.meeting_id != meeting_id:
+        raise ServiceError(gettext("this agenda item belongs to another meeting"), "agenda_item")
+    return found
 
 
 def _check_zone(key: str, name: str = "time_zone") -> str:
@@ -646,11 +673,13 @@ def do_add_agenda_item(
 def do_create_action(
     author: User, title: str, label: Label, *, meeting: Meeting | None = None, series: Series | None = None,
     owner_user: User | None = None, owner_organisation: Organisation | None = None, due: date | None = None,
-    address: str = "",
+    agenda_item: AgendaItem | None = None, notes: str = "", address: str = "",
 ) -> ActionItem:
-    """An action arising from a meeting and/or a series the author may organise, owned by one person or one
-    organisation. A person who owns it must be able to see its label."""
+    """An action arising from a meeting and/or a series the author may organise (optionally under one agenda item of
+    that meeting), owned by one person or one organisation. A person who owns it must be able to see its label."""
     clean_title = _check_title(title)
+    clean_notes = check_text(notes, "notes", required=False)
+    item = check_agenda_item(author, meeting.pk if meeting else None, agenda_item)
     if meeting is None and series is None:
         raise ServiceError(gettext("an action belongs to a meeting or a series"), "meeting")
     if (owner_user is None) == (owner_organisation is None):
@@ -675,7 +704,8 @@ def do_create_action(
         assert author.organisation is not None
         action = ActionItem.objects.create(
             meeting=meeting, series=series, title=clean_title, owner_user=owner_user,
-            owner_organisation=owner_organisation, due=due, label=record, originator=author.organisation,
+            owner_organisation=owner_organisation, due=due, agenda_item=item, notes=clean_notes, label=record,
+            originator=author.organisation,
         )
         if not ActionItem.objects.visible_to(subject_for(author)).filter(pk=action.pk).exists():
             raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")

@@ -79,3 +79,24 @@ def test_action_owner_must_see_its_label_and_status_moves(jpn_user: Any, kor_use
     assert err.value.field == "status"
     assert do_set_action_status(jpn_user, action, ActionStatus.DROPPED).status == ActionStatus.DROPPED
     assert AuditEntry.objects.filter(target_type="action", action="status").count() == 3
+
+
+def test_an_action_is_created_with_its_agenda_item_and_notes_in_one_write(jpn_user: Any) -> None:
+    from kizuna.core.models import Version
+
+    meeting = _meeting(jpn_user)
+    item = do_add_agenda_item(jpn_user, meeting, "Threat picture", make_label(releasable_to=["JPN"]))
+    other = do_add_agenda_item(jpn_user, _meeting(jpn_user), "Elsewhere", make_label(releasable_to=["JPN"]))
+    audits, versions = AuditEntry.objects.count(), Version.objects.count()
+    with pytest.raises(ServiceError) as refused:
+        do_create_action(jpn_user, "Share the IOCs", make_label(releasable_to=["JPN"]), meeting=meeting,
+                         owner_user=jpn_user, agenda_item=other, notes="see annex")
+    assert refused.value.field == "agenda_item"
+    assert not ActionItem.objects.filter(title="Share the IOCs").exists()
+    assert (AuditEntry.objects.count(), Version.objects.count()) == (audits, versions)
+
+    action = do_create_action(jpn_user, "Share the IOCs", make_label(releasable_to=["JPN"]), meeting=meeting,
+                              owner_user=jpn_user, agenda_item=item, notes="See **annex A**.")
+    action.refresh_from_db()
+    assert (action.agenda_item_id, action.notes) == (item.pk, "See **annex A**.")
+    assert AuditEntry.objects.count() == audits + 1 and Version.objects.count() == versions + 1
