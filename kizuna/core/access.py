@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TypeVar
 
@@ -113,6 +114,40 @@ def visible_label_ids(subject: Subject) -> frozenset[int]:
         _cache.decisions.move_to_end(key)
         while len(_cache.decisions) > _CACHE_SIZE:
             _cache.decisions.popitem(last=False)
+    return result
+
+
+def visible_among(subject: Subject, label_ids: Iterable[int]) -> set[int]:
+    """Which of these label ids the subject may see: only the given labels are decided (a cached decision is reused
+    when the subject has one), so the cost follows the ids asked about, not the number of labels on the node. For
+    writes that must treat what the writer may not see as missing (``kizuna.threats.store``). An id with no label
+    row, or a row that cannot be trusted, is not visible."""
+    wanted = set(label_ids)
+    if not wanted:
+        return set()
+    with _cache.lock:
+        cached = _cache.decisions.get(subject.cache_key())
+    result: set[int] = set()
+    rest = wanted
+    if cached is not None:
+        known, visible = cached
+        result = wanted & visible
+        rest = wanted - known
+    if rest:
+        missing = rest.difference(_cache.labels, _cache.unreadable)
+        if missing:
+            for pk, key in _fetch_keys(missing):
+                label = _parse_row(pk, key)
+                with _cache.lock:
+                    if label is None:
+                        _cache.unreadable.add(pk)
+                    else:
+                        _cache.labels[pk] = label
+        reg = registry()
+        for pk in rest:
+            label = _cache.labels.get(pk)
+            if label is not None and may_see(subject, label, reg):
+                result.add(pk)
     return result
 
 

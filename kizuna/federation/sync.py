@@ -66,9 +66,12 @@ from kizuna.threats.services import _notify_watchers
 from kizuna.threats.store import (
     REASON_CREATED_BY,
     REASON_ORIGINATOR,
+    S_ID,
+    S_MODIFIED,
     Stored,
     existing_versions,
     preloaded_versions,
+    visible_versions,
 )
 
 log = logging.getLogger("kizuna.federation.sync")
@@ -417,7 +420,7 @@ def _stored_versions(ids: list[str]) -> dict[str, list[Stored]]:
     lookup per page serves both the skip of what is already held and the store (``store.preloaded_versions``)."""
     found: dict[str, list[Stored]] = {i: [] for i in ids}
     for row in existing_versions(sorted(found)):
-        found[row[1]].append(row)
+        found[row[S_ID]].append(row)
     return found
 
 
@@ -547,7 +550,10 @@ def _prepare_page(page: ObjectsPage, state: _State, pools: _Pools, *, next_token
         else:
             candidates.append(obj)
     versions = _stored_versions([o["id"] for o in candidates])
-    stored = {(row[1], row[2]) for rows in versions.values() for row in rows}
+    # Held already: only versions in lines the peer may see (``store.visible_versions``); a version the peer may not
+    # see is treated as missing, and the store keeps the peer's object in a line of its own.
+    stored = {(row[S_ID], row[S_MODIFIED])
+              for row in visible_versions([row for rows in versions.values() for row in rows], state.subject)}
     fresh = [o for o in candidates if (o["id"], _version(o)) not in stored]
     result.unchanged += len(candidates) - len(fresh)
     return _Prepared(page, result, quarantine, fresh, _check_async(fresh, state, page.plain, pools), next_token,

@@ -42,6 +42,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext
 
 from kizuna.core import audit
+from kizuna.core.access import visible_among
 from kizuna.labels import TLP, Label, LabelError, Subject
 from kizuna.threats.markings import TLP_BY_ID, label_from_marking, tlp_of_refs
 from kizuna.threats.prepare import (
@@ -183,26 +184,37 @@ class Markings:
         else:
             self.labels.setdefault(ref, label)
 
-    def look_up_stored(self, refs: set[str]) -> None:
-        """Learn the stored marking-definitions among ``refs`` (current versions), one query per call."""
+    def look_up_stored(self, refs: set[str], subject: Subject) -> None:
+        """Learn the stored marking-definitions among ``refs`` that the subject may see (current versions), one
+        query per call. A stored marking the subject may not see is not learnt: it stays unknown, exactly as an id
+        that is not stored ("existence is a read", see ``store``). Of an id stored in several version lines, the
+        one the subject is shown (the oldest visible line)."""
         wanted = sorted(r for r in refs if r not in self.looked_up and not self.knows(r))
         self.looked_up.update(wanted)
         if not wanted:
             return
-        import json
-
+        found: list[tuple[str, int, int, str]] = []  # (stix_id, line, label_id, data)
         with connection.cursor() as cursor:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT data FROM {STIX_TABLE} WHERE is_current = %s AND stix_id IN ({marks})",  # noqa: S608
+                    f"SELECT stix_id, line, label_id, data FROM {STIX_TABLE} "  # noqa: S608 - fixed names
+                    f"WHERE is_current = %s AND stix_id IN ({marks})",
                     [True, *chunk])
-                for (data,) in cursor.fetchall():
-                    try:
-                        self.learn(json.loads(data))
-                    except (ValueError, KeyError, TypeError):
-                        continue
+                found.extend(cursor.fetchall())
+        if not found:
+            return
+        seen = visible_among(subject, {label_id for _, _, label_id, _ in found})
+        shown: dict[str, tuple[int, str]] = {}
+        for stix_id, line, label_id, data in found:
+            if label_id in seen and (stix_id not in shown or line < shown[stix_id][0]):
+                shown[stix_id] = (line, data)
+        for _, data in shown.values():
+            try:
+                self.learn(json.loads(data))
+            except (ValueError, KeyError, TypeError):
+                continue
 
 
 class Importer:
@@ -338,7 +350,7 @@ class Importer:
             knows = self.markings.knows
             unknown = {r for p in batch if p[P_REFS] for r in p[P_REFS] if not knows(r)}
             if unknown:
-                self.markings.look_up_stored(unknown)
+                self.markings.look_up_stored(unknown, self.subject)
             candidates = []
             for p in batch:
                 label = self.label_for(p)

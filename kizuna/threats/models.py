@@ -1,7 +1,9 @@
 """The STIX 2.1 store: every version of every object, by (id, modified), under a Kizuna label.
 
 The object itself is kept as the JSON text it arrived in (served back unchanged, and never re-serialised on export);
-the columns beside it are what queries need. Exactly one version per STIX id is current (the latest ``modified``).
+the columns beside it are what queries need. Exactly one version per STIX id and version line is current (the latest
+``modified``); an id has more than one line only when a writer who could see none of its stored lines stored it
+(``kizuna.threats.store``), and readers are shown one current version per id (``kizuna.threats.queries``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ class StixObject(Labelled):
     created = models.CharField(max_length=40, blank=True)
     modified = models.CharField(max_length=40)
     is_current = models.BooleanField(default=True)
+    # The version line of the object within its id (see kizuna.threats.store: "existence is a read"): 0 for the
+    # first line; a writer who may see no line of a stored id starts a line of its own, numbered by the pk of its
+    # first row. Exactly one current version per (stix_id, line). ``forked``: set on every row of an id that has more
+    # than one line, so that reads need the "one current version per id" rule only for those rows.
+    line = models.BigIntegerField(default=0, db_default=0)
+    forked = models.BooleanField(default=False, db_default=False)
     revoked = models.BooleanField(default=False)
     # Relationships and sightings: the objects they connect (a relationship is visible only when both ends are).
     source_ref = models.CharField(max_length=128, blank=True)
@@ -50,7 +58,7 @@ class StixObject(Labelled):
     signed_label = models.BigIntegerField(null=True, blank=True)  # label ids are 63-bit content hashes
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["stix_id", "modified"], name="stix_version_unique")]
+        constraints = [models.UniqueConstraint(fields=["stix_id", "line", "modified"], name="stix_line_version_unique")]
         indexes = [
             # Every read is label-filtered (visible_to), so the label leads; lookups by id use the unique index.
             models.Index(fields=["label", "is_current", "type", "created_at", "id"], name="stix_current_list"),

@@ -25,9 +25,27 @@ from kizuna.threats.models import ObservableValue, StixObject
 ALSO_REPORTED_LIMIT = 100
 
 
+def shown_line(subject: Subject, label_ids: list[int] | None = None) -> Q:
+    """True for a row that is not shadowed by an older version line of its id: a current version of an older line
+    (``line`` lower) that the subject may see. Rows of ids with one line (``forked`` false: nearly all) pass without a
+    subquery. See ``kizuna.threats.store``: a reader is shown one current version per id, the oldest visible line's.
+    The label test is written as in ``_end_visible``, for the same reason (the (stix_id, ...) index answers it)."""
+    if label_ids is None:
+        label_ids = sorted(visible_label_ids(subject))
+    if not label_ids:
+        return Q()  # nothing is visible: no row to shadow
+    older = (
+        StixObject.objects.annotate(_older_label=F("label_id") + 0)
+        .filter(stix_id=OuterRef("stix_id"), is_current__in=[True], _older_label__in=label_ids,
+                line__lt=OuterRef("line"))
+        .filter(stix_id__gte=OuterRef("stix_id"))
+    )
+    return Q(forked=False) | ~Q(Exists(older))
+
+
 def _current(subject: Subject) -> QuerySet[StixObject]:
-    """Current versions whose label the subject may see; nothing else (no relationship rule yet)."""
-    return StixObject.objects.visible_to(subject).filter(is_current=True)
+    """Current versions whose label the subject may see, one per id (``shown_line``); no relationship rule yet."""
+    return StixObject.objects.visible_to(subject).filter(is_current=True).filter(shown_line(subject))
 
 
 def _end_visible(subject: Subject, column: str) -> Q:
@@ -103,7 +121,7 @@ def get_object_or_404(subject: Subject, stix_id: str) -> StixObject:
 
 
 def object_versions(subject: Subject, stix_id: str) -> list[StixObject]:
-    """Every stored version of ``stix_id`` the subject may see, oldest first.
+    """Every stored version of ``stix_id`` the subject may see in the version line shown to it, oldest first.
 
     404 unless the current version is visible (with the relationship rule): the history of an object one cannot see
     is not shown, even if an older version carried a label one could. Each version is still filtered by its own label,
@@ -111,7 +129,7 @@ def object_versions(subject: Subject, stix_id: str) -> list[StixObject]:
     current = get_object_or_404(subject, stix_id)
     versions = list(
         StixObject.objects.visible_to(subject)
-        .filter(stix_id=stix_id)
+        .filter(stix_id=stix_id, line=current.line)
         .select_related("label", "originator")
         .order_by("modified", "id")
     )

@@ -3,9 +3,11 @@
 Django model instances cost 5-8x over plain rows at this volume, so rows are written with ``executemany`` on SQLite
 and ``COPY`` on PostgreSQL. Per batch, in this order:
 
-1. versions already stored, by (id, modified), are counted as "unchanged" (one query per batch, not per object);
-2. a new version of a stored id is accepted only from the organisation that originated the id, and only when its
-   ``created_by_ref`` is the one the id was created with (otherwise that object alone is rejected, with the reason);
+1. versions already stored, by (id, modified), in a version line the writer may see (below) are counted as
+   "unchanged" (one query per batch, not per object);
+2. a new version of a stored id is accepted only from the organisation that originated the id's line, and only when
+   its ``created_by_ref`` is the one the line was created with (otherwise that object alone is rejected, with the
+   reason);
 3. each distinct label is interned once (``intern_label``); an object whose label the importer could not see is
    rejected (the importer may not store what it could not read);
 4. rows are inserted, ``is_current`` moved so that each id has exactly one current version, the one with the latest
@@ -19,6 +21,30 @@ constraint (see ``models.StixObject``): this module is their only writer and gua
 only from ``intern_label``, which reads or inserts the label row; the originating organisation is checked once per
 batch (``_check_originator``); values point only at rows inserted in the same batch, and are deleted when their
 object stops being current (``_supersede``).
+
+Existence is a read. A stored object the writer may not see must answer exactly as a missing one: same result,
+same message, same counts (issue 10: "only the originator may issue new versions" or ``unchanged: 1`` for a hidden
+id told the writer it existed, and observables have deterministic ids, so this was a search by value). So the
+versions of an id form *version lines* (column ``line``: 0 for the first line of an id, the pk of its first row for
+any other), each with exactly one current version (unique: stix_id, line, modified). A line is visible to a writer
+when the writer (a user, a token's user, a federation peer: ``subject``) may see the label of the line's *current*
+version; the decision covers only the labels of the lines at hand (``access.visible_among``), never every label of
+the node. Per id of a batch:
+
+- a visible line holding (id, modified): unchanged, as before;
+- a visible line: the rules above apply to it (the oldest visible line of the writer's organisation when it sees
+  several, else the one it reads as current), so a new version, a revocation or a relabel needs both sight of the
+  current version and the originator's authority; the refusal names the rule, which tells the writer nothing it
+  cannot read;
+- stored lines, none visible: the id is treated exactly as a new one. The object is stored as a new line (a fork),
+  current in it, answered "accepted" like any new id, and the writer reads back its own object. Hidden versions are
+  never superseded, revoked or counted as unchanged.
+
+Rows of an id with more than one line carry ``forked``; readers see one current version per id: among the current
+versions they may see, the one of the oldest line (``queries``). Not the latest ``modified``: a fork is made by
+someone who could not see the older line, and must not replace it for the readers who can (issue 10, case 5: a
+colleague with a lower clearance "revoking" an object under a wider label would otherwise revoke it for everyone).
+The bulk path (ids that are not stored) costs no extra query: lines are looked at only for ids already stored.
 """
 
 from __future__ import annotations
@@ -29,13 +55,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
+from typing import Any, Final
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from kizuna.core.access import intern_label, may_subject_see
+from kizuna.core.access import intern_label, may_subject_see, visible_among
 from kizuna.directory.models import Organisation
 from kizuna.labels import Label, LabelError, Subject
 from kizuna.threats.models import ObservableValue, StixObject
@@ -115,7 +141,15 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-Stored = tuple[int, str, str, int, bool]  # (pk, stix_id, modified, originator_id, is_current)
+# (pk, stix_id, modified, originator_id, is_current, label_id, line)
+Stored = tuple[int, str, str, int, bool, int, int]
+S_PK: Final = 0
+S_ID: Final = 1
+S_MODIFIED: Final = 2
+S_ORIGINATOR: Final = 3
+S_CURRENT: Final = 4
+S_LABEL: Final = 5
+S_LINE: Final = 6
 # Stored versions a caller has just read, by id (an empty list: none stored), so that write_batch need not read them
 # again: sync reads them for a page before verifying it, to skip what it already holds. Ids not in it are read.
 _PRELOADED: ContextVar[dict[str, list[Stored]] | None] = ContextVar("kizuna_store_preloaded", default=None)
@@ -145,7 +179,8 @@ def _existing(ids: list[str]) -> list[Stored]:
 
 
 def existing_versions(ids: list[str]) -> list[Stored]:
-    """(pk, stix_id, modified, originator_id, is_current) of every stored version of these ids."""
+    """(pk, stix_id, modified, originator_id, is_current, label_id, line) of every stored version of these ids,
+    whoever may see them: callers keep only what the writer may see (``visible_versions``)."""
     rows: list[Stored] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -159,15 +194,15 @@ def existing_versions(ids: list[str]) -> list[Stored]:
                 where, param = "stix_id = ANY(%s)", ids  # type: ignore[assignment]
             with _index_lookups(cursor):
                 cursor.execute(
-                    f"SELECT id, stix_id, modified, originator_id, is_current FROM {STIX_TABLE} "  # noqa: S608
-                    f"WHERE {where}", [param])
+                    f"SELECT id, stix_id, modified, originator_id, is_current, label_id, line "  # noqa: S608
+                    f"FROM {STIX_TABLE} WHERE {where}", [param])
                 return cursor.fetchall()
         for chunk in _chunks(ids):
             marks = ",".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT id, stix_id, modified, originator_id, is_current FROM {STIX_TABLE} "  # noqa: S608 - fixed
-                f"WHERE stix_id IN ({marks})", chunk)
-            rows.extend((r[0], r[1], r[2], r[3], bool(r[4])) for r in cursor.fetchall())
+                f"SELECT id, stix_id, modified, originator_id, is_current, label_id, line "  # noqa: S608 - fixed
+                f"FROM {STIX_TABLE} WHERE stix_id IN ({marks})", chunk)
+            rows.extend((r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in cursor.fetchall())
     return rows
 
 
@@ -208,9 +243,28 @@ def _created_by(pks: list[int]) -> dict[int, str | None]:
     return found
 
 
-def _check_versions(candidates: list[Candidate], stored: list[tuple[int, str, str, int, bool]], originator_id: int,
-                    result: BatchResult) -> tuple[list[Candidate], dict[str, tuple[int, str]]]:
-    """Steps 1 and 2 of ``write_batch``: the candidates to store, and the stored current version of their ids."""
+def visible_versions(stored: list[Stored], subject: Subject) -> list[Stored]:
+    """The stored versions that belong to version lines the subject may see: a line is visible when the label of its
+    current version is (see the module docstring). Only the labels of these lines are decided."""
+    if not stored:
+        return []
+    current_label = {(r[S_ID], r[S_LINE]): r[S_LABEL] for r in stored if r[S_CURRENT]}
+    seen = visible_among(subject, set(current_label.values()))
+    lines = {key for key, label_id in current_label.items() if label_id in seen}
+    return [r for r in stored if (r[S_ID], r[S_LINE]) in lines]
+
+
+def _line(row: Stored) -> int:
+    """The order in which readers pick among the current versions of one id in several lines (``queries``): the
+    oldest line first (0, then forks by the pk of their first row)."""
+    return row[S_LINE]
+
+
+def _check_versions(candidates: list[Candidate], stored: list[Stored], originator_id: int, result: BatchResult
+                    ) -> tuple[list[Candidate], dict[str, tuple[int, str]], dict[str, int]]:
+    """Steps 1 and 2 of ``write_batch`` over the versions of the lines the writer may see (``stored``): the
+    candidates to store, and for each stored id the current version (pk, modified) and the line of the line they
+    go to."""
     # 1. Duplicates within the batch and versions already stored are unchanged.
     seen: set[tuple[str, str]] = set()
     fresh: list[Candidate] = []
@@ -223,15 +277,19 @@ def _check_versions(candidates: list[Candidate], stored: list[tuple[int, str, st
             seen.add(key)
             fresh.append(c)
     stored_versions: set[tuple[str, str]] = set()
-    owner: dict[str, int] = {}
-    current: dict[str, tuple[int, str]] = {}  # stix_id -> (pk, modified) of the stored current version
-    any_version: dict[str, int] = {}
-    for pk, stix_id, modified, originator, is_current in stored:
-        stored_versions.add((stix_id, modified))
-        owner[stix_id] = originator
-        any_version[stix_id] = pk
-        if is_current:
-            current[stix_id] = (pk, modified)
+    lines: dict[str, list[Stored]] = {}  # stix_id -> the current version of each visible line
+    for row in stored:
+        stored_versions.add((row[S_ID], row[S_MODIFIED]))
+        if row[S_CURRENT]:
+            lines.setdefault(row[S_ID], []).append(row)
+    # The line a new version goes to: the writer's organisation's own, else the one the writer reads as current
+    # (refused below, by the originator rule).
+    target: dict[str, Stored] = {}
+    for stix_id, rows in lines.items():
+        own = [r for r in rows if r[S_ORIGINATOR] == originator_id]
+        target[stix_id] = min(own or rows, key=_line)
+    current = {stix_id: (row[S_PK], row[S_MODIFIED]) for stix_id, row in target.items()}
+    line_of = {stix_id: row[S_LINE] for stix_id, row in target.items()}
     if stored_versions:
         new: list[Candidate] = []
         for c in fresh:
@@ -244,21 +302,20 @@ def _check_versions(candidates: list[Candidate], stored: list[tuple[int, str, st
 
     # 2. New versions of stored ids: only from the originator, created_by_ref unchanged.
     reference: dict[int, str | None] = {}
-    if owner:
-        updates = {c.prepared[P_ID] for c in new if c.prepared[P_ID] in owner}
+    if target:
+        updates = {c.prepared[P_ID] for c in new if c.prepared[P_ID] in target}
         if updates:
-            reference = _created_by(sorted({current.get(i, (any_version[i], ""))[0] for i in updates}))
+            reference = _created_by(sorted({current[i][0] for i in updates}))
     kept: list[Candidate] = []
     batch_created_by: dict[str, Any] = {}
     for c in new:
         p = c.prepared
         stix_id = p[P_ID]
-        if stix_id in owner:
-            if owner[stix_id] != originator_id:
+        if stix_id in target:
+            if target[stix_id][S_ORIGINATOR] != originator_id:
                 result.rejected.append((p[P_INDEX], stix_id, REASON_ORIGINATOR))
                 continue
-            ref_pk = current.get(stix_id, (any_version[stix_id], ""))[0]
-            if p[P_CREATED_BY] != reference.get(ref_pk):
+            if p[P_CREATED_BY] != reference.get(current[stix_id][0]):
                 result.rejected.append((p[P_INDEX], stix_id, REASON_CREATED_BY))
                 continue
         else:
@@ -267,7 +324,7 @@ def _check_versions(candidates: list[Candidate], stored: list[tuple[int, str, st
                 result.rejected.append((p[P_INDEX], stix_id, REASON_CREATED_BY))
                 continue
         kept.append(c)
-    return kept, current
+    return kept, current, line_of
 
 
 def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id: int) -> BatchResult:
@@ -284,6 +341,9 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
     with transaction.atomic():
         ids = {c.stix_id for c in candidates}
         stored = _existing(sorted(ids))
+        forks: set[str] = set()  # stored ids of which the writer may see no line: each gets a new line
+        forked: set[str] = set()  # ids whose new rows are marked ``forked`` (more than one line)
+        line_of: dict[str, int] = {}
         if len(ids) == len(candidates) and not stored:
             # The bulk case (a new feed): every id once in the batch and not stored yet, so nothing is unchanged,
             # no originator or created_by_ref rule applies, and every object becomes current. The general steps
@@ -291,7 +351,14 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
             kept = candidates
             current: dict[str, tuple[int, str]] = {}
         else:
-            kept, current = _check_versions(candidates, stored, originator_id, result)
+            visible = visible_versions(stored, subject)
+            kept, current, line_of = _check_versions(candidates, visible, originator_id, result)
+            if len(visible) != len(stored):
+                forks = {r[S_ID] for r in stored}.difference(r[S_ID] for r in visible)
+            line_sets: dict[str, set[int]] = {}
+            for row in stored:
+                line_sets.setdefault(row[S_ID], set()).add(row[S_LINE])
+            forked = forks.union(i for i, held in line_sets.items() if len(held) > 1)
 
         # 3. Labels: interned once per distinct label; the importer must be able to see each.
         # Keyed by the label object (id()): hashing a Label walks its fields, and a batch shares a few objects.
@@ -345,21 +412,27 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         # Rows in stix_id order: the random-key indexes are then filled leaf after leaf rather than all over.
         accepted.sort(key=_BY_ID)
         pks = _allocate_ids(len(accepted))
-        if now_current is None:
-            rows = [(pk, label_ids[id(c.label)], originator_id, now, now, True, *c.prepared[P_ROW],
+        if now_current is None and not line_of and not forked:
+            rows = [(pk, label_ids[id(c.label)], originator_id, now, now, True, 0, False, *c.prepared[P_ROW],
                      *c.prepared[P_COPY:]) for pk, c in zip(pks, accepted, strict=True)]
             value_rows = [(pk, kind, value) for pk, c in zip(pks, accepted, strict=True)
                           for kind, value in c.prepared[P_VALUES]]
         else:
             rows = []
             value_rows = []
+            new_line: dict[str, int] = {}  # a fork's line: the pk of its first row
             for pk, c in zip(pks, accepted, strict=True):
                 p = c.prepared
-                is_current = id(p) in now_current
-                rows.append((pk, label_ids[id(c.label)], originator_id, now, now, is_current, *p[P_ROW], *p[P_COPY:]))
+                is_current = now_current is None or id(p) in now_current
+                stix_id = c.stix_id
+                line = new_line.setdefault(stix_id, pk) if stix_id in forks else line_of.get(stix_id, 0)
+                rows.append((pk, label_ids[id(c.label)], originator_id, now, now, is_current, line,
+                             stix_id in forked, *p[P_ROW], *p[P_COPY:]))
                 if is_current:
                     for kind, value in p[P_VALUES]:
                         value_rows.append((pk, kind, value))
+            if new_line:
+                _mark_forked(sorted(new_line))
         if superseded:
             _supersede(superseded)
         _insert_objects(rows)
@@ -371,9 +444,10 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
 _BY_ID = attrgetter("stix_id")
 
 
-# The stored columns, in the order of the rows above: the prepared row (prepare.prepare) after the first six.
-_COLUMNS = ("id", "label_id", "originator_id", "created_at", "updated_at", "is_current", "stix_id", "type",
-            "spec_version", "created", "modified", "revoked", "source_ref", "target_ref", "name", "data")
+# The stored columns, in the order of the rows above: the prepared row (prepare.prepare) after the first eight.
+_COLUMNS = ("id", "label_id", "originator_id", "created_at", "updated_at", "is_current", "line", "forked", "stix_id",
+            "type", "spec_version", "created", "modified", "revoked", "source_ref", "target_ref", "name", "data")
+_HEAD = 8  # columns before the prepared row
 
 
 def _check_originator(originator_id: int) -> None:
@@ -398,15 +472,17 @@ def _insert_objects(rows: list[tuple[Any, ...]]) -> None:
         ) as copy:
             heads: dict[tuple[Any, ...], str] = {}
             lines: list[str] = []
+            width = len(_COLUMNS)
             for row in rows:
-                key = row[1:6]  # label_id, originator_id, created_at, updated_at, is_current
+                key = row[1:_HEAD]  # label_id, originator_id, created_at, updated_at, is_current, line, forked
                 head = heads.get(key)
                 if head is None:
-                    label_id, originator_id, created_at, updated_at, is_current = key
+                    label_id, originator_id, created_at, updated_at, is_current, line, forked = key
                     head = heads[key] = (f"{int(label_id)}\t{int(originator_id)}\t{created_at.isoformat()}\t"
-                                         f"{updated_at.isoformat()}\t{'t' if is_current else 'f'}\t")
+                                         f"{updated_at.isoformat()}\t{'t' if is_current else 'f'}\t{int(line)}\t"
+                                         f"{'t' if forked else 'f'}\t")
                 # The rest of the line: made by the parsing process (prepare.P_COPY) when the row came from it.
-                tail = row[16] if len(row) > 16 else copy_tail(row[6:16])
+                tail = row[width] if len(row) > width else copy_tail(row[_HEAD:width])
                 lines.append(f"{int(row[0])}\t{head}{tail}")
                 if len(lines) >= _COPY_ROWS:
                     copy.write("".join(lines))
@@ -429,6 +505,16 @@ def _supersede(pks: list[int]) -> None:
             marks = ",".join(["%s"] * len(chunk))
             cursor.execute(f"UPDATE {STIX_TABLE} SET is_current = %s WHERE id IN ({marks})", [False, *chunk])  # noqa: S608
             cursor.execute(f"DELETE FROM {VALUE_TABLE} WHERE obj_id IN ({marks})", chunk)  # noqa: S608
+
+
+def _mark_forked(stix_ids: list[str]) -> None:
+    """Every stored row of these ids now belongs to an id with more than one line (a fork was just stored)."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(stix_ids), _CHUNK):
+            chunk = stix_ids[start : start + _CHUNK]
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(f"UPDATE {STIX_TABLE} SET forked = %s WHERE forked = %s AND stix_id IN ({marks})",  # noqa: S608
+                           [True, False, *chunk])
 
 
 def _allocate_ids(n: int) -> list[int]:

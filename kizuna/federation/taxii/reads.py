@@ -3,7 +3,8 @@ paged by keyset with a stateless cursor.
 
 Every query starts from ``kizuna.threats.queries.visible_objects`` (label rule and relationship rule). Versions other
 than the current one are served only for objects whose current version is visible, each version filtered by its own
-label, as ``queries.object_versions`` does. Pages follow the table's primary key, which is the order objects were
+label, and only from the version line the subject is shown (``queries.shown_line``), as ``queries.object_versions``
+does. Pages follow the table's primary key, which is the order objects were
 added to this node (``created_at`` is set on insertion), so the cursor (``next``) is the last row's date added and id,
 opaque to the client, and no state is kept on the server. A page is read in primary-key ranges (as the exporter does)
 so that each row of the collection is read once over a whole walk, whatever the labels the subject may see.
@@ -44,7 +45,7 @@ from kizuna.threats.markings import (
     label_marking_id,
 )
 from kizuna.threats.models import StixObject
-from kizuna.threats.queries import visible_objects, walk_by_rowid, with_relationship_rule
+from kizuna.threats.queries import shown_line, visible_objects, walk_by_rowid, with_relationship_rule
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
@@ -164,16 +165,19 @@ def _version_texts(value: str) -> list[str]:
 
 
 def _current_visible(subject: Subject, types: list[str] | None) -> QuerySet[StixObject]:
-    """For ``EXISTS``: the current version of the outer row's object, visible to the subject (label and relationship
-    rule, as ``visible_objects``). Looked up by id on the (stix_id, is_current) index: the label test is written
-    ``label_id + 0 IN (...)`` as the relationship rule writes it, so no database answers it from the label index
+    """For ``EXISTS``: the current version of the outer row's object and version line, visible to the subject (label
+    and relationship rule, and the line the subject is shown, as ``visible_objects``). Looked up by id on the
+    (stix_id, ...) index: the label test is written ``label_id + 0 IN (...)`` as the relationship rule writes it, so
+    no database answers it from the label index
     (which read every visible object per row: walks over all versions were quadratic), and the always-true
     ``stix_id >= outer`` keeps PostgreSQL from hashing the subquery."""
     label_ids = sorted(visible_label_ids(subject))
     current = (
         StixObject.objects.annotate(_current_label=F("label_id") + 0)
-        .filter(stix_id=OuterRef("stix_id"), is_current__in=[True], _current_label__in=label_ids)
+        .filter(stix_id=OuterRef("stix_id"), line=OuterRef("line"), is_current__in=[True],
+                _current_label__in=label_ids)
         .filter(stix_id__gte=OuterRef("stix_id"))
+        .filter(shown_line(subject, label_ids))
     )
     if types:
         current = current.filter(type__in=sorted(set(types)))
@@ -204,7 +208,7 @@ def matching(subject: Subject, collection: Collection, filters: Filters, stix_id
                     wanted |= Q(is_current=True)
                 elif v == "first":
                     earlier = StixObject.objects.visible_to(subject).filter(
-                        stix_id=OuterRef("stix_id"), modified__lt=OuterRef("modified"))
+                        stix_id=OuterRef("stix_id"), line=OuterRef("line"), modified__lt=OuterRef("modified"))
                     wanted |= ~Q(Exists(earlier))
                 else:
                     wanted |= Q(modified__in=_version_texts(v))

@@ -122,9 +122,15 @@ def do_record_sighting(user: User, obj: StixObject, address: str = "") -> StixOb
         raise ServiceError(gettext("you have already recorded that you saw this object"))
     label: Label = label_of(obj.label)
     with transaction.atomic():
+        # The organisation's previous sighting is continued only when the user may see it (existence is a read: a
+        # hidden one is treated exactly as none, so it is neither copied nor superseded) and it carries the label
+        # the new version will carry: its count and text must not move under another label (issue 10, case 1).
+        # Among what the user is shown (queries: one current version per id).
         previous = (StixObject.objects.select_for_update()
-                    .filter(type="sighting", source_ref=obj.stix_id, originator=user.organisation, is_current=True)
-                    .order_by("-modified").first())
+                    .filter(pk__in=queries.visible_objects(subject, types=["sighting"], include_revoked=True)
+                            .filter(source_ref=obj.stix_id, originator=user.organisation).values("pk"))
+                    .filter(label_id=obj.label_id, revoked=False)
+                    .order_by("-modified", "-pk").first())
         sighting = _sighting_dict(user, obj, previous)
         summary = stix_services.do_import_objects(user, [sighting], default_label=label, source="sighting")
         if summary.rejected or not summary.accepted:
@@ -136,7 +142,10 @@ def do_record_sighting(user: User, obj: StixObject, address: str = "") -> StixOb
                                         sighting_stix_id=sighting["id"])
         except IntegrityError:  # the same user pressing twice at once: the first one counted
             raise ServiceError(gettext("you have already recorded that you saw this object")) from None
-        stored = StixObject.objects.get(stix_id=sighting["id"], modified=sighting["modified"])
+        stored = (StixObject.objects.filter(stix_id=sighting["id"], modified=sighting["modified"],
+                                            originator=user.organisation).order_by("-pk").first())
+        if stored is None:  # never expected: the importer accepted it in this transaction
+            raise ServiceError(gettext("the sighting was not stored"))
         audit.record(user.username, "sighting", "stix", [obj.pk, stored.pk], stored.label_id, address,
                      {"object": obj.stix_id, "sighting": sighting["id"], "count": sighting["count"]})
     return stored
