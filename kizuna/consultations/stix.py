@@ -51,8 +51,9 @@ from kizuna.consultations.models import (
     Rsvp,
     Series,
 )
-from kizuna.core.access import label_of
+from kizuna.core.access import label_of, registry
 from kizuna.core.errors import ServiceError
+from kizuna.core.models import LabelRecord, label_id_for
 from kizuna.labels import Label, Subject
 from kizuna.reports.stix import parse_time, stix_time
 from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
@@ -220,22 +221,43 @@ def _shared(record: Record) -> bool:
     return Meeting.objects.filter(pk=record.meeting_id).exclude(**{f"{field}__isnull": True}).exists()
 
 
-def _current(stix_id: str) -> tuple[str, dict[str, Any]] | None:
-    row = (StixObject.objects.filter(stix_id=stix_id, is_current=True).values_list("modified", "data").first())
+def _current(stix_id: str, originator_id: int) -> tuple[str, dict[str, Any], LabelRecord] | None:
+    """The current version of the record's own version line (the oldest line its organisation originated: see
+    ``kizuna.threats.store``), with its label."""
+    row = (StixObject.objects.filter(stix_id=stix_id, is_current=True, originator_id=originator_id)
+           .select_related("label").order_by("line").first())
     if row is None:
         return None
     try:
-        data = json.loads(row[1])
+        data = json.loads(row.data)
     except ValueError:
         data = {}
-    return str(row[0]), data if isinstance(data, dict) else {}
+    return str(row.modified), data if isinstance(data, dict) else {}, row.label
+
+
+def _system_subject(label: Label, stored: Label) -> Subject:
+    """The system's subject for a new version of a record's form under ``label`` whose stored current version is
+    under ``stored``: it may see both (the union of the two publishers'), so that a relabel supersedes the record's
+    own line rather than starting another one beside it (a writer continues only a line it may see)."""
+    a, b = _publisher_subject(label), _publisher_subject(stored)
+    clearances = dict(a.clearances)
+    reg = registry()
+    for policy, level in b.clearances.items():
+        mine = clearances.get(policy)
+        if mine is None or reg.require(policy).rank(level) > reg.require(policy).rank(mine):
+            clearances[policy] = level
+    return Subject(key=f"consultations-publisher:{label.key()}|{stored.key()}", nations=a.nations | b.nations,
+                   communities=a.communities | b.communities, clearances=clearances,
+                   principals=a.principals | b.principals)
 
 
 def _store(obj: dict[str, Any], label: Label, originator_id: int, subject: Subject | None) -> bool:
     """Store ``obj`` as the next version of its id unless the current version says the same; True if stored."""
-    current = _current(obj["id"])
+    current = _current(obj["id"], originator_id)
+    if current is not None and subject is None and current[2].pk != label_id_for(label):
+        subject = _system_subject(label, label_of(current[2]))
     if current is not None:
-        modified, data = current
+        modified, data, _ = current
         if {k: v for k, v in data.items() if k != "modified"} == {k: v for k, v in obj.items() if k != "modified"}:
             return False  # nothing changed (a second call for the same write, a backfill): no new version
         if timestamp_key(obj["modified"]) <= timestamp_key(modified):

@@ -230,3 +230,17 @@ def test_a_reader_of_both_lines_sees_one_current_version_per_id(jpn_user: Any, m
     taro_taxii = Client().get(objects_url(), {"match[id]": original["id"]}, HTTP_ACCEPT=TAXII,
                               HTTP_AUTHORIZATION=basic("taro"))
     assert [o["name"] for o in taro_taxii.json()["objects"]] == ["taro's"]
+
+
+def test_the_systems_relabel_of_a_consultation_form_supersedes_its_own_line(kor_user: Any) -> None:
+    """Forms of local records are stored by the system (``consultations.stix._store``): a relabel to a label whose
+    publisher may not see the old one still supersedes the record's line, rather than leaving the old version
+    current for the old label's readers beside a fork."""
+    from kizuna.consultations.stix import _store
+
+    restricted = make_label(releasable_to=["KOR"], classification="RESTRICTED")
+    obj = indicator()
+    assert _store(dict(obj), restricted, kor_user.organisation_id, None)
+    assert _store(indicator(obj["id"], T1, name="downgraded"), KOR_ONLY, kor_user.organisation_id, None)
+    rows = StixObject.objects.filter(stix_id=obj["id"]).order_by("modified")
+    assert [(r.modified, r.is_current, r.line, r.forked) for r in rows] == [(T0, False, 0, False), (T1, True, 0, False)]
