@@ -17,12 +17,14 @@ from django.test import Client
 
 from kizuna.core.models import label_id_for
 from kizuna.directory.subjects import subject_for
+from kizuna.federation import sync
 from kizuna.threats import queries
 from kizuna.threats import services as stix_services
 from kizuna.threats.markings import label_marking, label_marking_id
 from kizuna.threats.models import StixObject
 from tests.api.conftest import Api
 from tests.conftest import make_label
+from tests.federation.test_sync_bad_peers import bad_peer  # noqa: F401 - the fixture
 from tests.federation.test_taxii_errors import TAXII, basic, objects_url
 from tests.threats.test_views import client_for
 
@@ -244,3 +246,24 @@ def test_the_systems_relabel_of_a_consultation_form_supersedes_its_own_line(kor_
     assert _store(indicator(obj["id"], T1, name="downgraded"), KOR_ONLY, kor_user.organisation_id, None)
     rows = StixObject.objects.filter(stix_id=obj["id"]).order_by("modified")
     assert [(r.modified, r.is_current, r.line, r.forked) for r in rows] == [(T0, False, 0, False), (T1, True, 0, False)]
+
+
+# --- federation: a peer is a subject like a person ------------------------------------------------------------------
+
+def test_sync_stores_a_peers_object_whose_id_it_may_not_see_as_a_new_line(bad_peer: Any, kor_user: Any,  # noqa: F811
+                                                                          api_for: Any) -> None:
+    behaviour, peer = bad_peer
+    same, later = behaviour.objects[0], behaviour.objects[1]
+    # minjun holds both ids under a label the peer (JPN, RESTRICTED) may not see: one with the peer's modified, one
+    # with an earlier one. Both answer as missing ones: stored, not counted unchanged, not quarantined.
+    store(kor_user, indicator(same["id"], same["modified"]), KOR_ONLY)
+    store(kor_user, indicator(later["id"], "2026-02-01T00:00:00.000Z", created="2026-01-01T00:00:00.000Z"), KOR_ONLY)
+    [result] = sync.sync_peer(peer, page_limit=10, timeout=5)
+    assert result.ok, result.error
+    assert (result.received, result.unchanged, result.quarantined) == (len(behaviour.objects), 0, 0)
+    for obj in (same, later):
+        rows = {r.originator_id: r for r in StixObject.objects.filter(stix_id=obj["id"], is_current=True)}
+        assert set(rows) == {kor_user.organisation_id, peer.organisation_id}
+        assert rows[kor_user.organisation_id].line == 0 and rows[peer.organisation_id].line != 0
+        # minjun still reads his own version.
+        assert read_back(api_for(kor_user), obj["id"])[1]["object"]["name"] == "Bad address"
