@@ -10,8 +10,9 @@ and ``COPY`` on PostgreSQL. Per batch, in this order:
    reason);
 3. each distinct label is interned once (``intern_label``); an object whose label the importer could not see is
    rejected (the importer may not store what it could not read);
-4. rows are inserted, ``is_current`` moved so that each id has exactly one current version, the one with the latest
-   ``modified`` (compared as instants, not as text: ``...27Z`` and ``...27.000Z`` are the same);
+4. rows are inserted, ``is_current`` moved so that each version line of an id (below) has exactly one current
+   version, the one with the latest ``modified`` (compared as instants, not as text: ``...27Z`` and ``...27.000Z``
+   are the same);
 5. observable values of current versions (indicator simple patterns, SCO values, file hashes) are indexed in
    ``ObservableValue``; the old current version's values are dropped. Domain names, e-mail addresses and hashes are
    indexed lower-cased, other values as they are.
