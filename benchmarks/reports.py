@@ -19,10 +19,8 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 
 def parse() -> argparse.Namespace:
@@ -50,9 +48,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from _rows import model_insert  # noqa: E402  (benchmarks/, this script's folder)
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, models, transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from kizuna.core.access import clear_caches, intern_label, visible_label_ids  # noqa: E402
@@ -78,38 +77,6 @@ def random_label(rng: random.Random, nations: list[str]) -> Label:
     if rng.random() < 0.5:
         cats["communities"] = rng.sample(COMMUNITIES, rng.choice([1, 1, 2]))
     return Label.build("NATO", rng.choice(["UNCLASSIFIED", "UNCLASSIFIED", "RESTRICTED"]), cats, rng.choice(TLPS), [])
-
-
-def report_insert(constant: dict[str, Any], varying: tuple[str, ...]) -> tuple[str, Callable[..., tuple[Any, ...]]]:
-    """The INSERT of a report row by raw SQL (a million rows through the ORM would take most of the build), made from
-    the Report model's own fields so that it cannot fall behind the model: every concrete column but the primary key
-    is written, each column the benchmark does not choose gets the field's default (a callable default, such as the
-    uuid, called per row), and every value is converted as Django converts it when it saves. Returns the SQL and a
-    function making one row from the ``varying`` values, in that order. A NOT NULL column without a default that the
-    benchmark does not give stops the build with its name."""
-    fields = [f for f in Report._meta.concrete_fields if not isinstance(f, models.AutoField)]
-    given = set(constant) | set(varying)
-    unknown = given - {f.attname for f in fields}
-    if unknown:
-        raise SystemExit(f"benchmarks/reports.py gives values for columns the Report model lacks: {sorted(unknown)}")
-    missing = [f.attname for f in fields if f.attname not in given and not f.null and f.get_default() is None]
-    if missing:
-        raise SystemExit(f"benchmarks/reports.py must give a value for the NOT NULL column(s) {missing} of "
-                         f"{Report._meta.db_table}: they have no default")
-    prep = {f.attname: (lambda v, f=f: f.get_db_prep_save(v, connection)) for f in fields}
-    fixed = {f.attname: prep[f.attname](constant[f.attname] if f.attname in constant else f.get_default())
-             for f in fields if f.attname not in varying and (f.attname in constant or not callable(f.default))}
-    per_row = {f.attname: f for f in fields if f.attname not in varying and f.attname not in fixed}
-    position = {name: i for i, name in enumerate(varying)}
-    columns = [f.attname for f in fields]
-
-    def make_row(*values: Any) -> tuple[Any, ...]:
-        return tuple(prep[c](values[position[c]]) if c in position
-                     else fixed[c] if c in fixed else prep[c](per_row[c].get_default()) for c in columns)
-
-    sql = (f"INSERT INTO {Report._meta.db_table} ({', '.join(connection.ops.quote_name(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    return sql, make_row
 
 
 def build() -> None:
@@ -155,7 +122,9 @@ def build() -> None:
     # Label popularity follows a long tail, as real sharing does.
     weights = [1.0 / (1 + i) ** 0.6 for i in range(len(label_ids))]
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    sql, make_row = report_insert(
+    # Raw SQL (a million rows through the ORM would take most of the build), made from the model's fields.
+    sql, make_row = model_insert(
+        Report,
         constant={"summary": "Summary of the observations.", "body": "Body text in *Markdown*.", "kind": "report",
                   "focus_areas": ["cyber"], "status": "active", "author_id": author_id, "version": 1},
         varying=("title", "label_id", "originator_id", "created_at", "updated_at"),

@@ -165,3 +165,23 @@ def test_taxii_serve(tmp_path: Path) -> None:
                    "kizuna serve (1 worker), client reads", "plain sqlite3 keyset + JSON join, texts joined",
                    "plain sqlite3 keyset + JSON join, json.loads/dumps",
                    "medallion 3 (memory backend), 20 objects in pages of 10:")
+
+
+def test_rows_name_a_not_null_column_without_default() -> None:
+    """benchmarks/_rows.py: a column the benchmark does not give takes its default; a NOT NULL one without a default
+    stops the build with its name (in-process, no database)."""
+    from benchmarks._rows import model_insert
+    from kizuna.reports.models import Report
+
+    try:
+        model_insert(Report, ("title", "label_id", "originator_id", "created_at", "updated_at"))
+    except SystemExit as stop:
+        assert "author_id" in str(stop) and "reports_report" in str(stop), stop
+    else:
+        raise AssertionError("a NOT NULL column without a default went unnoticed")
+    sql, make_row = model_insert(Report, ("title",), {"label_id": 1, "originator_id": 2, "author_id": 3,
+                                                     "created_at": None, "updated_at": None})
+    row = make_row("T")
+    assert sql.startswith("INSERT INTO reports_report (") and sql.count("%s") == len(row)
+    assert "T" in row and "" in row  # the title given, withdrawal_reason (and the other texts) at their default
+    assert make_row("T") != make_row("T")  # a callable default (the uuid) is called per row
