@@ -1,4 +1,4 @@
-"""Benchmark of federation sync (issue 4). Run by hand, not part of the suite:
+"""Benchmark of federation sync (issue 4). Run by hand (the suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/federation_sync.py [--objects 100000] [--workers 2]
     .venv/bin/python benchmarks/federation_sync.py --database-url postgres://postgres@127.0.0.1:5432/kz_sync_bench

@@ -1,4 +1,5 @@
-"""Benchmark of the report list and detail at scale (issue: the spine). Run by hand, not part of the suite:
+"""Benchmark of the report list and detail at scale (issue: the spine). Run by hand (the suite runs it at a tiny
+size, untimed):
 
     .venv/bin/python benchmarks/reports.py [--reports 1000000] [--users 1000] [--labels 600] [--requests 300]
 

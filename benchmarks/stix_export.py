@@ -1,4 +1,4 @@
-"""Benchmark of the STIX bundle export (issue 3). Run by hand, not part of the suite:
+"""Benchmark of the STIX bundle export (issue 3). Run by hand (the suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/stix_export.py [--objects 100000] [--relationships 10000] [--repeat 3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kz_stixexport_bench .venv/bin/python benchmarks/stix_export.py

@@ -1,4 +1,4 @@
-"""Benchmark of the TAXII 2.1 objects endpoint (issue 4). Run by hand, not part of the suite:
+"""Benchmark of the TAXII 2.1 objects endpoint (issue 4). Run by hand (the suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/taxii_serve.py [--objects 100000 10000] [--workers 1] [--repeat 3]
     .venv/bin/python benchmarks/taxii_serve.py --database-url postgres://postgres@127.0.0.1:5432/kz_taxii_bench
