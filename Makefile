@@ -36,9 +36,15 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	KIZUNA_TEST_DB=postgres DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2
 
+# Every benchmark at full size, on SQLite (figures go in docs/performance.md with the machine). DATABASE_URL is
+# unset: stix_export.py would drop and recreate the database it names. Long: run it on an otherwise idle machine.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/reports.py
-	$(BIN)/python benchmarks/consultations.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/reports.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/consultations.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/stix_import.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/stix_export.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/taxii_serve.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/federation_sync.py
 
 clean:
 	rm -rf $(VENV) var

@@ -1,5 +1,5 @@
-"""Benchmark of the consultation calendar, "my actions" and the scheduling assistant (issue 5). Run by hand, not part
-of the suite:
+"""Benchmark of the consultation calendar, "my actions" and the scheduling assistant (issue 5). Run by hand (the
+suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/consultations.py [--meetings 10000] [--actions 100000] [--requests 50]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kz_consult_bench .venv/bin/python benchmarks/consultations.py

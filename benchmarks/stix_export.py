@@ -1,4 +1,4 @@
-"""Benchmark of the STIX bundle export (issue 3). Run by hand, not part of the suite:
+"""Benchmark of the STIX bundle export (issue 3). Run by hand (the suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/stix_export.py [--objects 100000] [--relationships 10000] [--repeat 3]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kz_stixexport_bench .venv/bin/python benchmarks/stix_export.py
@@ -67,6 +67,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _rows import model_insert  # noqa: E402  (benchmarks/, this script's folder)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
@@ -95,10 +96,11 @@ def labels() -> tuple[list[int], int]:
 
 
 def insert(rows: list[tuple[object, ...]]) -> None:
-    sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+    """Rows of COLUMNS, written with every other column of the model at its default (benchmarks/_rows.py)."""
+    sql, make_row = model_insert(StixObject, COLUMNS)
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(rows), 10_000):
-            cursor.executemany(sql, rows[start : start + 10_000])
+            cursor.executemany(sql, [make_row(*row) for row in rows[start : start + 10_000]])
 
 
 def indicator_rows(n: int, visible: list[int], hidden: int, org: int) -> list[tuple[object, ...]]:

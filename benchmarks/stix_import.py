@@ -1,4 +1,4 @@
-"""Benchmark of STIX bundle import (issue 3). Run by hand, not part of the suite:
+"""Benchmark of STIX bundle import (issue 3). Run by hand (the suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/stix_import.py [--objects 100000] [--database-url postgres://postgres@127.0.0.1:5432/kizuna_bench]
 

@@ -1,4 +1,4 @@
-"""Benchmark of the TAXII 2.1 objects endpoint (issue 4). Run by hand, not part of the suite:
+"""Benchmark of the TAXII 2.1 objects endpoint (issue 4). Run by hand (the suite runs it at a tiny size, untimed):
 
     .venv/bin/python benchmarks/taxii_serve.py [--objects 100000 10000] [--workers 1] [--repeat 3]
     .venv/bin/python benchmarks/taxii_serve.py --database-url postgres://postgres@127.0.0.1:5432/kz_taxii_bench
@@ -106,8 +106,8 @@ seen = intern_label(Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["JPN"
 hidden = intern_label(Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["KOR"]}, "AMBER", [])).pk
 columns = ("label_id", "originator_id", "created_at", "updated_at", "stix_id", "type", "spec_version", "created",
            "modified", "is_current", "revoked", "source_ref", "target_ref", "name", "data")
-sql = (f"INSERT INTO {StixObject._meta.db_table} ({', '.join(columns)}) "
-       f"VALUES ({', '.join(['%s'] * len(columns))})")
+from benchmarks._rows import model_insert  # every other column of the model at its default
+sql, make_row = model_insert(StixObject, columns)
 now = datetime.now(UTC)
 rows = []
 for i in range(n):
@@ -120,7 +120,7 @@ for i in range(n):
                  "", "", obj["name"], json.dumps(obj, separators=(",", ":"))))
 with transaction.atomic(), connection.cursor() as cursor:
     for start in range(0, len(rows), 10_000):
-        cursor.executemany(sql, rows[start:start + 10_000])
+        cursor.executemany(sql, [make_row(*row) for row in rows[start:start + 10_000]])
 from kizuna.federation.outbound import sign_pending
 signed = sign_pending()  # as after an import: this node's objects are served with their stored signature
 if connection.vendor == "postgresql":
