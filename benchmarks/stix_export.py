@@ -4,9 +4,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kz_stixexport_bench .venv/bin/python benchmarks/stix_export.py
 
 Builds a fresh node (SQLite under a scratch folder, or the PostgreSQL database named by DATABASE_URL, dropped and
-created anew: give it a database of its own), inserts N indicators the measuring user may see (and N/9 more they may
-not) with raw SQL as the importer stores them (compact JSON text, no Kizuna marking in ``object_marking_refs``, so
-every object takes the export's splice path), under a few labels, and prints, from the same run:
+created anew: give it a database of its own, whose name contains 'bench'), inserts N indicators the
+measuring user may see (and N/9 more they may not) with raw SQL as the importer stores them (compact JSON text,
+no Kizuna marking in ``object_marking_refs``, so every
+object takes the export's splice path), under a few labels, and prints, from the same run:
 
 - the export rate: ``write_bundle`` for the user (label filter, relationship rule, id-range chunks, the label marking
   added to each object, the bundle text written to a buffer), objects per second;
@@ -55,6 +56,9 @@ def ensure_postgres_database() -> None:
     import psycopg
 
     name = url.rsplit("/", 1)[1].split("?")[0]
+    if "bench" not in name:
+        # It drops the database: refuse a name that could be a node's own (DATABASE_URL left set in a shell).
+        sys.exit(f"stix_export: refusing to drop database {name!r}; name a database of its own containing 'bench'")
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
