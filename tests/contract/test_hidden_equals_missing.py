@@ -129,14 +129,14 @@ class World:
     def agenda_item(self, meeting: Meeting | None = None) -> AgendaItem:
         return consultations.do_add_agenda_item(self.owner, meeting or self.visible_meeting, "Item", HIDDEN)
 
-    def minutes(self) -> int:
-        return int(cycle.do_add_minutes(self.owner, self.visible_meeting, "Said", HIDDEN).pk)
+    def minutes(self, label: Any = HIDDEN) -> int:
+        return int(cycle.do_add_minutes(self.owner, self.visible_meeting, "Said", label).pk)
 
     def decision(self) -> int:
         return int(cycle.do_record_decision(self.owner, self.visible_meeting, "Agreed", HIDDEN).pk)
 
-    def action(self) -> int:
-        return int(consultations.do_create_action(self.owner, "Send the paper", HIDDEN, meeting=self.visible_meeting,
+    def action(self, label: Any = HIDDEN) -> int:
+        return int(consultations.do_create_action(self.owner, "Send the paper", label, meeting=self.visible_meeting,
                                                   owner_user=self.owner).pk)
 
     # --- not labelled, owned by one user ----------------------------------------------------------------------------
@@ -440,6 +440,12 @@ CASES: list[Case] = [
          lambda w, i: w.api.post("consultations/actions", {
              "title": "x", "label": PARENT_API, "meeting": w.visible_meeting.pk, "agenda_item": int(i),
              "owner_organisation": "JPN-MOD"})),
+    Case("meeting moved into a hidden series", lambda w: w.series(),
+         lambda w, i: w.api.patch(f"consultations/meetings/{w.visible_meeting.pk}", {"series": int(i)})),
+    Case("minutes part moved under a hidden agenda item", lambda w: w.agenda_item(),
+         lambda w, i: w.api.patch(f"consultations/minutes-parts/{w.minutes(PARENT)}", {"agenda_item": int(i)})),
+    Case("action moved under a hidden agenda item", lambda w: w.agenda_item(),
+         lambda w, i: w.api.patch(f"consultations/actions/{w.action(PARENT)}", {"agenda_item": int(i)})),
     Case("agenda item edit page", lambda w: w.agenda_item(),
          lambda w, i: w.web.post(f"/consultations/meetings/{w.visible_meeting.pk}/agenda/{i}/edit/", {"title": "x"}),
          ("POST " + M + "agenda/<int:item_pk>/edit/",)),
