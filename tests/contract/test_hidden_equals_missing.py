@@ -214,11 +214,8 @@ def api(method: str, path: str, body: Any = None) -> Send:
     """An API call; ``{id}`` in ``path`` and ``"{id}"``/``"{int}"`` in ``body`` stand for the id."""
 
     def send(w: World, record_id: str) -> Any:
-        text = json.dumps(body) if body is not None else None
-        if text is not None:
-            text = text.replace('"{int}"', record_id).replace("{id}", record_id)
-        return w.api.call(method, path.replace("{id}", record_id), None, raw=text) if text is not None else \
-            w.api.call(method, path.replace("{id}", record_id))
+        raw = None if body is None else json.dumps(body).replace('"{int}"', record_id).replace("{id}", record_id)
+        return w.api.call(method, path.replace("{id}", record_id), raw=raw)
 
     return send
 
