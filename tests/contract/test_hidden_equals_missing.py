@@ -121,11 +121,16 @@ class World:
             title="Cyber defence talks", label=label, time_zone="Asia/Tokyo", rrule="FREQ=MONTHLY",
             first_date=datetime(2027, 1, 12).date(), start_time=time(9, 0)))
 
-    def meeting(self, label: Any = HIDDEN) -> Meeting:
+    def meeting(self, label: Any = HIDDEN, series: Series | None = None) -> Meeting:
         return consultations.do_create_meeting(self.owner, consultations.MeetingInput(
             title="Space dialogue", label=label, start=datetime(2027, 4, 14, 0, 0, tzinfo=UTC),
             end=datetime(2027, 4, 14, 1, 30, tzinfo=UTC), time_zone="Asia/Tokyo",
-            link="https://meet.example.org/space", attendees=[self.owner]))
+            link="https://meet.example.org/space", attendees=[self.owner], series=series))
+
+    def series_with_meeting(self) -> Series:
+        series = self.series()
+        self.meeting(series=series)
+        return series
 
     @cached_property
     def visible_meeting(self) -> Meeting:
@@ -310,6 +315,12 @@ CASES: list[Case] = [
          ("GET threats/objects/<str:stix_id>/",)),
     Case("seen it too", lambda w: w.indicator(), web("POST", "/threats/objects/{id}/seen/"),
          ("POST threats/objects/<str:stix_id>/seen/",)),
+    Case("STIX export by id", lambda w: w.indicator(), api("GET", "stix/bundles?id={id}")),
+    Case("TAXII objects matched by id", lambda w: w.indicator(), lambda w, i: w.taxii("GET", f"objects/?match[id]={i}")),
+    Case("TAXII manifest matched by id", lambda w: w.indicator(),
+         lambda w, i: w.taxii("GET", f"manifest/?match[id]={i}")),
+    Case("strategic event form preset with a hidden site", lambda w: w.site(),
+         web("GET", "/threats/strategic/events/new/?site={id}")),
     Case("TAXII object", lambda w: w.indicator(), lambda w, i: w.taxii("GET", f"objects/{i}/"),
          ("GET taxii2/<str:api_root>/collections/<str:collection_id>/objects/<str:object_id>/",)),
     Case("TAXII object versions", lambda w: w.indicator(), lambda w, i: w.taxii("GET", f"objects/{i}/versions/"),
@@ -362,6 +373,11 @@ CASES: list[Case] = [
     Case("meeting form in a hidden series", lambda w: w.series(), web("POST", "/consultations/meetings/new/", {
         "title": "x", "series": "{id}", "time_zone": "Asia/Tokyo", "start": "2027-05-01T09:00",
         "end": "2027-05-01T10:00", "mode": "virtual", "link": "https://meet.example.org/x", **LABEL_FIELDS})),
+    Case("meetings of a hidden series", lambda w: w.series_with_meeting(),
+         api("GET", "consultations/meetings?series={id}&start=2027-01-01T00:00:00Z&end=2027-12-31T00:00:00Z")),
+    Case("meeting form preset from a hidden series", lambda w: w.series(),
+         web("GET", "/consultations/meetings/new/?series={id}")),
+    Case("schedule of a hidden series", lambda w: w.series(), web("GET", "/consultations/schedule/?series={id}")),
     Case("series page", lambda w: w.series(), web("GET", "/consultations/series/{id}/"),
          ("GET consultations/series/<int:pk>/",)),
     Case("series edit page", lambda w: w.series(), web("POST", "/consultations/series/{id}/edit/", {"title": "x"}),
@@ -461,6 +477,8 @@ CASES: list[Case] = [
     Case("action form under a hidden agenda item", lambda w: w.agenda_item(),
          lambda w, i: w.web.post(f"/consultations/meetings/{w.visible_meeting.pk}/actions/new/",
                                  {"agenda_item": i, "title": "x", "owner": "org:JPN-MOD", **LABEL_FIELDS})),
+    Case("action form preset under a hidden agenda item", lambda w: w.agenda_item(),
+         lambda w, i: w.web.get(f"/consultations/meetings/{w.visible_meeting.pk}/actions/new/?item={i}")),
     Case("agenda item edit page", lambda w: w.agenda_item(),
          lambda w, i: w.web.post(f"/consultations/meetings/{w.visible_meeting.pk}/agenda/{i}/edit/", {"title": "x"}),
          ("POST " + M + "agenda/<int:item_pk>/edit/",)),
