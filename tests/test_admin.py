@@ -20,11 +20,18 @@ def test_admin_role_opens_directory_administration_with_banners(make_user: Any, 
     assert client.get("/admin/directory/nationgroup/add/").status_code == 200
 
 
-def test_contributor_is_sent_to_login_by_admin(jpn_user: Any, client: Client) -> None:
+def test_signed_in_contributor_gets_404_from_admin_not_a_login_loop(jpn_user: Any, client: Client) -> None:
     client.force_login(jpn_user)
+    for path in ("/admin/", "/admin/login/?next=/admin/", "/admin/directory/user/", "/admin/nothing-here/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+    assert client.get("/admin/", follow=True).redirect_chain == []
+
+
+def test_anonymous_visitor_is_sent_to_the_node_login_by_admin(client: Client) -> None:
     response = client.get("/admin/")
     assert response.status_code == 302
-    assert "/login/" in response["Location"]
+    assert response["Location"].startswith("/login/?next=/admin/")
 
 
 def test_no_labelled_model_is_registered_in_admin() -> None:

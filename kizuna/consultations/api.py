@@ -67,6 +67,7 @@ from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import keyset_page
+from kizuna.directory import disclosure
 from kizuna.directory.models import Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Subject
@@ -177,7 +178,7 @@ def _agenda_item_ref(user: User, meeting_id: int | None, pk: int | None) -> Agen
 
 def _users(usernames: Iterable[str], field: str) -> list[User]:
     names = list(dict.fromkeys(usernames))
-    found = {u.username: u for u in User.objects.filter(username__in=names, is_active=True)}
+    found = {u.username: u for u in disclosure.people().filter(username__in=names)}  # who the directory shows
     unknown = [n for n in names if n not in found]
     if unknown:
         raise ServiceError(gettext("unknown user(s): %(users)s") % {"users": ", ".join(unknown)}, field)

@@ -43,9 +43,10 @@ from kizuna.consultations.models import (
 )
 from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.core import audit
-from kizuna.core.access import intern_label, label_of, may_subject_see
+from kizuna.core.access import intern_label, label_of
 from kizuna.core.errors import ServiceError
 from kizuna.core.versions import snapshot
+from kizuna.directory import disclosure
 from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import Organisation, Role, User
 from kizuna.directory.subjects import subject_for
@@ -232,12 +233,16 @@ def _check_focus(areas: list[str]) -> list[str]:
     return sorted(set(areas))
 
 
-def _check_attendees(attendees: list[User], label: Label) -> list[User]:
-    """Every attendee must be able to see the label: an invitation never discloses what its invitee may not read."""
+def _check_attendees(attendees: list[User], label: Label, viewer: User | None = None) -> list[User]:
+    """Every attendee (chair, owner) must be able to see the label: an invitation never discloses what its invitee may
+    not read. The refusal names only whom ``viewer`` may be told cannot see it (``directory.disclosure``: nation,
+    organisation and TLP:RED naming are shared; clearance and communities are not). Someone excluded by what the
+    viewer may not learn is kept: the answer must not depend on it, and they see neither the record nor any notice
+    of it (notifications and every read go through the label check)."""
     unique: dict[int, User] = {}
     for user in attendees:
         unique[user.pk] = user
-    refused = [u.username for u in unique.values() if not may_subject_see(subject_for(u), label)]
+    refused = [u.username for u in disclosure.refused(viewer, list(unique.values()), label)]
     if refused:
         raise ServiceError(gettext("these attendees may not see a meeting with this label: %(users)s")
                            % {"users": ", ".join(sorted(refused))}, "attendees")
@@ -344,7 +349,7 @@ def do_create_series(author: User, data: SeriesInput, address: str = "") -> Seri
     with transaction.atomic():
         label = resolve_label(author, data.label)
         if clean["chair"] is not None:
-            _check_attendees([clean["chair"]], label)
+            _check_attendees([clean["chair"]], label, author)
         record = intern_label(label)
         assert author.organisation is not None
         series = Series.objects.create(label=record, originator=author.organisation, created_by=author, **clean)
@@ -384,7 +389,7 @@ def do_update_series(author: User, series: Series, address: str = "", **changes:
         locked = Series.objects.select_for_update().get(pk=series.pk)
         label = resolve_label(author, merged.label) if merged.label != current else current
         if clean["chair"] is not None:
-            _check_attendees([clean["chair"]], label)
+            _check_attendees([clean["chair"]], label, author)
         record = intern_label(label)
         changed = ["label"] if record.pk != locked.label_id else []
         for name, value in clean.items():
@@ -501,7 +506,7 @@ def do_create_meeting(author: User, data: MeetingInput, address: str = "") -> Me
     clean = _check_meeting(data, author)
     with transaction.atomic():
         label = resolve_label(author, data.label)
-        attendees = _check_attendees(list(data.attendees), label)
+        attendees = _check_attendees(list(data.attendees), label, author)
         record = intern_label(label)
         assert author.organisation is not None
         meeting = Meeting.objects.create(
@@ -552,7 +557,7 @@ def do_update_meeting(author: User, meeting: Meeting, address: str = "", **chang
         locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
         label = resolve_label(author, merged.label) if merged.label != current else current
         # Re-checked on every change: a relabel must not leave an invitee holding what they may no longer read.
-        attendees = _check_attendees(merged.attendees, label)
+        attendees = _check_attendees(merged.attendees, label, author)
         record = intern_label(label)
         changed = ["label"] if record.pk != locked.label_id else []
         for name, value in clean.items():
@@ -697,7 +702,7 @@ def do_create_action(
         resolved = resolve_label(author, label)
         if owner_user is not None:
             try:
-                _check_attendees([owner_user], resolved)
+                _check_attendees([owner_user], resolved, author)
             except ServiceError as exc:
                 raise ServiceError(exc.message, "owner") from None
         record = intern_label(resolved)

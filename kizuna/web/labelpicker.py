@@ -22,6 +22,7 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.core.access import check_label, label_display, may_subject_see, registry
+from kizuna.directory import disclosure
 from kizuna.directory.models import Nation, NationGroup, Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label, LabelError, Policy
@@ -110,7 +111,9 @@ def parse_recipients(text: str) -> list[str]:
         if not _PRINCIPAL.match(principal):
             raise LabelError(gettext("%(value)s is not a recipient; write user:NAME or org:CODE") % {"value": raw})
         kind, name = principal.split(":", 1)
-        exists = (User.objects.filter(username=name) if kind == "user" else Organisation.objects.filter(code=name)).exists()
+        # Who is in the directory is shared (kizuna/directory/disclosure.py): naming an unknown person is no oracle.
+        exists = (disclosure.people().filter(username=name) if kind == "user"
+                  else Organisation.objects.filter(code=name)).exists()
         if not exists:
             raise LabelError(gettext("there is no %(kind)s %(name)s") % {
                 "kind": gettext("user") if kind == "user" else gettext("organisation"), "name": name})
@@ -157,6 +160,10 @@ class Audience:
     includes_user: bool
     nations: list[str]
     error: str = ""
+    # Named TLP:RED recipients as the author may know them (directory.disclosure): who cannot see it, and whose
+    # clearance and communities the author may not learn.
+    recipients_left_out: list[str] = field(default_factory=list)
+    recipients_undisclosed: list[str] = field(default_factory=list)
 
 
 def describe(label: Label, user: User | None, add_own_organisation: bool = True) -> Audience:
@@ -212,7 +219,26 @@ def describe(label: Label, user: User | None, add_own_organisation: bool = True)
     for sentence in sentences[1:]:
         text = pgettext("one sentence after another", "%(first)s %(next)s") % {"first": text, "next": sentence}
     included = user is not None and may_subject_see(subject_for(user), effective)
-    return Audience(text=text, includes_user=included, nations=nations)
+    left_out, undisclosed = _named_recipients(effective, user)
+    return Audience(text=text, includes_user=included, nations=nations, recipients_left_out=left_out,
+                    recipients_undisclosed=undisclosed)
+
+
+def _named_recipients(label: Label, viewer: User | None) -> tuple[list[str], list[str]]:
+    """The ``user:`` recipients of a TLP:RED label who may not see it, and those whose access depends on what
+    ``viewer`` may not learn. Answered only within the directory's rule, so the preview is no clearance oracle."""
+    if label.tlp is not TLP.RED:
+        return [], []
+    names = sorted(r.split(":", 1)[1] for r in label.recipients if r.startswith("user:"))
+    left_out: list[str] = []
+    undisclosed: list[str] = []
+    for person in disclosure.people().filter(username__in=names).order_by("username"):
+        access = disclosure.access_as_known_to(viewer, person, label)
+        if access is disclosure.Access.NO:
+            left_out.append(person.username)
+        elif access is disclosure.Access.UNDISCLOSED and (viewer is None or person.pk != viewer.pk):
+            undisclosed.append(person.username)
+    return left_out, undisclosed
 
 
 def preview_for(choice: LabelChoice, user: User | None) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone, translation
 
 CSP = (
@@ -32,6 +33,8 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 
+ADMIN_PREFIX = "/admin/"
+
 
 def is_public_path(path: str) -> bool:
     return path.startswith(str(settings.STATIC_URL)) or path.startswith(PUBLIC_PREFIXES)
@@ -42,6 +45,8 @@ class LoginRequiredMiddleware:
 
     A path-based rule rather than a decorator per view, so that a page someone forgets to decorate is still closed.
     An anonymous request is sent to the login page (an htmx request gets ``HX-Redirect`` so the whole page goes).
+    A signed-in user who may not use the directory administration gets 404 under /admin/: the admin would send them
+    to its login, which sends a signed-in user back to ``next`` — a redirect loop.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -58,6 +63,8 @@ class LoginRequiredMiddleware:
                 response["HX-Redirect"] = target
                 return response
             return HttpResponseRedirect(target)
+        if request.path.startswith(ADMIN_PREFIX) and user is not None and not admin.site.has_permission(request):
+            raise Http404("not found")
         return self.get_response(request)
 
 

@@ -113,6 +113,19 @@ def test_attendee_who_may_not_see_the_label_or_does_not_exist_is_400_on_attendee
     assert not Meeting.objects.exists() and not Attendee.objects.exists()
 
 
+def test_attendee_refusal_is_no_clearance_or_community_oracle(organiser: Any, make_user: Any) -> None:
+    """Issue 10 #8: a contributor learns from the answer only what the directory shares (kizuna/directory/disclosure.py):
+    a colleague without the clearance or the community is invited exactly like one who holds them."""
+    make_user("taro", "JPN", "JPN-MOD", clearance="UNCLASSIFIED")
+    make_user("kenji", "JPN", "JPN-NISC", communities=["MARITIME"])
+    make_user("yuki", "JPN", "JPN-NISC")
+    label = label_api(releasable_to=["JPN"], classification="RESTRICTED", communities=["CYBER"])
+    answers = [organiser.post(f"{BASE}/meetings", _meeting_body(label=label, attendees=[name]))
+               for name in ("taro", "kenji", "yuki")]
+    assert [a.status_code for a in answers] == [201, 201, 201]
+    assert [[x["username"] for x in a.json()["attendees"]] for a in answers] == [["taro"], ["kenji"], ["yuki"]]
+
+
 def test_patch_refuses_null_and_a_relabel_that_would_exclude_an_attendee(organiser: Any, kor_user: Any) -> None:
     meeting = _create_meeting(organiser, attendees=["minjun"])
     response = organiser.patch(f"{BASE}/meetings/{meeting['id']}", {"title": None})

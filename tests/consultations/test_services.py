@@ -132,11 +132,29 @@ def test_attendee_who_may_not_see_the_label_is_refused(jpn_user: Any, kor_user: 
     _nothing_written()
 
 
-def test_attendee_without_clearance_is_refused(jpn_user: Any, make_user: Any) -> None:
+def test_attendee_without_clearance_is_refused_when_the_organiser_may_learn_clearances(make_user: Any) -> None:
+    boss = make_user("boss", "JPN", "JPN-MOD", role="admin")
     low = make_user("low", "JPN", "JPN-MOD", clearance="UNCLASSIFIED")
     with pytest.raises(ServiceError, match="low"):
-        _meeting(jpn_user, label=make_label(releasable_to=["JPN"], classification="RESTRICTED"), attendees=[low])
+        _meeting(boss, label=make_label(releasable_to=["JPN"], classification="RESTRICTED"), attendees=[low])
     _nothing_written()
+
+
+def test_invitation_answers_alike_whatever_clearance_the_organiser_may_not_learn(jpn_user: Any, make_user: Any) -> None:
+    """Directory rule (kizuna/directory/disclosure.py): a contributor may not learn a colleague's clearance, so the
+    answer is the same for a cleared and an uncleared invitee; the uncleared one sees neither the meeting nor a notice."""
+    from kizuna.consultations.models import Notification
+
+    low = make_user("low", "JPN", "JPN-MOD", clearance="UNCLASSIFIED")
+    cleared = make_user("cleared", "JPN", "JPN-MOD")
+    secret = make_label(releasable_to=["JPN"], classification="RESTRICTED")
+    first = _meeting(jpn_user, label=secret, attendees=[low])
+    second = _meeting(jpn_user, label=secret, attendees=[cleared])
+    assert [a.user.username for a in first.attendees.all()] == ["low"]
+    assert [a.user.username for a in second.attendees.all()] == ["cleared"]
+    assert not Meeting.objects.visible_to(subject_for(low)).exists()
+    assert not Notification.objects.filter(user=low).exists()
+    assert Notification.objects.filter(user=cleared).exists()
 
 
 def test_label_the_author_could_not_see_is_refused(jpn_user: Any) -> None:

@@ -140,3 +140,39 @@ def test_large_group_is_named_with_its_size_and_extra_nations_are_listed(jpn_use
     audience = describe(make_label(releasable_to=["NATO", "JPN"]), jpn_user)
     assert audience.text.startswith("Visible to people of all 32 NATO nations, Japan, if they are cleared to")
     assert len(audience.nations) == 33
+
+
+def _red_preview(user: Any, recipients: str, classification: str = "RESTRICTED") -> str:
+    return preview(user, label_classification=classification, label_releasable_to=["JPN", "KOR"], label_tlp="RED",
+                   label_recipients=recipients)
+
+
+def test_preview_answers_alike_for_a_cleared_and_an_uncleared_colleague(jpn_user: Any, make_user: Any) -> None:
+    """The directory does not share clearances (kizuna/directory/disclosure.py): naming a colleague who lacks the
+    clearance reads exactly like naming one who holds it, the name aside."""
+    make_user("kenta", "JPN", "JPN-NISC", clearance="UNCLASSIFIED")
+    make_user("yuki", "JPN", "JPN-NISC")
+    low, high = _red_preview(jpn_user, "kenta"), _red_preview(jpn_user, "yuki")
+    assert low.replace("kenta", "NAME") == high.replace("yuki", "NAME")
+    assert "is not shown to you" in low and "would not be able to see it" not in low
+
+
+def test_preview_names_a_recipient_left_out_by_nation(jpn_user: Any, make_user: Any) -> None:
+    make_user("aroha", "NZL", "NZL-NCSC")
+    text = _red_preview(jpn_user, "aroha")
+    assert "These named recipients would not be able to see it: aroha" in text
+
+
+def test_administrator_learns_the_whole_answer_in_the_preview(make_user: Any) -> None:
+    boss = make_user("boss", "JPN", "JPN-MOD", role="admin")
+    make_user("low", "JPN", "JPN-NISC", clearance="UNCLASSIFIED")
+    text = _red_preview(boss, "low")
+    assert "These named recipients would not be able to see it: low" in text
+
+
+def test_inactive_and_peer_accounts_are_no_recipients(jpn_user: Any, make_user: Any) -> None:
+    gone = make_user("gone", "JPN", "JPN-MOD")
+    gone.is_active = False
+    gone.save()
+    with pytest.raises(LabelError, match="no user gone"):
+        choice_to_label(LabelChoice(classification="UNCLASSIFIED", tlp="RED", recipients="user:gone"), jpn_user)
