@@ -10,7 +10,7 @@ that takes an id (Django's URL resolver and the published OpenAPI document) is n
 with its reason; every concrete ``Labelled`` model is made hidden by some case; and, as a control, each request sent
 by the owner (who sees the record) answers otherwise than for a missing id, so no case passes by never looking the id
 up. Writes whose refusal depends on the organisation are also tried by a caller of another nation (``FOREIGN_TOO``).
-Cases that fail because of bugs fixed on other branches are ``xfail(strict=True)`` with the issue item.
+A case may carry ``xfail`` (strict) only while a known defect is being fixed; none does now.
 
 The caller is the hardest one to hide from: ``taro``, a colleague of the owner in the same organisation (so an
 organiser of the owner's meetings and an editor of the owner's reports), cleared only UNCLASSIFIED. Hidden records are
@@ -197,8 +197,6 @@ def sighting(of: str) -> dict[str, Any]:
 Make = Callable[[World], Any]
 Send = Callable[[World, str], Any]
 
-STIX_XFAIL = "issue 10 #2/#5: the import's version check finds a hidden id (fixed in threats/store.py, another branch)"
-MARKING_XFAIL = "issue 10 #4: the importer looks stored markings up with no label filter (threats/importer.py)"
 
 
 @dataclass(frozen=True)
@@ -326,27 +324,27 @@ CASES: list[Case] = [
     Case("TAXII object versions", lambda w: w.indicator(), lambda w, i: w.taxii("GET", f"objects/{i}/versions/"),
          ("GET taxii2/<str:api_root>/collections/<str:collection_id>/objects/<str:object_id>/versions/",)),
     Case("import: a new version of a hidden id", lambda w: w.indicator(),
-         lambda w, i: w.bundle(indicator(i, LATER)), xfail=STIX_XFAIL, no_control=STORED_EITHER_WAY),
+         lambda w, i: w.bundle(indicator(i, LATER)), no_control=STORED_EITHER_WAY),
     Case("import: a new version of a hidden id, from another nation", lambda w: w.indicator(),
-         lambda w, i: w.bundle(indicator(i, LATER)), xfail=STIX_XFAIL, foreign=True, no_control=STORED_EITHER_WAY),
+         lambda w, i: w.bundle(indicator(i, LATER)), foreign=True, no_control=STORED_EITHER_WAY),
     Case("import: the same version of a hidden id", lambda w: w.indicator(),
-         lambda w, i: w.bundle(indicator(i)), xfail=STIX_XFAIL),
+         lambda w, i: w.bundle(indicator(i))),
     Case("import: a relationship to a hidden id", lambda w: w.indicator(),
          lambda w, i: w.bundle(relationship(w.visible_indicator, i)), no_control=DANGLING_OK),
     Case("import: a sighting of a hidden id", lambda w: w.indicator(), lambda w, i: w.bundle(sighting(i)),
          no_control=DANGLING_OK),
     Case("TAXII POST: a new version of a hidden id", lambda w: w.indicator(),
-         lambda w, i: w.taxii("POST", "objects/", {"objects": [indicator(i, LATER)]}), xfail=STIX_XFAIL,
+         lambda w, i: w.taxii("POST", "objects/", {"objects": [indicator(i, LATER)]}),
          no_control=STORED_EITHER_WAY),
     Case("import: an object marked with a hidden marking-definition", lambda w: w.stix(marking()),
-         lambda w, i: w.bundle(indicator(object_marking_refs=[i])), xfail=MARKING_XFAIL),
+         lambda w, i: w.bundle(indicator(object_marking_refs=[i]))),
     Case("TAXII POST: a new version of a hidden id, from another nation", lambda w: w.indicator(),
-         lambda w, i: w.taxii("POST", "objects/", {"objects": [indicator(i, LATER)]}), xfail=STIX_XFAIL, foreign=True,
+         lambda w, i: w.taxii("POST", "objects/", {"objects": [indicator(i, LATER)]}), foreign=True,
          no_control=STORED_EITHER_WAY),
     Case("seen it too, from another nation", lambda w: w.indicator(), web("POST", "/threats/objects/{id}/seen/"),
          foreign=True),
     Case("TAXII POST: the same version of a hidden id", lambda w: w.indicator(),
-         lambda w, i: w.taxii("POST", "objects/", {"objects": [indicator(i)]}), xfail=STIX_XFAIL),
+         lambda w, i: w.taxii("POST", "objects/", {"objects": [indicator(i)]})),
     Case("maritime record", lambda w: w.maritime(), web("GET", "/threats/maritime/{id}/"),
          ("GET threats/maritime/<str:stix_id>/",)),
     Case("strategic record", lambda w: w.site(), web("GET", "/threats/strategic/{id}/"),
@@ -589,8 +587,14 @@ def assert_same_answer(hidden: Any, hidden_id: str, missing: Any, missing_id: st
             f"the answers differ, first at {differ[:3]}: {part_a[:1500]!r} != {part_b[:1500]!r}")
 
 
+# Labels are interned on first use by whoever uses them (content-addressed, shared by every record under them): the
+# first of the two requests may intern its default label and the second find it, which says nothing about the id.
+_NOT_SIDE_EFFECTS = {"core.LabelRecord"}
+
+
 def _row_counts() -> dict[str, int]:
-    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()
+            if model._meta.label not in _NOT_SIDE_EFFECTS}
 
 
 def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
