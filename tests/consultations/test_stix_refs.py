@@ -237,3 +237,16 @@ def test_an_action_stops_naming_an_item_whose_agenda_went_back_to_draft(organise
     assert "agenda_item_ref" not in stored(action)
     cycle.do_publish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
     assert stored(action)["agenda_item_ref"] == stix_id_of(AgendaItem.objects.get(pk=visible.pk))
+
+
+def test_the_printed_minutes_number_items_among_what_the_reader_sees(organiser: Any, reader: Any) -> None:
+    from django.urls import reverse
+
+    meeting, _, _ = _published_meeting(organiser)
+    web = Client()
+    web.force_login(reader)
+    page = web.get(reverse("consultations_print:minutes_print", args=[meeting.pk])).content.decode()
+    assert '<td class="num">1</td>' in page and '<td class="num">2</td>' not in page
+    web.force_login(organiser)
+    page = web.get(reverse("consultations_print:minutes_print", args=[meeting.pk])).content.decode()
+    assert '<td class="num">1</td>' in page and '<td class="num">2</td>' in page
