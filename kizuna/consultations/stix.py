@@ -9,8 +9,12 @@ transaction, under the record's own label and with its originating organisation 
 so each is its own object; records point at each other by reference (``series_ref``, ``meeting_ref``,
 ``agenda_item_ref``). Draft content never leaves: agenda items are stored only while their meeting's agenda is
 published, minutes parts and decisions only while its minutes are (publishing them through ``publish(meeting)``
-stores them all). A deleted record is a ``revoked`` version. Attendees are local accounts: only their number, by
-answer, travels. A record received from a peer (``stix_id`` set) is never published here: only its originating node
+stores them all); going back to draft revokes them, and each gets a new uuid (a revocation is final: published
+again, it is a new object). A deleted record is a ``revoked`` version. A reference is present only when the
+target's label dominates the referrer's (``kizuna.core.access.label_dominates``) and the target is shared, and
+``order`` counts only the siblings every reader of the record may see; when a write changes what another record's
+form says, that form is stored again in the same transaction (``_dependents``). Attendees are local accounts: only
+their number, by answer, travels. A record received from a peer (``stix_id`` set) is never published here: only its originating node
 issues versions.
 
 In: ``receive`` is the federation inbound handler of the six types (registered in ``apps.ready``): a received,
