@@ -14,8 +14,8 @@ again, it is a new object). A deleted record is a ``revoked`` version. A referen
 target's label dominates the referrer's (``kizuna.core.access.label_dominates``) and the target is shared, and
 ``order`` counts only the siblings every reader of the record may see; when a write changes what another record's
 form says, that form is stored again in the same transaction (``_dependents``). Attendees are local accounts: only
-their number, by answer, travels. A record received from a peer (``stix_id`` set) is never published here: only its originating node
-issues versions.
+their number, by answer, travels. A record received from a peer (``stix_id`` set) is never published here: only
+its originating node issues versions.
 
 In: ``receive`` is the federation inbound handler of the six types (registered in ``apps.ready``): a received,
 verified and stored object becomes or updates a read-only local row keyed by its STIX id, with the label of the
