@@ -108,6 +108,25 @@ def _visible_pks(model: type[Model], subject: Subject, pks: Iterable[int | None]
     return set(model.objects.visible_to(subject).filter(pk__in=wanted).values_list("pk", flat=True))  # type: ignore[attr-defined]
 
 
+def _items_ok(user: User, pks: Iterable[int | None]) -> set[int]:
+    """The agenda items among ``pks`` that ``user`` may read: visible, and of a published agenda unless the user may
+    read the draft. Only these are pointed at from another record's answer."""
+    wanted = sorted({pk for pk in pks if pk is not None})
+    if not wanted:
+        return set()
+    drafts: dict[int, bool] = {}
+    ok: set[int] = set()
+    for item in AgendaItem.objects.visible_to(subject_for(user)).filter(pk__in=wanted).select_related("meeting"):
+        meeting = item.meeting
+        if meeting.agenda_published_at is None:
+            if meeting.pk not in drafts:
+                drafts[meeting.pk] = cycle.may_read_drafts(user, meeting)
+            if not drafts[meeting.pk]:
+                continue
+        ok.add(item.pk)
+    return ok
+
+
 def _series_or_404(user: User, pk: int) -> Series:
     qs: Any = Series.objects.select_related("label", "originator", "chair", "created_by")
     return get_visible_or_404(qs, subject_for(user), pk=pk)
@@ -138,6 +157,13 @@ def _written_or_404(user: User, model: type[MinutesPart] | type[Decision], pk: i
         raise Http404
     record.meeting = meeting
     return record
+
+
+def _written(user: User, record: MinutesPart | Decision) -> dict[str, Any]:
+    """One minutes part or decision as the caller may see it: numbered among those the caller may see, its agenda
+    item named only when the caller may see it."""
+    item_visible = record.agenda_item_id in _items_ok(user, [record.agenda_item_id])
+    return written_out(record, cycle.position_for(user, record), item_visible)
 
 
 def _action_or_404(user: User, pk: int) -> ActionItem:
@@ -264,7 +290,7 @@ def _actions_out(user: User, actions: list[ActionItem]) -> list[dict[str, Any]]:
     prefetch_related_objects(actions, "label", "meeting", "series", "owner_user", "owner_organisation")
     meetings_ok = _visible_pks(Meeting, subject, (a.meeting_id for a in actions))
     series_ok = _visible_pks(Series, subject, (a.series_id for a in actions))
-    items_ok = _visible_pks(AgendaItem, subject, (a.agenda_item_id for a in actions))
+    items_ok = _items_ok(user, (a.agenda_item_id for a in actions))
     result = []
     for action in actions:
         data = action_out(action, cycle.is_overdue(action), action.meeting_id in meetings_ok,
@@ -281,7 +307,9 @@ def _agenda(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any
     # The review of actions is part of the agenda: a draft shows it only to those who may read drafts.
     review = cycle.review_of_actions(user, meeting) if published or cycle.may_read_drafts(user, meeting) else []
     linked = cycle.linked_reports(user, items)
-    out_items = [agenda_item_out(i, [{"id": r.pk, "title": r.title} for r in linked.get(i.pk, [])]) for i in items]
+    # Numbered among what the caller may see: a hidden item before one leaves no gap.
+    out_items = [agenda_item_out(i, [{"id": r.pk, "title": r.title} for r in linked.get(i.pk, [])], position)
+                 for position, i in enumerate(items, start=1)]
     _audit(user, "read", "agenda_item", items, request, {"meeting": meeting.pk})
     _audit(user, "read", "action", review, request, {"meeting": meeting.pk, "review": True})
     return {"meeting": meeting.pk, "published": published, "published_at": meeting.agenda_published_at,
@@ -292,19 +320,18 @@ def _minutes(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, An
     parts = cycle.minutes_for(user, meeting)
     decisions = cycle.decisions_for(user, meeting)
     written: list[MinutesPart | Decision] = [*parts, *decisions]
-    items_ok = _visible_pks(AgendaItem, subject_for(user), [r.agenda_item_id for r in written])
+    items_ok = _items_ok(user, [r.agenda_item_id for r in written])
 
-    def out(record: MinutesPart | Decision) -> dict[str, Any]:
-        data = written_out(record)
-        if record.agenda_item_id not in items_ok:  # an item the reader may not see is not even pointed at
-            data["agenda_item"] = None
-        return data
+    def out(record: MinutesPart | Decision, position: int) -> dict[str, Any]:
+        # An item the reader may not see is not even pointed at; numbered among what the reader may see.
+        return written_out(record, position, record.agenda_item_id in items_ok)
 
     _audit(user, "read", "minutes_part", parts, request, {"meeting": meeting.pk})
     _audit(user, "read", "decision", decisions, request, {"meeting": meeting.pk})
     return {"meeting": meeting.pk, "published": meeting.minutes_published_at is not None,
             "published_at": meeting.minutes_published_at,
-            "parts": [out(p) for p in parts], "decisions": [out(d) for d in decisions]}
+            "parts": [out(p, n) for n, p in enumerate(parts, start=1)],
+            "decisions": [out(d, n) for n, d in enumerate(decisions, start=1)]}
 
 
 # --- series ---------------------------------------------------------------------------------------------------------
@@ -490,8 +517,9 @@ def agenda_item_create(request: HttpRequest, id: int, payload: AgendaItemIn) -> 
         duration_minutes=payload.duration_minutes, order=payload.order, reports=reports,
         address=client_address(request),
     )
-    return Status(201, agenda_item_out(_agenda_item_or_404(user, item.pk), [{"id": r.pk, "title": r.title}
-                                                                            for r in reports]))
+    item = _agenda_item_or_404(user, item.pk)
+    return Status(201, agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in reports],
+                                       cycle.position_for(user, item)))
 
 
 @router.patch("/agenda-items/{id}", response={200: AgendaItemOut, **_ERRORS}, summary="Change an agenda item")
@@ -505,7 +533,7 @@ def agenda_item_update(request: HttpRequest, id: int, payload: AgendaItemPatch) 
     cycle.do_update_agenda_item(user, item, client_address(request), **changes)
     item = _agenda_item_or_404(user, id)
     linked = cycle.linked_reports(user, [item]).get(item.pk, [])
-    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked])
+    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked], cycle.position_for(user, item))
 
 
 @router.delete("/agenda-items/{id}", response={204: None, **_ERRORS}, summary="Remove an agenda item")
@@ -549,7 +577,7 @@ def minutes_part_create(request: HttpRequest, id: int, payload: MinutesPartIn) -
     meeting = _meeting_or_404(user, id)
     part = cycle.do_add_minutes(user, meeting, payload.text, payload.label.to_label(),
                                 _agenda_item_ref(user, meeting.pk, payload.agenda_item), client_address(request))
-    return Status(201, written_out(_written_or_404(user, MinutesPart, part.pk)))
+    return Status(201, _written(user, _written_or_404(user, MinutesPart, part.pk)))
 
 
 @router.patch("/minutes-parts/{id}", response={200: MinutesPartOut, **_ERRORS}, summary="Change a part of the minutes")
@@ -560,7 +588,7 @@ def minutes_part_update(request: HttpRequest, id: int, payload: MinutesPartPatch
     if "agenda_item" in changes:
         changes["agenda_item"] = _agenda_item_ref(user, part.meeting_id, changes["agenda_item"])
     cycle.do_update_minutes(user, part, client_address(request), **changes)
-    return written_out(_written_or_404(user, MinutesPart, id))
+    return _written(user, _written_or_404(user, MinutesPart, id))
 
 
 @router.delete("/minutes-parts/{id}", response={204: None, **_ERRORS}, summary="Remove a part of the minutes")
@@ -577,7 +605,7 @@ def decision_create(request: HttpRequest, id: int, payload: DecisionIn) -> Statu
     decision = cycle.do_record_decision(user, meeting, payload.text, payload.label.to_label(),
                                         _agenda_item_ref(user, meeting.pk, payload.agenda_item),
                                         client_address(request))
-    return Status(201, written_out(_written_or_404(user, Decision, decision.pk)))
+    return Status(201, _written(user, _written_or_404(user, Decision, decision.pk)))
 
 
 @router.patch("/decisions/{id}", response={200: DecisionOut, **_ERRORS}, summary="Change a decision")
@@ -588,7 +616,7 @@ def decision_update(request: HttpRequest, id: int, payload: DecisionPatch) -> di
     if "agenda_item" in changes:
         changes["agenda_item"] = _agenda_item_ref(user, decision.meeting_id, changes["agenda_item"])
     cycle.do_update_decision(user, decision, client_address(request), **changes)
-    return written_out(_written_or_404(user, Decision, id))
+    return _written(user, _written_or_404(user, Decision, id))
 
 
 @router.delete("/decisions/{id}", response={204: None, **_ERRORS}, summary="Remove a decision")

@@ -95,6 +95,14 @@ def agenda_for(user: User, meeting: Meeting) -> list[AgendaItem]:
                 .select_related("label").order_by("order", "id"))
 
 
+def position_for(user: User, record: AgendaItem | MinutesPart | Decision) -> int:
+    """The record's place among its meeting's records of its kind that ``user`` may see (``order``, then id): what the
+    REST answers and pages number it, so that a hidden record before it leaves no gap."""
+    before = (type(record)._default_manager.visible_to(subject_for(user)).filter(meeting_id=record.meeting_id)
+              .filter(Q(order__lt=record.order) | Q(order=record.order, pk__lt=record.pk)).exclude(pk=record.pk))
+    return 1 + before.count()
+
+
 def _action_order() -> list[Any]:
     return [F("due").asc(nulls_last=True), "id"]
 
@@ -348,6 +356,7 @@ def do_delete_agenda_item(author: User, item: AgendaItem, address: str = "") -> 
         locked.delete()
         for other in services.renumber_agenda(meeting.pk):
             services.publish(other)
+        services.publish_related(locked)
         audit.record(author.username, "delete", "agenda_item", [pk], label_id, address, {"meeting": meeting.pk})
 
 
@@ -414,6 +423,7 @@ def _delete_text(model: type[MinutesPart] | type[Decision], kind: str, author: U
         services.publish(locked, revoked=True)
         pk, label_id = locked.pk, locked.label_id
         locked.delete()
+        services.publish_related(locked)  # the positions of those after it
         audit.record(author.username, "delete", kind, [pk], label_id, address, {"meeting": meeting.pk})
 
 

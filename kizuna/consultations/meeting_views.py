@@ -636,7 +636,7 @@ def agenda_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
 def _item_choices(request: HttpRequest, user: User, meeting: Meeting) -> list[tuple[int, str]]:
     items = cycle.agenda_for(user, meeting)
     note_labels(request, *(i.label for i in items))
-    return [(i.pk, f"{i.order}. {i.title}") for i in items]
+    return [(i.pk, f"{n}. {i.title}") for n, i in enumerate(items, start=1)]  # numbered among what the user sees
 
 
 def _agenda_item(user: User, meeting: Meeting, pk: int | None) -> AgendaItem | None:

@@ -212,8 +212,9 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
     meeting_marking = mark(meeting)
     items: list[PrintedItem] = []
     by_id: dict[int, PrintedItem] = {}
-    for agenda_item in agenda:
-        printed = PrintedItem(agenda_item.order, agenda_item.title, agenda_item.presenter,
+    for position, agenda_item in enumerate(agenda, start=1):
+        # Numbered among the items this reader may see: a hidden item before one leaves no gap.
+        printed = PrintedItem(position, agenda_item.title, agenda_item.presenter,
                               agenda_item.duration_minutes, mark(agenda_item))
         for report in linked.get(agenda_item.pk, []):
             printed.reports.append((report.title, mark(report)))

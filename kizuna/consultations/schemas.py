@@ -298,12 +298,13 @@ class AgendaOut(Out):
     review_of_actions: list[ActionOut]
 
 
-def agenda_item_out(item: AgendaItem, reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """``reports``: the linked reports the caller may see (never the link alone)."""
+def agenda_item_out(item: AgendaItem, reports: list[dict[str, Any]], position: int) -> dict[str, Any]:
+    """``reports``: the linked reports the caller may see (never the link alone); ``position``: the item's place
+    among the items the caller may see (``cycle.position_for``), never the stored order, which counts hidden ones."""
     return {
         "id": item.pk,
         "meeting": item.meeting_id,
-        "order": item.order,
+        "order": position,
         "title": item.title,
         "presenter": item.presenter,
         "duration_minutes": item.duration_minutes,
@@ -360,13 +361,14 @@ class MinutesOut(Out):
     decisions: list[DecisionOut]
 
 
-def written_out(record: MinutesPart | Decision) -> dict[str, Any]:
-    """A minutes part or a decision (same shape)."""
+def written_out(record: MinutesPart | Decision, position: int, agenda_item_visible: bool) -> dict[str, Any]:
+    """A minutes part or a decision (same shape). ``position``: its place among those the caller may see; the agenda
+    item is named only when the caller may see it."""
     return {
         "id": record.pk,
         "meeting": record.meeting_id,
-        "agenda_item": record.agenda_item_id,
-        "order": record.order,
+        "agenda_item": record.agenda_item_id if agenda_item_visible else None,
+        "order": position,
         "text": record.text,
         "text_html": markdown_html(record.text),
         "author": record.author.username,

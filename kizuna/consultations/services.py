@@ -77,6 +77,13 @@ def publish(record: Shareable, revoked: bool = False) -> None:
     stix.publish(record, revoked=revoked)
 
 
+def publish_related(deleted: Shareable) -> None:
+    """After ``deleted`` is gone: the STIX forms that counted it (positions) or referred to it, stored again."""
+    from kizuna.consultations import stix
+
+    stix.publish_related(deleted)
+
+
 def notify_users(kind: str, users: Any, *, meeting: Meeting | None = None, action: ActionItem | None = None,
                  key: str = "") -> int:
     from kizuna.consultations import notify

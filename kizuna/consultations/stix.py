@@ -9,9 +9,13 @@ transaction, under the record's own label and with its originating organisation 
 so each is its own object; records point at each other by reference (``series_ref``, ``meeting_ref``,
 ``agenda_item_ref``). Draft content never leaves: agenda items are stored only while their meeting's agenda is
 published, minutes parts and decisions only while its minutes are (publishing them through ``publish(meeting)``
-stores them all). A deleted record is a ``revoked`` version. Attendees are local accounts: only their number, by
-answer, travels. A record received from a peer (``stix_id`` set) is never published here: only its originating node
-issues versions.
+stores them all); going back to draft revokes them, and each gets a new uuid (a revocation is final: published
+again, it is a new object). A deleted record is a ``revoked`` version. A reference is present only when the
+target's label dominates the referrer's (``kizuna.core.access.label_dominates``) and the target is shared, and
+``order`` counts only the siblings every reader of the record may see; when a write changes what another record's
+form says, that form is stored again in the same transaction (``_dependents``). Attendees are local accounts: only
+their number, by answer, travels. A record received from a peer (``stix_id`` set) is never published here: only
+its originating node issues versions.
 
 In: ``receive`` is the federation inbound handler of the six types (registered in ``apps.ready``): a received,
 verified and stored object becomes or updates a read-only local row keyed by its STIX id, with the label of the
@@ -28,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -51,7 +56,7 @@ from kizuna.consultations.models import (
     Rsvp,
     Series,
 )
-from kizuna.core.access import label_of, registry
+from kizuna.core.access import label_dominates, label_of, nation_groups, registry
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord, label_id_for
 from kizuna.labels import Label, Subject
@@ -134,8 +139,31 @@ def stix_id_of(record: Record) -> str:
     return record.stix_id or f"{TYPE_OF[type(record)]}--{record.uuid}"
 
 
-def _ref(record: Record | None) -> str | None:
-    return stix_id_of(record) if record is not None else None
+Groups = dict[str, frozenset[str]]
+
+
+def _refer(target: Record | None, referrer: Record, groups: Groups) -> str | None:
+    """The reference to ``target`` in ``referrer``'s STIX form, or None (left out) unless every reader of the referrer
+    may see the target (its label dominates the referrer's) and the target is shared (an agenda item of a draft
+    agenda is not): a stored form never points past its own label, nor at what was never shared."""
+    if target is None or not _shared(target):
+        return None
+    if not label_dominates(label_of(target.label), label_of(referrer.label), groups):
+        return None
+    return stix_id_of(target)
+
+
+def _siblings(record: AgendaItem | MinutesPart | Decision) -> Any:
+    return type(record)._default_manager.filter(meeting_id=record.meeting_id)
+
+
+def _position(record: AgendaItem | MinutesPart | Decision, groups: Groups) -> int:
+    """The record's place among its meeting's records of its kind that every reader of the record may see (whose
+    label dominates the record's): a hidden one before it does not move it down. Ties in ``order`` by id."""
+    own = label_of(record.label)
+    before = (_siblings(record).exclude(pk=record.pk)
+              .filter(Q(order__lt=record.order) | Q(order=record.order, pk__lt=record.pk)).select_related("label"))
+    return 1 + sum(1 for sibling in before if label_dominates(label_of(sibling.label), own, groups))
 
 
 def _common(record: Record, **properties: Any) -> dict[str, Any]:
@@ -159,8 +187,16 @@ def _attendee_counts(meeting: Meeting) -> dict[str, int]:
     return {"total": sum(counts.values()), **counts}
 
 
-def to_stix(record: Record) -> dict[str, Any]:
-    """The STIX form of the record as it is now (without label marking or signature: TAXII serving adds both)."""
+def to_stix(record: Record, groups: Groups | None = None) -> dict[str, Any]:
+    """The STIX form of the record as it is now (without label marking or signature: TAXII serving adds both).
+    References (``*_ref``) are present only when the target's label dominates the record's, and ``order`` is the
+    position among the siblings every reader of the record may see (``groups``: the directory's nation groups, read
+    once per publication)."""
+    groups = nation_groups() if groups is None else groups
+
+    def _ref(target: Record | None) -> str | None:
+        return _refer(target, record, groups)
+
     if isinstance(record, Series):
         return _common(
             record, name=record.title, focus_areas=sorted(record.focus_areas or []),
@@ -181,11 +217,11 @@ def to_stix(record: Record) -> dict[str, Any]:
     if isinstance(record, AgendaItem):
         # Linked reports do not travel as references: a reference would tell a reader of the item that a report
         # exists which they may not be allowed to see. Reports travel on their own, under their own labels.
-        return _common(record, name=record.title, meeting_ref=_ref(record.meeting), order=record.order,
+        return _common(record, name=record.title, meeting_ref=_ref(record.meeting), order=_position(record, groups),
                        presenter=record.presenter, duration_minutes=record.duration_minutes)
     if isinstance(record, MinutesPart | Decision):
         return _common(record, meeting_ref=_ref(record.meeting), agenda_item_ref=_ref(record.agenda_item),
-                       order=record.order, text=record.text, text_format="markdown")
+                       order=_position(record, groups), text=record.text, text_format="markdown")
     person = record.owner_user
     owner_org = person.organisation if person is not None else record.owner_organisation
     return _common(
@@ -291,12 +327,14 @@ def _revoke_stored(stix_id: str, subject: Subject | None) -> bool:
 
 def publish(record: Record, *, revoked: bool = False, subject: Subject | None = None) -> None:
     """Store the record's STIX form as a new version in the threat store, in the caller's transaction (a refusal by
-    the store raises ServiceError, which rolls the caller's write back). ``revoked``: the record is being deleted.
-    Publishing a meeting also stores what its publication made shareable (agenda items, minutes, decisions);
-    revoking an agenda item revokes the minutes parts about it (deleted with it). A received copy is skipped; so is
-    a record whose draft is not published, and a version that would say nothing new. ``subject``: the writer, when
-    the caller has one (else the store's read check is made for the record's own label, see
-    ``_publisher_subject``)."""
+    the store raises ServiceError, which rolls the caller's write back). ``revoked``: the record is being deleted
+    (the caller deletes it next and then calls ``publish_related``). Then the forms of the records that refer to it
+    or stand beside it (references and positions depend on its label, its order, whether it is shared) are stored
+    again where they changed. Publishing a meeting also stores what its publication made shareable (agenda items,
+    minutes, decisions) and revokes what going back to draft withdrew; revoking an agenda item revokes the minutes
+    parts about it (deleted with it). A received copy is skipped; so is a record whose draft is not published, and a
+    version that would say nothing new. ``subject``: the writer, when the caller has one (else the store's read check
+    is made for the record's own label, see ``_publisher_subject``)."""
     if is_received(record):
         return  # a copy received from a peer: only its originating node issues versions
     with transaction.atomic():
@@ -310,26 +348,68 @@ def publish(record: Record, *, revoked: bool = False, subject: Subject | None = 
                 for child in _stored_children([stix_id], [MINUTES_TYPE]):
                     _revoke_stored(child, None)
             return
-        if not _shared(record):
-            return
-        _store(to_stix(record), label_of(record.label), record.originator_id, subject)
+        groups = nation_groups()
         if isinstance(record, Meeting):
-            _publish_children(record)
+            _withdraw_drafts(record)
+        if _shared(record):
+            _store(to_stix(record, groups), label_of(record.label), record.originator_id, subject)
+        elif not isinstance(record, Meeting):
+            return
+        _publish_records(_dependents(record), groups)
 
 
-def _publish_children(meeting: Meeting) -> None:
-    """What the meeting's publication made shareable. Each child under its own label, which the organiser who
-    published need not see (another organiser may have written it): stored as the system's."""
-    children: list[Record] = []
-    if meeting.agenda_published_at is not None:
-        children += AgendaItem.objects.filter(meeting=meeting, stix_id__isnull=True).select_related(
-            "label", "originator", "meeting")
-    if meeting.minutes_published_at is not None:
+def publish_related(record: Record) -> None:
+    """After ``record`` was deleted (its revocation stored first by ``publish(record, revoked=True)``): store again
+    the forms that referred to it or counted it in their position."""
+    with transaction.atomic():
+        _publish_records(_dependents(record), nation_groups())
+
+
+def _local(qs: Any) -> list[Record]:
+    return list(qs.filter(stix_id__isnull=True).select_related("label", "originator"))
+
+
+def _dependents(record: Record) -> list[Record]:
+    """The local records whose STIX form may change when ``record`` changes: those that refer to it (their reference
+    depends on its label and on whether it is shared) and its siblings (their position counts it)."""
+    out: list[Record] = []
+    if isinstance(record, Series):
+        out += _local(Meeting.objects.filter(series_id=record.pk))
+        out += _local(ActionItem.objects.filter(series_id=record.pk))
+    elif isinstance(record, Meeting):
+        out += _local(AgendaItem.objects.filter(meeting_id=record.pk).order_by("order", "pk"))
         for model in (MinutesPart, Decision):
-            children += model.objects.filter(meeting=meeting, stix_id__isnull=True).select_related(
-                "label", "originator", "meeting", "agenda_item")
-    for child in children:
-        _store(to_stix(child), label_of(child.label), child.originator_id, None)
+            out += _local(model.objects.filter(meeting_id=record.pk).order_by("order", "pk"))
+        out += _local(ActionItem.objects.filter(meeting_id=record.pk))
+    elif isinstance(record, AgendaItem | MinutesPart | Decision):
+        out += [r for r in _local(_siblings(record).order_by("order", "pk")) if r.pk != record.pk]
+        if isinstance(record, AgendaItem) and record.pk is not None:  # once deleted, nothing refers to it
+            for referrer in (MinutesPart, Decision, ActionItem):
+                out += _local(referrer._default_manager.filter(agenda_item_id=record.pk))
+    return out
+
+
+def _publish_records(records: Iterable[Record], groups: Groups) -> None:
+    """Each record's current form under its own label, which the writer need not see: stored as the system's."""
+    for each in records:
+        if not is_received(each) and _shared(each):
+            _store(to_stix(each, groups), label_of(each.label), each.originator_id, None)
+
+
+def _withdraw_drafts(meeting: Meeting) -> None:
+    """An agenda (or minutes) taken back to draft: the stored forms of its items (or parts and decisions) are revoked
+    in the same transaction. A revocation is final in STIX, so each record gets a new uuid (so a new STIX id): if it
+    is published again it is a new object, and receivers drop the old one."""
+    drafts: list[Any] = []
+    if meeting.agenda_published_at is None:
+        drafts += AgendaItem.objects.filter(meeting_id=meeting.pk, stix_id__isnull=True)
+    if meeting.minutes_published_at is None:
+        for model in (MinutesPart, Decision):
+            drafts += model.objects.filter(meeting_id=meeting.pk, stix_id__isnull=True)
+    for draft in drafts:
+        if _revoke_stored(stix_id_of(draft), None):
+            draft.uuid = uuid.uuid4()
+            draft.save(update_fields=["uuid"])
 
 
 def publish_all() -> tuple[int, list[str]]:

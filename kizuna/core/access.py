@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 
 from kizuna.core.models import Labelled, LabelledQuerySet, LabelRecord, label_id_for
-from kizuna.labels import Label, LabelError, PolicyRegistry, Subject, may_see
+from kizuna.labels import Label, LabelError, PolicyRegistry, Subject, dominates, least_upper_bound, may_see
 from kizuna.labels.decision import display, validate
 
 T = TypeVar("T", bound=Labelled)
@@ -211,3 +211,25 @@ def get_visible_or_404(queryset: LabelledQuerySet[T], subject: Subject, **lookup
 
 def may_subject_see(subject: Subject, label: Label) -> bool:
     return may_see(subject, label, registry())
+
+
+def nation_groups() -> dict[str, frozenset[str]]:
+    """The directory's groups (code -> member nation codes), as the lattice reads them (``kizuna.labels.lattice``)."""
+    from kizuna.directory.models import NationGroup  # core does not depend on the directory at import time
+
+    groups: dict[str, set[str]] = {}
+    for code, member in NationGroup.members.through.objects.values_list("nationgroup_id", "nation_id"):
+        groups.setdefault(str(code), set()).add(str(member))
+    return {code: frozenset(members) for code, members in groups.items()}
+
+
+def label_dominates(a: Label, b: Label, groups: dict[str, frozenset[str]] | None = None) -> bool:
+    """True when everyone who may see ``b`` may see ``a``: a record labelled ``b`` may refer to one labelled ``a`` in
+    a form served to others. Group values count as their member nations as the directory has them now (``groups``,
+    read once by the caller for many calls, else read here); see ``kizuna.labels.lattice``."""
+    return dominates(a, b, registry(), nation_groups() if groups is None else groups)
+
+
+def label_lub(labels: list[Label]) -> Label:
+    """The overall marking of a document made of parts labelled ``labels`` (LabelError when there is none)."""
+    return least_upper_bound(labels, registry(), nation_groups())

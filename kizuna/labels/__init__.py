@@ -7,6 +7,7 @@ that it can be tested exhaustively without a database.
 """
 
 from kizuna.labels.decision import may_see, visible_label_ids
+from kizuna.labels.lattice import dominates, least_upper_bound
 from kizuna.labels.model import TLP, Label, LabelError, Subject
 from kizuna.labels.policy import Category, CategoryType, Classification, Policy, PolicyRegistry, load_policy
 
@@ -20,6 +21,8 @@ __all__ = [
     "Policy",
     "PolicyRegistry",
     "Subject",
+    "dominates",
+    "least_upper_bound",
     "load_policy",
     "may_see",
     "visible_label_ids",

@@ -377,3 +377,17 @@ def test_partner_object_with_odd_values_is_listed_without_a_marker(jpn_client: C
 def test_switching_the_map_area_keeps_the_type_filter(jpn_client: Client) -> None:
     body = jpn_client.get("/threats/maritime/?type=piracy").content.decode()
     assert 'href="?type=piracy&amp;view=east-asia"' in body
+
+
+@pytest.mark.django_db
+def test_an_event_may_not_name_a_site_under_a_narrower_label(jpn_client: Client) -> None:
+    """A stored form never points past its own label (issue 10): an event releasable to IP4 may not carry a site_ref
+    to a Japan-only site (Korean readers of the event would learn of it); the author, who sees the site, is told."""
+    site_id = _created_id(jpn_client.post("/threats/strategic/sites/new/", site_post()), "location--")
+    response = jpn_client.post("/threats/strategic/events/new/", event_post(site=site_id, **_label_fields(["IP4"])))
+    assert response.status_code == 400
+    assert StixObject.objects.filter(type="incident").count() == 0
+    # Under the site's own label (or a narrower one) it is stored with the reference.
+    event_id = _created_id(jpn_client.post("/threats/strategic/events/new/", event_post(
+        site=site_id, **_label_fields(["JPN"], tlp="RED") | {"label_recipients": "org:JPN-MOD"})), "incident--")
+    assert json.loads(_current(event_id).data)["extensions"][stix.EVENT_EXTENSION_ID]["site_ref"] == site_id

@@ -123,11 +123,25 @@ def do_create_event(user: User, data: stix.EventInput, label: Label, photo: Phot
     if data.site_ref and not site_choices(user, only_ids=[data.site_ref]):
         # Missing and invisible are the same answer.
         raise ServiceError(gettext("choose one of the sites listed"), "site")
+    if data.site_ref and not _site_dominates(user, data.site_ref, label):
+        # A stored form never points past its own label: every reader of the event must be able to see the site.
+        # The author sees the site, so saying so tells them nothing new.
+        raise ServiceError(gettext("this site's label is narrower than the event's: choose a label that only those "
+                                   "who may see the site may see (or no site)"), "label")
     ensure_extension_definitions(user)
     evidence = _photo_objects(photo)
     event = stix.strategic_event(data, [o["id"] for o in evidence], timezone.now())
     _store(user, [*evidence, event], label, "strategic event form")
     return str(event["id"])
+
+
+def _site_dominates(user: User, site_id: str, label: Label) -> bool:
+    """Whether the (visible) site's label dominates ``label``: everyone who may see the event may see the site."""
+    from kizuna.core.access import label_dominates, label_of
+
+    site = (queries.visible_objects(subject_for(user), types=["location"]).filter(stix_id=site_id)
+            .select_related("label").first())
+    return site is not None and label_dominates(label_of(site.label), label)
 
 
 def site_choices(user: User, only_ids: list[str] | None = None) -> list[tuple[str, str]]:
