@@ -311,9 +311,14 @@ def _store(obj: dict[str, Any], label: Label, originator_id: int, subject: Subje
     return True
 
 
-def _revoke_stored(stix_id: str, subject: Subject | None) -> bool:
-    """A revoked version of the stored object, made from its stored form (the record may already be gone)."""
-    current = StixObject.objects.filter(stix_id=stix_id, is_current=True).select_related("label").first()
+def _revoke_stored(stix_id: str, subject: Subject | None, originator_id: int | None = None) -> bool:
+    """A revoked version of the stored object, made from its stored form (the record may already be gone): of the
+    record's own version line (its organisation's oldest, see ``_current``), never of a line someone else started
+    under the same id."""
+    rows = StixObject.objects.filter(stix_id=stix_id, is_current=True)
+    if originator_id is not None:
+        rows = rows.filter(originator_id=originator_id)
+    current = rows.select_related("label").order_by("line").first()
     if current is None or current.revoked:
         return False  # never shared (a draft) or revoked already
     try:
@@ -340,7 +345,7 @@ def publish(record: Record, *, revoked: bool = False, subject: Subject | None = 
     with transaction.atomic():
         stix_id = stix_id_of(record)
         if revoked:
-            _revoke_stored(stix_id, subject)
+            _revoke_stored(stix_id, subject, record.originator_id)
             if isinstance(record, AgendaItem):
                 # Its minutes parts are deleted with it (CASCADE), without a service call of their own. Stored
                 # under their own labels, which the writer need not see: what the deletion implies is stored as
@@ -407,7 +412,7 @@ def _withdraw_drafts(meeting: Meeting) -> None:
         for model in (MinutesPart, Decision):
             drafts += model.objects.filter(meeting_id=meeting.pk, stix_id__isnull=True)
     for draft in drafts:
-        if _revoke_stored(stix_id_of(draft), None):
+        if _revoke_stored(stix_id_of(draft), None, draft.originator_id):
             draft.uuid = uuid.uuid4()
             draft.save(update_fields=["uuid"])
 

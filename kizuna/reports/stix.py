@@ -113,8 +113,10 @@ def publish(report: Report, subject: Subject) -> str:
         return ""  # a copy received from a peer: only its originating node issues versions
     obj = to_stix(report)
     with transaction.atomic():
-        current = (StixObject.objects.filter(stix_id=obj["id"], is_current=True)
-                   .values_list("modified", flat=True).first())
+        # The report's own version line (its organisation's oldest: see kizuna.threats.store), not a line someone
+        # else may have started under the same id.
+        current = (StixObject.objects.filter(stix_id=obj["id"], is_current=True, originator_id=report.originator_id)
+                   .order_by("line").values_list("modified", flat=True).first())
         if current is not None and timestamp_key(obj["modified"]) <= timestamp_key(current):
             # Two writes within one millisecond (or a clock set back): each version must be strictly later.
             earlier = parse_time(current)
@@ -130,7 +132,8 @@ def publish(report: Report, subject: Subject) -> str:
 
 def published_version(report: Report) -> int | None:
     """The report version of the current stored STIX form, or None when there is none."""
-    data = StixObject.objects.filter(stix_id=stix_id_of(report), is_current=True).values_list("data", flat=True).first()
+    data = (StixObject.objects.filter(stix_id=stix_id_of(report), is_current=True, originator_id=report.originator_id)
+            .order_by("line").values_list("data", flat=True).first())
     if data is None:
         return None
     try:
