@@ -545,7 +545,7 @@ def do_update_action(author: User, action: ActionItem, address: str = "", **chan
             return locked
         if locked.owner_user is not None and ("label" in changed or "owner_user" in changed):
             try:
-                services._check_attendees([locked.owner_user], label_of(locked.label))
+                services._check_attendees([locked.owner_user], label_of(locked.label), author)
             except ServiceError as exc:
                 raise ServiceError(exc.message, "owner_user") from None
         locked.completed_at = services.completion_time(previous_status, locked.status, locked.completed_at)
