@@ -42,15 +42,21 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext
 
 from kizuna.core import audit
+from kizuna.core.jsonguard import GuardedReader, JsonLimitError, scan
 from kizuna.labels import TLP, Label, LabelError, Subject
+from kizuna.threats import prepare as prepare_module
 from kizuna.threats.markings import TLP_BY_ID, label_from_marking, tlp_of_refs
 from kizuna.threats.prepare import (
+    LIMIT_ERROR,
+    LIMITS,
     P_ID,
     P_INDEX,
     P_OBJECT_REFS,
     P_REFS,
     P_ROW,
     P_TYPE,
+    REASON_TOO_LARGE,
+    REASON_TOO_LONG,
     REASON_UNSTORABLE,
     ROW_TEXT,
     Prepared,
@@ -122,6 +128,9 @@ class ImportSummary:
     accepted_ids: list[str] = field(default_factory=list)
     default_label_display: str = ""
     stream_error: str = ""  # set when the input stopped being readable (broken JSON): what came before was stored
+    # Set when the input broke a limit of the whole document (depth, objects, bytes): refused, nothing stored; the
+    # HTTP status that fits (400 depth, 413 size) and the message in stream_error.
+    refused_status: int = 0
     read_bytes: int = 0
     total_bytes: int = 0
 
@@ -132,7 +141,7 @@ class ImportSummary:
 def category_of(reason: str) -> str:
     """The short key under which a rejection is counted ("invalid STIX (pattern)", "unknown marking", ...)."""
     for fixed in (REASON_ORIGINATOR, REASON_CREATED_BY, REASON_UNKNOWN_MARKING, REASON_INVALID_MARKING,
-                  REASON_UNSTORABLE, REASON_DATABASE):
+                  REASON_UNSTORABLE, REASON_DATABASE, REASON_TOO_LONG, REASON_TOO_LARGE):
         if reason.startswith(fixed):
             return fixed
     if reason.startswith(gettext("you could not see")):
@@ -145,17 +154,54 @@ def category_of(reason: str) -> str:
     return "invalid STIX"
 
 
-class CountingReader:
-    """Wraps the input to count the bytes ijson has read (progress: read_bytes of total_bytes)."""
+def configure_limits() -> None:
+    """The input limits of this node's settings (docs/security.md), for this process's reads."""
+    from django.conf import settings
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.count = 0
+    prepare_module.configure(
+        depth=int(getattr(settings, "KIZUNA_JSON_MAX_DEPTH", LIMITS["depth"])),
+        string=int(getattr(settings, "KIZUNA_JSON_MAX_STRING_BYTES", LIMITS["string"])),
+        objects=int(getattr(settings, "KIZUNA_STIX_MAX_BUNDLE_OBJECTS", LIMITS["objects"])),
+        object_bytes=int(getattr(settings, "KIZUNA_STIX_MAX_OBJECT_BYTES", LIMITS["object_bytes"])),
+    )
 
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
-        return data
+
+def max_bundle_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "KIZUNA_STIX_MAX_BUNDLE_BYTES", 4 * 1024 * 1024 * 1024))
+
+
+def _refuse(summary: ImportSummary, exc: JsonLimitError) -> ImportSummary:
+    summary.stream_error = gettext("%(reason)s (this node's limit); the bundle was refused and nothing was imported") \
+        % {"reason": exc.message}
+    summary.refused_status = exc.status
+    return summary
+
+
+def precheck(stream: BinaryIO, total_bytes: int) -> JsonLimitError | None:
+    """Before anything is parsed or stored: the whole input's size, and, when it can be read twice (a file, a body in
+    memory), a scan of its nesting and object count (``jsonguard.scan``, linear, at C speed), so that a bundle
+    refused for its depth or size stores nothing. A stream that cannot be rewound is checked as it is read."""
+    limit = max_bundle_bytes()
+    if total_bytes > limit:
+        return JsonLimitError("size", f"the bundle is larger than {limit:,} bytes")
+    try:
+        seekable = stream.seekable() if hasattr(stream, "seekable") else False
+        start = stream.tell() if seekable else 0
+    except (OSError, ValueError):
+        seekable = False
+    if not seekable:
+        return None
+    try:
+        guard = prepare_module.guard()
+        guard.max_bytes = limit
+        scan(stream, guard)
+    except JsonLimitError as exc:
+        return exc
+    finally:
+        stream.seek(start)
+    return None
 
 
 class Markings:
@@ -497,6 +543,12 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
             original(summary)
 
     importer.progress = with_bytes
+    configure_limits()
+    refused = precheck(stream, total_bytes)
+    if refused is not None:
+        importer.progress = original
+        _refuse(importer.summary, refused)
+        return importer.finish()
     # Parsing builds many small containers that all survive until their batch is written: the cyclic garbage
     # collector would walk them again and again for nothing (it dominated the parse time when measured). Reference
     # counting still frees everything; the collector is back on at the end.
@@ -523,12 +575,17 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
 
 
 def _run_here(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
-    reader = CountingReader(stream)
+    guard = prepare_module.guard()
+    guard.max_bytes = max_bundle_bytes()
+    reader = GuardedReader(stream, guard)
     index = -1
     try:
         for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
             read[0] = reader.count
             importer.feed(index, obj)
+    except JsonLimitError as exc:  # only a stream that could not be scanned first (see precheck)
+        importer.summary.stream_error = _stream_text(index + 1, reader.count, exc.message)
+        importer.summary.refused_status = exc.status
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
         importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
     read[0] = reader.count
@@ -549,7 +606,8 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     errors = tempfile.TemporaryFile("w+b")
     try:
         child = subprocess.Popen(  # our own module, run by this interpreter
-            [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else [])],
+            [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else []),
+             "--limits=" + ",".join(str(LIMITS[k]) for k in ("depth", "string", "objects", "object_bytes"))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=errors, env=env, bufsize=0,
         )
@@ -633,7 +691,11 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     if end is None:
         raise RuntimeError(f"the STIX parsing process stopped (exit status {child.returncode}): {child_said[0][:300]}")
     _, read[0], count, error = end
-    if error:
+    if error.startswith(LIMIT_ERROR):  # only a stream that could not be scanned first (see precheck)
+        kind, _, message = error[len(LIMIT_ERROR):].partition(":")
+        importer.summary.stream_error = _stream_text(count, read[0], message)
+        importer.summary.refused_status = JsonLimitError(kind, message).status
+    elif error:
         importer.summary.stream_error = _stream_text(count, read[0], error)
     elif count == 0:
         importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
@@ -664,6 +726,7 @@ def _stream_text(objects_read: int, at_byte: int, detail: str) -> str:
 
 
 def run_objects(importer: Importer, objects: Iterable[Any]) -> ImportSummary:
+    configure_limits()
     try:
         for index, obj in enumerate(objects):
             importer.feed(index, obj)
