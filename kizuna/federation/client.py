@@ -201,8 +201,10 @@ class TaxiiClient:
         try:
             # Scanned first (the same limits as what is POSTed to this node): a page nested too deep is refused
             # before it is parsed; a string too long becomes jsonguard.TOO_LONG, and its object is then rejected.
-            body = guard_bytes(body, JsonGuard(max_depth=self.max_depth, max_string=self.max_string,
-                                               max_items=self.max_items))
+            guard = JsonGuard(max_depth=self.max_depth, max_string=self.max_string, max_items=self.max_items)
+            body = guard_bytes(body, guard)
+            if guard.too_long:  # as for an object too large (below): the page is refused, the cursor stays
+                raise JsonLimitError("string", f"an object holds a string larger than {self.max_string:,} bytes")
             text = body.decode("utf-8")
             envelope = json.loads(text, parse_float=floats, parse_int=ints)
         except JsonLimitError as exc:
