@@ -154,6 +154,19 @@ def category_of(reason: str) -> str:
     return "invalid STIX"
 
 
+class CountingReader:
+    """Wraps the input to count the bytes ijson has read (progress: read_bytes of total_bytes)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+
 def configure_limits() -> None:
     """The input limits of this node's settings (docs/security.md), for this process's reads."""
     from django.conf import settings
@@ -179,29 +192,37 @@ def _refuse(summary: ImportSummary, exc: JsonLimitError) -> ImportSummary:
     return summary
 
 
-def precheck(stream: BinaryIO, total_bytes: int) -> JsonLimitError | None:
+class Precheck:
+    """What the scan before an import found: ``refused`` (a limit of the whole input, or None) and ``clean`` (the
+    whole input was scanned and holds no string over the limit: it can then be parsed without the guard)."""
+
+    def __init__(self, refused: JsonLimitError | None = None, clean: bool = False) -> None:
+        self.refused, self.clean = refused, clean
+
+
+def precheck(stream: BinaryIO, total_bytes: int) -> Precheck:
     """Before anything is parsed or stored: the whole input's size, and, when it can be read twice (a file, a body in
     memory), a scan of its nesting and object count (``jsonguard.scan``, linear, at C speed), so that a bundle
     refused for its depth or size stores nothing. A stream that cannot be rewound is checked as it is read."""
     limit = max_bundle_bytes()
     if total_bytes > limit:
-        return JsonLimitError("size", f"the bundle is larger than {limit:,} bytes")
+        return Precheck(JsonLimitError("size", f"the bundle is larger than {limit:,} bytes"))
     try:
         seekable = stream.seekable() if hasattr(stream, "seekable") else False
         start = stream.tell() if seekable else 0
     except (OSError, ValueError):
         seekable = False
     if not seekable:
-        return None
+        return Precheck()
+    guard = prepare_module.guard()
+    guard.max_bytes = limit
     try:
-        guard = prepare_module.guard()
-        guard.max_bytes = limit
         scan(stream, guard)
     except JsonLimitError as exc:
-        return exc
+        return Precheck(exc)
     finally:
         stream.seek(start)
-    return None
+    return Precheck(clean=not guard.too_long and not guard.in_string)
 
 
 class Markings:
@@ -544,10 +565,10 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
 
     importer.progress = with_bytes
     configure_limits()
-    refused = precheck(stream, total_bytes)
-    if refused is not None:
+    checked = precheck(stream, total_bytes)
+    if checked.refused is not None:
         importer.progress = original
-        _refuse(importer.summary, refused)
+        _refuse(importer.summary, checked.refused)
         return importer.finish()
     # Parsing builds many small containers that all survive until their batch is written: the cyclic garbage
     # collector would walk them again and again for nothing (it dominated the parse time when measured). Reference
@@ -558,9 +579,9 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
         if total_bytes >= PARALLEL_MIN_BYTES:
             if Checkpointer.wanted_for(connection):
                 importer.checkpointer = Checkpointer()
-            summary = _run_parallel(importer, stream, read)
+            summary = _run_parallel(importer, stream, read, checked.clean)
         else:
-            summary = _run_here(importer, stream, read)
+            summary = _run_here(importer, stream, read, checked.clean)
     except BaseException as exc:
         importer.abort(exc)
         raise
@@ -574,10 +595,14 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
     return summary
 
 
-def _run_here(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
-    guard = prepare_module.guard()
-    guard.max_bytes = max_bundle_bytes()
-    reader = GuardedReader(stream, guard)
+def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False) -> ImportSummary:
+    reader: GuardedReader | CountingReader
+    if clean:  # scanned already and nothing to take out: the parser reads the input as it is
+        reader = CountingReader(stream)
+    else:
+        guard = prepare_module.guard()
+        guard.max_bytes = max_bundle_bytes()
+        reader = GuardedReader(stream, guard)
     index = -1
     try:
         for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
@@ -596,7 +621,7 @@ def _run_here(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSu
     return summary
 
 
-def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
+def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False) -> ImportSummary:
     """Parse, validate and prepare in a child process (``python -m kizuna.threats.prepare``) while this process labels
     and writes: a thread copies ``stream`` to the child's stdin, the child sends prepared objects and rejections back
     in input order. Labels, the store, transactions and audit stay here, so the import means exactly what it means
@@ -607,14 +632,15 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     try:
         child = subprocess.Popen(  # our own module, run by this interpreter
             [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else []),
-             "--limits=" + ",".join(str(LIMITS[k]) for k in ("depth", "string", "objects", "object_bytes"))],
+             "--limits=" + ",".join(str(LIMITS[k]) for k in ("depth", "string", "objects", "object_bytes")),
+             *(["--scanned"] if clean else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=errors, env=env, bufsize=0,
         )
     except OSError:  # no interpreter to start (embedded Python): parse here, slower but the same import
         logger.warning("could not start the STIX parsing process; parsing in this one", exc_info=True)
         errors.close()
-        return _run_here(importer, stream, read)
+        return _run_here(importer, stream, read, clean)
     assert child.stdin is not None and child.stdout is not None
     _widen_pipe(child.stdin)
     _widen_pipe(child.stdout)

@@ -291,7 +291,18 @@ def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
+class _Counting:
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+
+def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = False) -> None:
     """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared, marked,
     rejections)`` (marked: positions in prepared of the objects ``is_marked`` holds for; rejections as (index, id,
     reason)), then one ``("e", read_bytes, objects_read, error)`` where
@@ -302,7 +313,8 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
         backend: Any = ijson.get_backend("yajl2_c")
     except ImportError:
         backend = ijson
-    reader = GuardedReader(source, guard())
+    # ``scanned``: the importer scanned the whole input first (importer.precheck) and found nothing over a limit
+    reader: _Counting | GuardedReader = _Counting(source) if scanned else GuardedReader(source, guard())
     prepared: list[Prepared] = []
     marked: list[int] = []  # positions in prepared of the objects is_marked holds for
     rejected: list[tuple[int, str | None, str]] = []
@@ -348,4 +360,4 @@ if __name__ == "__main__":
         for arg in sys.argv[1:]:
             if arg.startswith("--limits="):
                 configure(*(int(v) for v in arg.split("=", 1)[1].split(",")))
-        serve(stdin, stdout, copy="--copy" in sys.argv[1:])
+        serve(stdin, stdout, copy="--copy" in sys.argv[1:], scanned="--scanned" in sys.argv[1:])
