@@ -166,3 +166,17 @@ def test_every_json_body_is_bounded_400(jpn_user: Any, api_for: Any, body: bytes
     assert response.status_code == 400, response.content
     assert expected in response.json()["message"]
     assert cpu < CPU_LIMIT
+
+
+def test_cli_import_of_a_deep_file_is_refused_with_the_reason(jpn_user: Any, tmp_path: Path) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "deep.json"
+    path.write_bytes(deep_bundle(50_000))
+    start = time.process_time()
+    with pytest.raises(CommandError, match=r"nested more than 100 levels deep.*nothing was imported"):
+        call_command("stix", "import", str(path), "--user", "hanako", "--releasable-to", "NATO,IP4",
+                     "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
+    assert time.process_time() - start < CPU_LIMIT
+    nothing_stored()
