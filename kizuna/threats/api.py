@@ -90,7 +90,7 @@ def _default_label(request: HttpRequest, label: str) -> Label:
                                    "as JSON in the label's API form") % {"header": LABEL_HEADER}, "label")
     try:
         return Label.from_api(json.loads(text))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: a label nested ~1,000 deep
         if isinstance(exc, LabelError):
             raise
         raise ServiceError(gettext("the default label is not valid JSON"), "label") from None

@@ -609,7 +609,7 @@ def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool
             read[0] = reader.count
             importer.feed(index, obj)
     except JsonLimitError as exc:  # only a stream that could not be scanned first (see precheck)
-        importer.summary.stream_error = _stream_text(index + 1, reader.count, exc.message)
+        importer.summary.stream_error = _limit_text(index + 1, reader.count, exc.message)
         importer.summary.refused_status = exc.status
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
         importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
@@ -719,7 +719,7 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: 
     _, read[0], count, error = end
     if error.startswith(LIMIT_ERROR):  # only a stream that could not be scanned first (see precheck)
         kind, _, message = error[len(LIMIT_ERROR):].partition(":")
-        importer.summary.stream_error = _stream_text(count, read[0], message)
+        importer.summary.stream_error = _limit_text(count, read[0], message)
         importer.summary.refused_status = JsonLimitError(kind, message).status
     elif error:
         importer.summary.stream_error = _stream_text(count, read[0], error)
@@ -748,6 +748,13 @@ def _stream_text(objects_read: int, at_byte: int, detail: str) -> str:
     return gettext(
         "the input is not valid JSON after %(count)d object(s) (near byte %(byte)d: %(detail)s); the objects before "
         "it were imported, nothing after it"
+    ) % {"count": objects_read, "byte": at_byte, "detail": detail}
+
+
+def _limit_text(objects_read: int, at_byte: int, detail: str) -> str:
+    return gettext(
+        "the bundle breaks a limit of this node after %(count)d object(s) (near byte %(byte)d: %(detail)s); the objects "
+        "before it were imported, nothing after it"
     ) % {"count": objects_read, "byte": at_byte, "detail": detail}
 
 

@@ -200,5 +200,7 @@ def _import_misp(user: User, path: Path, source: str, default_label: Label) -> I
             data = json.load(stream)
     except (OSError, ValueError) as exc:
         raise ServiceError(gettext("the MISP file is not valid JSON: %(detail)s") % {"detail": str(exc)[:200]}) from None
+    except RecursionError:  # Python's json gives up about 1,000 levels down (at once: no cost to speak of)
+        raise ServiceError(gettext("the MISP file is nested too deep to be read")) from None
     objects = misp.misp_event_to_stix_objects(data)
     return do_import_objects(user, objects, default_label, source)

@@ -180,3 +180,21 @@ def test_cli_import_of_a_deep_file_is_refused_with_the_reason(jpn_user: Any, tmp
                      "--no-progress", stdout=io.StringIO(), stderr=io.StringIO())
     assert time.process_time() - start < CPU_LIMIT
     nothing_stored()
+
+
+def test_a_default_label_nested_deep_is_a_400_not_a_500(jpn_user: Any, api_for: Any) -> None:
+    response = api_for(jpn_user).post("stix/bundles", raw=json.dumps(bundle(indicator())),
+                                      HTTP_X_KIZUNA_DEFAULT_LABEL="[" * 5000)
+    assert response.status_code == 400 and response.json()["field"] == "label"
+    nothing_stored()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deep_misp_file_fails_its_job_with_the_reason(jpn_user: Any, tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_bytes(b'{"Event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    job = services.start_import_job(jpn_user, path, "event.json", IP4, fmt="misp")
+    services.join_import_job(job.pk, timeout=60)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED and "nested too deep" in job.message
+    nothing_stored()
