@@ -198,3 +198,14 @@ def test_a_deep_misp_file_fails_its_job_with_the_reason(jpn_user: Any, tmp_path:
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED and "nested too deep" in job.message
     nothing_stored()
+
+
+def test_an_upload_over_the_bundle_size_is_refused_at_once(jpn_user: Any, tmp_path: Path, settings: Any) -> None:
+    from kizuna.core.errors import ServiceError
+
+    settings.KIZUNA_STIX_MAX_BUNDLE_BYTES = 100
+    path = tmp_path / "big.json"
+    path.write_bytes(json.dumps(bundle(indicator())).encode())
+    with pytest.raises(ServiceError, match="larger than this node accepts"):
+        services.start_import_job(jpn_user, path, "big.json", IP4)
+    assert ImportJob.objects.count() == 0
