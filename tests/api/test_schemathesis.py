@@ -7,9 +7,12 @@ of CPU in all on the test machine)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -40,9 +43,17 @@ schema = from_fixture("api_schema")
 
 
 @pytest.fixture
-def token(jpn_user: Any) -> str:
+def token(jpn_user: Any) -> Iterator[str]:
+    """The caller's token. While the test runs, requests do not close the database connection at their end (as
+    Django's test client arranges): on PostgreSQL that would close the test's transaction under it."""
     _, secret = create_token(jpn_user)
-    return str(secret)
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield str(secret)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
