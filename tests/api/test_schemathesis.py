@@ -29,7 +29,21 @@ EXAMPLES = 8
 
 
 @pytest.fixture(scope="module")
-def api_schema() -> Any:
+def keep_connection() -> Iterator[None]:
+    """Requests made straight to the WSGI application do not close the database connection at their start and end
+    (as Django's test client arranges): that would touch the database outside a test, and on PostgreSQL close the
+    test's transaction under it."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="module")
+def api_schema(keep_connection: None) -> Any:
     from kizuna.wsgi import application
 
     loaded = from_wsgi("/api/v1/openapi.json", application)
@@ -43,17 +57,9 @@ schema = from_fixture("api_schema")
 
 
 @pytest.fixture
-def token(jpn_user: Any) -> Iterator[str]:
-    """The caller's token. While the test runs, requests do not close the database connection at their end (as
-    Django's test client arranges): on PostgreSQL that would close the test's transaction under it."""
+def token(jpn_user: Any) -> str:
     _, secret = create_token(jpn_user)
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield str(secret)
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
+    return str(secret)
 
 
 @pytest.mark.django_db
