@@ -13,7 +13,14 @@ from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
 from kizuna.consultations.api import router as consultations_router
-from kizuna.core.apiauth import BearerToken, caller, install_error_handlers, json_method_not_allowed, not_found_view
+from kizuna.core.apiauth import (
+    BearerToken,
+    GuardedParser,
+    caller,
+    install_error_handlers,
+    json_method_not_allowed,
+    not_found_view,
+)
 from kizuna.reports.api import router as reports_router
 from kizuna.reports.schemas import ErrorOut, MeOut, me_out
 from kizuna.threats.api import router as threats_router
@@ -42,6 +49,7 @@ api = KizunaAPI(
     "an item the caller may not see answers 404, exactly like a missing one.",
     urls_namespace="api",
     auth=BearerToken(),
+    parser=GuardedParser(),
     # The interactive page would load Swagger UI from a CDN; the node serves nothing from outside.
     docs_url=None,
 )

@@ -147,6 +147,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "attachments"
 KIZUNA_ATTACHMENT_MAX_BYTES = int(os.environ.get("KIZUNA_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Bounded input (docs/security.md, "Input limits"): every JSON body, STIX bundle, TAXII envelope and peer page is
+# scanned before it is parsed (kizuna.core.jsonguard). Deeper nesting, more objects or more bytes refuse the whole
+# input (400 for depth, 413 for size); a longer string, or an object whose JSON is larger, rejects that object only.
+KIZUNA_JSON_MAX_DEPTH = int(os.environ.get("KIZUNA_JSON_MAX_DEPTH", 100))
+KIZUNA_JSON_MAX_STRING_BYTES = int(os.environ.get("KIZUNA_JSON_MAX_STRING_BYTES", 1024 * 1024))
+KIZUNA_STIX_MAX_OBJECT_BYTES = int(os.environ.get("KIZUNA_STIX_MAX_OBJECT_BYTES", 2 * 1024 * 1024))
+KIZUNA_STIX_MAX_BUNDLE_OBJECTS = int(os.environ.get("KIZUNA_STIX_MAX_BUNDLE_OBJECTS", 5_000_000))
+KIZUNA_STIX_MAX_BUNDLE_BYTES = int(os.environ.get("KIZUNA_STIX_MAX_BUNDLE_BYTES", 4 * 1024 * 1024 * 1024))
+KIZUNA_TAXII_MAX_ENVELOPE_OBJECTS = int(os.environ.get("KIZUNA_TAXII_MAX_ENVELOPE_OBJECTS", 10_000))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # The highest classification this node may hold, per policy; items above it are refused.

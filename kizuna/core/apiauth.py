@@ -8,6 +8,7 @@ inactive user's token all get the same 401, so the answer says nothing about whi
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,11 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security.http import HttpAuthBase
 
 from kizuna.core.errors import NotFound, ServiceError
+from kizuna.core.jsonguard import JsonGuard, JsonLimitError, guard_bytes, string_message
 from kizuna.directory.models import User
 from kizuna.directory.services import user_for_token
 from kizuna.labels import LabelError
@@ -104,6 +108,25 @@ def validation_message(errors: list[dict[str, Any]], payload_names: set[str] | N
     return message, problems[0][1] or None
 
 
+def _too_big() -> str:
+    limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+    return (f"the request body is larger than this node accepts ({limit:,} bytes); send files as attachments "
+            "(multipart)")
+
+
+class GuardedParser(Parser):
+    """JSON bodies are scanned before they are parsed (``kizuna.core.jsonguard``, the node's limits): nested deeper
+    than KIZUNA_JSON_MAX_DEPTH or a string longer than KIZUNA_JSON_MAX_STRING_BYTES is a 400 that says so; Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE bounds the body (also 400, the status every JSON endpoint documents)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        guard = JsonGuard(max_depth=settings.KIZUNA_JSON_MAX_DEPTH, max_string=settings.KIZUNA_JSON_MAX_STRING_BYTES)
+        data = guard_bytes(request.body, guard)
+        if guard.too_long:
+            raise JsonLimitError("string", string_message(settings.KIZUNA_JSON_MAX_STRING_BYTES))
+        return json.loads(data)
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     """Replace Ninja's defaults (``{"detail": ...}``, 422, tracebacks under DEBUG) with Kizuna's JSON errors."""
 
@@ -128,7 +151,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return response
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        if exc.status_code == 400:  # Ninja's only use: a body that is not JSON
+        if exc.status_code == 400:  # Ninja's only use: a body that is not JSON (the parser's error is the cause)
+            cause = exc.__cause__
+            # Every limit answers 400 here (the status every JSON endpoint documents); the message says which.
+            if isinstance(cause, JsonLimitError):
+                return _json(400, f"the request body was refused: {cause.message} (this node's limit)")
+            if isinstance(cause, RequestDataTooBig):
+                return _json(400, _too_big())
             return _json(400, "the request body is not valid JSON")
         if exc.status_code == 404:
             return _json(404, NOT_FOUND)
@@ -138,9 +167,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
         if isinstance(exc, RequestDataTooBig):
-            limit = int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
-            return _json(400, f"the request body is larger than this node accepts ({limit:,} bytes); "
-                              "send files as attachments (multipart)")
+            return _json(400, _too_big())
         logger.warning("refused API request on %s: %s", request.path, type(exc).__name__)
         return _json(400, "the request was refused as malformed")
 
@@ -162,6 +189,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         api.add_exception_handler(exc_class, handler)
 
 
+@csrf_exempt  # like every API view: no cookie is honoured, so a PATCH to an unknown path is a JSON 404, not a CSRF page
 def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any path under /api/v1/ that names no endpoint."""
     return _json(404, NOT_FOUND)
@@ -170,6 +198,7 @@ def not_found_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespo
 def json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Wrap a Ninja path view so that 405 answers in JSON like every other error, keeping the Allow header."""
 
+    @csrf_exempt
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         if response.status_code == 405:

@@ -21,6 +21,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from kizuna.core.jsonguard import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MAX_STRING,
+    JsonGuard,
+    JsonLimitError,
+    guard_bytes,
+)
+
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
 EVERYTHING = "6b697a75-6e61-4000-8000-000000000001"  # Kizuna's collection of everything, the same on every node
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -60,7 +69,9 @@ def parse_taxii_time(value: str | None) -> datetime | None:
 
 class TaxiiClient:
     def __init__(self, api_root: str, credential: str, *, timeout: float = 30.0,
-                 max_page_bytes: int = MAX_PAGE_BYTES, max_object_bytes: int = MAX_OBJECT_BYTES) -> None:
+                 max_page_bytes: int = MAX_PAGE_BYTES, max_object_bytes: int = MAX_OBJECT_BYTES,
+                 max_depth: int = DEFAULT_MAX_DEPTH, max_string: int = DEFAULT_MAX_STRING,
+                 max_items: int = DEFAULT_MAX_ITEMS) -> None:
         parts = urlsplit(api_root)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PeerError(f"the TAXII URL {api_root!r} is not an http:// or https:// address")
@@ -68,6 +79,7 @@ class TaxiiClient:
         self.root = parts.path if parts.path.endswith("/") else parts.path + "/"
         self.timeout = timeout
         self.max_page_bytes, self.max_object_bytes = max_page_bytes, max_object_bytes
+        self.max_depth, self.max_string, self.max_items = max_depth, max_string, max_items
         self.headers = {"Accept": TAXII_ACCEPT, "User-Agent": "kizuna-sync/1"}
         if credential:
             if ":" in credential:
@@ -127,8 +139,11 @@ class TaxiiClient:
     def get_json(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
         body, _headers = self.get(path, params)
         try:
-            return json.loads(body)
-        except ValueError as exc:
+            return json.loads(guard_bytes(body, JsonGuard(max_depth=self.max_depth, max_string=self.max_string,
+                                                           max_items=self.max_items)))
+        except JsonLimitError as exc:
+            raise PeerError(f"the answer was refused: {exc.message} (this node's limit)") from None
+        except (ValueError, RecursionError) as exc:
             raise PeerError(f"the peer's answer is not valid JSON: {exc}") from None
 
     # ---- TAXII ---------------------------------------------------------------------------------------------------
@@ -184,9 +199,17 @@ class TaxiiClient:
             return value
 
         try:
+            # Scanned first (the same limits as what is POSTed to this node): a page nested too deep is refused
+            # before it is parsed; a string too long becomes jsonguard.TOO_LONG, and its object is then rejected.
+            guard = JsonGuard(max_depth=self.max_depth, max_string=self.max_string, max_items=self.max_items)
+            body = guard_bytes(body, guard)
+            if guard.too_long:  # as for an object too large (below): the page is refused, the cursor stays
+                raise JsonLimitError("string", f"an object holds a string larger than {self.max_string:,} bytes")
             text = body.decode("utf-8")
             envelope = json.loads(text, parse_float=floats, parse_int=ints)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except JsonLimitError as exc:
+            raise PeerError(f"the page was refused: {exc.message} (this node's limit)") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise PeerError(f"the page is not valid JSON: {exc}") from None
         if not isinstance(envelope, dict):
             raise PeerError("the page is not a TAXII envelope (not a JSON object)")
@@ -218,7 +241,7 @@ def _title(body: bytes) -> str:
     """The title of a TAXII error message, when the body is one."""
     try:
         info = json.loads(body[:65536])
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(info, dict) and isinstance(info.get("title"), str):
         return f" ({info['title'][:200]})"

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -179,7 +180,8 @@ def is_running(peer: Peer) -> bool:
 def client_for(peer: Peer, timeout: float = 30.0) -> TaxiiClient:
     if not peer.taxii_url:
         raise PeerError(f"peer {peer.name} has no TAXII URL: its keys are trusted, nothing is pulled from it")
-    return TaxiiClient(peer.taxii_url, peer.credential, timeout=timeout)
+    return TaxiiClient(peer.taxii_url, peer.credential, timeout=timeout, max_depth=settings.KIZUNA_JSON_MAX_DEPTH,
+                       max_string=settings.KIZUNA_JSON_MAX_STRING_BYTES)
 
 
 def test_connection(peer: Peer) -> str:

@@ -5,7 +5,9 @@ of labelled content is audited with the client's address. Not visible = 404, exa
 
 Import size: a body of at most ``SYNC_LIMIT`` bytes (1 MiB) is imported while the client waits and answers 200 with
 the summary; a larger one is streamed to a file under the node's data directory (never held in memory) and imported
-by a background job: 202 with the job's URL (also in ``Location``) to poll. Bodies over ``MAX_UPLOAD`` are refused.
+by a background job: 202 with the job's URL (also in ``Location``) to poll. Bodies over
+``KIZUNA_STIX_MAX_BUNDLE_BYTES`` are refused (413), and so is a bundle nested too deep (400) or holding too many
+objects (413): see docs/security.md, "Input limits".
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from kizuna.labels import Label, LabelError
 from kizuna.reports.schemas import ErrorOut
 from kizuna.threats import services
 from kizuna.threats.exporter import MEDIA_TYPE, iter_bundle
+from kizuna.threats.importer import max_bundle_bytes
 from kizuna.threats.models import ImportJob, StixObject
 from kizuna.threats.queries import also_reported_by, get_object_or_404, object_versions, search_by_value, visible_objects
 from kizuna.threats.schemas import (
@@ -55,7 +58,6 @@ router = Router(tags=["stix"])
 
 _ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 SYNC_LIMIT = 1024 * 1024
-MAX_UPLOAD = 4 * 1024 * 1024 * 1024
 _READ = 1024 * 1024
 LABEL_HEADER = "X-Kizuna-Default-Label"
 
@@ -88,7 +90,7 @@ def _default_label(request: HttpRequest, label: str) -> Label:
                                    "as JSON in the label's API form") % {"header": LABEL_HEADER}, "label")
     try:
         return Label.from_api(json.loads(text))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: a label nested ~1,000 deep
         if isinstance(exc, LabelError):
             raise
         raise ServiceError(gettext("the default label is not valid JSON"), "label") from None
@@ -107,8 +109,24 @@ def _remove_when_done(job_id: int, path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+class TooLarge(Exception):
+    """The body is larger than KIZUNA_STIX_MAX_BUNDLE_BYTES: 413."""
+
+
+def _too_large(limit: int) -> Status:
+    return Status(413, {"message": gettext("the bundle is larger than this node accepts (%(limit)s bytes)")
+                        % {"limit": f"{limit:,}"}})
+
+
 def _read_upload(request: HttpRequest) -> tuple[bytes | None, Path | None]:
     """The body in memory when it is small, else spooled to a file in chunks (never whole in memory)."""
+    limit = max_bundle_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise TooLarge
     head = request.read(SYNC_LIMIT + 1)
     if len(head) <= SYNC_LIMIT:
         return head, None
@@ -119,9 +137,8 @@ def _read_upload(request: HttpRequest) -> tuple[bytes | None, Path | None]:
             out.write(head)
             while chunk := request.read(_READ):
                 size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise ServiceError(gettext("the bundle is larger than this node accepts (%(limit)s bytes)")
-                                       % {"limit": f"{MAX_UPLOAD:,}"})
+                if size > limit:
+                    raise TooLarge
                 out.write(chunk)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -131,7 +148,7 @@ def _read_upload(request: HttpRequest) -> tuple[bytes | None, Path | None]:
 
 @router.post(
     "/bundles",
-    response={200: StixImportSummaryOut, 202: StixImportStartedOut, **_ERRORS},
+    response={200: StixImportSummaryOut, 202: StixImportStartedOut, **_ERRORS, 413: ErrorOut},
     openapi_extra=_BUNDLE_IN_DOC,
     summary="Import a STIX 2.1 bundle",
 )
@@ -143,9 +160,14 @@ def import_bundle(request: HttpRequest, response: HttpResponse, label: str = "",
     user = caller(request)
     default_label = _default_label(request, label)
     name = (source or "API upload").strip()[:300]
-    small, path = _read_upload(request)
+    try:
+        small, path = _read_upload(request)
+    except TooLarge:
+        return _too_large(max_bundle_bytes())
     if path is None:
         summary = services.do_import_bundle(user, io.BytesIO(small or b""), name, default_label)
+        if summary.refused_status == 413:
+            return Status(413, {"message": summary.stream_error})
         if summary.stream_error and not summary.accepted + summary.unchanged + summary.rejected:
             raise ServiceError(summary.stream_error)
         return import_summary_out(summary)

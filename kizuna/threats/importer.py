@@ -43,15 +43,21 @@ from django.utils.translation import gettext
 
 from kizuna.core import audit
 from kizuna.core.access import visible_among
+from kizuna.core.jsonguard import GuardedReader, JsonLimitError, scan
 from kizuna.labels import TLP, Label, LabelError, Subject
+from kizuna.threats import prepare as prepare_module
 from kizuna.threats.markings import TLP_BY_ID, label_from_marking, tlp_of_refs
 from kizuna.threats.prepare import (
+    LIMIT_ERROR,
+    LIMITS,
     P_ID,
     P_INDEX,
     P_OBJECT_REFS,
     P_REFS,
     P_ROW,
     P_TYPE,
+    REASON_TOO_LARGE,
+    REASON_TOO_LONG,
     REASON_UNSTORABLE,
     ROW_TEXT,
     Prepared,
@@ -123,6 +129,9 @@ class ImportSummary:
     accepted_ids: list[str] = field(default_factory=list)
     default_label_display: str = ""
     stream_error: str = ""  # set when the input stopped being readable (broken JSON): what came before was stored
+    # Set when the input broke a limit of the whole document (depth, objects, bytes): refused, nothing stored; the
+    # HTTP status that fits (400 depth, 413 size) and the message in stream_error.
+    refused_status: int = 0
     read_bytes: int = 0
     total_bytes: int = 0
 
@@ -133,7 +142,7 @@ class ImportSummary:
 def category_of(reason: str) -> str:
     """The short key under which a rejection is counted ("invalid STIX (pattern)", "unknown marking", ...)."""
     for fixed in (REASON_ORIGINATOR, REASON_CREATED_BY, REASON_UNKNOWN_MARKING, REASON_INVALID_MARKING,
-                  REASON_UNSTORABLE, REASON_DATABASE):
+                  REASON_UNSTORABLE, REASON_DATABASE, REASON_TOO_LONG, REASON_TOO_LARGE):
         if reason.startswith(fixed):
             return fixed
     if reason.startswith(gettext("you could not see")):
@@ -157,6 +166,64 @@ class CountingReader:
         data = self.raw.read(size)
         self.count += len(data)
         return data
+
+
+def configure_limits() -> None:
+    """The input limits of this node's settings (docs/security.md), for this process's reads."""
+    from django.conf import settings
+
+    prepare_module.configure(
+        depth=int(getattr(settings, "KIZUNA_JSON_MAX_DEPTH", LIMITS["depth"])),
+        string=int(getattr(settings, "KIZUNA_JSON_MAX_STRING_BYTES", LIMITS["string"])),
+        objects=int(getattr(settings, "KIZUNA_STIX_MAX_BUNDLE_OBJECTS", LIMITS["objects"])),
+        object_bytes=int(getattr(settings, "KIZUNA_STIX_MAX_OBJECT_BYTES", LIMITS["object_bytes"])),
+    )
+
+
+def max_bundle_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "KIZUNA_STIX_MAX_BUNDLE_BYTES", 4 * 1024 * 1024 * 1024))
+
+
+def _refuse(summary: ImportSummary, exc: JsonLimitError) -> ImportSummary:
+    summary.stream_error = gettext("%(reason)s (this node's limit); the bundle was refused and nothing was imported") \
+        % {"reason": exc.message}
+    summary.refused_status = exc.status
+    return summary
+
+
+class Precheck:
+    """What the scan before an import found: ``refused`` (a limit of the whole input, or None) and ``clean`` (the
+    whole input was scanned and holds no string over the limit: it can then be parsed without the guard)."""
+
+    def __init__(self, refused: JsonLimitError | None = None, clean: bool = False) -> None:
+        self.refused, self.clean = refused, clean
+
+
+def precheck(stream: BinaryIO, total_bytes: int) -> Precheck:
+    """Before anything is parsed or stored: the whole input's size, and, when it can be read twice (a file, a body in
+    memory), a scan of its nesting and object count (``jsonguard.scan``, linear, at C speed), so that a bundle
+    refused for its depth or size stores nothing. A stream that cannot be rewound is checked as it is read."""
+    limit = max_bundle_bytes()
+    if total_bytes > limit:
+        return Precheck(JsonLimitError("size", f"the bundle is larger than {limit:,} bytes"))
+    try:
+        seekable = stream.seekable() if hasattr(stream, "seekable") else False
+        start = stream.tell() if seekable else 0
+    except (OSError, ValueError):
+        seekable = False
+    if not seekable:
+        return Precheck()
+    guard = prepare_module.guard()
+    guard.max_bytes = limit
+    try:
+        scan(stream, guard)
+    except JsonLimitError as exc:
+        return Precheck(exc)
+    finally:
+        stream.seek(start)
+    return Precheck(clean=not guard.too_long and not guard.in_string)
 
 
 class Markings:
@@ -509,6 +576,12 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
             original(summary)
 
     importer.progress = with_bytes
+    configure_limits()
+    checked = precheck(stream, total_bytes)
+    if checked.refused is not None:
+        importer.progress = original
+        _refuse(importer.summary, checked.refused)
+        return importer.finish()
     # Parsing builds many small containers that all survive until their batch is written: the cyclic garbage
     # collector would walk them again and again for nothing (it dominated the parse time when measured). Reference
     # counting still frees everything; the collector is back on at the end.
@@ -518,9 +591,9 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
         if total_bytes >= PARALLEL_MIN_BYTES:
             if Checkpointer.wanted_for(connection):
                 importer.checkpointer = Checkpointer()
-            summary = _run_parallel(importer, stream, read)
+            summary = _run_parallel(importer, stream, read, checked.clean)
         else:
-            summary = _run_here(importer, stream, read)
+            summary = _run_here(importer, stream, read, checked.clean)
     except BaseException as exc:
         importer.abort(exc)
         raise
@@ -534,13 +607,22 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
     return summary
 
 
-def _run_here(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
-    reader = CountingReader(stream)
+def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False) -> ImportSummary:
+    reader: GuardedReader | CountingReader
+    if clean:  # scanned already and nothing to take out: the parser reads the input as it is
+        reader = CountingReader(stream)
+    else:
+        guard = prepare_module.guard()
+        guard.max_bytes = max_bundle_bytes()
+        reader = GuardedReader(stream, guard)
     index = -1
     try:
         for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
             read[0] = reader.count
             importer.feed(index, obj)
+    except JsonLimitError as exc:  # only a stream that could not be scanned first (see precheck)
+        importer.summary.stream_error = _limit_text(index + 1, reader.count, exc.message)
+        importer.summary.refused_status = exc.status
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
         importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
     read[0] = reader.count
@@ -551,7 +633,7 @@ def _run_here(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSu
     return summary
 
 
-def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> ImportSummary:
+def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False) -> ImportSummary:
     """Parse, validate and prepare in a child process (``python -m kizuna.threats.prepare``) while this process labels
     and writes: a thread copies ``stream`` to the child's stdin, the child sends prepared objects and rejections back
     in input order. Labels, the store, transactions and audit stay here, so the import means exactly what it means
@@ -561,14 +643,16 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     errors = tempfile.TemporaryFile("w+b")
     try:
         child = subprocess.Popen(  # our own module, run by this interpreter
-            [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else [])],
+            [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else []),
+             "--limits=" + ",".join(str(LIMITS[k]) for k in ("depth", "string", "objects", "object_bytes")),
+             *(["--scanned"] if clean else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=errors, env=env, bufsize=0,
         )
     except OSError:  # no interpreter to start (embedded Python): parse here, slower but the same import
         logger.warning("could not start the STIX parsing process; parsing in this one", exc_info=True)
         errors.close()
-        return _run_here(importer, stream, read)
+        return _run_here(importer, stream, read, clean)
     assert child.stdin is not None and child.stdout is not None
     _widen_pipe(child.stdin)
     _widen_pipe(child.stdout)
@@ -645,7 +729,11 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int]) -> Impo
     if end is None:
         raise RuntimeError(f"the STIX parsing process stopped (exit status {child.returncode}): {child_said[0][:300]}")
     _, read[0], count, error = end
-    if error:
+    if error.startswith(LIMIT_ERROR):  # only a stream that could not be scanned first (see precheck)
+        kind, _, message = error[len(LIMIT_ERROR):].partition(":")
+        importer.summary.stream_error = _limit_text(count, read[0], message)
+        importer.summary.refused_status = JsonLimitError(kind, message).status
+    elif error:
         importer.summary.stream_error = _stream_text(count, read[0], error)
     elif count == 0:
         importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
@@ -675,7 +763,15 @@ def _stream_text(objects_read: int, at_byte: int, detail: str) -> str:
     ) % {"count": objects_read, "byte": at_byte, "detail": detail}
 
 
+def _limit_text(objects_read: int, at_byte: int, detail: str) -> str:
+    return gettext(
+        "the bundle breaks a limit of this node after %(count)d object(s) (near byte %(byte)d: %(detail)s); the objects "
+        "before it were imported, nothing after it"
+    ) % {"count": objects_read, "byte": at_byte, "detail": detail}
+
+
 def run_objects(importer: Importer, objects: Iterable[Any]) -> ImportSummary:
+    configure_limits()
     try:
         for index, obj in enumerate(objects):
             importer.feed(index, obj)

@@ -256,5 +256,7 @@ def load_misp_json(raw: bytes | str) -> dict[str, Any]:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MispError(gettext("not JSON: %(error)s") % {"error": exc}) from None
+    except RecursionError:  # Python's json gives up about 1,000 levels down (at once: no cost to speak of)
+        raise MispError(gettext("not JSON this node reads: nested too deep")) from None
     _event_of(data)
     return data  # type: ignore[no-any-return]

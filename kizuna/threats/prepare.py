@@ -27,6 +27,7 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
+from kizuna.core.jsonguard import TOO_LONG, TOO_LONG_ENCODED, GuardedReader, JsonGuard, JsonLimitError, holds_too_long
 from kizuna.threats.validate import simple_pattern, timestamp_key, validate_object
 
 Prepared = tuple[Any, ...]
@@ -39,6 +40,13 @@ P_COPY = 10
 ROW_TEXT = -1  # the JSON text is the last stored column
 
 REASON_UNSTORABLE = "cannot be stored"
+REASON_TOO_LONG = "string too long"
+REASON_TOO_LARGE = "object too large"
+# The input limits this process applies (``configure``; the importer sets them from the settings, and passes them to
+# the parsing process on its command line). Defaults: those of kizuna/settings.py.
+LIMITS = {"depth": 100, "string": 1024 * 1024, "objects": 5_000_000, "object_bytes": 2 * 1024 * 1024}
+# A message from the parsing process whose error starts with this is a limit the input broke, not broken JSON.
+LIMIT_ERROR = "limit:"
 MAX_VALUE = 512
 SCO_VALUE_TYPES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr"}
 _LOWER_KINDS = {"domain-name", "email-addr"}
@@ -159,14 +167,39 @@ def marking_refs(obj: dict[str, Any]) -> set[str]:
     return refs
 
 
+def configure(depth: int, string: int, objects: int, object_bytes: int) -> None:
+    LIMITS.update(depth=depth, string=string, objects=objects, object_bytes=object_bytes)
+
+
+def guard() -> JsonGuard:
+    """The scan a bundle is read through (``kizuna.core.jsonguard``), with this process's limits."""
+    return JsonGuard(max_depth=LIMITS["depth"], max_string=LIMITS["string"], max_items=LIMITS["objects"])
+
+
+def too_long_reason(obj: Any) -> str:
+    prop = ""
+    if isinstance(obj, dict):
+        prop = next((str(k)[:60] for k, v in obj.items() if k == TOO_LONG or holds_too_long(v)), "")
+    where = f"{prop} holds" if prop and prop != TOO_LONG else "it holds"
+    return (f"{REASON_TOO_LONG}: {where} a string longer than {LIMITS['string']:,} bytes (this node's limit); the "
+            "object was not stored")
+
+
 def prepare(index: int, obj: Any) -> Prepared | str:
     """The prepared tuple of a valid object (see the module docstring), or the reason it is rejected."""
     reason = validate_object(obj)
     if reason is not None:
+        if holds_too_long(obj):  # the reason is the string the scan took out, not what the validator saw
+            return too_long_reason(obj)
         return reason
     text = to_text(obj)
     if text is None:
         return f"{REASON_UNSTORABLE}: invalid Unicode (a lone surrogate) or a number out of range"
+    if TOO_LONG_ENCODED in text:
+        return too_long_reason(obj)
+    if len(text) > LIMITS["object_bytes"] // 4 and len(text.encode("utf-8")) > LIMITS["object_bytes"]:
+        return (f"{REASON_TOO_LARGE}: its JSON is more than {LIMITS['object_bytes']:,} bytes (this node's limit); "
+                "the object was not stored")
     get = obj.get
     t = obj["type"]
     stix_id = obj["id"]
@@ -221,17 +254,6 @@ MESSAGE_TEXT = 512 * 1024
 _HEADER = struct.Struct("<I")
 
 
-class _Counting:
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
-        return data
-
-
 def write_message(out: BinaryIO, message: Any) -> None:
     data = marshal.dumps(message)
     out.write(_HEADER.pack(len(data)))
@@ -269,7 +291,18 @@ def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
+class _Counting:
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        return data
+
+
+def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = False) -> None:
     """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared, marked,
     rejections)`` (marked: positions in prepared of the objects ``is_marked`` holds for; rejections as (index, id,
     reason)), then one ``("e", read_bytes, objects_read, error)`` where
@@ -280,7 +313,8 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
         backend: Any = ijson.get_backend("yajl2_c")
     except ImportError:
         backend = ijson
-    reader = _Counting(source)
+    # ``scanned``: the importer scanned the whole input first (importer.precheck) and found nothing over a limit
+    reader: _Counting | GuardedReader = _Counting(source) if scanned else GuardedReader(source, guard())
     prepared: list[Prepared] = []
     marked: list[int] = []  # positions in prepared of the objects is_marked holds for
     rejected: list[tuple[int, str | None, str]] = []
@@ -310,6 +344,8 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
             if len(prepared) + len(rejected) >= MESSAGE_OBJECTS or text >= MESSAGE_TEXT:
                 write_message(out, ("b", reader.count, prepared, marked, rejected))
                 prepared, marked, rejected, text = [], [], [], 0
+    except JsonLimitError as exc:
+        error = LIMIT_ERROR + exc.kind + ":" + exc.message
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError) as exc:
         error = " ".join(str(exc).split())[:200] or type(exc).__name__
     if prepared or rejected:
@@ -321,4 +357,7 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False) -> None:
 if __name__ == "__main__":
     with os.fdopen(sys.stdin.fileno(), "rb", buffering=0, closefd=False) as stdin, \
             os.fdopen(sys.stdout.fileno(), "wb", closefd=False) as stdout:
-        serve(stdin, stdout, copy="--copy" in sys.argv[1:])
+        for arg in sys.argv[1:]:
+            if arg.startswith("--limits="):
+                configure(*(int(v) for v in arg.split("=", 1)[1].split(",")))
+        serve(stdin, stdout, copy="--copy" in sys.argv[1:], scanned="--scanned" in sys.argv[1:])

@@ -25,7 +25,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label, LabelError
-from kizuna.threats.importer import Importer, ImportSummary, ObjectError, run_objects, run_stream
+from kizuna.threats.importer import Importer, ImportSummary, ObjectError, max_bundle_bytes, run_objects, run_stream
 from kizuna.threats.models import ImportJob, ImportStatus
 
 __all__ = [
@@ -143,6 +143,10 @@ def start_import_job(user: User, path: Path, source: str, default_label: Label, 
         total = path.stat().st_size
     except OSError:
         raise ServiceError(gettext("the file to import cannot be read"), "file") from None
+    limit = max_bundle_bytes()
+    if total > limit:  # refused at once, not as a failed job (docs/security.md, "Input limits")
+        raise ServiceError(gettext("the file is larger than this node accepts (%(limit)s bytes)")
+                           % {"limit": f"{limit:,}"}, "file")
     job = ImportJob.objects.create(
         user=user, source=source[:300], fmt=fmt, status=ImportStatus.QUEUED, default_label_key=default_label.key(),
         total_bytes=total,
@@ -200,5 +204,7 @@ def _import_misp(user: User, path: Path, source: str, default_label: Label) -> I
             data = json.load(stream)
     except (OSError, ValueError) as exc:
         raise ServiceError(gettext("the MISP file is not valid JSON: %(detail)s") % {"detail": str(exc)[:200]}) from None
+    except RecursionError:  # Python's json gives up about 1,000 levels down (at once: no cost to speak of)
+        raise ServiceError(gettext("the MISP file is nested too deep to be read")) from None
     objects = misp.misp_event_to_stix_objects(data)
     return do_import_objects(user, objects, default_label, source)

@@ -56,6 +56,11 @@ class Behaviour:
         if mode == "too-large":
             big = dict(chunk[0], description="x" * (2 * 1024 * 1024))
             return 200, json.dumps({"more": False, "objects": [big, *chunk[1:]]}).encode()
+        if mode == "deep":
+            return 200, b'{"more": false, "objects": [{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}"
+        if mode == "long-string":
+            big = dict(chunk[0], description="x" * (1024 * 1024 + 10))
+            return 200, json.dumps({"more": False, "objects": [big, *chunk[1:]]}).encode()
         if mode == "error":
             return 500, json.dumps({"title": "Internal error", "http_status": "500"}).encode()
         if mode == "slow":
@@ -108,6 +113,8 @@ def bad_peer(make_user: Any) -> Iterator[tuple[Behaviour, Peer]]:
     ("same-page", "same page again"),
     ("not-envelope", "not a TAXII envelope"),
     ("too-large", "larger than"),
+    ("deep", "nested more than 100 levels deep"),
+    ("long-string", "string larger than"),
     ("error", "HTTP 500"),
     ("slow", "did not answer within"),
 ])

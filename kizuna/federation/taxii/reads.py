@@ -111,7 +111,7 @@ def decode_cursor(value: str) -> tuple[datetime, int]:
         if not isinstance(pk, int) or isinstance(pk, bool) or not isinstance(stamp, str):
             raise ValueError
         return parse_time(stamp, "next"), pk
-    except (ValueError, TypeError, binascii.Error, BadFilter, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, BadFilter, UnicodeDecodeError, RecursionError):
         raise BadFilter("next is not a cursor this server gave out") from None
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from kizuna.core import audit
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
+from kizuna.core.jsonguard import JsonGuard, JsonLimitError, guard_bytes, items_message
 from kizuna.directory.models import User
 from kizuna.directory.services import user_for_token
 from kizuna.directory.subjects import subject_for
@@ -255,15 +256,27 @@ def objects(request: HttpRequest, user: User, api_root: str, collection_id: str)
 
 
 def _envelope_objects(request: HttpRequest) -> list[dict[str, Any]]:
+    """The envelope's objects. The body is scanned before it is parsed (``jsonguard``): nested deeper than
+    KIZUNA_JSON_MAX_DEPTH is 400, more than KIZUNA_TAXII_MAX_ENVELOPE_OBJECTS objects 413, nothing stored; a string
+    longer than KIZUNA_JSON_MAX_STRING_BYTES rejects only the object that holds it (a failure in the status)."""
+    limit = int(getattr(settings, "KIZUNA_TAXII_MAX_ENVELOPE_OBJECTS", 10_000))
     try:
-        envelope = json.loads(request.body)
+        guard = JsonGuard(max_depth=settings.KIZUNA_JSON_MAX_DEPTH, max_string=settings.KIZUNA_JSON_MAX_STRING_BYTES,
+                          max_items=limit)
+        envelope = json.loads(guard_bytes(request.body, guard))
     except RequestDataTooBig:
         raise TaxiiError(413, "Too large", "The envelope is larger than max_content_length.") from None
-    except (ValueError, UnicodeDecodeError):
+    except JsonLimitError as exc:
+        title = "Too deep" if exc.kind == "depth" else "Too large"
+        raise TaxiiError(exc.status, title, f"The envelope was refused: {exc.message} (this server's limit).") \
+            from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise TaxiiError(400, "Bad envelope", "The body is not JSON.") from None
     items = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(items, list) or not items or not all(isinstance(o, dict) for o in items):
         raise TaxiiError(400, "Bad envelope", "The body must be a TAXII envelope with a list of STIX objects.")
+    if len(items) > limit:
+        raise TaxiiError(413, "Too large", f"The envelope was refused: {items_message(limit)} (this server's limit).")
     return items
 
 
