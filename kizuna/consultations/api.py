@@ -724,6 +724,9 @@ def _schedule_field(message: str) -> str | None:
     return None
 
 
+MAX_SLOT_MINUTES = 24 * 60
+
+
 @router.post("/schedule", response={200: ScheduleOut, **_ERRORS}, summary="Propose meeting slots")
 def schedule(request: HttpRequest, payload: ScheduleIn) -> dict[str, Any]:
     """Slots of ``duration_minutes`` every ``step_minutes`` (UTC) from ``first_day`` to ``last_day`` (at most 93
@@ -734,6 +737,11 @@ def schedule(request: HttpRequest, payload: ScheduleIn) -> dict[str, Any]:
         raise ServiceError(gettext("limit must be between 1 and %(max)d") % {"max": MAX_SLOTS}, "limit")
     if not payload.nations:
         raise ServiceError(gettext("at least one nation is needed"), "nations")
+    # Checked before any timedelta is made: a huge number of minutes overflows timedelta itself (an OverflowError).
+    if not 1 <= payload.duration_minutes <= MAX_SLOT_MINUTES:
+        raise ServiceError(gettext("the duration must be more than 0 and at most 24 hours"), "duration_minutes")
+    if not 5 <= payload.step_minutes <= MAX_SLOT_MINUTES:
+        raise ServiceError(gettext("the step must be at least 5 minutes and at most 24 hours"), "step_minutes")
     hours = _hours(payload)
     try:
         slots = propose_slots(list(dict.fromkeys(payload.nations)), timedelta(minutes=payload.duration_minutes),

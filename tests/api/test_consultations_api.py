@@ -458,6 +458,8 @@ def test_schedule_ranks_slots_and_says_who_is_outside(organiser: Any) -> None:
         ({"nations": ["BEL", "ATL"]}, "nations"),
         ({"nations": []}, "nations"),
         ({"duration_minutes": 0}, "duration_minutes"),
+        ({"duration_minutes": 10**15}, "duration_minutes"),  # once an OverflowError (500) in timedelta
+        ({"step_minutes": -(10**15)}, "step_minutes"),
         ({"hours": {"JPN": {"start": "18:00", "end": "08:00"}}}, "hours"),
         ({"limit": 0}, "limit"),
     ],
