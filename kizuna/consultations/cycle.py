@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -40,7 +39,7 @@ from kizuna.consultations.models import (
 )
 from kizuna.consultations.timezones import CAPITALS
 from kizuna.core import audit
-from kizuna.core.access import get_visible_or_404, intern_label, label_of, recheck_visible, visible_label_ids
+from kizuna.core.access import get_visible_or_404, intern_label, label_of, recheck_visible, visible_labels
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.models import Labelled, LabelRecord
 from kizuna.core.versions import snapshot
@@ -73,7 +72,7 @@ def get_meeting_or_404(user: User, pk: int) -> Meeting:
 
 
 def _sees(user: User, record: Labelled) -> bool:
-    return record.label_id in visible_label_ids(subject_for(user))  # type: ignore[attr-defined]
+    return record.label_id in visible_labels(subject_for(user))  # type: ignore[attr-defined]
 
 
 def may_read_drafts(user: User, meeting: Meeting) -> bool:
@@ -583,22 +582,6 @@ def do_rsvp(user: User, meeting: Meeting, answer: str, address: str = "") -> Att
         audit.record(user.username, "rsvp", "meeting", [current.pk], current.label_id, address,
                      {"from": previous, "to": answer})
     return attendee
-
-
-def get_visible_or_none(model: type[L], user: User, pk: Any) -> L | None:
-    """A record of ``model`` the user may see, or None (missing and not visible alike); for views and the API."""
-    try:
-        record: L | None = model.objects.visible_to(subject_for(user)).filter(pk=pk).first()  # type: ignore[attr-defined]
-    except (ValueError, TypeError):
-        return None
-    return record
-
-
-def get_or_404(model: type[L], user: User, pk: Any) -> L:
-    record = get_visible_or_none(model, user, pk)
-    if record is None:
-        raise Http404("not found")
-    return record
 
 
 def participating_nations(meeting: Meeting, series: Series | None, attendees: Iterable[Attendee]) -> list[str]:

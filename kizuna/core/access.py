@@ -207,7 +207,7 @@ def visible_q(subject: Subject, path: str = "label") -> Q:
     """A filter, for use across joins, true for rows whose label at ``path`` the subject may see (the same set as
     ``visible_to``): ``visible_q(subject, "meeting__label")`` on a model that points at a meeting. ``path`` may also
     name a column annotated with ``unindexed_label``. Nothing visible gives a filter that matches no row."""
-    return Q(**{f"{path}__in": sorted(visible_label_ids(subject))})
+    return visible_labels(subject).q(path)
 
 
 def unindexed_label(path: str = "label") -> CombinedExpression:
@@ -226,7 +226,8 @@ def sees_nothing(subject: Subject) -> bool:
 
 class VisibleLabels:
     """The labels a subject may see, decided once (one query), for checking rows already fetched — a related record
-    named only when its own label is visible — and as part of a cache key. Never for building SQL (``visible_q``)."""
+    named only when its own label is visible —, as part of a cache key, and for several ``visible_q`` filters from one
+    decision (``q``). Iterates in id order."""
 
     __slots__ = ("_ids",)
 
@@ -247,6 +248,10 @@ class VisibleLabels:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, VisibleLabels) and other._ids == self._ids
+
+    def q(self, path: str = "label") -> Q:
+        """``visible_q`` with this decision: several filters (several joins) from one decision."""
+        return Q(**{f"{path}__in": sorted(self._ids)})
 
 
 def visible_labels(subject: Subject) -> VisibleLabels:
