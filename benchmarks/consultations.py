@@ -59,7 +59,7 @@ from django.urls import Resolver404, resolve  # noqa: E402
 
 from kizuna.consultations import queries, timezones  # noqa: E402
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingMode, MeetingStatus, Series  # noqa: E402
-from kizuna.core.access import clear_caches, intern_label, visible_label_ids  # noqa: E402
+from kizuna.core.access import clear_caches, intern_label, visible_labels  # noqa: E402
 from kizuna.directory.models import Nation, Organisation, User  # noqa: E402
 from kizuna.directory.services import create_token, ensure_reference_data  # noqa: E402
 from kizuna.directory.subjects import subject_for  # noqa: E402
@@ -123,7 +123,7 @@ def build() -> None:
     User.objects.bulk_create(users)
     me = User.objects.get(username=BENCH_USER)
     # The measured user sees some of the labels only: which ones decides who owns what below.
-    mine_visible = visible_label_ids(subject_for(me))
+    mine_visible = visible_labels(subject_for(me))
     my_labels = [i for i in label_ids if i in mine_visible]
     user_ids = list(User.objects.values_list("pk", flat=True))
     org_ids = [o.pk for o in orgs.values()]
@@ -212,7 +212,7 @@ def main() -> None:
     clear_caches()
     me = User.objects.select_related("organisation").get(username=BENCH_USER)
     subject = subject_for(me)
-    ids = sorted(visible_label_ids(subject))
+    ids = list(visible_labels(subject))  # in id order
     months = [date(2025 + (m // 12), m % 12 + 1, 1) for m in range(2, 22)]  # 20 months inside the span
 
     def month_grid(i: int) -> tuple[datetime, datetime]:

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -40,7 +39,7 @@ from kizuna.consultations.models import (
 )
 from kizuna.consultations.timezones import CAPITALS
 from kizuna.core import audit
-from kizuna.core.access import get_visible_or_404, intern_label, label_of, visible_label_ids
+from kizuna.core.access import get_visible_or_404, intern_label, label_of, recheck_visible, visible_labels
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.models import Labelled, LabelRecord
 from kizuna.core.versions import snapshot
@@ -73,7 +72,7 @@ def get_meeting_or_404(user: User, pk: int) -> Meeting:
 
 
 def _sees(user: User, record: Labelled) -> bool:
-    return record.label_id in visible_label_ids(subject_for(user))  # type: ignore[attr-defined]
+    return record.label_id in visible_labels(subject_for(user))  # type: ignore[attr-defined]
 
 
 def may_read_drafts(user: User, meeting: Meeting) -> bool:
@@ -192,10 +191,6 @@ def _locked(model: type[L], author: User, pk: int) -> L:
     return result
 
 
-def _recheck(model: type[Labelled], pk: int, author: User) -> None:
-    if not model.objects.visible_to(subject_for(author)).filter(pk=pk).exists():  # type: ignore[attr-defined]
-        raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
-
 
 def _new_label(author: User, current: LabelRecord, wanted: Any) -> LabelRecord:
     """The interned label to store: the current one unless ``wanted`` differs, then resolved for the author."""
@@ -258,7 +253,7 @@ def _set_published(author: User, meeting: Meeting, kind: str, on: bool, address:
             must_have(locked)
         setattr(locked, stamp, timezone.now() if on else None)
         locked.save(update_fields=[stamp, "updated_at"])
-        services._recheck(Meeting, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, services.meeting_data(locked), author, f"{kind} published" if on else f"{kind} back to draft")
         audit.record(author.username, f"publish_{kind}" if on else f"unpublish_{kind}", "meeting", [locked.pk],
                      locked.label_id, address)
@@ -325,7 +320,7 @@ def do_update_agenda_item(author: User, item: AgendaItem, address: str = "", **c
         if not changed:
             return locked
         locked.save()
-        _recheck(AgendaItem, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, services.agenda_item_data(locked), author, "changed " + ", ".join(changed))
         audit.record(author.username, "update", "agenda_item", [locked.pk], locked.label_id, address,
                      {"meeting": meeting.pk, "changed": changed})
@@ -380,7 +375,7 @@ def _add_text(model: type[MinutesPart] | type[Decision], kind: str, author: User
         assert author.organisation is not None
         made = model.objects.create(meeting=locked, agenda_item=item, order=_next_order(model, locked), text=clean,
                                     author=author, label=record, originator=author.organisation)
-        _recheck(model, made.pk, author)
+        recheck_visible(made, subject_for(author))
         snapshot(made, _text_data(made), author, "created")
         audit.record(author.username, "create", kind, [made.pk], record.pk, address,
                      {"meeting": locked.pk, "agenda_item": item.pk if item else None})
@@ -406,7 +401,7 @@ def _update_text(model: type[MinutesPart] | type[Decision], kind: str, author: U
         if not changed:
             return locked
         locked.save()
-        _recheck(model, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, _text_data(locked), author, "changed " + ", ".join(changed))
         audit.record(author.username, "update", kind, [locked.pk], locked.label_id, address,
                      {"meeting": meeting.pk, "changed": changed})
@@ -550,7 +545,7 @@ def do_update_action(author: User, action: ActionItem, address: str = "", **chan
                 raise ServiceError(exc.message, "owner_user") from None
         locked.completed_at = services.completion_time(previous_status, locked.status, locked.completed_at)
         locked.save()
-        _recheck(ActionItem, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, services.action_data(locked), author, "changed " + ", ".join(changed))
         audit.record(author.username, "update", "action", [locked.pk], locked.label_id, address,
                      {"changed": changed, **({"from": previous_status, "to": locked.status}
@@ -587,22 +582,6 @@ def do_rsvp(user: User, meeting: Meeting, answer: str, address: str = "") -> Att
         audit.record(user.username, "rsvp", "meeting", [current.pk], current.label_id, address,
                      {"from": previous, "to": answer})
     return attendee
-
-
-def get_visible_or_none(model: type[L], user: User, pk: Any) -> L | None:
-    """A record of ``model`` the user may see, or None (missing and not visible alike); for views and the API."""
-    try:
-        record: L | None = model.objects.visible_to(subject_for(user)).filter(pk=pk).first()  # type: ignore[attr-defined]
-    except (ValueError, TypeError):
-        return None
-    return record
-
-
-def get_or_404(model: type[L], user: User, pk: Any) -> L:
-    record = get_visible_or_none(model, user, pk)
-    if record is None:
-        raise Http404("not found")
-    return record
 
 
 def participating_nations(meeting: Meeting, series: Series | None, attendees: Iterable[Attendee]) -> list[str]:

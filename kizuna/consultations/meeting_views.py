@@ -54,7 +54,7 @@ from kizuna.consultations.models import (
 )
 from kizuna.consultations.timezones import local_times
 from kizuna.core import audit
-from kizuna.core.access import label_display, label_of
+from kizuna.core.access import get_visible_or_404, label_display, label_of
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import Labelled, LabelRecord
@@ -93,10 +93,7 @@ def _meeting(user: User, pk: int) -> Meeting:
 
 def _visible(model: type[L], user: User, meeting: Meeting, pk: int) -> L:
     """A part of the meeting (agenda item, minutes part, decision, action) through visible_to, or a 404."""
-    found = model.objects.visible_to(subject_for(user)).filter(meeting=meeting, pk=pk).first()  # type: ignore[misc]
-    if found is None:
-        raise Http404("not found")
-    return found  # type: ignore[no-any-return]
+    return get_visible_or_404(model, subject_for(user), meeting=meeting, pk=pk)
 
 
 def _chip(record: LabelRecord) -> str:

@@ -43,7 +43,14 @@ from kizuna.consultations.models import (
     NotificationKind,
 )
 from kizuna.core import audit
-from kizuna.core.access import label_display, label_of, may_subject_see, registry, visible_label_ids
+from kizuna.core.access import (
+    VisibleLabels,
+    label_display,
+    label_of,
+    may_subject_see,
+    registry,
+    visible_labels,
+)
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
@@ -386,11 +393,11 @@ def _digest(row: CalendarSettings, now: datetime) -> int:
 def _visible(user: User) -> QuerySet[Notification]:
     """The user's notifications whose record they may see now, as one query: the record's label among the label ids
     ``visible_to`` would use for this user (an action's label when the notice is about an action)."""
-    ids = sorted(visible_label_ids(subject_for(user)))
-    if not ids:
+    visible = visible_labels(subject_for(user))
+    if not visible:
         return Notification.objects.none()
     return Notification.objects.filter(user=user).filter(
-        Q(action__isnull=False, action__label_id__in=ids) | Q(action__isnull=True, meeting__label_id__in=ids))
+        (Q(action__isnull=False) & visible.q("action__label")) | (Q(action__isnull=True) & visible.q("meeting__label")))
 
 
 def inbox(user: User, unread_only: bool = False, limit: int = 50) -> list[InboxEntry]:
@@ -451,7 +458,7 @@ class _Recipients:
         self.only = only
         self.users: dict[int, User | None] = {}
         self.members: dict[int, list[int]] = {}
-        self.visible: dict[int, frozenset[int]] = {}
+        self.visible: dict[int, VisibleLabels] = {}
 
     def load(self, user_ids: set[int], org_ids: set[int]) -> None:
         missing_orgs = sorted(org_ids - set(self.members))
@@ -482,7 +489,7 @@ class _Recipients:
         if user_id not in self.visible:
             user = self.users[user_id]
             assert user is not None
-            self.visible[user_id] = visible_label_ids(subject_for(user))
+            self.visible[user_id] = visible_labels(subject_for(user))
         return label_id in self.visible[user_id]
 
 

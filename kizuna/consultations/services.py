@@ -43,7 +43,7 @@ from kizuna.consultations.models import (
 )
 from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.core import audit
-from kizuna.core.access import intern_label, label_of
+from kizuna.core.access import intern_label, label_of, recheck_visible
 from kizuna.core.errors import ServiceError
 from kizuna.core.versions import snapshot
 from kizuna.directory import disclosure
@@ -324,10 +324,6 @@ def _series_data(series: Series) -> dict[str, Any]:
     }
 
 
-def _recheck(model: type[Series] | type[Meeting], pk: int, author: User) -> None:
-    if not model.objects.visible_to(subject_for(author)).filter(pk=pk).exists():
-        raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
-
 
 def refuse_received(record: Series | Meeting | ActionItem) -> None:
     """A copy received from a peer (``stix_id`` set) is read-only here: only its originating node issues new
@@ -360,7 +356,7 @@ def do_create_series(author: User, data: SeriesInput, address: str = "") -> Seri
         record = intern_label(label)
         assert author.organisation is not None
         series = Series.objects.create(label=record, originator=author.organisation, created_by=author, **clean)
-        _recheck(Series, series.pk, author)
+        recheck_visible(series, subject_for(author))
         snapshot(series, _series_data(series), author, "created")
         publish(series)
         audit.record(author.username, "create", "series", [series.pk], record.pk, address)
@@ -407,7 +403,7 @@ def do_update_series(author: User, series: Series, address: str = "", **changes:
             return locked
         locked.label = record
         locked.save()
-        _recheck(Series, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, _series_data(locked), author, "changed " + ", ".join(changed))
         publish(locked)
         audit.record(author.username, "update", "series", [locked.pk], record.pk, address, {"changed": changed})
@@ -521,7 +517,7 @@ def do_create_meeting(author: User, data: MeetingInput, address: str = "") -> Me
             uid=f"{uuid.uuid4()}@kizuna", sequence=0, **clean,
         )
         Attendee.objects.bulk_create([Attendee(meeting=meeting, user=u) for u in attendees])
-        _recheck(Meeting, meeting.pk, author)
+        recheck_visible(meeting, subject_for(author))
         snapshot(meeting, _meeting_data(meeting), author, "created")
         audit.record(author.username, "create", "meeting", [meeting.pk], record.pk, address,
                      {"attendees": sorted(u.username for u in attendees)})
@@ -582,7 +578,7 @@ def do_update_meeting(author: User, meeting: Meeting, address: str = "", **chang
         locked.label = record
         locked.sequence += 1
         locked.save()
-        _recheck(Meeting, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, _meeting_data(locked), author, "changed " + ", ".join(changed))
         audit.record(author.username, "update", "meeting", [locked.pk], record.pk, address,
                      {"changed": changed, "sequence": locked.sequence})
@@ -613,7 +609,7 @@ def do_cancel_meeting(author: User, meeting: Meeting, reason: str = "", address:
         locked.cancel_reason = reason.strip()
         locked.sequence += 1
         locked.save()
-        _recheck(Meeting, locked.pk, author)
+        recheck_visible(locked, subject_for(author))
         snapshot(locked, _meeting_data(locked), author, f"cancelled: {reason}"[:200] if reason else "cancelled")
         audit.record(author.username, "cancel", "meeting", [locked.pk], locked.label_id, address, {"reason": reason})
         publish(locked)
@@ -671,8 +667,7 @@ def do_add_agenda_item(
             moved = renumber_agenda(meeting.pk, item, order)
             item.save(update_fields=["order"])
         item.reports.set(linked)
-        if not AgendaItem.objects.visible_to(subject_for(author)).filter(pk=item.pk).exists():
-            raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+        recheck_visible(item, subject_for(author))
         snapshot(item, agenda_item_data(item), author, "created")
         audit.record(author.username, "create", "agenda_item", [item.pk], record.pk, address,
                      {"meeting": meeting.pk, "reports": [r.pk for r in linked]})
@@ -719,8 +714,7 @@ def do_create_action(
             owner_organisation=owner_organisation, due=due, agenda_item=item, notes=clean_notes, label=record,
             originator=author.organisation,
         )
-        if not ActionItem.objects.visible_to(subject_for(author)).filter(pk=action.pk).exists():
-            raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
+        recheck_visible(action, subject_for(author))
         snapshot(action, action_data(action), author, "created")
         audit.record(author.username, "create", "action", [action.pk], record.pk, address,
                      {"meeting": meeting.pk if meeting else None, "series": series.pk if series else None,

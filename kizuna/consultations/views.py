@@ -53,7 +53,7 @@ from kizuna.consultations.forms import (
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus, Series
 from kizuna.consultations.timezones import CAPITALS, WorkingHours, is_known_zone, local_times_for, propose_slots
 from kizuna.core import audit
-from kizuna.core.access import label_display, label_of, visible_label_ids
+from kizuna.core.access import VisibleLabels, get_visible_or_404, label_display, label_of, visible_labels
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
@@ -334,7 +334,7 @@ def _calendar_url(view: str, day: date | None, series_id: int | None) -> str:
     return reverse("consultations:calendar") + "?" + urlencode(params)
 
 
-def _entries(meetings: list[Meeting], zone: ZoneInfo, visible: frozenset[int], chips: _Chips) -> list[Entry]:
+def _entries(meetings: list[Meeting], zone: ZoneInfo, visible: VisibleLabels, chips: _Chips) -> list[Entry]:
     """The calendar's entries, each with its markup made here: a month holds hundreds, and one template include per
     entry cost more than the query (the month view must answer in under 100 ms with 10,000 meetings)."""
     result: list[Entry] = []
@@ -405,7 +405,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
     lo, hi = _local_bounds(grid_start, grid_end, zone)
     meetings = queries.calendar_range(subject, lo, hi, series_id=series_id)
-    visible = visible_label_ids(subject)
+    visible = visible_labels(subject)
     chips = _Chips()
     entries = _entries(meetings, zone, visible, chips)
 
@@ -456,10 +456,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
 # --- series --------------------------------------------------------------------------------------------------------
 
 def _series_or_404(user: User, pk: int) -> Series:
-    series = (Series.objects.visible_to(subject_for(user)).select_related("label", "chair", "originator")
-              .filter(pk=pk).first())
-    if series is None:  # missing and not visible are the same 404
-        raise Http404("not found")
+    qs: Any = Series.objects.select_related("label", "chair", "originator")
+    series: Series = get_visible_or_404(qs, subject_for(user), pk=pk)
     return series
 
 
@@ -501,7 +499,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     home = ZoneInfo(series.time_zone) if is_known_zone(series.time_zone) else ZoneInfo("UTC")
     now = timezone.now()
     today = now.astimezone(zone).date()
-    visible = visible_label_ids(subject)
+    visible = visible_labels(subject)
     chips = _Chips()
 
     meetings = Meeting.objects.visible_to(subject).filter(series=series).select_related("label")
@@ -757,7 +755,7 @@ class _RowKit:
         return mark_safe(html.replace(str(_RowUrls._PLACEHOLDER), str(int(pk))))  # noqa: S308
 
 
-def _action_row(action: ActionItem, today: date, visible: frozenset[int], chips: _Chips,
+def _action_row(action: ActionItem, today: date, visible: VisibleLabels, chips: _Chips,
                 kit: _RowKit) -> dict[str, Any]:
     """An action as a list shows it, with the row's markup made here (no include per row: "my actions" must answer
     in under 100 ms with 100,000 actions). Its meeting and series (already joined) are named only when their own
@@ -801,7 +799,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         page = queries.my_actions(user, state=tab, today=today, cursor=cursor, limit=ACTION_PAGE, subject=subject)
     except (ServiceError, ValueError):
         page, error = queries.ActionPage([], None), _("This page of actions does not exist any more; start again.")
-    visible = visible_label_ids(subject)
+    visible = visible_labels(subject)
     chips = _Chips()
     kit = _RowKit(csrf=get_token(request), tab=tab)
     rows = [_action_row(a, today, visible, chips, kit) for a in page.items]
@@ -825,11 +823,9 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def action_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
-    action = (ActionItem.objects.visible_to(subject_for(user))
-              .select_related("meeting__series__originator", "meeting__originator", "series__originator")
-              .filter(pk=pk).first())
-    if action is None:  # missing and not visible are the same 404
-        raise Http404("not found")
+    qs: Any = ActionItem.objects.select_related("meeting__series__originator", "meeting__originator",
+                                                "series__originator")
+    action: ActionItem = get_visible_or_404(qs, subject_for(user), pk=pk)
     form = ActionStatusForm(request.POST)
     tab = "open"
     if form.is_valid():

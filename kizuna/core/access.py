@@ -7,15 +7,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.expressions import CombinedExpression
 from django.http import Http404
 from django.utils.translation import gettext
 
+from kizuna.core.errors import ServiceError
 from kizuna.core.models import Labelled, LabelledQuerySet, LabelRecord, label_id_for
 from kizuna.labels import Label, LabelError, PolicyRegistry, Subject, dominates, least_upper_bound, may_see
 from kizuna.labels.decision import display, validate
@@ -200,13 +203,78 @@ def label_display(label: Label) -> str:
     return display(label, registry())
 
 
-def get_visible_or_404(queryset: LabelledQuerySet[T], subject: Subject, **lookup: object) -> T:
-    """Fetch one record the subject may see; a missing record and one that is not theirs are the same 404."""
-    qs = queryset.visible_to(subject)
+def visible_q(subject: Subject, path: str = "label") -> Q:
+    """A filter, for use across joins, true for rows whose label at ``path`` the subject may see (the same set as
+    ``visible_to``): ``visible_q(subject, "meeting__label")`` on a model that points at a meeting. ``path`` may also
+    name a column annotated with ``unindexed_label``. Nothing visible gives a filter that matches no row."""
+    return visible_labels(subject).q(path)
+
+
+def unindexed_label(path: str = "label") -> CombinedExpression:
+    """The label id at ``path`` written ``label_id + 0``, to annotate and then filter with ``visible_q`` on the
+    annotation: the same set as ``visible_to``, but no database can answer it from an index on the label. Used inside
+    an ``EXISTS`` looked up by another index (``kizuna.threats.queries``, ``kizuna.federation.taxii.reads``): without
+    it SQLite, which has no statistics unless ANALYZE was run, may pick the label index and scan every row of a label
+    for each outer row."""
+    return F(f"{path}_id") + 0
+
+
+def sees_nothing(subject: Subject) -> bool:
+    """True when no label on the node is visible to the subject (every ``visible_to`` is empty)."""
+    return not visible_label_ids(subject)
+
+
+class VisibleLabels:
+    """The labels a subject may see, decided once (one query), for checking rows already fetched — a related record
+    named only when its own label is visible —, as part of a cache key, and for several ``visible_q`` filters from one
+    decision (``q``). Iterates in id order."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self, ids: frozenset[int]) -> None:
+        self._ids = ids
+
+    def __contains__(self, label_id: object) -> bool:
+        return label_id in self._ids
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(sorted(self._ids))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __hash__(self) -> int:
+        return hash(self._ids)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VisibleLabels) and other._ids == self._ids
+
+    def q(self, path: str = "label") -> Q:
+        """``visible_q`` with this decision: several filters (several joins) from one decision."""
+        return Q(**{f"{path}__in": sorted(self._ids)})
+
+
+def visible_labels(subject: Subject) -> VisibleLabels:
+    return VisibleLabels(visible_label_ids(subject))
+
+
+def get_visible_or_404(model_or_queryset: type[T] | LabelledQuerySet[T], subject: Subject, **lookup: object) -> T:
+    """Fetch one record the subject may see; a missing record and one that is not theirs are the same 404. Takes a
+    model or a queryset of one (``select_related``, ``select_for_update`` and other filters kept)."""
+    qs: Any = model_or_queryset._default_manager.all() if isinstance(model_or_queryset, type) else model_or_queryset
+    qs = qs.visible_to(subject)
     try:
-        return qs.get(**lookup)
+        found: T = qs.get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404("not found") from None
+    return found
+
+
+def recheck_visible(obj: Labelled, subject: Subject) -> None:
+    """The re-check after a write, inside its transaction: the subject must still see what it wrote (its label, as
+    stored), else ServiceError on ``label`` and the caller's transaction rolls back."""
+    if not type(obj)._default_manager.visible_to(subject).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
 
 
 def may_subject_see(subject: Subject, label: Label) -> bool:

@@ -6,7 +6,7 @@ Kizuna adds TLP 2.0 with named recipients for TLP:RED. Everything that decides w
 that it can be tested exhaustively without a database.
 """
 
-from kizuna.labels.decision import may_see, visible_label_ids
+from kizuna.labels.decision import may_see, visible_among_labels
 from kizuna.labels.lattice import dominates, least_upper_bound
 from kizuna.labels.model import TLP, Label, LabelError, Subject
 from kizuna.labels.policy import Category, CategoryType, Classification, Policy, PolicyRegistry, load_policy
@@ -25,5 +25,5 @@ __all__ = [
     "least_upper_bound",
     "load_policy",
     "may_see",
-    "visible_label_ids",
+    "visible_among_labels",
 ]

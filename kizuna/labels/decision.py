@@ -1,6 +1,6 @@
 """The access decision: may this subject see this label? Deny by default.
 
-The decision runs over distinct labels (hundreds), never over records (millions): ``visible_label_ids`` gives the
+The decision runs over distinct labels (hundreds), never over records (millions): ``visible_among_labels`` gives the
 set of label ids a subject may see, and the database filters records by that set.
 """
 
@@ -35,7 +35,7 @@ def may_see(subject: Subject, label: Label, registry: PolicyRegistry) -> bool:
     return True
 
 
-def visible_label_ids(subject: Subject, labels: Iterable[tuple[int, Label]], registry: PolicyRegistry) -> set[int]:
+def visible_among_labels(subject: Subject, labels: Iterable[tuple[int, Label]], registry: PolicyRegistry) -> set[int]:
     return {label_id for label_id, label in labels if may_see(subject, label, registry)}
 
 
@@ -96,4 +96,4 @@ def highest(labels: Iterable[Label], registry: PolicyRegistry) -> Label | None:
     return best
 
 
-__all__ = ["LabelError", "display", "highest", "may_see", "validate", "visible_label_ids"]
+__all__ = ["LabelError", "display", "highest", "may_see", "validate", "visible_among_labels"]

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from kizuna.core import audit
-from kizuna.core.access import intern_label, label_of
+from kizuna.core.access import intern_label, label_of, recheck_visible
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.versions import snapshot
 from kizuna.directory.authoring import require_contributor, resolve_label
@@ -96,10 +96,6 @@ def _refuse_received(report: Report) -> None:
                                    "change it"))
 
 
-def _recheck(report: Report, author: User) -> None:
-    if not Report.objects.visible_to(subject_for(author)).filter(pk=report.pk).exists():
-        raise ServiceError(gettext("you could not see the result of this change; nothing was saved"), "label")
-
 
 def do_create_report(author: User, data: ReportInput, address: str = "") -> Report:
     require_contributor(author)
@@ -118,7 +114,7 @@ def do_create_report(author: User, data: ReportInput, address: str = "") -> Repo
             originator=author.organisation,
             author=author,
         )
-        _recheck(report, author)
+        recheck_visible(report, subject_for(author))
         publish(report, subject_for(author))
         snapshot(report, _data(report), author, "created")
         audit.record(author.username, "create", "report", [report.pk], record.pk, address)
@@ -179,7 +175,7 @@ def do_update_report(
         locked.label = record
         locked.version += 1
         locked.save()
-        _recheck(locked, author)
+        recheck_visible(locked, subject_for(author))
         publish(locked, subject_for(author))
         snapshot(locked, _data(locked), author, "changed " + ", ".join(changes))
         audit.record(author.username, "update", "report", [locked.pk], record.pk, address, {"changed": changes})

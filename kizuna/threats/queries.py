@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from kizuna.core.access import visible_label_ids
+from kizuna.core.access import VisibleLabels, unindexed_label, visible_labels
 from kizuna.labels import Subject
 from kizuna.threats.models import ObservableValue, StixObject
 
@@ -25,18 +25,18 @@ from kizuna.threats.models import ObservableValue, StixObject
 ALSO_REPORTED_LIMIT = 100
 
 
-def shown_line(subject: Subject, label_ids: list[int] | None = None) -> Q:
+def shown_line(subject: Subject, visible: VisibleLabels | None = None) -> Q:
     """True for a row that is not shadowed by an older version line of its id: a current version of an older line
     (``line`` lower) that the subject may see. Rows of ids with one line (``forked`` false: nearly all) pass without a
     subquery. See ``kizuna.threats.store``: a reader is shown one current version per id, the oldest visible line's.
     The label test is written as in ``_end_visible``, for the same reason (the (stix_id, ...) index answers it)."""
-    if label_ids is None:
-        label_ids = sorted(visible_label_ids(subject))
-    if not label_ids:
+    if visible is None:
+        visible = visible_labels(subject)
+    if not visible:
         return Q()  # nothing is visible: no row to shadow
     older = (
-        StixObject.objects.annotate(_older_label=F("label_id") + 0)
-        .filter(stix_id=OuterRef("stix_id"), is_current__in=[True], _older_label__in=label_ids,
+        StixObject.objects.annotate(_older_label=unindexed_label())
+        .filter(visible.q("_older_label"), stix_id=OuterRef("stix_id"), is_current__in=[True],
                 line__lt=OuterRef("line"))
         .filter(stix_id__gte=OuterRef("stix_id"))
     )
@@ -52,16 +52,17 @@ def _end_visible(subject: Subject, column: str) -> Q:
     """True when ``column`` (source_ref or target_ref) is blank, or names a visible current object.
 
     The end is looked up by its id first: the label test inside the ``EXISTS`` is the same set as ``visible_to``
-    (``visible_label_ids``), written as ``label_id + 0 IN (...)`` so that no database can answer it from an index on
-    the label. Without that, SQLite (which has no statistics unless ANALYZE was run) may pick the label index and scan
-    every object of a label for each relationship. ``is_current__in=[True]`` rather than ``is_current=True`` because
-    SQLite renders the latter as a bare column, which it cannot match against the (stix_id, is_current) index."""
-    label_ids = sorted(visible_label_ids(subject))
-    if not label_ids:
+    (``visible_labels``), written as ``label_id + 0 IN (...)`` (``unindexed_label``) so that no database can answer it
+    from an index on the label. Without that, SQLite (which has no statistics unless ANALYZE was run) may pick the
+    label index and scan every object of a label for each relationship. ``is_current__in=[True]`` rather than
+    ``is_current=True`` because SQLite renders the latter as a bare column, which it cannot match against the
+    (stix_id, is_current) index."""
+    visible = visible_labels(subject)
+    if not visible:
         return Q(**{column: ""})
     end = (
-        StixObject.objects.annotate(_end_label=F("label_id") + 0)
-        .filter(stix_id=OuterRef(column), is_current__in=[True], _end_label__in=label_ids)
+        StixObject.objects.annotate(_end_label=unindexed_label())
+        .filter(visible.q("_end_label"), stix_id=OuterRef(column), is_current__in=[True])
         # An end must be a plain object: STIX allows only SDOs and SCOs as the ends of a relationship or the object
         # of a sighting, and counting a relationship as an end would need the rule applied recursively.
         .filter(source_ref="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kizuna.labels import Label, PolicyRegistry, Subject, may_see, visible_label_ids
+from kizuna.labels import Label, PolicyRegistry, Subject, may_see, visible_among_labels
 from kizuna.labels.policy import policy_from_dict
 
 REG = PolicyRegistry.default()
@@ -219,9 +219,9 @@ def test_recipients_do_not_matter_below_red() -> None:
 
 def test_visible_label_ids_keeps_exactly_the_visible_labels() -> None:
     labels = [(1, label(["JPN"])), (2, label(["KOR"])), (3, label(["IP4"], ["SPACE"])), (4, label(policy="EU"))]
-    assert visible_label_ids(JPN, labels, REG) == {1, 3}
-    assert visible_label_ids(KOR, labels, REG) == {2, 3}
-    assert visible_label_ids(USA, labels, REG) == set()
+    assert visible_among_labels(JPN, labels, REG) == {1, 3}
+    assert visible_among_labels(KOR, labels, REG) == {2, 3}
+    assert visible_among_labels(USA, labels, REG) == set()
 
 
 def test_anonymous_subject_sees_nothing() -> None:

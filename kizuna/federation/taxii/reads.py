@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from kizuna.consultations.stix import CONSULTATION_EXTENSION_ID, consultation_extension_definition
-from kizuna.core.access import label_of, visible_label_ids
+from kizuna.core.access import label_of, unindexed_label, visible_labels
 from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
@@ -171,13 +171,13 @@ def _current_visible(subject: Subject, types: list[str] | None) -> QuerySet[Stix
     no database answers it from the label index
     (which read every visible object per row: walks over all versions were quadratic), and the always-true
     ``stix_id >= outer`` keeps PostgreSQL from hashing the subquery."""
-    label_ids = sorted(visible_label_ids(subject))
+    visible = visible_labels(subject)
     current = (
-        StixObject.objects.annotate(_current_label=F("label_id") + 0)
-        .filter(stix_id=OuterRef("stix_id"), line=OuterRef("line"), is_current__in=[True],
-                _current_label__in=label_ids)
+        StixObject.objects.annotate(_current_label=unindexed_label())
+        .filter(visible.q("_current_label"), stix_id=OuterRef("stix_id"), line=OuterRef("line"),
+                is_current__in=[True])
         .filter(stix_id__gte=OuterRef("stix_id"))
-        .filter(shown_line(subject, label_ids))
+        .filter(shown_line(subject, visible))
     )
     if types:
         current = current.filter(type__in=sorted(set(types)))
@@ -271,7 +271,7 @@ def compile_query(subject: Subject, collection: Collection, filters: Filters, co
     filters are untouched: only the plan changes."""
     db = router.db_for_read(StixObject)
     vendor = connections[db].vendor
-    key = (db, vendor, subject.cache_key(), visible_label_ids(subject), collection.id,
+    key = (db, vendor, subject.cache_key(), visible_labels(subject), collection.id,
            replace(filters, after=None, limit=0), stix_id, columns, ranged)
     with _QUERIES_LOCK:
         if key in _QUERIES:
@@ -366,12 +366,12 @@ def label_markings() -> LabelMarkings:
 def _label_marking_for(subject: Subject, marking_id: str) -> dict[str, Any] | None:
     """The Kizuna label marking-definition ``marking_id`` if it is the marking of a label the subject may see (the
     set ``visible_to`` filters by), else None."""
-    visible = visible_label_ids(subject)
+    visible = visible_labels(subject)
     missing = [pk for pk in visible if pk not in _MARKING_IDS]
     if missing:
         for record in LabelRecord.objects.filter(pk__in=sorted(missing)):
             _MARKING_IDS[record.pk] = label_marking_id(label_of(record))
-    for pk in sorted(visible):
+    for pk in visible:  # in id order
         if _MARKING_IDS.get(pk) == marking_id:
             found = LabelRecord.objects.filter(pk=pk).first()
             return label_marking(label_of(found)) if found is not None else None

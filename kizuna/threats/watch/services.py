@@ -30,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from kizuna.core import audit
-from kizuna.core.access import label_of, visible_label_ids
+from kizuna.core.access import label_of, visible_labels
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import Organisation, User
@@ -298,10 +298,10 @@ def _notify(stix_ids: list[str]) -> int:
     for user_watches in by_user.values():
         user = user_watches[0].user
         subject = subject_for(user)
-        visible_labels = visible_label_ids(subject)
+        label_seen = visible_labels(subject)
         wanted: dict[str, WatchFilter] = {}
         for row in rows:
-            if row["label_id"] not in visible_labels or row["stix_id"] in wanted:
+            if row["label_id"] not in label_seen or row["stix_id"] in wanted:
                 continue
             for watch in user_watches:
                 if matches(watch, row, values.get(row["id"], ()), labels[row["label_id"]]):
