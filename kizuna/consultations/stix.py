@@ -58,6 +58,7 @@ from kizuna.consultations.models import (
 )
 from kizuna.core.access import label_dominates, label_of, nation_groups, registry
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.models import LabelRecord, label_id_for
 from kizuna.labels import Label, Subject
 from kizuna.reports.stix import parse_time, stix_time
@@ -522,7 +523,6 @@ def _fields(stix_type: str, obj: dict[str, Any], refs: _Resolver, originator_id:
     times that are not times, or a meeting that has not arrived."""
     if stix_type == SERIES_TYPE:
         from kizuna.consultations.services import parse_rrule
-        from kizuna.reports.models import FocusArea
 
         title = _text(obj, "name", MAX_TITLE)
         if not title:

@@ -27,8 +27,9 @@ from django.utils.translation import gettext
 
 from kizuna.core.access import label_of
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.labels import Subject
-from kizuna.reports.models import FocusArea, Report, ReportKind, ReportStatus
+from kizuna.reports.models import Report, ReportKind, ReportStatus
 from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
 from kizuna.threats.models import StixObject
 from kizuna.threats.store import candidate, write_batch
