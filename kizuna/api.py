@@ -21,8 +21,9 @@ from kizuna.core.apiauth import (
     json_method_not_allowed,
     not_found_view,
 )
+from kizuna.core.schemas import ErrorOut
 from kizuna.reports.api import router as reports_router
-from kizuna.reports.schemas import ErrorOut, MeOut, me_out
+from kizuna.reports.schemas import MeOut, me_out
 from kizuna.threats.api import router as threats_router
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from kizuna.core.focus import FocusArea
 from kizuna.directory.models import Organisation, Role, User
 from kizuna.directory.services import create_user, ensure_organisation, ensure_reference_data
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
-from kizuna.reports.models import FocusArea, Report, ReportKind, ReportStatus
+from kizuna.reports.models import Report, ReportKind, ReportStatus
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report, do_update_report
 from kizuna.threats.demo import load_threat_demo
 

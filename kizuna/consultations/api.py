@@ -34,7 +34,6 @@ from kizuna.consultations.schemas import (
     DecisionIn,
     DecisionOut,
     DecisionPatch,
-    ErrorOut,
     MeetingDetailOut,
     MeetingIn,
     MeetingList,
@@ -67,6 +66,7 @@ from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import keyset_page
+from kizuna.core.schemas import ERRORS
 from kizuna.directory import disclosure
 from kizuna.directory.models import Organisation, User
 from kizuna.directory.subjects import subject_for
@@ -74,9 +74,6 @@ from kizuna.labels import Subject
 from kizuna.reports.models import Report
 
 router = Router(tags=["consultations"])
-
-# Every operation may answer these; the bodies are always {"message": ..., "field"?: ...}.
-_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 
 MAX_RANGE = timedelta(days=400)  # a calendar or occurrence window; a year view plus margins
 MAX_SLOTS = 500
@@ -336,7 +333,7 @@ def _minutes(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, An
 
 # --- series ---------------------------------------------------------------------------------------------------------
 
-@router.get("/series", response={200: SeriesPage, **_ERRORS}, summary="List series the caller may see")
+@router.get("/series", response={200: SeriesPage, **ERRORS}, summary="List series the caller may see")
 def series_list(request: HttpRequest, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
     """Newest first, keyset-paginated: pass ``next_cursor`` back as ``cursor`` until it is null. No total count."""
     user = caller(request)
@@ -346,7 +343,7 @@ def series_list(request: HttpRequest, limit: int = 25, cursor: str | None = None
     return {"items": [series_out(s) for s in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("/series", response={201: SeriesOut, **_ERRORS}, summary="Create a series")
+@router.post("/series", response={201: SeriesOut, **ERRORS}, summary="Create a series")
 def series_create(request: HttpRequest, payload: SeriesIn) -> Status[dict[str, Any]]:
     """The cadence is one RFC 5545 RRULE evaluated in the wall-clock time of ``time_zone`` from ``first_date`` at
     ``start_time``. The label must be one the caller could see, and the chair must be able to see it."""
@@ -360,7 +357,7 @@ def series_create(request: HttpRequest, payload: SeriesIn) -> Status[dict[str, A
     return Status(201, series_out(_series_or_404(user, series.pk)))
 
 
-@router.get("/series/{id}", response={200: SeriesOut, **_ERRORS}, summary="Read one series")
+@router.get("/series/{id}", response={200: SeriesOut, **ERRORS}, summary="Read one series")
 def series_read(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
     series = _series_or_404(user, id)
@@ -368,7 +365,7 @@ def series_read(request: HttpRequest, id: int) -> dict[str, Any]:
     return series_out(series)
 
 
-@router.patch("/series/{id}", response={200: SeriesOut, **_ERRORS}, summary="Change some fields of a series")
+@router.patch("/series/{id}", response={200: SeriesOut, **ERRORS}, summary="Change some fields of a series")
 def series_update(request: HttpRequest, id: int, payload: SeriesPatch) -> dict[str, Any]:
     """Only the fields sent change; the originating organisation, a coordinator of its nation or the chair may."""
     user = caller(request)
@@ -380,7 +377,7 @@ def series_update(request: HttpRequest, id: int, payload: SeriesPatch) -> dict[s
     return series_out(_series_or_404(user, id))
 
 
-@router.get("/series/{id}/occurrences", response={200: list[OccurrenceOut], **_ERRORS},
+@router.get("/series/{id}/occurrences", response={200: list[OccurrenceOut], **ERRORS},
             summary="Occurrences of the series' cadence")
 def series_occurrences(request: HttpRequest, id: int, start: datetime | None = None,
                        end: datetime | None = None) -> list[dict[str, Any]]:
@@ -393,7 +390,7 @@ def series_occurrences(request: HttpRequest, id: int, start: datetime | None = N
     return [{"start": s, "end": e} for s, e in services.occurrences(series, low, high)]
 
 
-@router.get("/series/{id}/actions", response={200: list[ActionOut], **_ERRORS}, summary="Open actions of a series")
+@router.get("/series/{id}/actions", response={200: list[ActionOut], **ERRORS}, summary="Open actions of a series")
 def series_actions(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     """Open and in-progress actions of the series the caller may see, by due date (none last)."""
     user = caller(request)
@@ -409,7 +406,7 @@ def series_actions(request: HttpRequest, id: int) -> list[dict[str, Any]]:
 
 # --- meetings -------------------------------------------------------------------------------------------------------
 
-@router.get("/meetings", response={200: MeetingList, **_ERRORS}, summary="Meetings in a time range")
+@router.get("/meetings", response={200: MeetingList, **ERRORS}, summary="Meetings in a time range")
 def meeting_list(request: HttpRequest, start: datetime | None = None, end: datetime | None = None,
                  series: int | None = None, include_cancelled: bool = True) -> dict[str, Any]:
     """Visible meetings overlapping [start, end), by start; without an offset, start and end are UTC. By default the
@@ -424,7 +421,7 @@ def meeting_list(request: HttpRequest, start: datetime | None = None, end: datet
     return {"items": _meetings_out(user, meetings)}
 
 
-@router.post("/meetings", response={201: MeetingDetailOut, **_ERRORS}, summary="Create a meeting")
+@router.post("/meetings", response={201: MeetingDetailOut, **ERRORS}, summary="Create a meeting")
 def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[dict[str, Any]]:
     """``start``/``end`` with an offset are those instants; without one they are wall-clock time in ``time_zone``.
     Attendees are usernames; each must be able to see the label (otherwise 400, field ``attendees``)."""
@@ -440,7 +437,7 @@ def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[dict[str,
 
 # {int:id} on the three /meetings/{id}... paths that differ only by a suffix: a plain {id} (Django's str converter)
 # would take "5.ics" as the id of a meeting and answer 400 instead of the calendar file.
-@router.get("/meetings/{int:id}", response={200: MeetingDetailOut, **_ERRORS}, summary="Read one meeting")
+@router.get("/meetings/{int:id}", response={200: MeetingDetailOut, **ERRORS}, summary="Read one meeting")
 def meeting_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """With its attendees and their answers, and the local start and end in each participating nation's capital
     (the series' nations, then the attendees')."""
@@ -450,7 +447,7 @@ def meeting_read(request: HttpRequest, id: int) -> dict[str, Any]:
     return _meeting_detail(user, meeting)
 
 
-@router.patch("/meetings/{int:id}", response={200: MeetingDetailOut, **_ERRORS},
+@router.patch("/meetings/{int:id}", response={200: MeetingDetailOut, **ERRORS},
               summary="Change some fields of a meeting")
 def meeting_update(request: HttpRequest, id: int, payload: MeetingPatch) -> dict[str, Any]:
     """Only the fields sent change; ``attendees`` replaces the list. The UID stays, the SEQUENCE rises."""
@@ -465,7 +462,7 @@ def meeting_update(request: HttpRequest, id: int, payload: MeetingPatch) -> dict
     return _meeting_detail(user, _meeting_or_404(user, id))
 
 
-@router.post("/meetings/{id}/cancel", response={200: MeetingDetailOut, **_ERRORS}, summary="Cancel a meeting")
+@router.post("/meetings/{id}/cancel", response={200: MeetingDetailOut, **ERRORS}, summary="Cancel a meeting")
 def meeting_cancel(request: HttpRequest, id: int, payload: CancelIn) -> dict[str, Any]:
     """The meeting stays, with status cancelled and a higher SEQUENCE, so calendars learn of it."""
     user = caller(request)
@@ -473,7 +470,7 @@ def meeting_cancel(request: HttpRequest, id: int, payload: CancelIn) -> dict[str
     return _meeting_detail(user, _meeting_or_404(user, id))
 
 
-@router.get("/meetings/{int:id}.ics", response={**_ERRORS}, openapi_extra=_ICS_DOC, summary="The meeting as iCalendar")
+@router.get("/meetings/{int:id}.ics", response={**ERRORS}, openapi_extra=_ICS_DOC, summary="The meeting as iCalendar")
 def meeting_ics(request: HttpRequest, id: int) -> HttpResponse:
     """One VEVENT with its stable UID and SEQUENCE, times in the home zone with its VTIMEZONE, the label's marking in
     the summary; a cancelled meeting is published as cancelled."""
@@ -488,7 +485,7 @@ def meeting_ics(request: HttpRequest, id: int) -> HttpResponse:
     return response
 
 
-@router.post("/meetings/{id}/rsvp", response={200: AttendeeOut, **_ERRORS}, summary="Answer an invitation")
+@router.post("/meetings/{id}/rsvp", response={200: AttendeeOut, **ERRORS}, summary="Answer an invitation")
 def meeting_rsvp(request: HttpRequest, id: int, payload: RsvpIn) -> dict[str, Any]:
     """The caller's own answer: accepted, tentative, declined (or pending). Only invited attendees may answer."""
     user = caller(request)
@@ -498,7 +495,7 @@ def meeting_rsvp(request: HttpRequest, id: int, payload: RsvpIn) -> dict[str, An
 
 # --- agenda ---------------------------------------------------------------------------------------------------------
 
-@router.get("/meetings/{id}/agenda", response={200: AgendaOut, **_ERRORS}, summary="The agenda of a meeting")
+@router.get("/meetings/{id}/agenda", response={200: AgendaOut, **ERRORS}, summary="The agenda of a meeting")
 def agenda_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """The items the caller may see, in order, and the automatic "review of actions" (the series' open actions). A
     draft agenda is read by the organisers only: anyone else gets an empty agenda with ``published`` false."""
@@ -506,7 +503,7 @@ def agenda_read(request: HttpRequest, id: int) -> dict[str, Any]:
     return _agenda(user, _meeting_or_404(user, id), request)
 
 
-@router.post("/meetings/{id}/agenda/items", response={201: AgendaItemOut, **_ERRORS}, summary="Add an agenda item")
+@router.post("/meetings/{id}/agenda/items", response={201: AgendaItemOut, **ERRORS}, summary="Add an agenda item")
 def agenda_item_create(request: HttpRequest, id: int, payload: AgendaItemIn) -> Status[dict[str, Any]]:
     """Appended at the end unless ``order`` is given. Linked reports must be reports the caller may see."""
     user = caller(request)
@@ -522,7 +519,7 @@ def agenda_item_create(request: HttpRequest, id: int, payload: AgendaItemIn) -> 
                                        cycle.position_for(user, item)))
 
 
-@router.patch("/agenda-items/{id}", response={200: AgendaItemOut, **_ERRORS}, summary="Change an agenda item")
+@router.patch("/agenda-items/{id}", response={200: AgendaItemOut, **ERRORS}, summary="Change an agenda item")
 def agenda_item_update(request: HttpRequest, id: int, payload: AgendaItemPatch) -> dict[str, Any]:
     """Only the fields sent change; ``reports`` replaces the linked reports."""
     user = caller(request)
@@ -536,14 +533,14 @@ def agenda_item_update(request: HttpRequest, id: int, payload: AgendaItemPatch) 
     return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked], cycle.position_for(user, item))
 
 
-@router.delete("/agenda-items/{id}", response={204: None, **_ERRORS}, summary="Remove an agenda item")
+@router.delete("/agenda-items/{id}", response={204: None, **ERRORS}, summary="Remove an agenda item")
 def agenda_item_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
     cycle.do_delete_agenda_item(user, _agenda_item_or_404(user, id), client_address(request))
     return Status(204, None)
 
 
-@router.post("/meetings/{id}/agenda/publish", response={200: AgendaOut, **_ERRORS}, summary="Publish the agenda")
+@router.post("/meetings/{id}/agenda/publish", response={200: AgendaOut, **ERRORS}, summary="Publish the agenda")
 def agenda_publish(request: HttpRequest, id: int) -> dict[str, Any]:
     """From now on whoever may see the meeting reads the agenda items they may see; attendees are notified."""
     user = caller(request)
@@ -551,7 +548,7 @@ def agenda_publish(request: HttpRequest, id: int) -> dict[str, Any]:
     return _agenda(user, _meeting_or_404(user, id), request)
 
 
-@router.post("/meetings/{id}/agenda/unpublish", response={200: AgendaOut, **_ERRORS},
+@router.post("/meetings/{id}/agenda/unpublish", response={200: AgendaOut, **ERRORS},
              summary="Take the agenda back to draft")
 def agenda_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
@@ -561,7 +558,7 @@ def agenda_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
 
 # --- minutes and decisions ------------------------------------------------------------------------------------------
 
-@router.get("/meetings/{id}/minutes", response={200: MinutesOut, **_ERRORS}, summary="Minutes and decisions")
+@router.get("/meetings/{id}/minutes", response={200: MinutesOut, **ERRORS}, summary="Minutes and decisions")
 def minutes_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """The parts and decisions the caller may see, each by its own label. Draft minutes are read by the organisers
     only: anyone else gets empty lists with ``published`` false."""
@@ -569,7 +566,7 @@ def minutes_read(request: HttpRequest, id: int) -> dict[str, Any]:
     return _minutes(user, _meeting_or_404(user, id), request)
 
 
-@router.post("/meetings/{id}/minutes/parts", response={201: MinutesPartOut, **_ERRORS},
+@router.post("/meetings/{id}/minutes/parts", response={201: MinutesPartOut, **ERRORS},
              summary="Write a part of the minutes")
 def minutes_part_create(request: HttpRequest, id: int, payload: MinutesPartIn) -> Status[dict[str, Any]]:
     """Markdown, about one agenda item (``agenda_item``) or the meeting as a whole; its own label."""
@@ -580,7 +577,7 @@ def minutes_part_create(request: HttpRequest, id: int, payload: MinutesPartIn) -
     return Status(201, _written(user, _written_or_404(user, MinutesPart, part.pk)))
 
 
-@router.patch("/minutes-parts/{id}", response={200: MinutesPartOut, **_ERRORS}, summary="Change a part of the minutes")
+@router.patch("/minutes-parts/{id}", response={200: MinutesPartOut, **ERRORS}, summary="Change a part of the minutes")
 def minutes_part_update(request: HttpRequest, id: int, payload: MinutesPartPatch) -> dict[str, Any]:
     user = caller(request)
     part = _written_or_404(user, MinutesPart, id)
@@ -591,14 +588,14 @@ def minutes_part_update(request: HttpRequest, id: int, payload: MinutesPartPatch
     return _written(user, _written_or_404(user, MinutesPart, id))
 
 
-@router.delete("/minutes-parts/{id}", response={204: None, **_ERRORS}, summary="Remove a part of the minutes")
+@router.delete("/minutes-parts/{id}", response={204: None, **ERRORS}, summary="Remove a part of the minutes")
 def minutes_part_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
     cycle.do_delete_minutes(user, _written_or_404(user, MinutesPart, id), client_address(request))
     return Status(204, None)
 
 
-@router.post("/meetings/{id}/decisions", response={201: DecisionOut, **_ERRORS}, summary="Record a decision")
+@router.post("/meetings/{id}/decisions", response={201: DecisionOut, **ERRORS}, summary="Record a decision")
 def decision_create(request: HttpRequest, id: int, payload: DecisionIn) -> Status[dict[str, Any]]:
     user = caller(request)
     meeting = _meeting_or_404(user, id)
@@ -608,7 +605,7 @@ def decision_create(request: HttpRequest, id: int, payload: DecisionIn) -> Statu
     return Status(201, _written(user, _written_or_404(user, Decision, decision.pk)))
 
 
-@router.patch("/decisions/{id}", response={200: DecisionOut, **_ERRORS}, summary="Change a decision")
+@router.patch("/decisions/{id}", response={200: DecisionOut, **ERRORS}, summary="Change a decision")
 def decision_update(request: HttpRequest, id: int, payload: DecisionPatch) -> dict[str, Any]:
     user = caller(request)
     decision = _written_or_404(user, Decision, id)
@@ -619,21 +616,21 @@ def decision_update(request: HttpRequest, id: int, payload: DecisionPatch) -> di
     return _written(user, _written_or_404(user, Decision, id))
 
 
-@router.delete("/decisions/{id}", response={204: None, **_ERRORS}, summary="Remove a decision")
+@router.delete("/decisions/{id}", response={204: None, **ERRORS}, summary="Remove a decision")
 def decision_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
     cycle.do_delete_decision(user, _written_or_404(user, Decision, id), client_address(request))
     return Status(204, None)
 
 
-@router.post("/meetings/{id}/minutes/publish", response={200: MinutesOut, **_ERRORS}, summary="Publish the minutes")
+@router.post("/meetings/{id}/minutes/publish", response={200: MinutesOut, **ERRORS}, summary="Publish the minutes")
 def minutes_publish(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
     cycle.do_publish_minutes(user, _meeting_or_404(user, id), client_address(request))
     return _minutes(user, _meeting_or_404(user, id), request)
 
 
-@router.post("/meetings/{id}/minutes/unpublish", response={200: MinutesOut, **_ERRORS},
+@router.post("/meetings/{id}/minutes/unpublish", response={200: MinutesOut, **ERRORS},
              summary="Take the minutes back to draft")
 def minutes_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
@@ -643,7 +640,7 @@ def minutes_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
 
 # --- actions --------------------------------------------------------------------------------------------------------
 
-@router.get("/actions", response={200: ActionPage, **_ERRORS}, summary="My actions")
+@router.get("/actions", response={200: ActionPage, **ERRORS}, summary="My actions")
 def action_list(request: HttpRequest, state: Literal["open", "overdue", "done", "all"] = "open", limit: int = 50,
                 cursor: str | None = None) -> dict[str, Any]:
     """Actions owned by the caller or the caller's organisation that the caller may see, by due date (none last).
@@ -656,7 +653,7 @@ def action_list(request: HttpRequest, state: Literal["open", "overdue", "done", 
     return {"items": _actions_out(user, page.items), "next_cursor": page.next_cursor}
 
 
-@router.post("/actions", response={201: ActionOut, **_ERRORS}, summary="Record an action")
+@router.post("/actions", response={201: ActionOut, **ERRORS}, summary="Record an action")
 def action_create(request: HttpRequest, payload: ActionIn) -> Status[dict[str, Any]]:
     """Arising from a meeting and/or a series the caller organises; owned by one person (``owner_user``, who must be
     able to see the label) or one organisation (``owner_organisation``)."""
@@ -672,7 +669,7 @@ def action_create(request: HttpRequest, payload: ActionIn) -> Status[dict[str, A
     return Status(201, _actions_out(user, [_action_or_404(user, action.pk)])[0])
 
 
-@router.get("/actions/{id}", response={200: ActionOut, **_ERRORS}, summary="Read one action")
+@router.get("/actions/{id}", response={200: ActionOut, **ERRORS}, summary="Read one action")
 def action_read(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
     action = _action_or_404(user, id)
@@ -680,7 +677,7 @@ def action_read(request: HttpRequest, id: int) -> dict[str, Any]:
     return _actions_out(user, [action])[0]
 
 
-@router.patch("/actions/{id}", response={200: ActionOut, **_ERRORS}, summary="Change an action")
+@router.patch("/actions/{id}", response={200: ActionOut, **ERRORS}, summary="Change an action")
 def action_update(request: HttpRequest, id: int, payload: ActionPatch) -> dict[str, Any]:
     """The owner may move the status (and write notes); the organisers may change everything. Sending one owner
     replaces the other."""
@@ -727,7 +724,7 @@ def _schedule_field(message: str) -> str | None:
 MAX_SLOT_MINUTES = 24 * 60
 
 
-@router.post("/schedule", response={200: ScheduleOut, **_ERRORS}, summary="Propose meeting slots")
+@router.post("/schedule", response={200: ScheduleOut, **ERRORS}, summary="Propose meeting slots")
 def schedule(request: HttpRequest, payload: ScheduleIn) -> dict[str, Any]:
     """Slots of ``duration_minutes`` every ``step_minutes`` (UTC) from ``first_day`` to ``last_day`` (at most 93
     days), ranked by how many nations are inside their working hours (08:00-18:00 Monday to Friday unless ``hours``

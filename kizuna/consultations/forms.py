@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from kizuna.consultations.models import ActionStatus
 from kizuna.consultations.timezones import CAPITALS
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.directory.models import User
-from kizuna.reports.models import FocusArea
 from kizuna.web.labelpicker import LabelPickerField
 
 VIEW_CHOICES = [("month", _("Month")), ("week", _("Week")), ("list", _("List"))]

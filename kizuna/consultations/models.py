@@ -72,7 +72,7 @@ class Series(Labelled):
     starting on ``first_date`` at ``start_time``: 09:00 in Brussels stays 09:00 in Brussels across summer time."""
 
     title = models.CharField(max_length=300)
-    focus_areas = models.JSONField(default=list, blank=True)  # values of kizuna.reports.models.FocusArea
+    focus_areas = models.JSONField(default=list, blank=True)  # values of kizuna.core.focus.FocusArea
     nations = models.JSONField(default=list, blank=True)  # participating nations, ISO alpha-3 codes, sorted
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="chaired_series"

@@ -1,6 +1,6 @@
 """The shapes of consultations in the REST API (series, meetings, agendas, minutes, decisions, actions, scheduling), in
 and out, and the functions that turn model rows into them. Labels travel in their API form with the display string
-beside them, as for reports (``kizuna.reports.schemas``), whose base classes and error shape are reused."""
+beside them, on the base classes and error shape every module shares (``kizuna.core.schemas``)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from pydantic import Field
 from kizuna.consultations.models import ActionItem, AgendaItem, Attendee, Decision, Meeting, MinutesPart, Series
 from kizuna.consultations.timezones import LocalTime, Slot
 from kizuna.core.access import label_display, label_of
+from kizuna.core.markdown import markdown_html
 from kizuna.core.models import Labelled
-from kizuna.reports.schemas import ErrorOut, LabelIn, LabelOut, OrganisationOut, Out, Strict, markdown_html
-
-__all__ = ["ErrorOut", "LabelIn"]
-
+from kizuna.core.schemas import LabelIn, LabelOut, OrganisationOut, Out, Strict
 
 # --- shared ---------------------------------------------------------------------------------------------------------
 

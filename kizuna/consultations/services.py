@@ -45,13 +45,14 @@ from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.core import audit
 from kizuna.core.access import intern_label, label_of, recheck_visible
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.versions import snapshot
 from kizuna.directory import disclosure
 from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import Organisation, Role, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
-from kizuna.reports.models import FocusArea, Report
+from kizuna.reports.models import Report
 
 MAX_TITLE = 300
 MAX_TEXT = 100_000  # characters of Markdown in one minutes part, decision or action's notes

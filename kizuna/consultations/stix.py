@@ -58,10 +58,11 @@ from kizuna.consultations.models import (
 )
 from kizuna.core.access import label_dominates, label_of, nation_groups, registry
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.models import LabelRecord, label_id_for
 from kizuna.labels import Label, Subject
-from kizuna.reports.stix import parse_time, stix_time
-from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
+from kizuna.stix.definitions import extension_definition
+from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
 from kizuna.threats.models import StixObject
 from kizuna.threats.store import candidate, write_batch
 from kizuna.threats.validate import timestamp_key
@@ -99,11 +100,9 @@ _NATION = re.compile(r"^[A-Z0-9]{2,8}$")
 
 def consultation_extension_definition() -> dict[str, Any]:
     """The extension-definition that declares the six consultation object types (the same object on every node)."""
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": CONSULTATION_EXTENSION_ID,
-        "created_by_ref": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": "Kizuna consultations",
-        "description": (
+    return extension_definition(
+        CONSULTATION_EXTENSION_ID, "Kizuna consultations",
+        (
             "New SDOs for the consultation cycle shared between Kizuna nodes. "
             f"{SERIES_TYPE}: name, focus_areas, nations (ISO alpha-3), rrule (RFC 5545, in the wall-clock time of "
             "time_zone), time_zone (IANA), first_date, local_start_time, duration_minutes. "
@@ -119,10 +118,8 @@ def consultation_extension_definition() -> dict[str, Any]:
             "(open, in_progress, done, dropped), completed, notes (Markdown). "
             "A deleted record is revoked. Each object's Kizuna label marking says who may see it; receivers must "
             "enforce it, and must keep draft rules: agenda items and minutes exist only once published."),
-        "schema": "https://kizuna.invalid/schemas/kizuna-consultations-1.0.json",
-        "version": "1.0.0",
-        "extension_types": ["new-sdo"],
-    }
+        "kizuna-consultations", ["new-sdo"],
+    )
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------------
@@ -172,7 +169,7 @@ def _common(record: Record, **properties: Any) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "type": TYPE_OF[type(record)], "spec_version": "2.1", "id": stix_id_of(record),
         "created_by_ref": organisation_identity_id(record.originator),
-        "created": stix_time(record.created_at), "modified": stix_time(record.updated_at),
+        "created": format_timestamp(record.created_at), "modified": format_timestamp(record.updated_at),
     }
     # References and optional values that are not set are left out (STIX: absent, never null or empty).
     obj.update({k: v for k, v in properties.items() if v is not None and v != "" and v != []})
@@ -206,13 +203,13 @@ def to_stix(record: Record, groups: Groups | None = None) -> dict[str, Any]:
             duration_minutes=record.duration_minutes)
     if isinstance(record, Meeting):
         return _common(
-            record, name=record.title, series_ref=_ref(record.series), start_time=stix_time(record.start),
-            end_time=stix_time(record.end), time_zone=record.time_zone, mode=record.mode, place=record.place,
+            record, name=record.title, series_ref=_ref(record.series), start_time=format_timestamp(record.start),
+            end_time=format_timestamp(record.end), time_zone=record.time_zone, mode=record.mode, place=record.place,
             link=record.link, status=record.status,
             cancel_reason=record.cancel_reason if record.status == MeetingStatus.CANCELLED else None,
             ical_uid=record.uid, ical_sequence=record.sequence,
-            agenda_published=stix_time(record.agenda_published_at) if record.agenda_published_at else None,
-            minutes_published=stix_time(record.minutes_published_at) if record.minutes_published_at else None,
+            agenda_published=format_timestamp(record.agenda_published_at) if record.agenda_published_at else None,
+            minutes_published=format_timestamp(record.minutes_published_at) if record.minutes_published_at else None,
             attendee_counts=_attendee_counts(record))
     if isinstance(record, AgendaItem):
         # Linked reports do not travel as references: a reference would tell a reader of the item that a report
@@ -230,7 +227,7 @@ def to_stix(record: Record, groups: Groups | None = None) -> dict[str, Any]:
         # A person is never named (a local account): only the organisation they belong to travels.
         owner_organisation=owner_org.code if owner_org is not None else None,
         due=record.due.isoformat() if record.due else None, status=record.status,
-        completed=stix_time(record.completed_at) if record.completed_at else None, notes=record.notes)
+        completed=format_timestamp(record.completed_at) if record.completed_at else None, notes=record.notes)
 
 
 # ---- out -------------------------------------------------------------------------------------------------------------
@@ -300,9 +297,9 @@ def _store(obj: dict[str, Any], label: Label, originator_id: int, subject: Subje
             # Two versions within one millisecond, a clock set back, or a change that left updated_at alone (an
             # answer to an invitation): each version must be strictly later than the one before.
             now = timezone.now()
-            earlier = parse_time(modified)
+            earlier = parse_timestamp_or_none(modified)
             later = earlier + timedelta(milliseconds=1) if earlier is not None else now
-            obj["modified"] = stix_time(max(now, later))
+            obj["modified"] = format_timestamp(max(now, later))
     result = write_batch([candidate(0, obj, label)], subject=subject or _publisher_subject(label),
                          originator_id=originator_id)
     if result.rejected:
@@ -326,7 +323,7 @@ def _revoke_stored(stix_id: str, subject: Subject | None, originator_id: int | N
     except ValueError:
         return False
     obj["revoked"] = True
-    obj["modified"] = stix_time(timezone.now())
+    obj["modified"] = format_timestamp(timezone.now())
     return _store(obj, label_of(current.label), current.originator_id, subject)
 
 
@@ -522,7 +519,6 @@ def _fields(stix_type: str, obj: dict[str, Any], refs: _Resolver, originator_id:
     times that are not times, or a meeting that has not arrived."""
     if stix_type == SERIES_TYPE:
         from kizuna.consultations.services import parse_rrule
-        from kizuna.reports.models import FocusArea
 
         title = _text(obj, "name", MAX_TITLE)
         if not title:
@@ -547,7 +543,7 @@ def _fields(stix_type: str, obj: dict[str, Any], refs: _Resolver, originator_id:
         }
     if stix_type == MEETING_TYPE:
         title = _text(obj, "name", MAX_TITLE)
-        start, end = parse_time(obj.get("start_time")), parse_time(obj.get("end_time"))
+        start, end = parse_timestamp_or_none(obj.get("start_time")), parse_timestamp_or_none(obj.get("end_time"))
         if not title or start is None or end is None or end <= start:
             return None
         cancelled = obj.get("status") == MeetingStatus.CANCELLED
@@ -558,8 +554,8 @@ def _fields(stix_type: str, obj: dict[str, Any], refs: _Resolver, originator_id:
             "status": MeetingStatus.CANCELLED if cancelled else MeetingStatus.SCHEDULED,
             "cancel_reason": _text(obj, "cancel_reason") if cancelled else "",
             "sequence": _int(obj, "ical_sequence", 0, 0, 2**31 - 1),
-            "agenda_published_at": parse_time(obj.get("agenda_published")),
-            "minutes_published_at": parse_time(obj.get("minutes_published")),
+            "agenda_published_at": parse_timestamp_or_none(obj.get("agenda_published")),
+            "minutes_published_at": parse_timestamp_or_none(obj.get("minutes_published")),
             "series": refs.get(obj.get("series_ref"), SERIES_TYPE),
         }
     meeting = refs.get(obj.get("meeting_ref"), MEETING_TYPE)
@@ -594,7 +590,7 @@ def _fields(stix_type: str, obj: dict[str, Any], refs: _Resolver, originator_id:
         "title": title, "meeting": meeting, "series": series if series is not None else getattr(meeting, "series", None),
         "agenda_item": item, "owner_user": None, "owner_organisation_id": owner.pk if owner else originator_id,
         "due": _date(obj.get("due")), "status": status, "notes": _text(obj, "notes"),
-        "completed_at": parse_time(obj.get("completed")),
+        "completed_at": parse_timestamp_or_none(obj.get("completed")),
     }
 
 
@@ -657,7 +653,7 @@ def _apply(stix_type: str, stix_id: str, label_id: int, obj: dict[str, Any], rev
             extra["uid"] = uid if uid and not Meeting.objects.filter(uid=uid).exists() else f"{stix_id}@received"
         record = model._default_manager.create(stix_id=stix_id, label_id=label_id,
                                                originator_id=peer.organisation_id, **extra, **fields)
-        stamp = parse_time(obj.get("created"))
+        stamp = parse_timestamp_or_none(obj.get("created"))
         if stamp is not None:  # listed by when its originator wrote it, not when it arrived
             model._default_manager.filter(pk=record.pk).update(created_at=stamp)
         refs.cache[stix_id] = record

@@ -55,10 +55,10 @@ from kizuna.consultations.timezones import CAPITALS, WorkingHours, is_known_zone
 from kizuna.core import audit
 from kizuna.core.access import VisibleLabels, get_visible_or_404, label_display, label_of, visible_labels
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
-from kizuna.reports.models import FocusArea
 from kizuna.web.banner import chip_class, note_labels
 
 MONTH_CELL_LIMIT = 6  # entries per day in the month grid; the rest are behind "+N more" (the week view)

@@ -29,6 +29,7 @@ from kizuna.core.jsonguard import (
     JsonLimitError,
     guard_bytes,
 )
+from kizuna.stix.timestamps import parse_timestamp_or_none
 
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
 EVERYTHING = "6b697a75-6e61-4000-8000-000000000001"  # Kizuna's collection of everything, the same on every node
@@ -52,19 +53,6 @@ class ObjectsPage:
     # 2^53, no characters outside the Basic Multilingual Plane (which sort differently in UTF-16).
     plain: bool
     size: int
-
-
-def parse_taxii_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        if text.endswith("Z"):
-            head, _, frac = text[:-1].partition(".")
-            text = f"{head}.{(frac + '000000')[:6]}+00:00"
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 class TaxiiClient:
@@ -232,7 +220,7 @@ class TaxiiClient:
             raise PeerError(f"object {name or '(no id)'} is larger than {self.max_object_bytes} bytes")
         return ObjectsPage(
             objects=objects, more=more, next=nxt if more else None,
-            date_added_last=parse_taxii_time(headers.get("x-taxii-date-added-last")),
+            date_added_last=parse_timestamp_or_none((headers.get("x-taxii-date-added-last") or "").strip()),
             plain=flags["plain"], size=len(body),
         )
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
+from kizuna.stix.definitions import extension_definition
 
 if TYPE_CHECKING:
     from kizuna.federation.services import Signer
@@ -58,17 +58,13 @@ class VerifyResult:
 
 def signature_extension_definition() -> dict[str, Any]:
     """The extension-definition declaring the signature extension (the same object, same id, on every node)."""
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": SIGNATURE_EXTENSION_ID,
-        "created_by_ref": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": "Kizuna node signature",
-        "description": "The originating Kizuna node's Ed25519 signature over the object's RFC 8785 canonical JSON "
-                       "without this extension: node (its identity id), key_id (first 16 hex digits of SHA-256 of "
-                       "the raw public key), alg (Ed25519) and signature (base64).",
-        "schema": "https://kizuna.invalid/schemas/signature-extension-1.0.json",
-        "version": "1.0.0",
-        "extension_types": ["property-extension"],
-    }
+    return extension_definition(
+        SIGNATURE_EXTENSION_ID, "Kizuna node signature",
+        "The originating Kizuna node's Ed25519 signature over the object's RFC 8785 canonical JSON "
+        "without this extension: node (its identity id), key_id (first 16 hex digits of SHA-256 of "
+        "the raw public key), alg (Ed25519) and signature (base64).",
+        "signature-extension", ["property-extension"],
+    )
 
 
 def unsigned(obj: Mapping[str, Any]) -> dict[str, Any]:

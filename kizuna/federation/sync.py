@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -54,14 +54,10 @@ from kizuna.federation.client import EVERYTHING, ObjectsPage, PeerError, TaxiiCl
 from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
 from kizuna.federation.peers import trusted_keys
 from kizuna.labels import Label, LabelError
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
+from kizuna.stix.timestamps import format_timestamp
 from kizuna.threats.importer import REASON_DATABASE, Checkpointer, Importer, marking_refs
-from kizuna.threats.markings import (
-    KIZUNA_IDENTITY_ID,
-    KIZUNA_LABEL_EXTENSION_ID,
-    TLP_BY_ID,
-    label_from_marking,
-    label_marking_id,
-)
+from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, TLP_BY_ID, label_from_marking, label_marking_id
 from kizuna.threats.prepare import P_REFS, is_marked
 from kizuna.threats.services import _notify_watchers
 from kizuna.threats.store import (
@@ -250,7 +246,7 @@ def sync_collection(peer: Peer, collection: str, *, page_limit: int = PAGE_LIMIT
             raise PeerError(f"peer {peer.name} has no TAXII URL")
         token = cursor.next_token or None
         walk_from = cursor.added_after
-        added_after = _taxii_time(walk_from - OVERLAP) if walk_from is not None else None
+        added_after = format_timestamp(walk_from - OVERLAP, "microsecond") if walk_from is not None else None
         highest = walk_from
         previous: tuple[str, ...] = ()
         pools = _Pools()
@@ -702,10 +698,6 @@ def _quarantine(peer: Peer, items: list[Quarantine], result: PageResult) -> None
     for q in items[:20]:
         log.warning("quarantined from peer %s: %s (%s: %s)", peer.name,
                     q.obj.get("id") if isinstance(q.obj, dict) else "(not an object)", q.verdict, q.reason)
-
-
-def _taxii_time(stamp: datetime) -> str:
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def run_worker(stop: threading.Event | None = None, tick: float = 5.0) -> None:

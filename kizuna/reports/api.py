@@ -14,6 +14,7 @@ from kizuna.core import audit
 from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
+from kizuna.core.schemas import ERRORS
 from kizuna.core.versions import history
 from kizuna.directory.subjects import subject_for
 from kizuna.reports.models import Report
@@ -22,7 +23,6 @@ from kizuna.reports.schemas import (
     AttachmentOut,
     CommentIn,
     CommentOut,
-    ErrorOut,
     ReportCreate,
     ReportOut,
     ReportPage,
@@ -47,9 +47,6 @@ from kizuna.reports.services import (
 
 router = Router(tags=["reports"])
 
-# Every operation may answer these; the bodies are always {"message": ..., "field"?: ...}.
-_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
-
 # The path parameter is called ``id`` (not report_id) because the published contract and OpenAPI paths say {id}.
 
 
@@ -58,7 +55,7 @@ def _fetch(request: HttpRequest, report_id: int) -> Report:
     return get_report_or_404(caller(request), report_id)
 
 
-@router.get("/reports", response={200: ReportPage, **_ERRORS}, summary="List reports the caller may see")
+@router.get("/reports", response={200: ReportPage, **ERRORS}, summary="List reports the caller may see")
 def list_(
     request: HttpRequest,
     q: str = "",
@@ -79,7 +76,7 @@ def list_(
     return {"items": [report_out(r, attachments[r.pk]) for r in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("/reports", response={201: ReportOut, **_ERRORS}, summary="Create a report")
+@router.post("/reports", response={201: ReportOut, **ERRORS}, summary="Create a report")
 def create(request: HttpRequest, payload: ReportCreate) -> Status[dict[str, Any]]:
     """The label must be one the caller could see; otherwise 400 and nothing is stored."""
     user = caller(request)
@@ -95,7 +92,7 @@ def create(request: HttpRequest, payload: ReportCreate) -> Status[dict[str, Any]
     return Status(201, report_out(_fetch(request, report.pk)))
 
 
-@router.get("/reports/{id}", response={200: ReportOut, **_ERRORS}, summary="Read one report")
+@router.get("/reports/{id}", response={200: ReportOut, **ERRORS}, summary="Read one report")
 def read(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
     report = _fetch(request, id)
@@ -103,7 +100,7 @@ def read(request: HttpRequest, id: int) -> dict[str, Any]:
     return report_out(report)
 
 
-@router.patch("/reports/{id}", response={200: ReportOut, **_ERRORS}, summary="Change some fields of a report")
+@router.patch("/reports/{id}", response={200: ReportOut, **ERRORS}, summary="Change some fields of a report")
 def update(request: HttpRequest, id: int, payload: ReportPatch) -> dict[str, Any]:
     """Only the fields sent change. Relabelling follows the service's rules: originating organisation or a
     coordinator of its nation, and never into a label the caller could not see."""
@@ -119,7 +116,7 @@ def update(request: HttpRequest, id: int, payload: ReportPatch) -> dict[str, Any
     return report_out(_fetch(request, id))
 
 
-@router.delete("/reports/{id}", response={204: None, **_ERRORS}, summary="Withdraw a report")
+@router.delete("/reports/{id}", response={204: None, **ERRORS}, summary="Withdraw a report")
 def withdraw(request: HttpRequest, id: int, reason: str = "") -> Status[None]:
     """Withdrawal keeps the report (status "withdrawn") and its history; it no longer appears in the default list."""
     user = caller(request)
@@ -127,7 +124,7 @@ def withdraw(request: HttpRequest, id: int, reason: str = "") -> Status[None]:
     return Status(204, None)
 
 
-@router.get("/reports/{id}/versions", response={200: list[VersionOut], **_ERRORS}, summary="Version history")
+@router.get("/reports/{id}/versions", response={200: list[VersionOut], **ERRORS}, summary="Version history")
 def versions(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     """The versions the caller may see: each version keeps the label it had, which may differ from today's."""
     user = caller(request)
@@ -137,7 +134,7 @@ def versions(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     return [version_out(v) for v in visible]
 
 
-@router.get("/reports/{id}/comments", response={200: list[CommentOut], **_ERRORS}, summary="Comments on a report")
+@router.get("/reports/{id}/comments", response={200: list[CommentOut], **ERRORS}, summary="Comments on a report")
 def comments(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     user = caller(request)
     report = _fetch(request, id)
@@ -146,14 +143,14 @@ def comments(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     return [comment_out(c) for c in rows]
 
 
-@router.post("/reports/{id}/comments", response={201: CommentOut, **_ERRORS}, summary="Comment on a report")
+@router.post("/reports/{id}/comments", response={201: CommentOut, **ERRORS}, summary="Comment on a report")
 def comment_add(request: HttpRequest, id: int, payload: CommentIn) -> Status[dict[str, Any]]:
     user = caller(request)
     comment = do_add_comment(user, _fetch(request, id), payload.body, client_address(request))
     return Status(201, comment_out(comment))
 
 
-@router.post("/reports/{id}/attachments", response={201: AttachmentOut, **_ERRORS}, summary="Attach a file")
+@router.post("/reports/{id}/attachments", response={201: AttachmentOut, **ERRORS}, summary="Attach a file")
 def attachment_add(request: HttpRequest, id: int, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """Multipart form with one field ``file``. The type is checked against the file's first bytes; the size limit is
     the node's ``KIZUNA_ATTACHMENT_MAX_BYTES``."""
@@ -176,7 +173,7 @@ _DOWNLOAD_DOC: dict[str, Any] = {
 
 @router.get(
     "/reports/{id}/attachments/{att_id}",
-    response={**_ERRORS},
+    response={**ERRORS},
     openapi_extra=_DOWNLOAD_DOC,
     summary="Download an attachment",
 )

@@ -13,8 +13,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.directory.models import Organisation, User
-from kizuna.reports.models import FocusArea, ReportKind
+from kizuna.reports.models import ReportKind
 from kizuna.reports.services import ALLOWED_EXTENSIONS
 from kizuna.web.labelpicker import LabelPickerField
 

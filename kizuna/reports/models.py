@@ -11,17 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from kizuna.core.models import Labelled
 
 
-class FocusArea(models.TextChoices):
-    CYBER = "cyber", _("Cyber defence")
-    MARITIME = "maritime", _("Maritime security")
-    HADR = "hadr", _("Disaster relief")
-    SPACE = "space", _("Space")
-    EDT = "edt", _("Emerging and disruptive technologies")
-    DISINFO = "disinfo", _("Disinformation")
-    STRATEGIC = "strategic", _("Strategic developments")
-    ECONOMIC = "economic", _("Economic and technology cooperation")
-
-
 class ReportKind(models.TextChoices):
     REPORT = "report", _("Report")
     BEST_PRACTICE = "best_practice", _("Best practice")

@@ -11,9 +11,10 @@ from django.utils.translation import gettext
 
 from kizuna.core import audit
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.paging import Page, keyset_page
 from kizuna.labels import Subject
-from kizuna.reports.models import FocusArea, Report, ReportKind, ReportStatus
+from kizuna.reports.models import Report, ReportKind, ReportStatus
 
 
 @dataclass

@@ -3,65 +3,17 @@ rows into them. The label travels in its API form (DESIGN.md); the display strin
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
-from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from kizuna.core.access import label_display, label_of
-from kizuna.core.markdown import render
+from kizuna.core.markdown import markdown_html
 from kizuna.core.models import Version
+from kizuna.core.schemas import LabelIn, LabelOut, OrganisationOut, Out, Strict
 from kizuna.directory.models import User
-from kizuna.labels import Label
 from kizuna.reports.models import Attachment, Comment, Report
-
-
-class Strict(Schema):
-    """Input schemas refuse unknown fields: a misspelt field name is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Out(BaseModel):
-    """Output schemas are plain Pydantic models, validated from the dicts built below. Why not Ninja's ``Schema``:
-    its attribute-reading validator costs about 4 ms on a page of 25 reports, for dicts that need none of it."""
-
-
-class ErrorOut(Out):
-    message: str
-    field: str | None = None
-
-
-class LabelIn(Strict):
-    """A label in API form: ``{"policy", "classification", "categories", "tlp", "recipients"}``."""
-
-    policy: str = Field(examples=["NATO"])
-    classification: str = Field(examples=["UNCLASSIFIED"])
-    categories: dict[str, list[str]] | None = Field(
-        default=None, examples=[{"releasable_to": ["NATO", "IP4"], "communities": ["CYBER"]}]
-    )
-    tlp: str = Field(default="AMBER", examples=["AMBER"])
-    recipients: list[str] | None = Field(default=None, description="TLP:RED principals: user:USERNAME or org:ORGCODE")
-
-    def to_label(self) -> Label:
-        """Raises LabelError (a 400 with a message) when the label does not parse."""
-        return Label.from_api(self.model_dump())
-
-
-class LabelOut(Out):
-    policy: str
-    classification: str
-    categories: dict[str, list[str]]
-    tlp: str
-    recipients: list[str]
-
-
-class OrganisationOut(Out):
-    code: str
-    name: str
 
 
 class AttachmentOut(Out):
@@ -146,26 +98,6 @@ class MeOut(Out):
     clearances: dict[str, str]
     communities: list[str]
     role: str
-
-
-_HTML_TTL = 24 * 3600
-
-
-def markdown_html(text: str) -> str:
-    """Sanitised HTML of a Markdown text, cached by a digest of the text.
-
-    Why: rendering and sanitising dominate a list page (about 8 ms for a two-page body, times 25 items). The key is
-    the content's own digest, so an entry can only be served to someone who already holds that exact text; it says
-    nothing about any record or label.
-    """
-    if not text:
-        return ""
-    key = "kizuna:md:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-    html = cache.get(key)
-    if html is None:
-        html = render(text)
-        cache.set(key, html, _HTML_TTL)
-    return str(html)
 
 
 def attachment_out(attachment: Attachment) -> dict[str, Any]:

@@ -25,12 +25,13 @@ from django.utils.translation import gettext
 from kizuna.core import audit
 from kizuna.core.access import intern_label, label_of, recheck_visible
 from kizuna.core.errors import NotFound, ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.versions import snapshot
 from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import Role, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
-from kizuna.reports.models import Attachment, Comment, FocusArea, Report, ReportKind, ReportStatus
+from kizuna.reports.models import Attachment, Comment, Report, ReportKind, ReportStatus
 from kizuna.reports.stix import publish
 
 MAX_TITLE = 300

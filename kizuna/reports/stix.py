@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -27,9 +27,11 @@ from django.utils.translation import gettext
 
 from kizuna.core.access import label_of
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.labels import Subject
-from kizuna.reports.models import FocusArea, Report, ReportKind, ReportStatus
-from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
+from kizuna.reports.models import Report, ReportKind, ReportStatus
+from kizuna.stix.definitions import extension_definition
+from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
 from kizuna.threats.models import StixObject
 from kizuna.threats.store import candidate, write_batch
 from kizuna.threats.validate import timestamp_key
@@ -43,41 +45,16 @@ MAX_TITLE = 300
 
 def report_extension_definition() -> dict[str, Any]:
     """The extension-definition that declares the ``kizuna-report`` object type (the same object on every node)."""
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": REPORT_EXTENSION_ID,
-        "created_by_ref": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": "Kizuna shared report",
-        "description": "A new SDO, kizuna-report: a report or best-practice paper shared between Kizuna nodes. "
-                       "Properties: name (the title), summary, body (Markdown; render it sanitised), body_format "
-                       "(\"markdown\"), kind (report, best_practice), focus_areas (cyber, maritime, hadr, space, edt, "
-                       "disinfo, strategic, economic), status (published, withdrawn), withdrawal_reason, "
-                       "report_version (the originator's version number). A withdrawn report is also revoked. "
-                       "Its Kizuna label marking says who may see it; receivers must enforce it.",
-        "schema": "https://kizuna.invalid/schemas/kizuna-report-1.0.json",
-        "version": "1.0.0",
-        "extension_types": ["new-sdo"],
-    }
-
-
-def stix_time(stamp: datetime) -> str:
-    """A STIX timestamp in UTC with milliseconds."""
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A STIX timestamp as an aware datetime, or None when it is not one."""
-    if not isinstance(value, str) or not value.endswith("Z"):
-        return None
-    head, _, frac = value[:-1].partition(".")
-    try:
-        stamp = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    if frac:
-        if not frac.isdigit():
-            return None
-        stamp += timedelta(microseconds=int((frac + "000000")[:6]))
-    return stamp
+    return extension_definition(
+        REPORT_EXTENSION_ID, "Kizuna shared report",
+        "A new SDO, kizuna-report: a report or best-practice paper shared between Kizuna nodes. "
+        "Properties: name (the title), summary, body (Markdown; render it sanitised), body_format "
+        "(\"markdown\"), kind (report, best_practice), focus_areas (cyber, maritime, hadr, space, edt, "
+        "disinfo, strategic, economic), status (published, withdrawn), withdrawal_reason, "
+        "report_version (the originator's version number). A withdrawn report is also revoked. "
+        "Its Kizuna label marking says who may see it; receivers must enforce it.",
+        "kizuna-report", ["new-sdo"],
+    )
 
 
 def stix_id_of(report: Report) -> str:
@@ -93,7 +70,7 @@ def to_stix(report: Report) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "type": REPORT_TYPE, "spec_version": "2.1", "id": stix_id_of(report),
         "created_by_ref": organisation_identity_id(report.originator),
-        "created": stix_time(report.created_at), "modified": stix_time(report.updated_at),
+        "created": format_timestamp(report.created_at), "modified": format_timestamp(report.updated_at),
         "name": report.title, "summary": report.summary, "body": report.body, "body_format": "markdown",
         "kind": report.kind, "focus_areas": list(report.focus_areas),
         "status": "withdrawn" if withdrawn else "published", "report_version": report.version,
@@ -119,9 +96,9 @@ def publish(report: Report, subject: Subject) -> str:
                    .order_by("line").values_list("modified", flat=True).first())
         if current is not None and timestamp_key(obj["modified"]) <= timestamp_key(current):
             # Two writes within one millisecond (or a clock set back): each version must be strictly later.
-            earlier = parse_time(current)
+            earlier = parse_timestamp_or_none(current)
             if earlier is not None:
-                obj["modified"] = stix_time(earlier + timedelta(milliseconds=1))
+                obj["modified"] = format_timestamp(earlier + timedelta(milliseconds=1))
         result = write_batch([candidate(0, obj, label_of(report.label))], subject=subject,
                              originator_id=report.originator_id)
         if result.rejected:
@@ -220,7 +197,7 @@ def receive(objects: list[dict[str, Any]], originator_id: int) -> None:
         if report is None:
             report = Report.objects.create(stix_id=stix_id, label_id=label_id, originator_id=originator_id,
                                            author=peer.account, version=1, **fields)
-            stamp = parse_time(obj.get("created"))
+            stamp = parse_timestamp_or_none(obj.get("created"))
             if stamp is not None:  # listed by when its originator wrote it, not when it arrived
                 Report.objects.filter(pk=report.pk).update(created_at=stamp)
             snapshot(report, _data(report), peer.account, f"received from {peer.name}")

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import LabelRecord
 from kizuna.core.versions import history
@@ -38,7 +39,7 @@ from kizuna.reports.forms import (
     WithdrawForm,
     apply_service_error,
 )
-from kizuna.reports.models import FocusArea, Report, ReportStatus
+from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import LabelPickerWidget, describe, preview_for
 

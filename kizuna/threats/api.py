@@ -30,10 +30,10 @@ from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import keyset_page
+from kizuna.core.schemas import ERRORS, ErrorOut
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, LabelError
-from kizuna.reports.schemas import ErrorOut
 from kizuna.threats import services
 from kizuna.threats.exporter import MEDIA_TYPE, iter_bundle
 from kizuna.threats.importer import max_bundle_bytes
@@ -56,7 +56,6 @@ from kizuna.threats.schemas import (
 
 router = Router(tags=["stix"])
 
-_ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
 SYNC_LIMIT = 1024 * 1024
 _READ = 1024 * 1024
 LABEL_HEADER = "X-Kizuna-Default-Label"
@@ -148,7 +147,7 @@ def _read_upload(request: HttpRequest) -> tuple[bytes | None, Path | None]:
 
 @router.post(
     "/bundles",
-    response={200: StixImportSummaryOut, 202: StixImportStartedOut, **_ERRORS, 413: ErrorOut},
+    response={200: StixImportSummaryOut, 202: StixImportStartedOut, **ERRORS, 413: ErrorOut},
     openapi_extra=_BUNDLE_IN_DOC,
     summary="Import a STIX 2.1 bundle",
 )
@@ -184,7 +183,7 @@ def import_bundle(request: HttpRequest, response: HttpResponse, label: str = "",
     return Status(202, {"job": job.pk, "status": job.status, "url": url})
 
 
-@router.get("/imports/{job_id}", response={200: StixImportJobOut, **_ERRORS}, summary="An import job's progress")
+@router.get("/imports/{job_id}", response={200: StixImportJobOut, **ERRORS}, summary="An import job's progress")
 def import_job(request: HttpRequest, job_id: int) -> dict[str, Any]:
     """Only the caller's own jobs; anyone else's answers 404 like a missing one."""
     user = caller(request)
@@ -197,7 +196,7 @@ def _list_param(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-@router.get("/bundles", response={**_ERRORS}, openapi_extra=_BUNDLE_OUT_DOC, summary="Export a STIX 2.1 bundle")
+@router.get("/bundles", response={**ERRORS}, openapi_extra=_BUNDLE_OUT_DOC, summary="Export a STIX 2.1 bundle")
 def export_bundle(
     request: HttpRequest,
     types: list[str] | None = Query(None, alias="type"),  # noqa: B008 - Ninja's way to declare a repeated parameter
@@ -226,7 +225,7 @@ def _audit(user: User, action: str, objs: list[StixObject], request: HttpRequest
                      objs[0].label_id if len(objs) == 1 else None, client_address(request))
 
 
-@router.get("/objects", response={200: StixObjectPage, **_ERRORS}, summary="List STIX objects the caller may see")
+@router.get("/objects", response={200: StixObjectPage, **ERRORS}, summary="List STIX objects the caller may see")
 def list_objects(
     request: HttpRequest,
     types: list[str] | None = Query(None, alias="type"),  # noqa: B008
@@ -251,7 +250,7 @@ def list_objects(
     return {"items": [summary_out(o) for o in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/objects/{stix_id}", response={200: StixObjectOut, **_ERRORS}, summary="One STIX object")
+@router.get("/objects/{stix_id}", response={200: StixObjectOut, **ERRORS}, summary="One STIX object")
 def read_object(request: HttpRequest, stix_id: str) -> dict[str, Any]:
     """The current version as stored, its Kizuna label and originator, and the other visible objects from other
     organisations that share an observable value with it ("also reported by")."""
@@ -263,7 +262,7 @@ def read_object(request: HttpRequest, stix_id: str) -> dict[str, Any]:
     return object_out(obj, also)
 
 
-@router.get("/objects/{stix_id}/versions", response={200: list[StixVersionOut], **_ERRORS}, summary="Versions")
+@router.get("/objects/{stix_id}/versions", response={200: list[StixVersionOut], **ERRORS}, summary="Versions")
 def versions(request: HttpRequest, stix_id: str) -> list[dict[str, Any]]:
     """Every stored version the caller may see, oldest first (each under its own label). 404 unless the current
     version is visible."""

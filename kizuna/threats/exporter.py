@@ -35,11 +35,10 @@ from kizuna.core.access import label_of
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.labels import Subject
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID, kizuna_identity
 from kizuna.threats.markings import (
-    KIZUNA_IDENTITY_ID,
     KIZUNA_LABEL_EXTENSION_ID,
     TLP_BY_ID,
-    kizuna_identity,
     label_extension_definition,
     label_marking,
     label_marking_id,

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from kizuna.labels import TLP, Label, LabelError
+from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, extension_definition
 
 # TLP 2.0 marking-definition ids (STIX 2.1 TLP 2.0 extension), and TLP 1.0 ids that older tools (MISP) still send.
 TLP2_IDS: dict[TLP, str] = {
@@ -28,30 +29,17 @@ TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 # Kizuna's own extension: a marking-definition whose extension carries a Kizuna label in its API form.
 KIZUNA_LABEL_EXTENSION_ID = "extension-definition--7c1f4774-8f2a-4b6e-9d3a-6b697a756e61"
-KIZUNA_IDENTITY_ID = "identity--4b697a75-6e61-4000-8000-000000004774"
 _LABEL_NAMESPACE = uuid.UUID("0f1e4774-2c3b-4a5d-8e6f-6b697a756e61")
-EPOCH = "2026-01-01T00:00:00.000Z"
-
-
-def kizuna_identity() -> dict[str, Any]:
-    return {
-        "type": "identity", "spec_version": "2.1", "id": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": "Kizuna", "identity_class": "system",
-    }
 
 
 def label_extension_definition() -> dict[str, Any]:
     """The extension-definition that declares the Kizuna label extension (a property extension on markings)."""
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": KIZUNA_LABEL_EXTENSION_ID,
-        "created_by_ref": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": "Kizuna confidentiality label",
-        "description": "A STANAG 4774-style confidentiality label (policy, classification, categories) with TLP 2.0 "
-                       "and TLP:RED recipients, in Kizuna's API form. Receivers must enforce it.",
-        "schema": "https://kizuna.invalid/schemas/label-extension-1.0.json",
-        "version": "1.0.0",
-        "extension_types": ["property-extension"],
-    }
+    return extension_definition(
+        KIZUNA_LABEL_EXTENSION_ID, "Kizuna confidentiality label",
+        "A STANAG 4774-style confidentiality label (policy, classification, categories) with TLP 2.0 "
+        "and TLP:RED recipients, in Kizuna's API form. Receivers must enforce it.",
+        "label-extension", ["property-extension"],
+    )
 
 
 def deterministic_id(kind: str, name: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from kizuna.core.access import label_display, label_of
-from kizuna.reports.schemas import LabelOut, OrganisationOut, Out
+from kizuna.core.schemas import LabelOut, OrganisationOut, Out
 from kizuna.threats.models import ImportJob, StixObject
 
 

@@ -22,6 +22,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from kizuna.stix.timestamps import TIMESTAMP_RE
+
 SDO_TYPES = frozenset({
     "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
     "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note", "observed-data", "opinion",
@@ -83,7 +85,6 @@ EXTENSION_TYPES = {"new-sdo": "sdo", "new-sco": "sco", "new-sro": "sro"}
 _TYPE_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,248})[a-z0-9]")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
 _ID_RE = re.compile(r"([a-z0-9][a-z0-9-]*[a-z0-9])--" + _UUID)
-_TS_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z")
 
 
 def kind_of(obj: dict[str, Any]) -> str | None:
@@ -116,7 +117,7 @@ def kind_of(obj: dict[str, Any]) -> str | None:
 def timestamp_key(value: str) -> str:
     """A key that sorts STIX timestamps in time order whatever their fractional precision (``...27Z`` and
     ``...27.000Z`` are the same instant, and ``...27.5Z`` is later than ``...27Z``, which string order gets wrong)."""
-    m = _TS_RE.fullmatch(value)
+    m = TIMESTAMP_RE.fullmatch(value)
     if m is None:
         return value
     return f"{value[:19]}.{(m.group(7) or '').ljust(9, '0')}Z"
@@ -131,7 +132,7 @@ def check_timestamp(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         return "must be a timestamp string"
-    m = _TS_RE.fullmatch(value)
+    m = TIMESTAMP_RE.fullmatch(value)
     if m is None:
         return f"{value!r} is not an RFC 3339 timestamp in UTC (e.g. 2026-01-31T12:00:00.000Z)"
     try:

@@ -59,7 +59,8 @@ from kizuna.directory.models import Organisation
 from kizuna.directory.subjects import subject_for
 from kizuna.federation import sync
 from kizuna.federation.models import Peer
-from kizuna.threats.markings import KIZUNA_IDENTITY_ID, label_marking, label_marking_id
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
+from kizuna.threats.markings import label_marking, label_marking_id
 from kizuna.threats.models import StixObject
 from kizuna.threats.validate import timestamp_key, validate_object
 from kizuna.threats.watch.services import organisation_identity_id

@@ -22,7 +22,7 @@ from kizuna.federation.signing import (
     signature_extension_definition,
     verify_object,
 )
-from kizuna.threats.markings import KIZUNA_IDENTITY_ID
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
 
 INDICATOR: dict[str, Any] = {
     "type": "indicator", "spec_version": "2.1", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",

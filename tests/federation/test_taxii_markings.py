@@ -13,15 +13,8 @@ from django.test import Client
 from kizuna.directory.services import create_token
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID
 from kizuna.federation.taxii.collections import COLLECTIONS
-from kizuna.threats.markings import (
-    EPOCH,
-    KIZUNA_IDENTITY_ID,
-    KIZUNA_LABEL_EXTENSION_ID,
-    kizuna_identity,
-    label_extension_definition,
-    label_marking,
-    label_marking_id,
-)
+from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
+from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking, label_marking_id
 from tests.conftest import make_label
 from tests.threats.test_queries_fixtures import put, relate
 

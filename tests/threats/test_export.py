@@ -13,15 +13,9 @@ from stix2validator import ValidationOptions, validate_string
 from kizuna.core.errors import ServiceError
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
 from kizuna.threats.exporter import iter_bundle, with_label_marking, write_bundle
-from kizuna.threats.markings import (
-    KIZUNA_IDENTITY_ID,
-    KIZUNA_LABEL_EXTENSION_ID,
-    TLP2_IDS,
-    label_from_marking,
-    label_marking,
-    label_marking_id,
-)
+from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, TLP2_IDS, label_from_marking, label_marking, label_marking_id
 from tests.conftest import make_label
 from tests.threats.test_queries_fixtures import _BODIES, SCO_TYPES, T0, put, relate, sight
 
@@ -115,7 +109,8 @@ def test_every_exported_object_carries_its_label_marking_and_the_marking_is_in_t
 
 
 def test_identity_and_extension_definition_appear_once_even_when_stored(jpn_user: Any) -> None:
-    from kizuna.threats.markings import kizuna_identity, label_extension_definition
+    from kizuna.stix.definitions import kizuna_identity
+    from kizuna.threats.markings import label_extension_definition
 
     put("identity", IP4, stix_id=KIZUNA_IDENTITY_ID, body=kizuna_identity())
     put("extension-definition", IP4, stix_id=KIZUNA_LABEL_EXTENSION_ID, body=label_extension_definition())

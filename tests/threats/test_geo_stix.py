@@ -14,9 +14,9 @@ from django.test import Client
 from stix2validator import ValidationOptions, validate_instance, validate_string
 
 from kizuna.directory.subjects import subject_for
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
 from kizuna.threats.exporter import write_bundle
 from kizuna.threats.geo import stix
-from kizuna.threats.markings import KIZUNA_IDENTITY_ID
 from tests.threats.test_geo import PNG, event_post, maritime_post, site_post
 
 NOW = datetime(2026, 3, 2, 22, 10, tzinfo=UTC)
@@ -91,8 +91,3 @@ def test_exported_bundle_with_geo_objects_is_valid(jpn_user: Any) -> None:
     assert result.is_valid, _messages(result)
     assert [m for m in _messages(result) if not m.startswith("marking-definition--")] == []
 
-
-def test_partner_timestamps_without_zone_are_read_as_utc() -> None:
-    assert stix.parse_stix_time("2026-03-02T22:10:00") == NOW
-    assert stix.parse_stix_time("2026-03-02T22:10:00.000Z") == NOW
-    assert stix.parse_stix_time("yesterday") is None

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from kizuna.core.access import registry
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, may_see
+from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
 from kizuna.threats.exporter import iter_bundle
-from kizuna.threats.markings import KIZUNA_IDENTITY_ID, KIZUNA_LABEL_EXTENSION_ID
+from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects
 from tests.conftest import make_label

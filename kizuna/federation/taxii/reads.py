@@ -34,16 +34,10 @@ from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extensio
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
 from kizuna.reports.stix import REPORT_EXTENSION_ID, report_extension_definition
+from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
+from kizuna.stix.timestamps import TimestampError, format_timestamp, parse_timestamp
 from kizuna.threats.exporter import LabelMarkings
-from kizuna.threats.markings import (
-    EPOCH,
-    KIZUNA_IDENTITY_ID,
-    KIZUNA_LABEL_EXTENSION_ID,
-    kizuna_identity,
-    label_extension_definition,
-    label_marking,
-    label_marking_id,
-)
+from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking, label_marking_id
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import shown_line, visible_objects, walk_by_rowid, with_relationship_rule
 
@@ -51,7 +45,6 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 MAX_MATCH_VALUES = 1000
 _RANGE = 4000  # primary-key range read per query while filling a page (doubled while the rows are sparse)
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
 
 class BadFilter(Exception):
@@ -78,29 +71,16 @@ class Page:
     last_added: datetime | None
 
 
-def taxii_time(stamp: datetime) -> str:
-    """A TAXII timestamp (UTC, microseconds, Z)."""
-    return stamp.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def parse_time(value: str, name: str) -> datetime:
-    text = value.strip()
-    if not _TIMESTAMP.match(text):
-        raise BadFilter(f"{name} must be a timestamp such as 2026-01-31T00:00:00.000Z")
+    """A timestamp filter (``added_after``, ``match[version]``, the time in ``next``); BadFilter when it is not one."""
     try:
-        return datetime.fromisoformat(text[:-1] + "+00:00" if "." not in text else _micro(text))
-    except ValueError:
+        return parse_timestamp(value.strip())
+    except TimestampError:
         raise BadFilter(f"{name} must be a timestamp such as 2026-01-31T00:00:00.000Z") from None
 
 
-def _micro(text: str) -> str:
-    """Fractions longer than microseconds are cut (Python parses at most six digits)."""
-    head, frac = text[:-1].split(".")
-    return f"{head}.{(frac + '000000')[:6]}+00:00"
-
-
 def encode_cursor(added: datetime, pk: int) -> str:
-    raw = json.dumps([taxii_time(added), pk], separators=(",", ":")).encode()
+    raw = json.dumps([format_timestamp(added, "microsecond"), pk], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -43,12 +43,12 @@ from kizuna.federation.taxii.reads import (
     page,
     parse_filters,
     parse_time,
-    taxii_time,
 )
 from kizuna.federation.taxii.services import SOURCE, do_add_objects
 from kizuna.labels import LabelError
+from kizuna.stix.definitions import EPOCH
+from kizuna.stix.timestamps import format_timestamp
 from kizuna.threats.api import _default_label as default_label_of
-from kizuna.threats.markings import EPOCH
 from kizuna.threats.models import ImportJob
 from kizuna.web import throttle, totp
 
@@ -204,8 +204,8 @@ def collection(request: HttpRequest, user: User, api_root: str, collection_id: s
 
 def _with_headers(response: HttpResponse, result: Page) -> HttpResponse:
     if result.first_added is not None and result.last_added is not None:
-        response["X-TAXII-Date-Added-First"] = taxii_time(result.first_added)
-        response["X-TAXII-Date-Added-Last"] = taxii_time(result.last_added)
+        response["X-TAXII-Date-Added-First"] = format_timestamp(result.first_added, "microsecond")
+        response["X-TAXII-Date-Added-Last"] = format_timestamp(result.last_added, "microsecond")
     return response
 
 
@@ -301,7 +301,7 @@ def _status(job: ImportJob) -> dict[str, Any]:
     failures = [{"id": e.get("id") or "", "version": e.get("version", ""), "message": e.get("reason", "")}
                 for e in job.errors]
     return {
-        "id": str(job.pk), "status": "complete", "request_timestamp": taxii_time(job.created_at),
+        "id": str(job.pk), "status": "complete", "request_timestamp": format_timestamp(job.created_at, "microsecond"),
         "total_count": job.accepted + job.unchanged + job.rejected,
         "success_count": job.accepted + job.unchanged, "failure_count": job.rejected, "pending_count": 0,
         "failures": failures,
@@ -328,7 +328,7 @@ def _definition(user: User, coll: Collection, object_id: str, filters: Filters) 
 
 
 def _epoch_headers(response: HttpResponse) -> HttpResponse:
-    stamp = taxii_time(parse_time(EPOCH, "EPOCH"))
+    stamp = format_timestamp(parse_time(EPOCH, "EPOCH"), "microsecond")
     response["X-TAXII-Date-Added-First"] = stamp
     response["X-TAXII-Date-Added-Last"] = stamp
     return response
@@ -366,7 +366,7 @@ def manifest(request: HttpRequest, user: User, api_root: str, collection_id: str
     filters = parse_filters(request.GET)
     result = page(compile_query(subject_for(user), coll, filters, ("created_at", "stix_id", "modified"),
                                 ranged=not filters.ids), filters)
-    records = [{"id": stix_id, "date_added": taxii_time(added_at(added)), "version": modified,
+    records = [{"id": stix_id, "date_added": format_timestamp(added_at(added), "microsecond"), "version": modified,
                 "media_type": STIX_MEDIA_TYPE} for _pk, added, stix_id, modified in result.rows]
     body = _envelope_head(result) + ',"objects":' + json.dumps(records) + "}"
     return _with_headers(_response(body), result)

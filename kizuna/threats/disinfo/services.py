@@ -18,7 +18,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -33,8 +33,9 @@ from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, Subject
+from kizuna.stix import definitions
+from kizuna.stix.timestamps import format_timestamp
 from kizuna.threats import disarm, queries
-from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
 from kizuna.threats.models import StixObject
 
 # Fixed (UUIDv4 form, as STIX wants): the same extension-definition on every node.
@@ -49,18 +50,14 @@ DISARM_PAGES = "https://github.com/DISARMFoundation/DISARMframeworks/blob/main/g
 
 
 def extension_definition() -> dict[str, Any]:
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": DISINFO_EXTENSION_ID,
-        "created_by_ref": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": "Kizuna disinformation incident",
-        "description": "On an incident: a disinformation incident - the narratives pushed, the platforms used, the "
-                       "languages of the content, the target audiences, and when it was first and last seen. DISARM "
-                       "tactics and techniques are external references (source DISARM) and uses relationships to "
-                       "DISARM attack-patterns.",
-        "schema": "https://kizuna.invalid/schemas/disinformation-incident-1.0.json",
-        "version": "1.0.0",
-        "extension_types": ["property-extension"],
-    }
+    return definitions.extension_definition(
+        DISINFO_EXTENSION_ID, "Kizuna disinformation incident",
+        "On an incident: a disinformation incident - the narratives pushed, the platforms used, the "
+        "languages of the content, the target audiences, and when it was first and last seen. DISARM "
+        "tactics and techniques are external references (source DISARM) and uses relationships to "
+        "DISARM attack-patterns.",
+        "disinformation-incident", ["property-extension"],
+    )
 
 
 @dataclass
@@ -76,10 +73,6 @@ class IncidentInput:
     techniques: list[str] = field(default_factory=list)  # T0002, T0015.001 ...
     first_seen: datetime | None = None
     last_seen: datetime | None = None
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _clean_list(values: list[str], name: str) -> list[str]:
@@ -127,7 +120,7 @@ def ensure_extension_definition(user: User) -> None:
 
 def build_incident(data: IncidentInput, framework: disarm.Framework | None, now: datetime) -> list[dict[str, Any]]:
     """The incident and its ``uses`` relationships (to the pinned version's attack-patterns)."""
-    stamp = _stamp(now)
+    stamp = format_timestamp(now)
     incident_id = f"incident--{uuid.uuid4()}"
     extension: dict[str, Any] = {"extension_type": "property-extension"}
     for name in LIST_FIELDS:
@@ -135,9 +128,9 @@ def build_incident(data: IncidentInput, framework: disarm.Framework | None, now:
         if values:
             extension[name] = list(values)
     if data.first_seen is not None:
-        extension["first_seen"] = _stamp(data.first_seen)
+        extension["first_seen"] = format_timestamp(data.first_seen)
     if data.last_seen is not None:
-        extension["last_seen"] = _stamp(data.last_seen)
+        extension["last_seen"] = format_timestamp(data.last_seen)
     references: list[dict[str, Any]] = []
     for external_id in [*data.tactics, *data.techniques]:
         known = None

@@ -23,10 +23,11 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from kizuna.threats.markings import EPOCH, KIZUNA_IDENTITY_ID
+from kizuna.stix.definitions import extension_definition
+from kizuna.stix.timestamps import format_timestamp
 
 _SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")  # STIX 2.1, section 2.9
 
@@ -43,59 +44,31 @@ EVENT_TYPES = ("missile-test", "missile-launch", "space-launch", "nuclear-test",
                "deployment", "other")
 
 
-def _definition(ext_id: str, name: str, description: str, slug: str) -> dict[str, Any]:
-    return {
-        "type": "extension-definition", "spec_version": "2.1", "id": ext_id,
-        "created_by_ref": KIZUNA_IDENTITY_ID, "created": EPOCH, "modified": EPOCH,
-        "name": name, "description": description,
-        "schema": f"https://kizuna.invalid/schemas/{slug}-1.0.json",
-        "version": "1.0.0",
-        "extension_types": ["property-extension"],
-    }
-
-
 def extension_definitions() -> list[dict[str, Any]]:
     """The three extension-definitions of this package, always the same objects."""
     return [
-        _definition(
+        extension_definition(
             MARITIME_EXTENSION_ID, "Kizuna maritime observation",
             "On an incident: a maritime incident or observation - observing unit, observed time, position (latitude, "
             "longitude and words), vessels (name, IMO, MMSI, flag or apparent flag, sanctions designation, disguised "
             "name), type (ship-to-ship transfer, AIS dark period, harassment, piracy, illegal fishing), what was "
             "observed, evidence (artifact references), assessment and to whom it was notified.",
-            "maritime-observation",
+            "maritime-observation", ["property-extension"],
         ),
-        _definition(
+        extension_definition(
             SITE_EXTENSION_ID, "Kizuna strategic site",
             "On a location: a site of strategic interest (missile silo field, launch or test site, base, nuclear "
             "facility) with its kind, status, position in words and evidence.",
-            "strategic-site",
+            "strategic-site", ["property-extension"],
         ),
-        _definition(
+        extension_definition(
             EVENT_EXTENSION_ID, "Kizuna strategic event",
             "On an incident: a strategic development (missile test or launch, exercise, construction, deployment) "
             "with its kind, start and end, the site it happened at (a location), evidence, and an assessment whose "
             "confidence is the incident's confidence property, with the STIX 2.1 WEP wording.",
-            "strategic-event",
+            "strategic-event", ["property-extension"],
         ),
     ]
-
-
-def stix_time(value: datetime) -> str:
-    """STIX timestamp, UTC, millisecond precision."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def parse_stix_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    # STIX timestamps are UTC; a partner's value without a zone is read as UTC rather than mixed with aware ones.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _new_id(kind: str) -> str:
@@ -103,7 +76,7 @@ def _new_id(kind: str) -> str:
 
 
 def _common(kind: str, now: datetime) -> dict[str, Any]:
-    stamp = stix_time(now)
+    stamp = format_timestamp(now)
     return {"type": kind, "spec_version": "2.1", "id": _new_id(kind), "created": stamp, "modified": stamp}
 
 
@@ -203,8 +176,8 @@ def maritime_incident(data: MaritimeInput, evidence_refs: list[str], now: dateti
     obj["extensions"] = {MARITIME_EXTENSION_ID: {"extension_type": "property-extension", **_prune({
         "observation_type": data.observation_type,
         "observing_unit": data.observing_unit,
-        "observed_start": stix_time(data.observed_start),
-        "observed_end": stix_time(data.observed_end) if data.observed_end else None,
+        "observed_start": format_timestamp(data.observed_start),
+        "observed_end": format_timestamp(data.observed_end) if data.observed_end else None,
         "latitude": data.latitude, "longitude": data.longitude,
         "position_text": data.position_text,
         "vessels": [v.as_stix() for v in data.vessels],
@@ -269,8 +242,8 @@ def strategic_event(data: EventInput, evidence_refs: list[str], now: datetime) -
         obj["confidence"] = data.confidence
     obj["extensions"] = {EVENT_EXTENSION_ID: {"extension_type": "property-extension", **_prune({
         "event_type": data.event_type,
-        "event_start": stix_time(data.event_start),
-        "event_end": stix_time(data.event_end) if data.event_end else None,
+        "event_start": format_timestamp(data.event_start),
+        "event_end": format_timestamp(data.event_end) if data.event_end else None,
         "site_ref": data.site_ref,
         "latitude": data.latitude, "longitude": data.longitude,
         "position_text": data.position_text,

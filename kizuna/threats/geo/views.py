@@ -29,6 +29,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Subject
+from kizuna.stix.timestamps import parse_timestamp_or_none
 from kizuna.threats import queries
 from kizuna.threats.geo import basemap, forms, services, stix
 from kizuna.threats.models import StixObject
@@ -141,13 +142,13 @@ def _item(row: StixObject, kind: str) -> Item | None:
     item.latitude = stix.coordinate(source.get("latitude"), -90, 90)
     item.longitude = stix.coordinate(source.get("longitude"), -180, 180)
     if kind == "maritime":
-        item.when = stix.parse_stix_time(str(ext.get("observed_start") or ""))
-        item.until = stix.parse_stix_time(str(ext.get("observed_end") or ""))
+        item.when = parse_timestamp_or_none(str(ext.get("observed_start") or ""))
+        item.until = parse_timestamp_or_none(str(ext.get("observed_end") or ""))
     elif kind == "event":
-        item.when = stix.parse_stix_time(str(ext.get("event_start") or ""))
-        item.until = stix.parse_stix_time(str(ext.get("event_end") or ""))
+        item.when = parse_timestamp_or_none(str(ext.get("event_start") or ""))
+        item.until = parse_timestamp_or_none(str(ext.get("event_end") or ""))
     else:
-        item.when = stix.parse_stix_time(row.created)
+        item.when = parse_timestamp_or_none(row.created)
     return item
 
 

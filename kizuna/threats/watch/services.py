@@ -36,6 +36,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.directory.models import Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label, Subject
+from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
 from kizuna.threats import queries
 from kizuna.threats.models import ObservableValue, StixObject
 from kizuna.threats.watch.models import Notification, Sighting, WatchFilter
@@ -57,7 +58,7 @@ INBOX_LIMIT = 200
 
 def stix_now() -> str:
     """A STIX timestamp (UTC, milliseconds) for now."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return format_timestamp(datetime.now(UTC))
 
 
 def organisation_identity_id(org: Organisation) -> str:
@@ -77,11 +78,10 @@ def _next_modified(previous: str) -> str:
     now = stix_now()
     if now > previous:
         return now
-    try:
-        stamp = datetime.strptime(previous, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    except ValueError:
+    stamp = parse_timestamp_or_none(previous)
+    if stamp is None:
         return now
-    return (stamp + timedelta(milliseconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return format_timestamp(stamp + timedelta(milliseconds=1))
 
 
 def _sighting_dict(user: User, obj: StixObject, previous: StixObject | None) -> dict[str, Any]:
