@@ -60,6 +60,7 @@ from kizuna.threats.prepare import (
     REASON_TOO_LONG,
     REASON_UNSTORABLE,
     ROW_TEXT,
+    CountingReader,
     Prepared,
     is_marked,
     marking_refs,  # noqa: F401 - re-exported (federation.sync)
@@ -153,19 +154,6 @@ def category_of(reason: str) -> str:
     if prop and " " not in prop and len(prop) < 40:
         return f"invalid STIX ({prop})"
     return "invalid STIX"
-
-
-class CountingReader:
-    """Wraps the input to count the bytes ijson has read (progress: read_bytes of total_bytes)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        self.count += len(data)
-        return data
 
 
 def configure_limits() -> None:

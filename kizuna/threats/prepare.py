@@ -291,7 +291,9 @@ def _read_exactly(source: BinaryIO, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-class _Counting:
+class CountingReader:
+    """Wraps the input to count the bytes the parser has read (progress: read_bytes of total_bytes)."""
+
     def __init__(self, raw: BinaryIO) -> None:
         self.raw = raw
         self.count = 0
@@ -314,7 +316,7 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = F
     except ImportError:
         backend = ijson
     # ``scanned``: the importer scanned the whole input first (importer.precheck) and found nothing over a limit
-    reader: _Counting | GuardedReader = _Counting(source) if scanned else GuardedReader(source, guard())
+    reader: CountingReader | GuardedReader = CountingReader(source) if scanned else GuardedReader(source, guard())
     prepared: list[Prepared] = []
     marked: list[int] = []  # positions in prepared of the objects is_marked holds for
     rejected: list[tuple[int, str | None, str]] = []
