@@ -19,6 +19,7 @@ from kizuna.consultations.timezones import CAPITALS
 from kizuna.core.errors import ServiceError
 from kizuna.core.focus import FocusArea
 from kizuna.directory.models import User
+from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 VIEW_CHOICES = [("month", _("Month")), ("week", _("Week")), ("list", _("List"))]
@@ -54,9 +55,7 @@ _FIELD_ALIASES = {"owner": "status"}
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    """Show a refused write on the field it concerns, or above the form."""
-    name = _FIELD_ALIASES.get(error.field or "", error.field or "")
-    form.add_error(name if name in form.fields else None, error.message)
+    shortcuts.apply_service_error(form, error, _FIELD_ALIASES)
 
 
 class DateInput(forms.DateInput):

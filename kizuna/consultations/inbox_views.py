@@ -27,6 +27,7 @@ from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.web.banner import chip_class, note_labels
+from kizuna.web.shortcuts import signed_in_user
 
 INBOX_LIMIT = 100
 
@@ -35,18 +36,11 @@ class EmailModeForm(forms.Form):
     email_mode = forms.ChoiceField(label=gettext_lazy("Email"), choices=EmailMode.choices, widget=forms.RadioSelect)
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required lets only signed-in users through
-        raise Http404("not found")
-    return user
-
-
 @login_required
 @require_GET
 @never_cache
 def inbox_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     # No reminder worker runs under `make run`: the person's own due and overdue actions are scanned here (two
     # index ranges), so the notices appear without cron. The worker (`kizuna consultations remind --loop`) does
     # the same for everyone.
@@ -69,7 +63,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification read (``id``) or all of them (no ``id``), then go back to the inbox."""
-    user = _user(request)
+    user = signed_in_user(request)
     raw = request.POST.get("id", "").strip()
     if raw:
         if not raw.isdigit():
@@ -96,7 +90,7 @@ def _settings_context(user: User, form: EmailModeForm | None = None, feed_url: s
 def settings_page(request: HttpRequest) -> HttpResponse:
     """GET: the page. POST with ``do`` = ``email`` (save the email mode), ``feed`` (create or replace the secret
     feed URL; shown once in this response, never stored) or ``revoke`` (stop the feed)."""
-    user = _user(request)
+    user = signed_in_user(request)
     if request.method == "GET":
         return render(request, "consultations/calendar_settings.html", _settings_context(user))
     if request.method != "POST":

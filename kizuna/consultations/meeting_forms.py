@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from kizuna.consultations.models import ActionStatus, MeetingMode, Rsvp
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import Organisation, User
+from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> posts and shows
@@ -31,9 +32,7 @@ _FIELD_ALIASES = {"owner_user": "owner", "owner_organisation": "owner", "duratio
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    """Show a refused write on the field it concerns, or above the form when it names none of the form's fields."""
-    name = _FIELD_ALIASES.get(error.field or "", error.field or "")
-    form.add_error(name if name in form.fields else None, error.message)
+    shortcuts.apply_service_error(form, error, _FIELD_ALIASES)
 
 
 @lru_cache(maxsize=1)

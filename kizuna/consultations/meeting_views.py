@@ -63,6 +63,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
+from kizuna.web.shortcuts import signed_in_user
 
 L = TypeVar("L", bound=Labelled)
 
@@ -75,13 +76,6 @@ MAX_REPORT_CHOICES = 200  # the most recent visible reports offered for linking 
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guarantees a signed-in user
-        raise Http404("not found")
-    return user
-
 
 def _meeting(user: User, pk: int) -> Meeting:
     """The meeting through visible_to (cycle.get_meeting_or_404); not visible and missing are the same 404."""
@@ -189,7 +183,7 @@ def _action_row(action: ActionItem, user: User, organiser: bool, items: dict[int
 # --- the meeting page ----------------------------------------------------------------------------------------------
 
 def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
-    user = _user(request)
+    user = signed_in_user(request)
     organiser = services.may_organise(user, meeting)
     drafts = cycle.may_read_drafts(user, meeting)
     series = _visible_series(user, meeting)
@@ -271,14 +265,14 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
 @login_required
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = _meeting(_user(request), pk)
+    meeting = _meeting(signed_in_user(request), pk)
     return render(request, "consultations/meeting_detail.html", _page_context(request, meeting))
 
 
 @login_required
 @require_GET
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     audit.record(user.username, "download", "meeting", [meeting.pk], meeting.label_id, _address(request),
                  {"format": "ics"})
@@ -293,7 +287,7 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     form = RsvpForm(request.POST)
     if not form.is_valid():
@@ -363,7 +357,7 @@ def _prefill(request: HttpRequest, user: User) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return _forbidden(request, None, _("Your role does not allow arranging meetings; ask a coordinator."))
     if request.method == "POST":
@@ -386,7 +380,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     if not services.may_organise(user, meeting):
         return _forbidden(request, meeting, _("Only the organisers of this meeting may change it."))
@@ -427,7 +421,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     if not services.may_organise(user, meeting):
         return _forbidden(request, meeting, _("Only the organisers of this meeting may cancel it."))
@@ -454,7 +448,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --- agenda --------------------------------------------------------------------------------------------------------
 
 def _organiser_only(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse | None:
-    user = _user(request)
+    user = signed_in_user(request)
     if not services.may_organise(user, meeting):
         return _forbidden(request, meeting, what)
     if meeting.status == MeetingStatus.CANCELLED:
@@ -490,7 +484,7 @@ def _item_form_page(request: HttpRequest, meeting: Meeting, form: Any, template:
 @login_required
 @require_http_methods(["GET", "POST"])
 def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
     if refused is not None:
@@ -517,7 +511,7 @@ def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def agenda_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
     if refused is not None:
@@ -556,7 +550,7 @@ def agenda_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def agenda_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
     if refused is not None:
@@ -581,7 +575,7 @@ def agenda_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 @require_POST
 def agenda_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """Move the item one place up or down among the items this organiser sees."""
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
     if refused is not None:
@@ -603,7 +597,7 @@ def agenda_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 def _publish(request: HttpRequest, pk: int, action: Callable[[User, Meeting, str], Meeting], done: str,
              anchor: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     try:
         action(user, meeting, _address(request))
@@ -649,7 +643,7 @@ def _add_part(request: HttpRequest, pk: int, form_class: type[MinutesForm] | typ
               write: Callable[..., MinutesPart | Decision], refusal: str, saved: str, anchor: str,
               template: str) -> HttpResponse:
     """Add a minutes part or a decision (the same form: text, label, optional agenda item ?item= preselected)."""
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, refusal)
     if refused is not None:
@@ -685,7 +679,7 @@ def _edit_part(request: HttpRequest, pk: int, model: type[MinutesPart] | type[De
                form_class: type[MinutesForm] | type[DecisionForm], refusal: str, saved: str, removed: str,
                anchor: str, template: str) -> HttpResponse:
     """Change or delete (a POST with ``delete``) a minutes part or a decision the organiser may see."""
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, refusal)
     if refused is not None:
@@ -765,7 +759,7 @@ def minutes_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may record its actions."))
     if refused is not None:
@@ -794,7 +788,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     refused = _organiser_only(request, meeting, _("Only the organisers of this meeting may change its actions."))
     if refused is not None:
@@ -830,7 +824,7 @@ def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
 @require_POST
 def action_status(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
     """The owner or an organiser moves an action along (the status select beside each action)."""
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = _meeting(user, pk)
     action = _visible(ActionItem, user, meeting, action_pk)
     form = ActionStatusForm(request.POST, prefix=f"a{action.pk}")

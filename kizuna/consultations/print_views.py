@@ -9,7 +9,7 @@ of every page is the highest among them, and every print is audited with the ids
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
@@ -19,15 +19,9 @@ from kizuna.consultations.models import Meeting
 from kizuna.core import audit
 from kizuna.directory.models import User
 from kizuna.web.banner import banner_for, note_labels
+from kizuna.web.shortcuts import signed_in_user
 
 NO_STORE = "private, no-store"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guarantees a signed-in user
-        raise Http404("not found")
-    return user
 
 
 def _audit(request: HttpRequest, user: User, meeting: Meeting, doc: printing.PrintableMinutes, fmt: str) -> None:
@@ -45,7 +39,7 @@ def _meeting_url(pk: int) -> str:
 @login_required
 @require_GET
 def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = cycle.get_meeting_or_404(user, pk)
     doc = printing.collect(user, meeting)
     note_labels(request, *doc.labels)
@@ -64,7 +58,7 @@ def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     meeting = cycle.get_meeting_or_404(user, pk)
     doc = printing.collect(user, meeting)
     note_labels(request, *doc.labels)

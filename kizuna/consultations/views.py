@@ -60,6 +60,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import chip_class, note_labels
+from kizuna.web.shortcuts import signed_in_user
 
 MONTH_CELL_LIMIT = 6  # entries per day in the month grid; the rest are behind "+N more" (the week view)
 LIST_DAYS = 28  # one page of the list view
@@ -78,13 +79,6 @@ ACTION_TABS = [("open", gettext_lazy("Open")), ("overdue", gettext_lazy("Overdue
 
 
 # --- helpers -------------------------------------------------------------------------------------------------------
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guarantees a signed-in user
-        raise Http404("not found")
-    return user
-
 
 def viewer_zone(user: User) -> ZoneInfo:
     """The zone the viewer reads times in: their own setting, or UTC when it is empty or not a known IANA name."""
@@ -368,7 +362,7 @@ def _entries(meetings: list[Meeting], zone: ZoneInfo, visible: VisibleLabels, ch
 @login_required
 @require_GET
 def calendar(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     zone = viewer_zone(user)
     series_choices = list(Series.objects.visible_to(subject).order_by("title", "id").values_list("pk", "title"))
@@ -464,7 +458,7 @@ def _series_or_404(user: User, pk: int) -> Series:
 @login_required
 @require_GET
 def series_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     zone = viewer_zone(user)
     qs = Series.objects.visible_to(subject_for(user)).select_related("label", "chair").order_by("title", "id")
     page = Paginator(qs, SERIES_PAGE).get_page(request.GET.get("page"))
@@ -492,7 +486,7 @@ def series_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     series = _series_or_404(user, pk)
     zone = viewer_zone(user)
@@ -589,7 +583,7 @@ def _series_form_page(request: HttpRequest, form: SeriesForm, series: Series | N
 @login_required
 @require_http_methods(["GET", "POST"])
 def series_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return _forbidden(request, _("Your role does not allow creating consultation series; ask a coordinator."))
     if request.method == "POST":
@@ -611,7 +605,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     series = _series_or_404(user, pk)
     if not services.may_organise(user, series):
         return _forbidden(request, _("Only the originating organisation, a coordinator of its nation or the chair may "
@@ -653,7 +647,7 @@ def _reason(text: str) -> str:
 @login_required
 @require_GET
 def schedule(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     zone = viewer_zone(user)
     series: Series | None = None
     raw_series = request.GET.get("series")
@@ -785,7 +779,7 @@ def _action_row(action: ActionItem, today: date, visible: VisibleLabels, chips: 
 @login_required
 @require_GET
 def my_actions(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     zone = viewer_zone(user)
     today = timezone.now().astimezone(zone).date()
@@ -822,7 +816,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def action_status(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     qs: Any = ActionItem.objects.select_related("meeting__series__originator", "meeting__originator",
                                                 "series__originator")
     action: ActionItem = get_visible_or_404(qs, subject_for(user), pk=pk)

@@ -17,6 +17,7 @@ from kizuna.core.focus import FocusArea
 from kizuna.directory.models import Organisation, User
 from kizuna.reports.models import ReportKind
 from kizuna.reports.services import ALLOWED_EXTENSIONS
+from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 _ALLOWED = format_lazy(_("Allowed types: {}"), ", ".join(ALLOWED_EXTENSIONS))
@@ -46,9 +47,7 @@ _FIELD_ALIASES = {"file": "attachment", "focus_area": "focus_areas", "body": "bo
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    """Show a refused write on the field it concerns, or above the form."""
-    name = _FIELD_ALIASES.get(error.field or "", error.field or "")
-    form.add_error(name if name in form.fields else None, error.message)
+    shortcuts.apply_service_error(form, error, _FIELD_ALIASES)
 
 
 class ReportForm(forms.Form):

@@ -27,7 +27,6 @@ from kizuna.core.focus import FocusArea
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import LabelRecord
 from kizuna.core.versions import history
-from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.reports import queries, services
 from kizuna.reports.forms import (
@@ -42,17 +41,11 @@ from kizuna.reports.forms import (
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import LabelPickerWidget, describe, preview_for
+from kizuna.web.shortcuts import signed_in_user
 
 PAGE_SIZE = 25
 _FILTER_KEYS = ("q", "focus_area", "kind", "status", "originator")
 _FIELD_NAME = re.compile(r"^[A-Za-z][\w-]{0,40}$")
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # login_required guarantees a signed-in user
-        raise Http404("not found")
-    return user
 
 
 def _forbidden(request: HttpRequest, report: Report | None, message: str) -> HttpResponse:
@@ -74,7 +67,7 @@ def _focus_names(codes: list[str]) -> list[str]:
 @login_required
 @require_GET
 def report_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = ReportFilterForm(request.GET)
     rows: list[dict[str, Any]] = []
     error = ""
@@ -122,7 +115,7 @@ def _render_detail(
     attachment_form: AttachmentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     label = label_of(report.label)
     versions = history(report, subject)
@@ -150,14 +143,14 @@ def _render_detail(
 @login_required
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = services.get_report_or_404(_user(request), pk)
+    report = services.get_report_or_404(signed_in_user(request), pk)
     return _render_detail(request, report)
 
 
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     report = services.get_report_or_404(user, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -174,7 +167,7 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     report = services.get_report_or_404(user, pk)
     if not services.may_edit(user, report):
         return _forbidden(request, report, _("Only the originating organisation or a coordinator of its nation may "
@@ -196,7 +189,7 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def attachment_download(request: HttpRequest, pk: int, att_id: int) -> FileResponse:
     """Served only after the report's label check; the attachment is looked up among that report's files."""
-    user = _user(request)
+    user = signed_in_user(request)
     report = services.get_report_or_404(user, pk)
     attachment = report.attachments.filter(pk=att_id).first()
     if attachment is None:
@@ -224,7 +217,7 @@ def report_url(report: Report) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return _forbidden(request, None, _("Your role does not allow writing reports; ask a coordinator."))
     if request.method == "POST":
@@ -256,7 +249,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     report = services.get_report_or_404(user, pk)
     if not services.may_edit(user, report):
         return _forbidden(request, report, _("Only the originating organisation or a coordinator of its nation may "
@@ -294,7 +287,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     report = services.get_report_or_404(user, pk)
     if not services.may_edit(user, report):
         return _forbidden(request, report, _("Only the originating organisation or a coordinator of its nation may "
@@ -322,7 +315,7 @@ def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def label_preview(request: HttpRequest) -> HttpResponse:
     """The htmx fragment that says who will be able to see an item with the label being picked."""
-    user = _user(request)
+    user = signed_in_user(request)
     name = request.GET.get("field") or "label"
     if not _FIELD_NAME.match(name):
         name = "label"

@@ -50,19 +50,13 @@ from kizuna.threats.models import ImportJob, ImportStatus, StixObject
 from kizuna.threats.watch import services as watch
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
+from kizuna.web.shortcuts import signed_in_user
 
 PAGE_SIZE = 25
 LATEST = 10
 RELATIONSHIP_LIMIT = 200
 _UPLOAD_CHUNK = 1024 * 1024
 _SKIP_PROPERTIES = ("type", "id", "spec_version", "created", "modified")  # shown above the properties
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the login middleware guarantees a signed-in user
-        raise Http404("not found")
-    return user
 
 
 def _address(request: HttpRequest) -> str:
@@ -113,7 +107,7 @@ def _rows(subject: Subject, objects: list[StixObject]) -> list[dict[str, Any]]:
 @login_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     visible = queries.visible_objects(subject)
     tab_of = {t: tab.key for tab in CYBER_TABS for t in tab.types}
@@ -134,7 +128,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def cyber(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     form = CyberFilterForm(request.GET)
     rows: list[dict[str, Any]] = []
@@ -239,7 +233,7 @@ def _relationships(subject: Subject, obj: StixObject) -> list[dict[str, Any]]:
 
 
 def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     try:
         data = json.loads(obj.data)
@@ -279,7 +273,7 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
 @login_required
 @require_GET
 def object_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
-    obj = queries.get_object_or_404(subject_for(_user(request)), stix_id)
+    obj = queries.get_object_or_404(subject_for(signed_in_user(request)), stix_id)
     return _render_detail(request, obj)
 
 
@@ -290,7 +284,7 @@ def object_url(stix_id: str) -> str:
 @login_required
 @require_POST
 def seen_it_too(request: HttpRequest, stix_id: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     obj = queries.get_object_or_404(subject_for(user), stix_id)
     try:
         watch.do_record_sighting(user, obj, _address(request))
@@ -321,7 +315,7 @@ def _store_upload(upload: UploadedFile) -> Path:
 def import_form(request: HttpRequest) -> HttpResponse:
     from kizuna.threats import services  # the importer; imported late, it imports much
 
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return render(request, "threats/forbidden.html",
                       {"message": _("Your role does not allow importing threat information; ask a coordinator.")},
@@ -370,7 +364,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
 @login_required
 @require_GET
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _own_job_or_404(_user(request), job_id)
+    job = _own_job_or_404(signed_in_user(request), job_id)
     return render(request, "threats/import_job.html", _job_context(job))
 
 
@@ -378,7 +372,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_GET
 def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
     """The htmx fragment polled every second while the job runs; once it ends the fragment no longer polls."""
-    job = _own_job_or_404(_user(request), job_id)
+    job = _own_job_or_404(signed_in_user(request), job_id)
     return render(request, "threats/_import_progress.html", _job_context(job))
 
 
@@ -390,7 +384,7 @@ def import_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     from kizuna.threats import exporter
 
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     types = sorted(queries.visible_objects(subject).values_list("type", flat=True).distinct())
     form = ExportForm(request.GET if "download" in request.GET else None, types=types)

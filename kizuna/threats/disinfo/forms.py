@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.threats import disarm
+from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 
@@ -29,10 +30,7 @@ def split_codes(text: str) -> list[str]:
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    name = error.field or ""
-    if name not in form.fields:
-        name = {"tactics": "tactic_ids", "techniques": "technique_ids"}.get(name, name)
-    form.add_error(name if name in form.fields else None, error.message)
+    shortcuts.apply_service_error(form, error, {"tactics": "tactic_ids", "techniques": "technique_ids"})
 
 
 def _technique_choices(framework: disarm.Framework) -> list[tuple[str, list[tuple[str, str]]]]:

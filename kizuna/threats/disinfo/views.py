@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,13 +28,7 @@ from kizuna.threats.disinfo import services
 from kizuna.threats.disinfo.forms import IncidentFilterForm, IncidentForm, apply_service_error, split_codes, split_lines
 from kizuna.threats.models import StixObject
 from kizuna.web.banner import chip_class, note_labels
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the login middleware guarantees a signed-in user
-        raise Http404("not found")
-    return user
+from kizuna.web.shortcuts import signed_in_user
 
 
 def _audit(user: User, objects: list[StixObject], request: HttpRequest, action: str) -> None:
@@ -51,7 +45,7 @@ def _row(view: services.IncidentView) -> dict[str, Any]:
 @login_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     framework = disarm.framework(subject)
     form = IncidentFilterForm(request.GET, framework=framework)
@@ -72,7 +66,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def incident_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     framework = disarm.framework(subject)
     view = services.get_incident_or_404(subject, stix_id, framework)
@@ -90,7 +84,7 @@ def incident_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return render(request, "threats/forbidden.html",
                       {"message": _("Your role does not allow writing; ask a coordinator.")}, status=403)
@@ -122,7 +116,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def framework_page(request: HttpRequest) -> HttpResponse:
     """DISARM as loaded here: phases, tactics and their techniques (or a note that it is not loaded)."""
-    user = _user(request)
+    user = signed_in_user(request)
     framework = disarm.framework(subject_for(user))
     pinned = disarm.loaded_version()
     if framework is not None:

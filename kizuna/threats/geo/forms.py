@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.threats.geo import services
+from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 MARITIME_TYPE_CHOICES = [
@@ -159,8 +160,7 @@ _FIELD_ALIASES = {"default_label": "label"}  # the store's name for the label it
 
 
 def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    name = _FIELD_ALIASES.get(error.field or "", error.field or "")
-    form.add_error(name if name in form.fields else None, error.message)
+    shortcuts.apply_service_error(form, error, _FIELD_ALIASES)
 
 
 class _Labelled(forms.Form):

@@ -35,19 +35,13 @@ from kizuna.threats.geo import basemap, forms, services, stix
 from kizuna.threats.models import StixObject
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
+from kizuna.web.shortcuts import signed_in_user
 
 LIST_LIMIT = 500  # the most recent; a map with more markers is unreadable anyway (the STIX export has them all)
 _CHOICE_NAMES = {
     **dict(forms.MARITIME_TYPE_CHOICES), **dict(forms.SITE_TYPE_CHOICES), **dict(forms.EVENT_TYPE_CHOICES),
 }
 _STATUS_NAMES = dict(forms.SITE_STATUS_CHOICES)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404("not found")
-    return user
 
 
 def _kind_name(code: Any) -> str:
@@ -259,7 +253,7 @@ def _audit(request: HttpRequest, user: User, items: list[Item], action: str) -> 
 @login_required
 @require_GET
 def maritime_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     items = _items(subject_for(user), "maritime")
     kind = request.GET.get("type", "")
     if kind in stix.MARITIME_TYPES:
@@ -273,7 +267,7 @@ def maritime_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_item(request: HttpRequest, stix_id: str, kinds: tuple[str, ...]) -> tuple[User, Item]:
-    user = _user(request)
+    user = signed_in_user(request)
     row = queries.get_object_or_404(subject_for(user), stix_id)
     for kind in kinds:
         if row.type == _TYPE[kind]:
@@ -319,7 +313,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def maritime_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return _forbidden(request)
     if request.method == "POST":
@@ -365,7 +359,7 @@ def _by_month(events: list[Item]) -> list[tuple[datetime, list[Item]]]:
 @login_required
 @require_GET
 def strategic(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     subject = subject_for(user)
     sites = _items(subject, "site")
     events = _items(subject, "event")
@@ -388,7 +382,7 @@ def strategic_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def site_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return _forbidden(request)
     form = forms.SiteForm(request.POST or None, request.FILES or None, user=user)
@@ -412,7 +406,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.can_contribute:
         return _forbidden(request)
     form = forms.EventForm(request.POST or None, request.FILES or None, user=user,

@@ -16,24 +16,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
-from kizuna.directory.models import User
 from kizuna.threats.forms import WatchFilterForm
 from kizuna.threats.watch import services
 from kizuna.threats.watch.models import WatchFilter
 from kizuna.web.banner import chip_class, note_labels
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404("not found")
-    return user
+from kizuna.web.shortcuts import signed_in_user
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def watch_filters(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = WatchFilterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -56,7 +49,7 @@ def watch_filters(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def watch_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     watch = WatchFilter.objects.filter(pk=pk, user=user).first()
     if watch is None:
         raise Http404("not found")
@@ -68,7 +61,7 @@ def watch_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     entries = services.inbox(user)
     note_labels(request, *(e.obj.label for e in entries))
     if entries:
@@ -83,6 +76,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
-    services.do_mark_read(_user(request))
+    services.do_mark_read(signed_in_user(request))
     messages.success(request, _("All entries were marked as read."))
     return redirect("threats:inbox")
