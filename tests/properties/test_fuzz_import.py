@@ -146,3 +146,19 @@ def test_taxii_envelope_post_never_500_and_stores_exactly_what_it_accepts(jpn_us
     else:
         assert body["http_status"] == str(response.status_code)
         assert not stored and ImportJob.objects.count() == jobs
+
+
+@pytest.mark.parametrize("extra", [{}, {"description": "x" * (STRING_LIMIT * 2)}])
+def test_a_nul_in_a_rejected_objects_id_is_reported_not_a_500(jpn_user: Any, low_limits: None,
+                                                              extra: dict[str, Any]) -> None:
+    """Found by the fuzzer on PostgreSQL: a rejected object's id is quoted in the import job's JSON, which jsonb
+    cannot hold with U+0000 in it; the failure is now reported with the NUL shown as U+FFFD."""
+    envelope = {"objects": [{"type": "indicator", "id": "\u0000x", "modified": "\u00002026", **extra}]}
+    response = Client().post(objects_url(EVERYTHING), data=json.dumps(envelope), content_type=TAXII,
+                             HTTP_ACCEPT=TAXII, HTTP_AUTHORIZATION=basic("hanako"),
+                             HTTP_X_KIZUNA_DEFAULT_LABEL=LABEL_JSON)
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["success_count"], body["failure_count"]) == (0, 1)
+    assert body["failures"][0]["id"] == "\ufffdx"
+    assert "\u0000" not in json.dumps(ImportJob.objects.get(pk=body["id"]).errors)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from kizuna.directory.models import User
 from kizuna.labels import Label
+from kizuna.threats.importer import storable_text
 from kizuna.threats.models import ImportJob, ImportStatus
 from kizuna.threats.services import do_import_objects
 
@@ -23,7 +24,7 @@ def do_add_objects(user: User, objects: list[dict[str, Any]], default_label: Lab
     for error in errors:  # the status resource names each failure's version: take it from what was sent
         index = error.get("index")
         if isinstance(index, int) and 0 <= index < len(objects):
-            error["version"] = str(objects[index].get("modified") or objects[index].get("created") or "")
+            error["version"] = storable_text(str(objects[index].get("modified") or objects[index].get("created") or ""))
     return ImportJob.objects.create(
         user=user, source=SOURCE, fmt="stix", status=ImportStatus.DONE, default_label_key=default_label.key(),
         accepted=summary.accepted, unchanged=summary.unchanged, rejected=summary.rejected,
