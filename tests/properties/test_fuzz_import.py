@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import uuid
 from typing import Any
 
@@ -29,7 +30,9 @@ pytestmark = pytest.mark.django_db
 IP4 = make_label(releasable_to=["NATO", "IP4"])
 STRING_LIMIT = 300
 DEPTH_LIMIT = 20
-FUZZ = settings(max_examples=40, deadline=None, derandomize=False,
+# Random inputs on a developer's run (new ones each time: that is how the NUL-in-jsonb 500 was found), a fixed
+# sequence in CI (CI=true), so that a submission's run is reproducible; run it with CI unset to search further.
+FUZZ = settings(max_examples=40, deadline=None, derandomize=bool(os.environ.get("CI")),
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                        HealthCheck.data_too_large])
 
