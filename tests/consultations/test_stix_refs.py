@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +31,7 @@ from kizuna.consultations.stix import AGENDA_ITEM_TYPE, DECISION_TYPE, MINUTES_T
 from kizuna.directory.services import create_token
 from kizuna.threats.models import StixObject
 from tests.conftest import make_label
+from tests.consultations.test_stix import _own_data_dir  # noqa: F401 - autouse: node keys per test
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +40,6 @@ KOR_ONLY = make_label(releasable_to=["KOR"])
 START = datetime(2026, 6, 2, 7, 0, tzinfo=UTC)
 TAXII = "application/taxii+json;version=2.1"
 EVERYTHING = "6b697a75-6e61-4000-8000-000000000001"
-
-
-@pytest.fixture(autouse=True)
-def _own_data_dir(settings: Any, tmp_path: Path) -> Path:
-    settings.DATA_DIR = tmp_path
-    return tmp_path
 
 
 @pytest.fixture
