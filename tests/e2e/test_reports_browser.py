@@ -57,3 +57,19 @@ def test_report_rel_to_japan_is_created_in_browser_and_hidden_from_korean_office
     assert response is not None and response.status == 404
     assert TITLE not in korea.content()
     screenshot(korea, "report-detail-kor-404")
+
+
+def test_label_picker_names_a_tlp_red_recipient_who_could_not_see_the_item(browser: Any, node_url: str) -> None:
+    """Issue 10, item 8: the preview answers within the directory's rule — a recipient excluded by nation (a shared
+    fact) is named; nothing about anyone's clearance or communities is said."""
+    japan = _login(browser, node_url, "aiko")
+    japan.goto(f"{node_url}/reports/new/")
+    japan.check("input[name=label_preset][value=own_nation]")
+    japan.check("input[name=label_tlp][value=RED]")
+    japan.fill("input[name=label_recipients]", "user:aiko, user:jisoo")
+    japan.press("input[name=label_recipients]", "Tab")
+    japan.wait_for_selector("[data-testid=label-preview] .preview-recipients.warning")  # no eval under the CSP
+    preview = japan.inner_text("[data-testid=label-preview]")
+    assert "jisoo" in preview and "clearance" not in preview.split("would not be able to see it")[0]
+    screenshot(japan, "report-form-label-picker-tlp-red")
+    assert japan.console_errors == []
