@@ -12,10 +12,39 @@ ANONYMOUS = Subject(key="anonymous")
 PEER_PREFIX = "peer:"
 
 
+# Where a user object keeps the subject made from it, with the fields it was made from. A request's user object is
+# passed from the view down to every service, so the subject is computed once per request (issue 11: a report POST
+# made it four times, each with a query), and a service that changes the user's entitlements makes it anew.
+_CACHE = "_kizuna_subject"
+
+
+def _fingerprint(user: User) -> tuple[object, ...]:
+    return (user.pk, user.is_active, user.username, user.nation_id, user.organisation_id,
+            repr(user.clearances), repr(user.communities))
+
+
 def subject_for(user: object) -> Subject:
     """The subject a request acts as. Inactive or anonymous users hold nothing and so see nothing."""
     if not isinstance(user, User) or not user.is_active:
         return ANONYMOUS
+    if user.username.startswith(PEER_PREFIX):  # a peer's entitlements live on its Peer row: never kept
+        return _make_subject(user)
+    fingerprint = _fingerprint(user)
+    cached = user.__dict__.get(_CACHE)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    subject = _make_subject(user)
+    user.__dict__[_CACHE] = (fingerprint, subject)
+    return subject
+
+
+def subject_of(request: Any) -> Subject:
+    """The subject of a request: the API token's user (``request.auth``) or the signed-in user, computed once."""
+    auth = getattr(request, "auth", None)
+    return subject_for(auth if isinstance(auth, User) else getattr(request, "user", None))
+
+
+def _make_subject(user: User) -> Subject:
     if user.username.startswith(PEER_PREFIX):  # cheap test first: people never have a peer (one query saved)
         peer = getattr(user, "peer", None)  # the reverse one-to-one of federation.Peer
         if peer is not None:
