@@ -27,6 +27,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check kizuna tests benchmarks
 	$(BIN)/mypy kizuna
+	$(BIN)/lint-imports --no-cache
 
 test: $(STAMP) chromium lint test-sqlite test-postgres
 

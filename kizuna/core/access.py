@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -281,14 +281,20 @@ def may_subject_see(subject: Subject, label: Label) -> bool:
     return may_see(subject, label, registry())
 
 
+# Where the groups of nations come from: the directory registers its reader on start (``DirectoryConfig.ready``), so
+# that core depends on nothing above it. Without a reader every group value is an opaque atom to the lattice.
+GroupSource = Callable[[], dict[str, frozenset[str]]]
+_group_source: list[GroupSource] = []
+
+
+def set_group_source(source: GroupSource) -> None:
+    """Install the reader of the directory's groups (code -> member nation codes)."""
+    _group_source[:] = [source]
+
+
 def nation_groups() -> dict[str, frozenset[str]]:
     """The directory's groups (code -> member nation codes), as the lattice reads them (``kizuna.labels.lattice``)."""
-    from kizuna.directory.models import NationGroup  # core does not depend on the directory at import time
-
-    groups: dict[str, set[str]] = {}
-    for code, member in NationGroup.members.through.objects.values_list("nationgroup_id", "nation_id"):
-        groups.setdefault(str(code), set()).add(str(member))
-    return {code: frozenset(members) for code, members in groups.items()}
+    return _group_source[0]() if _group_source else {}
 
 
 def label_dominates(a: Label, b: Label, groups: dict[str, frozenset[str]] | None = None) -> bool:

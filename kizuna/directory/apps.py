@@ -1,3 +1,6 @@
+"""The directory: nations and their groups, organisations, users and API tokens. On start it gives the label core
+its reader of nation groups."""
+
 from typing import Any
 
 from django.apps import AppConfig
@@ -17,4 +20,8 @@ class DirectoryConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self) -> None:
+        from kizuna.core.access import set_group_source
+        from kizuna.directory.services import nation_groups
+
         post_migrate.connect(_load_reference_data, sender=self)
+        set_group_source(nation_groups)

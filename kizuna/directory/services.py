@@ -60,6 +60,15 @@ def ensure_reference_data() -> None:
         )
 
 
+def nation_groups() -> dict[str, frozenset[str]]:
+    """The groups of nations (code -> member nation codes), read afresh: the label core's lattice reads them through
+    ``kizuna.core.access.nation_groups`` (installed by ``DirectoryConfig.ready``)."""
+    groups: dict[str, set[str]] = {}
+    for code, member in NationGroup.members.through.objects.values_list("nationgroup_id", "nation_id"):
+        groups.setdefault(str(code), set()).add(str(member))
+    return {code: frozenset(members) for code, members in groups.items()}
+
+
 def ensure_organisation(code: str, name: str | None = None, nation: str | None = None) -> Organisation:
     org = Organisation.objects.filter(code=code).first()
     if org is None:
