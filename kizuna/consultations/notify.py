@@ -21,8 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import BigIntegerField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Substr
+from django.db.models.lookups import StartsWith
 from django.db.models.signals import post_delete
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -36,7 +37,7 @@ from kizuna.consultations.models import (
     NotificationKind,
 )
 from kizuna.core import audit
-from kizuna.core.access import VisibleLabels, label_of, may_subject_see, visible_labels
+from kizuna.core.access import VisibleLabels, label_of, may_subject_see, unindexed_label, visible_labels
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
@@ -160,16 +161,28 @@ def _entries(user: User, notifications: Sequence[Notification]) -> dict[int, Ent
     return result
 
 
-def _refs(model: type[Meeting] | type[ActionItem], prefix: str, subject: Subject) -> QuerySet[Any]:
-    """The refs of the records of ``model`` the subject may see, as a subquery."""
-    return (model.objects.visible_to(subject)  # type: ignore[attr-defined]
-            .annotate(_ref=Concat(Value(prefix), Cast("pk", output_field=CharField()), output_field=CharField()))
-            .values("_ref"))
+def _record_id(prefix: str) -> Case:
+    """The outer notification's record id when its ref starts with ``prefix`` ("meeting:" or "action:"), else NULL.
+    The CASE keeps PostgreSQL from casting another module's ref (a STIX id) to a number."""
+    return Case(When(StartsWith(OuterRef("ref"), Value(prefix)),
+                     then=Cast(Substr(OuterRef("ref"), len(prefix) + 1), output_field=BigIntegerField())),
+                default=None, output_field=BigIntegerField())
 
 
 def _visible(subject: Subject) -> Q:
-    """Notification rows whose meeting or action the subject may see now (the label rule, by ``visible_to``)."""
-    return Q(ref__in=_refs(Meeting, "meeting:", subject)) | Q(ref__in=_refs(ActionItem, "action:", subject))
+    """Notification rows whose meeting or action the subject may see now: for each row, its record looked up by
+    primary key with the label test of ``visible_to`` (``visible_labels``, one decision for both), written as
+    ``label_id + 0 IN (...)`` (``unindexed_label``) so that the primary key, not the label index, answers it. The
+    cost follows the reader's own notifications, not the number of meetings and actions on the node."""
+    visible = visible_labels(subject)
+    if not visible:
+        return Q(pk__in=[])
+    conditions = Q()
+    for model, prefix in ((Meeting, "meeting:"), (ActionItem, "action:")):
+        record = (model.objects.annotate(_label=unindexed_label())  # type: ignore[attr-defined]
+                  .filter(visible.q("_label"), pk=_record_id(prefix)))
+        conditions |= Q(ref__startswith=prefix) & Q(Exists(record))
+    return conditions
 
 
 def _forget(sender: type[Meeting] | type[ActionItem], instance: Meeting | ActionItem, **kwargs: Any) -> None:
