@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Substr
-from django.db.models.lookups import StartsWith
+from django.db.models.lookups import Exact
 from django.db.models.signals import post_delete
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -164,7 +164,7 @@ def _entries(user: User, notifications: Sequence[Notification]) -> dict[int, Ent
 def _record_id(prefix: str) -> Case:
     """The outer notification's record id when its ref starts with ``prefix`` ("meeting:" or "action:"), else NULL.
     The CASE keeps PostgreSQL from casting another module's ref (a STIX id) to a number."""
-    return Case(When(StartsWith(OuterRef("ref"), Value(prefix)),
+    return Case(When(Exact(Substr(OuterRef("ref"), 1, len(prefix)), Value(prefix)),
                      then=Cast(Substr(OuterRef("ref"), len(prefix) + 1), output_field=BigIntegerField())),
                 default=None, output_field=BigIntegerField())
 

@@ -161,3 +161,22 @@ def test_deleting_a_meeting_deletes_its_notices(jpn_user: Any, both: dict[str, A
 def test_the_page_needs_sign_in() -> None:
     response = Client().get("/inbox/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_watch_notice_about_a_relationship_with_a_hidden_end_stays_hidden(jpn_user: Any, kor_user: Any) -> None:
+    from tests.threats.test_views import REL_JPN, relate
+
+    mine = put(jpn_user, "indicator", make_label(**REL_BOTH), name="shared")
+    hidden = put(kor_user, "threat-actor", make_label(**REL_KOR), name="Hidden actor")
+    shown = relate(kor_user, mine, mine, make_label(**REL_BOTH))
+    not_shown = relate(kor_user, mine, hidden, make_label(**REL_BOTH))
+    for obj in (shown, not_shown):
+        _watch_match(jpn_user, obj)
+    assert [e.notification.ref for e in queries.inbox(jpn_user)] == [shown.stix_id]
+    assert queries.unread_count(jpn_user) == 1
+    # The Korean reader sees both ends, so both notices would count for them.
+    for obj in (shown, not_shown):
+        _watch_match(kor_user, obj)
+    assert queries.unread_count(kor_user) == 2
+    assert put(jpn_user, "indicator", make_label(**REL_JPN), name="own").stix_id not in {
+        e.notification.ref for e in queries.inbox(kor_user)}

@@ -25,13 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from kizuna.core import audit
-from kizuna.core.access import label_of, visible_labels
+from kizuna.core.access import label_of, unindexed_label, visible_labels
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import Organisation, User
@@ -349,8 +349,20 @@ def _email(user: User, count: int) -> None:
 
 
 def _visible(subject: Subject) -> Q:
-    """Notification rows whose object the subject may see now (a label may have narrowed since)."""
-    return Q(ref__in=queries.visible_objects(subject, include_revoked=True).values("stix_id"))
+    """Notification rows whose object the subject may see now (a label may have narrowed since): for each row, its
+    object looked up by STIX id, so the cost follows the reader's notifications, not the size of the store."""
+    visible = visible_labels(subject)
+    if not visible:
+        return Q(pk__in=[])
+    # As ``queries.visible_objects(subject, include_revoked=True)``, written for a lookup by id: the label test as
+    # ``label_id + 0 IN (...)`` (``unindexed_label``) so that no database answers it from the label index (SQLite,
+    # without statistics, would scan a label's objects for each notification), and ``stix_id >= ref`` beside the
+    # equality so that PostgreSQL probes the index instead of hashing every visible object (see ``queries``).
+    current = (StixObject.objects.annotate(_label=unindexed_label())
+               .filter(visible.q("_label"), stix_id=OuterRef("ref"), is_current__in=[True])
+               .filter(stix_id__gte=OuterRef("ref"))
+               .filter(queries.shown_line(subject, visible)))
+    return Q(Exists(queries.with_relationship_rule(current, subject)))
 
 
 def _watch_filter_id(note: Notification) -> int | None:
