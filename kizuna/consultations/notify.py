@@ -193,7 +193,8 @@ def _forget(sender: type[Meeting] | type[ActionItem], instance: Meeting | Action
 def register() -> None:
     """Called by ``ConsultationsConfig.ready()``: consultation notifications are resolved here."""
     notification_registry.register(MODULE, notification_registry.Resolver(
-        name=gettext_lazy("Consultations"), visible=_visible, entries=_entries, refresh=scan_due_for))
+        name=gettext_lazy("Consultations"), visible=_visible, entries=_entries, refresh=scan_due_for,
+        settings=("consultations_inbox:settings", gettext_lazy("Email and calendar settings"))))
     post_delete.connect(_forget, sender=Meeting, dispatch_uid="consultations.notify.meeting")
     post_delete.connect(_forget, sender=ActionItem, dispatch_uid="consultations.notify.action")
 

@@ -44,13 +44,15 @@ class Resolver:
     ``ref`` is visible to the subject now. ``entries(user, notes)``: the entries of those of ``notes`` whose record
     ``user`` may see, by notification id (the others are left out). ``mail_entries``: may an entry's words go out by
     e-mail (marked with its label), alone or in a digest; False when the module sends only counts itself.
-    ``refresh(user)``: made before the user's inbox page is shown (e.g. the reminders of their own due actions)."""
+    ``refresh(user)``: made before the user's inbox page is shown (e.g. the reminders of their own due actions).
+    ``settings``: the URL name and the words of the module's page where a person chooses how they are told."""
 
     name: str | Promise  # shown on the inbox page's tabs
     visible: Callable[[Subject], Q]
     entries: Callable[[User, Sequence[Notification]], dict[int, Entry]]
     mail_entries: bool = True
     refresh: Callable[[User], object] | None = None
+    settings: tuple[str, str | Promise] | None = None
 
 
 _RESOLVERS: dict[str, Resolver] = {}

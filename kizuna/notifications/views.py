@@ -74,8 +74,10 @@ def inbox_page(request: HttpRequest, module: str | None = None, unread_first: bo
     tabs = [{"module": "", "name": _("All"), "url": reverse("notifications:inbox"), "current": chosen is None}]
     tabs += [{"module": name, "name": str(resolver.name), "url": reverse("notifications:inbox") + f"?module={name}",
               "current": chosen == name} for name, resolver in resolvers.items()]
+    settings = [{"url": reverse(r.settings[0]), "name": str(r.settings[1])} for name, r in resolvers.items()
+                if r.settings is not None and chosen in (None, name)]
     return render(request, "notifications/inbox.html", {
-        "rows": rows, "unread": sum(1 for e in entries if e.unread), "limit": INBOX_LIMIT, "tabs": tabs,
+        "rows": rows, "settings": settings, "unread": sum(1 for e in entries if e.unread), "limit": INBOX_LIMIT, "tabs": tabs,
         "module": chosen or "", "read_url": reverse(read_url)})
 
 

@@ -120,6 +120,7 @@ def test_inbox_page_lists_every_module_and_marks_read(jpn_user: Any, both: dict[
     assert "Invitation: Shared dialogue" in body and "Shared indicator" in body
     assert body.count('data-unread="1"') == 2
     assert "REL TO JPN, KOR" in body
+    assert 'href="/consultations/settings/"' in body  # a module's settings page, named by its resolver
     badge = client.get("/reports/").content.decode()
     assert 'href="/inbox/" data-testid="inbox-unread"' in badge and ">2 new<" in badge
     only = client.get("/inbox/", {"module": "threats"}).content.decode()
@@ -140,6 +141,7 @@ def test_old_addresses_show_their_module(jpn_user: Any, both: dict[str, Any]) ->
     assert "Shared dialogue" in consultations and "Shared indicator" not in consultations
     threats = client.get("/threats/inbox/").content.decode()
     assert "Shared indicator" in threats and "Shared dialogue" not in threats
+    assert 'href="/consultations/settings/"' not in threats
     # Marking all read at a module's address marks only that module's.
     assert client.post("/threats/inbox/read/")["Location"] == "/threats/inbox/"
     assert queries.unread_count(jpn_user) == 1 and notify.unread_count(jpn_user) == 1
