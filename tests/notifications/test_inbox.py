@@ -182,3 +182,13 @@ def test_a_watch_notice_about_a_relationship_with_a_hidden_end_stays_hidden(jpn_
     assert queries.unread_count(kor_user) == 2
     assert put(jpn_user, "indicator", make_label(**REL_JPN), name="own").stix_id not in {
         e.notification.ref for e in queries.inbox(kor_user)}
+
+
+def test_the_page_renders_in_japanese(jpn_user: Any, both: dict[str, Any]) -> None:
+    from django.conf import settings
+
+    client = _client(jpn_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    body = client.get("/inbox/").content.decode()
+    assert "受信箱" in body and "脅威ウォッチ" in body and "すべて既読にする" in body
+    assert "新着 2 件" in client.get("/reports/").content.decode()
