@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)
     "kizuna.threats.geo",
     "kizuna.threats.disinfo",  # disinformation incidents, pinned DISARM version (own model and migration)
+    "kizuna.notifications",  # one inbox, e-mail and digests for every module
     "kizuna.federation",  # node identity, signing keys, signatures (issue 4 foundation)
     "kizuna.web",
     "django.contrib.admin",

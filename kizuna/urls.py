@@ -25,5 +25,6 @@ urlpatterns = [
     path("consultations/", include("kizuna.consultations.urls")),
     path("consultations/", include("kizuna.consultations.inbox_urls")),
     path("consultations/", include("kizuna.consultations.print_urls")),
+    path("inbox/", include("kizuna.notifications.urls")),
     path("", include("kizuna.web.urls")),
 ]

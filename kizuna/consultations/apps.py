@@ -15,3 +15,6 @@ class ConsultationsConfig(AppConfig):
 
         for stix_type in TYPES:
             inbound.register(stix_type, receive)
+        from kizuna.consultations import notify
+
+        notify.register()  # the resolver of consultation notifications

@@ -1,6 +1,7 @@
-"""The consultation inbox, the notification and calendar settings page, and the calendar feed at its secret URL.
+"""The notification and calendar settings page, and the calendar feed at its secret URL (the inbox page itself is
+``kizuna.notifications.views``).
 
-The inbox and settings pages need a signed-in user. The feed needs none: the secret in its URL is the credential
+The settings page needs a signed-in user. The feed needs none: the secret in its URL is the credential
 (a calendar program cannot sign in), so an unknown, replaced or revoked secret and an inactive account are a plain
 404. What the feed holds is decided for the secret's owner by ``visible_to``, as for any page, and audited as a read.
 """
@@ -18,15 +19,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from kizuna.consultations import ics, notify
 from kizuna.consultations.models import EmailMode
 from kizuna.core import audit
-from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
-from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.shortcuts import signed_in_user
 
 INBOX_LIMIT = 100
@@ -34,44 +33,6 @@ INBOX_LIMIT = 100
 
 class EmailModeForm(forms.Form):
     email_mode = forms.ChoiceField(label=gettext_lazy("Email"), choices=EmailMode.choices, widget=forms.RadioSelect)
-
-
-@login_required
-@require_GET
-@never_cache
-def inbox_page(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    # No reminder worker runs under `make run`: the person's own due and overdue actions are scanned here (two
-    # index ranges), so the notices appear without cron. The worker (`kizuna consultations remind --loop`) does
-    # the same for everyone.
-    notify.scan_due_for(user)
-    entries = notify.inbox(user, limit=INBOX_LIMIT)
-    labels = [e.label for e in entries if e.label is not None]
-    note_labels(request, *labels)
-    rows = [{"entry": e,
-             "label": label_display(label_of(e.label)) if e.label is not None else "",
-             "chip": chip_class(e.label.policy, e.label.classification) if e.label is not None else ""}
-            for e in entries]
-    if entries:
-        audit.record(user.username, "list", "notification", [e.notification.pk for e in entries],
-                     labels[0].pk if len({r.pk for r in labels}) == 1 else None, audit.client_address(request))
-    unread = sum(1 for e in entries if e.unread)
-    return render(request, "consultations/inbox.html", {"rows": rows, "unread": unread, "limit": INBOX_LIMIT})
-
-
-@login_required
-@require_POST
-def mark_read(request: HttpRequest) -> HttpResponse:
-    """Mark one notification read (``id``) or all of them (no ``id``), then go back to the inbox."""
-    user = signed_in_user(request)
-    raw = request.POST.get("id", "").strip()
-    if raw:
-        if not raw.isdigit():
-            raise Http404("not found")
-        notify.mark_read(user, [int(raw)])
-    elif notify.mark_read(user):
-        messages.success(request, _("All notifications are marked read."))
-    return redirect("consultations_inbox:inbox")
 
 
 def _settings_context(user: User, form: EmailModeForm | None = None, feed_url: str = "") -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Consultation series, meetings (stored in UTC with a home IANA zone), attendees, agenda items, minutes, decisions,
-action items, and the per-user notifications and calendar settings of the consultation cycle.
+action items, the kinds of their notifications (stored by ``kizuna.notifications``) and the per-user calendar
+settings of the consultation cycle.
 
 Every shareable record inherits ``Labelled``, so it reaches a subject only through ``objects.visible_to``. Attendees
 are not labelled on their own: a row is visible exactly when its meeting is. Draft and published (agenda, minutes) are
@@ -235,34 +236,6 @@ class Decision(Labelled):
 
     def __str__(self) -> str:
         return self.text[:60]
-
-
-class Notification(models.Model):
-    """One entry of a person's inbox. It holds no content of its own, only what it points to: the text shown (and
-    emailed) is made when it is read, from the meeting or action fetched through ``visible_to`` — so a notification
-    whose record the person may no longer see is not shown and not sent. ``key`` makes each notice happen once
-    (e.g. "action_due_soon:42:2026-12-01")."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    action = models.ForeignKey(ActionItem, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    key = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # When it went out by email, alone or in a digest; null = not (yet) emailed.
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
-        indexes = [
-            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox"),
-            models.Index(fields=["emailed_at", "user"], name="notification_outbox"),
-        ]
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for {self.user_id}"
 
 
 class CalendarSettings(models.Model):

@@ -1,37 +1,32 @@
-"""Notifications of the consultation cycle: the in-app inbox, email (now or in a daily digest), the reminders of
-actions due in 3 days and overdue, and the per-user calendar feed at a secret URL.
+"""Notifications of the consultation cycle: who is told what (invitations, changes, agendas and minutes published,
+actions assigned, the reminders of actions due in 3 days and overdue), each person's e-mail mode (now or in a daily
+digest), and the per-user calendar feed at a secret URL. Storing, e-mailing and showing notifications is the
+``kizuna.notifications`` app's; this module registers with it the resolver of consultation records.
 
-A notification row holds no content, only what it points to (a meeting or an action). Its title, text and link are
-made when it is read or sent, from the record fetched through ``visible_to`` at that moment: a notification whose
-record the person may no longer see (relabelled, or the person's clearance lowered) is not shown, not counted and not
-emailed. When a notification names both an action and a meeting, the action is the record: only it is shown.
-
-Email goes out after the caller's transaction commits (a rolled-back write announces nothing), once per
-notification: ``emailed_at`` is claimed before the message is handed to Django's email backend and released again if
-sending fails. Each message carries the record's label display string as its classification marking, in the subject
-and at the top and bottom of the body.
+A notification names one record: ``ref`` is "meeting:<id>" or "action:<id>" (when a notice is about an action of a
+meeting, the action is the record). Its title, text and link are made when it is read or sent, from the record fetched
+through ``visible_to`` at that moment: a notification whose record the person may no longer see (relabelled, or the
+person's clearance lowered) is not shown, not counted and not e-mailed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.db.models import BigIntegerField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Substr
+from django.db.models.lookups import Exact
+from django.db.models.signals import post_delete
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from kizuna.consultations.models import (
     ActionItem,
@@ -39,39 +34,31 @@ from kizuna.consultations.models import (
     CalendarSettings,
     EmailMode,
     Meeting,
-    Notification,
     NotificationKind,
 )
 from kizuna.core import audit
-from kizuna.core.access import (
-    VisibleLabels,
-    label_display,
-    label_of,
-    may_subject_see,
-    registry,
-    visible_labels,
-)
+from kizuna.core.access import VisibleLabels, label_of, may_subject_see, unindexed_label, visible_labels
 from kizuna.core.errors import ServiceError
-from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
-from kizuna.labels import Label
-from kizuna.labels.decision import highest
+from kizuna.labels import Subject
+from kizuna.notifications import queries as notification_queries
+from kizuna.notifications import registry as notification_registry
+from kizuna.notifications import services as notification_services
+from kizuna.notifications.models import KEY_MAX, Notification
+from kizuna.notifications.registry import Entry
 
 logger = logging.getLogger("kizuna.consultations.notify")
 
+MODULE = "consultations"
 DUE_SOON_DAYS = 3
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 _REMINDERS = (NotificationKind.ACTION_DUE_SOON, NotificationKind.ACTION_OVERDUE)
 DIGEST_EVERY = timedelta(hours=24)
-DIGEST_MAX = 500  # entries in one digest; the rest wait for the next one
-# A digest takes what was created since the previous one, less this margin: a notice whose transaction was still open
-# when the previous digest was read has a creation time just before it. emailed_at keeps the overlap from repeating.
-DIGEST_GRACE = timedelta(minutes=10)
+DIGEST_GRACE = notification_services.DIGEST_GRACE
 FEED_PAST = timedelta(days=90)
 FEED_AHEAD = timedelta(days=400)
 FEED_MAX = 5000  # meetings in one feed
-KEY_MAX = 200  # Notification.key's max_length
 MEETING_PATH = "/consultations/meetings/{pk}/"
 ACTIONS_PATH = "/consultations/actions/"
 SETTINGS_PATH = "/consultations/settings/"
@@ -80,28 +67,23 @@ _CHUNK = 500
 # secrets.token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet; anything else is not a feed token.
 _FEED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
+InboxEntry = Entry  # the entries this module's inbox functions return
+base_url = notification_services.base_url
+
+
+def ref_of(record: Meeting | ActionItem) -> str:
+    """How a notification names a consultation record."""
+    return f"action:{record.pk}" if isinstance(record, ActionItem) else f"meeting:{record.pk}"
+
+
+def _parse_ref(ref: str) -> tuple[str, int] | None:
+    kind, _, pk = ref.partition(":")
+    if kind not in ("meeting", "action") or not pk.isdigit():
+        return None
+    return kind, int(pk)
+
 
 # --- what a notification says ----------------------------------------------------------------------------------------
-
-@dataclass
-class InboxEntry:
-    notification: Notification
-    title: str
-    text: str
-    url: str
-    label: LabelRecord | None = None  # of the record shown: for the banner and the label chip
-
-    @property
-    def unread(self) -> bool:
-        return self.notification.read_at is None
-
-
-def base_url() -> str:
-    """The node's public address for links in email (``KIZUNA_BASE_URL``, e.g. https://kizuna.example.org); empty
-    means links are written as paths."""
-    value = getattr(settings, "KIZUNA_BASE_URL", "") or os.environ.get("KIZUNA_BASE_URL", "")
-    return str(value).rstrip("/")
-
 
 def _zone(user: User) -> ZoneInfo:
     try:
@@ -147,35 +129,74 @@ def _action_text(kind: str, action: ActionItem) -> str:
     return text
 
 
-def _entries(user: User, notifications: Sequence[Notification]) -> list[InboxEntry]:
-    """The notifications whose record ``user`` may see now, each with its words, in the given order. The records
-    are fetched through ``visible_to``: one query for the meetings and one for the actions."""
-    if not notifications:
-        return []
+def _entries(user: User, notifications: Sequence[Notification]) -> dict[int, Entry]:
+    """The resolver's words: the notifications whose record ``user`` may see now, by id. The records are fetched
+    through ``visible_to``: one query for the meetings and one for the actions."""
+    refs = {n.pk: _parse_ref(n.ref) for n in notifications}
+    action_ids = {r[1] for r in refs.values() if r is not None and r[0] == "action"}
+    meeting_ids = {r[1] for r in refs.values() if r is not None and r[0] == "meeting"}
     subject = subject_for(user)
-    action_ids = {n.action_id for n in notifications if n.action_id is not None}
-    meeting_ids = {n.meeting_id for n in notifications if n.action_id is None and n.meeting_id is not None}
     actions = {a.pk: a for a in ActionItem.objects.visible_to(subject).filter(pk__in=sorted(action_ids))
                .select_related("label")} if action_ids else {}
     meetings = {m.pk: m for m in Meeting.objects.visible_to(subject).filter(pk__in=sorted(meeting_ids))
                 .select_related("label")} if meeting_ids else {}
     kinds = dict(NotificationKind.choices)
-    result: list[InboxEntry] = []
+    result: dict[int, Entry] = {}
     for note in notifications:
         kind_name = str(kinds.get(note.kind, note.kind))
-        if note.action_id is not None:
-            action = actions.get(note.action_id)
-            if action is None:
-                continue
-            result.append(InboxEntry(note, f"{kind_name}: {action.title}", _action_text(note.kind, action),
-                                     ACTIONS_PATH, action.label))
-        elif note.meeting_id is not None:
-            meeting = meetings.get(note.meeting_id)
-            if meeting is None:
-                continue
-            result.append(InboxEntry(note, f"{kind_name}: {meeting.title}", _meeting_text(note.kind, meeting, user),
-                                     MEETING_PATH.format(pk=meeting.pk), meeting.label))
+        ref = refs[note.pk]
+        if ref is None:
+            continue
+        if ref[0] == "action":
+            action = actions.get(ref[1])
+            if action is not None:
+                result[note.pk] = Entry(note, f"{kind_name}: {action.title}", _action_text(note.kind, action),
+                                        ACTIONS_PATH, action.label)
+        else:
+            meeting = meetings.get(ref[1])
+            if meeting is not None:
+                result[note.pk] = Entry(note, f"{kind_name}: {meeting.title}",
+                                        _meeting_text(note.kind, meeting, user), MEETING_PATH.format(pk=meeting.pk),
+                                        meeting.label)
     return result
+
+
+def _record_id(prefix: str) -> Case:
+    """The outer notification's record id when its ref starts with ``prefix`` ("meeting:" or "action:"), else NULL.
+    The CASE keeps PostgreSQL from casting another module's ref (a STIX id) to a number."""
+    return Case(When(Exact(Substr(OuterRef("ref"), 1, len(prefix)), Value(prefix)),
+                     then=Cast(Substr(OuterRef("ref"), len(prefix) + 1), output_field=BigIntegerField())),
+                default=None, output_field=BigIntegerField())
+
+
+def _visible(subject: Subject) -> Q:
+    """Notification rows whose meeting or action the subject may see now: for each row, its record looked up by
+    primary key with the label test of ``visible_to`` (``visible_labels``, one decision for both), written as
+    ``label_id + 0 IN (...)`` (``unindexed_label``) so that the primary key, not the label index, answers it. The
+    cost follows the reader's own notifications, not the number of meetings and actions on the node."""
+    visible = visible_labels(subject)
+    if not visible:
+        return Q(pk__in=[])
+    conditions = Q()
+    for model, prefix in ((Meeting, "meeting:"), (ActionItem, "action:")):
+        record = (model.objects.annotate(_label=unindexed_label())  # type: ignore[attr-defined]
+                  .filter(visible.q("_label"), pk=_record_id(prefix)))
+        conditions |= Q(ref__startswith=prefix) & Q(Exists(record))
+    return conditions
+
+
+def _forget(sender: type[Meeting] | type[ActionItem], instance: Meeting | ActionItem, **kwargs: Any) -> None:
+    # What a foreign key's CASCADE did when notifications lived here: a deleted record's notices go with it.
+    notification_services.forget(MODULE, [ref_of(instance)])
+
+
+def register() -> None:
+    """Called by ``ConsultationsConfig.ready()``: consultation notifications are resolved here."""
+    notification_registry.register(MODULE, notification_registry.Resolver(
+        name=gettext_lazy("Consultations"), visible=_visible, entries=_entries, refresh=scan_due_for,
+        settings=("consultations_inbox:settings", gettext_lazy("Email and calendar settings"))))
+    post_delete.connect(_forget, sender=Meeting, dispatch_uid="consultations.notify.meeting")
+    post_delete.connect(_forget, sender=ActionItem, dispatch_uid="consultations.notify.action")
 
 
 # --- recording ------------------------------------------------------------------------------------------------------
@@ -214,29 +235,13 @@ def notify(kind: str, users: Iterable[User], *, meeting: Meeting | None = None, 
             continue
         if may_subject_see(subject_for(user), label):
             chosen[user.pk] = user
-    return _store([Notification(user=u, kind=kind, meeting=meeting, action=action, key=key)
+    return _store([Notification(user=u, module=MODULE, kind=kind, ref=ref_of(record), key=key)
                    for u in chosen.values()])
 
 
 def _store(entries: list[Notification], existing: set[tuple[int, str]] | None = None) -> int:
-    """Insert the entries that do not exist yet (by user and key) and send the immediate emails after commit.
-    ``existing``: the (user, key) pairs already recorded, when the caller has read them more cheaply itself.
-    ``ignore_conflicts`` keeps a concurrent insert of the same notice from failing the caller's transaction."""
-    fresh: dict[tuple[int, str], Notification] = {}
-    for start in range(0, len(entries), _CHUNK):
-        chunk = entries[start:start + _CHUNK]
-        known = existing if existing is not None else set(Notification.objects.filter(
-            user_id__in={e.user_id for e in chunk}, key__in={e.key for e in chunk}).values_list("user_id", "key"))
-        for entry in chunk:
-            pair = (entry.user_id, entry.key)
-            if pair not in known and pair not in fresh:
-                fresh[pair] = entry
-    if not fresh:
-        return 0
-    Notification.objects.bulk_create(list(fresh.values()), ignore_conflicts=True, batch_size=_CHUNK)
-    pairs = list(fresh)
-    transaction.on_commit(lambda: send_immediate(pairs), robust=True)
-    return len(fresh)
+    """Insert the entries that do not exist yet (by user and key) and send the immediate e-mails after commit."""
+    return notification_services.store(entries, existing, email_now=_email_now, settings_url=SETTINGS_PATH)
 
 
 # --- email ----------------------------------------------------------------------------------------------------------
@@ -248,91 +253,8 @@ def _mode_of(user_ids: Iterable[int]) -> dict[int, str]:
     return {pk: str(modes.get(pk, EmailMode.IMMEDIATE)) for pk in ids}
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _absolute(path: str) -> str:
-    return base_url() + path
-
-
-def _marking(labels: Sequence[LabelRecord]) -> str:
-    """The classification marking of a message: the label when all entries share one, else the highest
-    classification among them (as the page banner does for a list)."""
-    parsed: list[Label] = [label_of(r) for r in labels]
-    top = highest(parsed, registry())
-    if top is None:
-        return ""
-    if len({label.key() for label in parsed}) == 1:
-        return label_display(top)
-    return registry().require(top.policy).classification(top.classification).display
-
-
-def _send(user: User, subject: str, body: str, marking: str) -> None:
-    message = EmailMessage(_one_line(subject)[:900], body, None, [user.email],
-                           headers={"X-Kizuna-Label": _one_line(marking)})
-    message.send(fail_silently=False)
-
-
-def _claim(ids: list[int], now: datetime) -> list[int]:
-    """Mark these notifications emailed unless another sender already did; the ones this call now owns."""
-    with transaction.atomic():
-        free = list(Notification.objects.select_for_update().filter(pk__in=ids, emailed_at__isnull=True)
-                    .values_list("pk", flat=True))
-        Notification.objects.filter(pk__in=free).update(emailed_at=now)
-    return free
-
-
-def _release(ids: list[int]) -> None:
-    Notification.objects.filter(pk__in=ids).update(emailed_at=None)
-
-
-def _subject(marking: str, title: str) -> str:
-    return _one_line(render_to_string("consultations/email/subject.txt", {"marking": marking, "title": title}))
-
-
-def send_immediate(pairs: Sequence[tuple[int, str]]) -> int:
-    """After commit: email each new notification to its user when their mode is "immediate", if they may still see
-    its record. Returns how many emails went out. Failures are logged, never raised into the committed request."""
-    sent = 0
-    try:
-        keys: dict[int, list[str]] = defaultdict(list)
-        for user_id, key in pairs:
-            keys[user_id].append(key)
-        modes = _mode_of(keys)
-        wanted = [pk for pk, mode in modes.items() if mode == EmailMode.IMMEDIATE]
-        for user in User.objects.filter(pk__in=wanted, is_active=True).exclude(email="").select_related("organisation"):
-            notes: list[Notification] = []
-            for start in range(0, len(keys[user.pk]), _CHUNK):
-                notes.extend(Notification.objects.filter(user=user, key__in=keys[user.pk][start:start + _CHUNK],
-                                                         emailed_at__isnull=True))
-            # The words are the recipient's: their language, their time zone.
-            with translation.override(user.language or settings.LANGUAGE_CODE):
-                entries = _entries(user, notes)
-            for entry in entries:
-                sent += _send_entry(user, entry)
-    except Exception:  # the write this follows is committed; a broken mail setup must not undo it
-        logger.exception("could not send consultation notification emails")
-    return sent
-
-
-def _send_entry(user: User, entry: InboxEntry) -> int:
-    if not _claim([entry.notification.pk], timezone.now()):
-        return 0
-    assert entry.label is not None
-    marking = label_display(label_of(entry.label))
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        subject = _subject(marking, entry.title)
-        body = render_to_string("consultations/email/notification.txt", {
-            "marking": marking, "entry": entry, "url": _absolute(entry.url),
-            "settings_url": _absolute(SETTINGS_PATH)})
-    try:
-        _send(user, subject, body, marking)
-    except Exception:  # SMTP and socket errors alike: leave it for a later send
-        _release([entry.notification.pk])
-        logger.warning("could not email notification %s to user %s", entry.notification.pk, user.pk)
-        return 0
-    return 1
+def _email_now(user_ids: set[int]) -> set[int]:
+    return {pk for pk, mode in _mode_of(user_ids).items() if mode == EmailMode.IMMEDIATE}
 
 
 def send_digests(now: datetime | None = None) -> int:
@@ -354,73 +276,32 @@ def send_digests(now: datetime | None = None) -> int:
 
 def _digest(row: CalendarSettings, now: datetime) -> int:
     user = row.user
-    pending = Notification.objects.filter(user=user, emailed_at__isnull=True, created_at__lte=now)
-    if row.last_digest_at is not None:
-        pending = pending.filter(created_at__gt=row.last_digest_at - DIGEST_GRACE)
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        entries = _entries(user, list(pending.order_by("created_at", "id")[:DIGEST_MAX]))
+    entries = notification_services.digest_entries(user, row.last_digest_at, now)
     if not entries:
         return 0
     # Compare-and-set on last_digest_at: of two runners at the same moment, one sends.
     if not CalendarSettings.objects.filter(pk=row.pk, last_digest_at=row.last_digest_at).update(last_digest_at=now):
         return 0
-    owned = set(_claim([e.notification.pk for e in entries], now))
-    entries = [e for e in entries if e.notification.pk in owned]
-    if not entries:
-        return 0
-    labels = [e.label for e in entries if e.label is not None]
-    marking = _marking(labels)
-    items = [{"entry": e, "url": _absolute(e.url),
-              "marking": label_display(label_of(e.label)) if e.label is not None else ""} for e in entries]
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        count = len(entries)
-        subject = _subject(marking, ngettext("Daily digest: %(count)d notification",
-                                             "Daily digest: %(count)d notifications", count) % {"count": count})
-        body = render_to_string("consultations/email/digest.txt", {
-            "marking": marking, "items": items, "settings_url": _absolute(SETTINGS_PATH)})
-    try:
-        _send(user, subject, body, marking)
-    except Exception:  # SMTP and socket errors alike: try again on the next run
-        _release(sorted(owned))
+    result = notification_services.send_digest(user, entries, now, SETTINGS_PATH)
+    if result == "failed":  # try again on the next run
         CalendarSettings.objects.filter(pk=row.pk).update(last_digest_at=row.last_digest_at)
-        logger.warning("could not email the daily digest to user %s", user.pk)
-        return 0
-    return 1
+    return 1 if result == "sent" else 0
 
 
-# --- the inbox ------------------------------------------------------------------------------------------------------
+# --- the inbox (this module's notifications; the page shows every module's) -----------------------------------------
 
-def _visible(user: User) -> QuerySet[Notification]:
-    """The user's notifications whose record they may see now, as one query: the record's label among the label ids
-    ``visible_to`` would use for this user (an action's label when the notice is about an action)."""
-    visible = visible_labels(subject_for(user))
-    if not visible:
-        return Notification.objects.none()
-    return Notification.objects.filter(user=user).filter(
-        (Q(action__isnull=False) & visible.q("action__label")) | (Q(action__isnull=True) & visible.q("meeting__label")))
-
-
-def inbox(user: User, unread_only: bool = False, limit: int = 50) -> list[InboxEntry]:
+def inbox(user: User, unread_only: bool = False, limit: int = 50) -> list[Entry]:
     """Unread first, then newest first; only notifications whose record the user may see now."""
-    qs = _visible(user)
-    if unread_only:
-        qs = qs.filter(read_at__isnull=True)
-    qs = qs.annotate(_read=Case(When(read_at__isnull=True, then=Value(0)), default=Value(1),
-                                output_field=IntegerField()))
-    return _entries(user, list(qs.order_by("_read", "-created_at", "-id")[:max(0, limit)]))
+    return notification_queries.inbox(user, MODULE, unread_only=unread_only, limit=limit)
 
 
 def unread_count(user: User) -> int:
-    """Unread notifications the user may see: one count over the (user, read_at, created_at) index."""
-    return _visible(user).filter(read_at__isnull=True).count()
+    return notification_queries.unread_count(user, MODULE)
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark the user's own notifications read (all of them when ``ids`` is None); returns how many changed."""
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=sorted({int(i) for i in ids}))
-    return qs.update(read_at=timezone.now())
+    """Mark the user's own consultation notifications read (all of them when ``ids`` is None)."""
+    return notification_services.mark_read(user, ids, MODULE)
 
 
 # --- reminders ------------------------------------------------------------------------------------------------------
@@ -509,7 +390,8 @@ def _scan_batch(batch: Sequence[tuple[int, date | None, int | None, int | None, 
                 recipients: _Recipients) -> int:
     recipients.load({r[2] for r in batch if r[2] is not None}, {r[3] for r in batch if r[3] is not None})
     # The reminders already made for these actions, by the action's index (not a (user, key) cross product).
-    known = Notification.objects.filter(action_id__in=[r[0] for r in batch], kind__in=_REMINDERS)
+    known = Notification.objects.filter(module=MODULE, ref__in=[f"action:{r[0]}" for r in batch],
+                                        kind__in=_REMINDERS)
     if recipients.only is not None:
         known = known.filter(user=recipients.only)
     existing = set(known.values_list("user_id", "key"))
@@ -522,7 +404,8 @@ def _scan_batch(batch: Sequence[tuple[int, date | None, int | None, int | None, 
         for user_id in recipients.of(owner_user_id, owner_org_id):
             # Known reminders are skipped before a model instance is made: on a steady day nearly all are known.
             if (user_id, key) not in existing and recipients.sees(user_id, label_id):
-                entries.append(Notification(user_id=user_id, kind=kind, action_id=pk, key=key))
+                entries.append(Notification(user_id=user_id, module=MODULE, kind=kind, ref=f"action:{pk}",
+                                            key=key))
     return _store(entries, existing)
 
 

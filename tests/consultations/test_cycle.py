@@ -21,12 +21,12 @@ from kizuna.consultations.models import (
     Decision,
     Meeting,
     MinutesPart,
-    Notification,
     NotificationKind,
     Rsvp,
     Series,
 )
 from kizuna.consultations.notify import notify as real_notify
+from kizuna.consultations.notify import ref_of
 from kizuna.consultations.services import (
     MeetingInput,
     SeriesInput,
@@ -41,6 +41,7 @@ from kizuna.consultations.services import (
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.models import AuditEntry, LabelRecord, Version
 from kizuna.directory.models import Organisation
+from kizuna.notifications.models import Notification
 from tests.conftest import make_label
 
 IP4 = make_label(releasable_to=["IP4"])
@@ -524,11 +525,11 @@ def test_notifications_are_recorded_for_those_who_may_see(jpn_user: Any, kor_use
     cycle.do_publish_agenda(jpn_user, meeting)
     cycle.do_unpublish_agenda(jpn_user, meeting)
     cycle.do_publish_agenda(jpn_user, meeting)  # once per key: nobody is told twice
-    told = Notification.objects.filter(kind=NotificationKind.AGENDA_PUBLISHED, meeting=meeting)
+    told = Notification.objects.filter(kind=NotificationKind.AGENDA_PUBLISHED, ref=ref_of(meeting))
     assert sorted(told.values_list("user__username", flat=True)) == ["minjun", "taro"]
     japan_only = do_create_action(jpn_user, "Brief the minister", JPN, meeting=meeting,
                                   owner_organisation=Organisation.objects.get(code="JPN-MOD"))
-    assigned = Notification.objects.filter(kind=NotificationKind.ACTION_ASSIGNED, action=japan_only)
+    assigned = Notification.objects.filter(kind=NotificationKind.ACTION_ASSIGNED, ref=ref_of(japan_only))
     assert sorted(assigned.values_list("user__username", flat=True)) == ["hanako", "taro"]
     cycle.do_update_action(jpn_user, japan_only, owner_organisation=Organisation.objects.get(code="KOR-MND"),
                            label=IP4)

@@ -23,7 +23,6 @@ from kizuna.consultations.models import (
     CalendarSettings,
     EmailMode,
     Meeting,
-    Notification,
     NotificationKind,
 )
 from kizuna.consultations.services import (
@@ -35,6 +34,7 @@ from kizuna.consultations.services import (
 )
 from kizuna.core.access import intern_label, label_display, label_of
 from kizuna.directory.models import Organisation
+from kizuna.notifications.models import Notification
 from tests.conftest import make_label
 
 pytestmark = pytest.mark.django_db
@@ -78,8 +78,8 @@ def test_notice_is_recorded_only_for_users_who_may_see_the_meeting(japanese: Any
     japan_only = _meeting(japanese, ["JPN"], title="Japan only")
     assert notify.notify(NotificationKind.INVITATION, [japanese, korean], meeting=shared) == 2
     assert notify.notify(NotificationKind.INVITATION, [japanese, korean], meeting=japan_only) == 1
-    assert not Notification.objects.filter(user=korean, meeting=japan_only).exists()
-    assert [e.notification.meeting_id for e in notify.inbox(korean)] == [shared.pk]
+    assert not Notification.objects.filter(user=korean, ref=notify.ref_of(japan_only)).exists()
+    assert [e.notification.ref for e in notify.inbox(korean)] == [notify.ref_of(shared)]
 
 
 def test_inactive_user_gets_no_notice(japanese: Any, korean: Any) -> None:
@@ -138,10 +138,10 @@ def test_inbox_lists_unread_first_and_mark_read(japanese: Any, korean: Any) -> N
     second = _meeting(japanese, ["JPN", "KOR"], title="Second")
     notify.notify(NotificationKind.INVITATION, [korean], meeting=first)
     notify.notify(NotificationKind.INVITATION, [korean], meeting=second)
-    older = Notification.objects.get(user=korean, meeting=first)
-    assert notify.mark_read(korean, [Notification.objects.get(user=korean, meeting=second).pk]) == 1
+    older = Notification.objects.get(user=korean, ref=notify.ref_of(first))
+    assert notify.mark_read(korean, [Notification.objects.get(user=korean, ref=notify.ref_of(second)).pk]) == 1
     entries = notify.inbox(korean)
-    assert [e.notification.meeting_id for e in entries] == [first.pk, second.pk]  # unread first
+    assert [e.notification.ref for e in entries] == [notify.ref_of(first), notify.ref_of(second)]  # unread first
     assert [e.unread for e in entries] == [True, False]
     assert entries[0].title == "Invitation: First"
     assert entries[0].url == f"/consultations/meetings/{first.pk}/"
@@ -237,7 +237,7 @@ def test_daily_digest_is_one_email_at_most_once_a_day(japanese: Any, korean: Any
     third = _meeting(japanese, ["IP4"], title="Third")
     notify.notify(NotificationKind.INVITATION, [korean], meeting=third)
     # As if it were made the day after the first digest.
-    Notification.objects.filter(meeting=third).update(created_at=now + timedelta(hours=27))
+    Notification.objects.filter(ref=notify.ref_of(third)).update(created_at=now + timedelta(hours=27))
     assert notify.send_digests(now + timedelta(hours=30)) == 0  # less than 24 h since the last digest
     assert notify.send_digests(now + timedelta(hours=50)) == 1
     assert "Invitation: Third" in mail.outbox[1].body and "First" not in mail.outbox[1].body
@@ -263,7 +263,7 @@ def test_due_soon_and_overdue_are_noticed_once_per_due_date(japanese: Any, korea
     assert notify.scan_due(today) == 1
     assert notify.scan_due(today) == 0
     soon = Notification.objects.get(user=korean, kind=NotificationKind.ACTION_DUE_SOON)
-    assert (soon.kind, soon.action_id, soon.key) == (NotificationKind.ACTION_DUE_SOON, action.pk,
+    assert (soon.kind, soon.ref, soon.key) == (NotificationKind.ACTION_DUE_SOON, f"action:{action.pk}",
                                                       f"action_due_soon:{action.pk}:2026-12-04")
     entry = next(e for e in notify.inbox(korean) if e.notification.pk == soon.pk)
     assert entry.title == "Action due in 3 days: Share the exercise lessons"
@@ -271,7 +271,7 @@ def test_due_soon_and_overdue_are_noticed_once_per_due_date(japanese: Any, korea
     overdue_day = today + timedelta(days=4)
     assert notify.scan_due(overdue_day) == 2  # the first is overdue, "Later" is due today
     assert notify.scan_due(overdue_day) == 0
-    assert Notification.objects.filter(kind=NotificationKind.ACTION_OVERDUE, action=action).count() == 1
+    assert Notification.objects.filter(kind=NotificationKind.ACTION_OVERDUE, ref=notify.ref_of(action)).count() == 1
     # A new due date is a new reminder.
     ActionItem.objects.filter(pk=action.pk).update(due=overdue_day + timedelta(days=2))
     assert notify.scan_due(overdue_day) == 1
@@ -292,7 +292,7 @@ def test_organisation_owned_action_reminds_its_active_members_who_may_see_it(jap
                               meeting=meeting, due=today - timedelta(days=1),
                               owner_organisation=Organisation.objects.get(code="JPN-MOD"))
     assert notify.scan_due(today) == 2
-    reminders = Notification.objects.filter(action=action, kind=NotificationKind.ACTION_OVERDUE)
+    reminders = Notification.objects.filter(ref=notify.ref_of(action), kind=NotificationKind.ACTION_OVERDUE)
     assert set(reminders.values_list("user__username", flat=True)) == {
         japanese.username, colleague.username}
     assert uncleared.pk not in set(reminders.values_list("user_id", flat=True))

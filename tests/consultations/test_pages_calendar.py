@@ -386,13 +386,13 @@ def test_status_change_of_an_invisible_action_is_a_404(jpn_user: Any, kor_user: 
 
 def test_navigation_counts_unread_consultation_notifications(jpn_user: Any, kor_user: Any) -> None:
     client = client_for(jpn_user)
-    assert 'data-testid="consultations-unread"' not in client.get("/consultations/").content.decode()
+    assert 'data-testid="inbox-unread"' not in client.get("/consultations/").content.decode()
     start = datetime(2026, 6, 10, 1, 0, tzinfo=UTC)
     do_create_meeting(kor_user, MeetingInput(
         title="Invitation", label=make_label(releasable_to=["IP4"]), start=start, end=start + timedelta(hours=1),
         time_zone="Asia/Seoul", link=LINK, attendees=[jpn_user]))
     body = client.get("/consultations/").content.decode()
-    assert re.search(r'href="/consultations/inbox/" data-testid="consultations-unread"[^>]*>1 new<', body)
+    assert re.search(r'href="/inbox/" data-testid="inbox-unread"[^>]*>1 new<', body)
 
 
 def test_pages_render_in_japanese(jpn_user: Any) -> None:

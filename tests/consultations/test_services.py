@@ -143,7 +143,7 @@ def test_attendee_without_clearance_is_refused_when_the_organiser_may_learn_clea
 def test_invitation_answers_alike_whatever_clearance_the_organiser_may_not_learn(jpn_user: Any, make_user: Any) -> None:
     """Directory rule (kizuna/directory/disclosure.py): a contributor may not learn a colleague's clearance, so the
     answer is the same for a cleared and an uncleared invitee; the uncleared one sees neither the meeting nor a notice."""
-    from kizuna.consultations.models import Notification
+    from kizuna.notifications.models import Notification
 
     low = make_user("low", "JPN", "JPN-MOD", clearance="UNCLASSIFIED")
     cleared = make_user("cleared", "JPN", "JPN-MOD")

@@ -13,9 +13,10 @@ from django.core import mail
 from kizuna.core.access import intern_label
 from kizuna.core.models import AuditEntry
 from kizuna.directory.subjects import subject_for
+from kizuna.notifications.models import Notification
 from kizuna.threats.models import StixObject
 from kizuna.threats.watch import services
-from kizuna.threats.watch.models import Notification, Sighting, WatchFilter
+from kizuna.threats.watch.models import Sighting, WatchFilter
 from tests.conftest import make_label
 from tests.threats.test_views import REL_BOTH, REL_JPN, REL_KOR, body_of, client_for, put, relate, sight
 
@@ -142,9 +143,9 @@ def test_watch_notifies_only_watchers_who_may_see_the_new_object(jpn_user: Any, 
     new = put(kor_user, "indicator", make_label(**REL_KOR), name="Korean C2 at 203.0.113.9")
     written = services.notify_new_objects([new.stix_id])
     assert written == 1
-    assert Notification.objects.filter(user=kor_user, watch_filter=kr_watch, stix_id=new.stix_id).exists()
+    assert Notification.objects.filter(user=kor_user, detail__watch_filter=kr_watch.pk, ref=new.stix_id).exists()
     assert not Notification.objects.filter(user=jpn_user).exists()
-    assert jp_watch.notifications.count() == 0
+    assert not Notification.objects.filter(detail__watch_filter=jp_watch.pk).exists()
     assert [m.to for m in mail.outbox] == [["minjun@example.org"]]
     assert "203.0.113.9" not in mail.outbox[0].body and "Korean C2" not in mail.outbox[0].subject
 
@@ -167,7 +168,7 @@ def test_watch_criteria_value_area_and_label(jpn_user: Any) -> None:
     c = put(jpn_user, "malware", make_label(releasable_to=["JPN", "KOR"], tlp="GREEN"), name="z")
     d = put(jpn_user, "malware", make_label(releasable_to=["JPN", "KOR"], tlp="AMBER"), name="no match")
     services.notify_new_objects([a.stix_id, b.stix_id, c.stix_id, d.stix_id])
-    got = dict(Notification.objects.values_list("stix_id", "watch_filter_id"))
+    got = dict(Notification.objects.values_list("ref", "detail__watch_filter"))
     assert got == {a.stix_id: by_value.pk, b.stix_id: by_area.pk, c.stix_id: by_label.pk}
 
 
@@ -254,5 +255,5 @@ def test_an_import_notifies_watchers_once_committed(jpn_user: Any, kor_user: Any
         summary = do_import_objects(jpn_user, [indicator], make_label(**REL_JPN), source="test")
         assert not Notification.objects.exists()  # nothing before the commit
     assert summary.accepted == 1 and len(callbacks) == 1
-    assert list(Notification.objects.values_list("user__username", "stix_id")) == [
+    assert list(Notification.objects.values_list("user__username", "ref")) == [
         (jpn_user.username, indicator["id"])]

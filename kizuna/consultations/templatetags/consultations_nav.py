@@ -1,5 +1,5 @@
-"""``{% consultations_nav %}``: the "Consultations" entry of the main navigation (the calendar), "My actions", and
-the number of unread consultation notifications linking to the inbox."""
+"""``{% consultations_nav %}``: the "Consultations" entry of the main navigation (the calendar) and "My actions" (the
+number of unread notifications is the one badge of ``{% notifications_nav %}``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from typing import Any
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-
-from kizuna.consultations import notify
-from kizuna.directory.models import User
 
 register = template.Library()
 
@@ -25,16 +22,11 @@ def _inbox_url() -> str:
 @register.inclusion_tag("consultations/_nav.html", takes_context=True)
 def consultations_nav(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
-    user = getattr(request, "user", None)
-    unread = 0
-    if isinstance(user, User) and user.is_active:
-        unread = notify.unread_count(user)
     match = getattr(request, "resolver_match", None)
     in_app = match is not None and match.app_name in ("consultations", "consultations_inbox", "consultations_print")
     return {
         "current": in_app and match is not None and match.url_name != "my_actions",
         "actions_current": in_app and match is not None and match.url_name == "my_actions",
-        "unread": unread,
         "inbox_url": _inbox_url(),
     }
 

@@ -1,8 +1,8 @@
-"""Sightings, watch filters and inbox entries.
+"""Sightings and watch filters (their inbox entries are ``kizuna.notifications`` rows of the "threats" module).
 
 The shared record of a sighting is the STIX ``sighting`` object in the store (it travels, carries a label and is
 counted by nation from there). ``Sighting`` here is only the local trace of who pressed "Seen it too", so that a user
-is not counted twice. A ``Notification`` names an object by its STIX id only; what the inbox shows about it is read
+is not counted twice. A watch notification names an object by its STIX id only; what the inbox shows about it is read
 again through ``visible_to`` every time, so a label that narrows later hides the entry.
 """
 
@@ -50,22 +50,3 @@ class WatchFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Notification(models.Model):
-    """An inbox entry: a new object matched one of the user's watch filters (and the user could see it then)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    watch_filter = models.ForeignKey(WatchFilter, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="notifications")
-    stix_id = models.CharField(max_length=128)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["user", "stix_id"], name="notify_once_per_object")]
-        indexes = [models.Index(fields=["user", "read_at"], name="inbox_unread")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}: {self.stix_id}"

@@ -7,8 +7,9 @@ organisation may do. Counts by nation are computed over the sightings the viewer
 through a visible sighting.
 
 Watch filters: the importer calls ``notify_new_objects`` after each committed batch. Each watcher is checked on their
-own (``visible_to`` and the relationship rule) before an inbox entry is written, and the e-mail names no object: it
-only says how many new entries wait in the inbox, where they are shown again through ``visible_to``.
+own (``visible_to`` and the relationship rule) before an inbox entry (a ``kizuna.notifications`` row of the "threats"
+module, one per user and object) is written, and the e-mail names no object: it only says how many new entries wait in
+the inbox, where they are shown again through ``visible_to`` by the resolver registered here.
 """
 
 from __future__ import annotations
@@ -23,23 +24,28 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
-from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from kizuna.core import audit
-from kizuna.core.access import label_of, visible_labels
+from kizuna.core.access import label_of, unindexed_label, visible_labels
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label, Subject
+from kizuna.notifications import queries as notification_queries
+from kizuna.notifications import registry as notification_registry
+from kizuna.notifications import services as notification_services
+from kizuna.notifications.models import Notification
+from kizuna.notifications.registry import Entry
 from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
 from kizuna.threats import queries
 from kizuna.threats.models import ObservableValue, StixObject
-from kizuna.threats.watch.models import Notification, Sighting, WatchFilter
+from kizuna.threats.watch.models import Sighting, WatchFilter
 
 logger = logging.getLogger("kizuna.threats.watch")
 
@@ -54,6 +60,8 @@ NOT_SIGHTABLE = frozenset({
 _ORG_NAMESPACE = uuid.UUID("5a1e4774-6b69-7a75-6e61-000000000000")
 _FETCH_CHUNK = 500
 INBOX_LIMIT = 200
+MODULE = "threats"
+WATCH_MATCH = "watch_match"  # the notification kind of this module
 
 
 def stix_now() -> str:
@@ -311,17 +319,18 @@ def _notify(stix_ids: list[str]) -> int:
             continue
         # The label was checked above; this adds the relationship rule (both ends visible) in the database.
         seen = queries.visible_ids(subject, wanted)
-        entries = [Notification(user=user, watch_filter=wanted[sid], stix_id=sid) for sid in wanted if sid in seen]
-        if not entries:
-            continue
-        already = set(Notification.objects.filter(user=user, stix_id__in=[e.stix_id for e in entries])
-                      .values_list("stix_id", flat=True))
-        entries = [e for e in entries if e.stix_id not in already]
-        Notification.objects.bulk_create(entries, ignore_conflicts=True)
-        written += len(entries)
-        if entries:
-            _email(user, len(entries))
+        entries = [Notification(user=user, module=MODULE, kind=WATCH_MATCH, ref=sid, key=watch_key(sid),
+                                detail={"watch_filter": wanted[sid].pk}) for sid in wanted if sid in seen]
+        count = notification_services.store(entries)
+        written += count
+        if count:
+            _email(user, count)
     return written
+
+
+def watch_key(stix_id: str) -> str:
+    """One watch notification per user and object: its key names the object only."""
+    return f"watch:{stix_id}"
 
 
 def _email(user: User, count: int) -> None:
@@ -333,45 +342,71 @@ def _email(user: User, count: int) -> None:
                            "Kizuna: %(count)d new threat objects match your watch filters", count) % {"count": count}
         body = gettext("New objects match your watch filters. Sign in to Kizuna and open Threats › Inbox to see "
                        "them.")
-    try:
-        send_mail(subject, body, None, [user.email], fail_silently=False)
-    except OSError:
-        logger.warning("could not send the watch-filter e-mail to user %s", user.pk)
+    notification_services.send_plain(user, subject, body)
 
 
-# --- inbox --------------------------------------------------------------------------------------------------------
+# --- inbox: the resolver of watch notifications ----------------------------------------------------------------------
 
 
-def _visible_notifications(user: User) -> QuerySet[Notification]:
-    """The user's entries whose object the user may still see now (a label may have narrowed since)."""
-    visible = queries.visible_objects(subject_for(user), include_revoked=True).values("stix_id")
-    return Notification.objects.filter(user=user, stix_id__in=visible)
+def _visible(subject: Subject) -> Q:
+    """Notification rows whose object the subject may see now (a label may have narrowed since): for each row, its
+    object looked up by STIX id, so the cost follows the reader's notifications, not the size of the store."""
+    visible = visible_labels(subject)
+    if not visible:
+        return Q(pk__in=[])
+    # As ``queries.visible_objects(subject, include_revoked=True)``, written for a lookup by id: the label test as
+    # ``label_id + 0 IN (...)`` (``unindexed_label``) so that no database answers it from the label index (SQLite,
+    # without statistics, would scan a label's objects for each notification), and ``stix_id >= ref`` beside the
+    # equality so that PostgreSQL probes the index instead of hashing every visible object (see ``queries``).
+    current = (StixObject.objects.annotate(_label=unindexed_label())
+               .filter(visible.q("_label"), stix_id=OuterRef("ref"), is_current__in=[True])
+               .filter(stix_id__gte=OuterRef("ref"))
+               .filter(queries.shown_line(subject, visible)))
+    return Q(Exists(queries.with_relationship_rule(current, subject)))
+
+
+def _watch_filter_id(note: Notification) -> int | None:
+    """The watch filter that matched (a deleted filter is shown as none, as its SET_NULL foreign key did)."""
+    value = note.detail.get("watch_filter") if isinstance(note.detail, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def _entries(user: User, notes: Sequence[Notification]) -> dict[int, Entry]:
+    objects = {o.stix_id: o for o in queries.visible_objects(subject_for(user), include_revoked=True)
+               .filter(stix_id__in=sorted({n.ref for n in notes})).select_related("label", "originator")}
+    filters = {n.pk: _watch_filter_id(n) for n in notes}
+    names = dict(WatchFilter.objects.filter(user=user, pk__in=sorted({i for i in filters.values() if i is not None}))
+                 .values_list("pk", "name"))
+    result: dict[int, Entry] = {}
+    for note in notes:
+        obj = objects.get(note.ref)
+        if obj is None:
+            continue
+        filter_id = filters[note.pk]
+        watch_name = names.get(filter_id, "") if filter_id is not None else ""
+        text = gettext("Matches your watch filter “%(name)s”.") % {"name": watch_name} if watch_name else ""
+        result[note.pk] = Entry(note, obj.name or obj.stix_id, text, reverse("threats:object", args=[obj.stix_id]),
+                                obj.label, detail={"type": obj.type, "watch_filter": watch_name},
+                                audit=("stix", obj.pk))
+    return result
+
+
+def register() -> None:
+    """Called by ``WatchConfig.ready()``: watch notifications are resolved here. Their words are never e-mailed
+    (``_email`` sends only a count)."""
+    notification_registry.register(MODULE, notification_registry.Resolver(
+        name=gettext_lazy("Threat watch"), visible=_visible, entries=_entries, mail_entries=False))
 
 
 def unread_count(user: User) -> int:
-    """Unread entries whose object the user may still see. Asked on every page (the nav), so a user with no unread
-    entry costs one small query and no visibility check."""
-    if not Notification.objects.filter(user=user, read_at__isnull=True).exists():
-        return 0
-    return _visible_notifications(user).filter(read_at__isnull=True).count()
+    """Unread watch entries whose object the user may still see."""
+    return notification_queries.unread_count(user, MODULE)
 
 
-@dataclass
-class InboxEntry:
-    notification: Notification
-    obj: StixObject
-
-
-def inbox(user: User, limit: int = INBOX_LIMIT) -> list[InboxEntry]:
-    notes = list(_visible_notifications(user).select_related("watch_filter")[:limit])
-    objects = {o.stix_id: o for o in queries.visible_objects(subject_for(user), include_revoked=True)
-               .filter(stix_id__in=[n.stix_id for n in notes]).select_related("label", "originator")}
-    return [InboxEntry(n, objects[n.stix_id]) for n in notes if n.stix_id in objects]
+def inbox(user: User, limit: int = INBOX_LIMIT) -> list[Entry]:
+    return notification_queries.inbox(user, MODULE, unread_first=False, limit=limit)
 
 
 def do_mark_read(user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark the user's entries as read (all of them when ``ids`` is None)."""
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    """Mark the user's watch entries as read (all of them when ``ids`` is None)."""
+    return notification_services.mark_read(user, ids, MODULE)

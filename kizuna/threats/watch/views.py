@@ -1,7 +1,8 @@
-"""Watch-filter and inbox pages: a user's own filters (create, delete) and the entries they produced.
+"""Watch-filter pages: a user's own filters (create, delete); their entries are shown by the one inbox page
+(``kizuna.notifications.views``), at /threats/inbox/ limited to watch notifications.
 
 Watch filters belong to their user alone: another user's filter is a 404. Inbox entries are shown only while their
-object is still visible to the reader (``services.inbox`` reads it again through ``visible_to``).
+object is still visible to the reader (the resolver in ``services`` reads it again through ``visible_to``).
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kizuna.core import audit
-from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
+from kizuna.notifications import views as notification_views
 from kizuna.threats.forms import WatchFilterForm
 from kizuna.threats.watch import services
 from kizuna.threats.watch.models import WatchFilter
-from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.shortcuts import signed_in_user
 
 
@@ -58,24 +58,11 @@ def watch_filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("threats:watch")
 
 
-@login_required
-@require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = signed_in_user(request)
-    entries = services.inbox(user)
-    note_labels(request, *(e.obj.label for e in entries))
-    if entries:
-        audit.record(user.username, "list", "stix", [e.obj.pk for e in entries], None, audit.client_address(request),
-                     {"page": "inbox"})
-    rows = [{"entry": e, "title": e.obj.name or e.obj.stix_id, "label": label_display(label_of(e.obj.label)),
-             "chip": chip_class(e.obj.label.policy, e.obj.label.classification),
-             "unread": e.notification.read_at is None} for e in entries]
-    return render(request, "threats/watch/inbox.html", {"rows": rows, "unread": sum(1 for r in rows if r["unread"])})
+    """/threats/inbox/: the one inbox page, limited to watch notifications, newest first."""
+    return notification_views.inbox_page(request, module=services.MODULE, unread_first=False,
+                                         read_url="threats:inbox_read")
 
 
-@login_required
-@require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
-    services.do_mark_read(signed_in_user(request))
-    messages.success(request, _("All entries were marked as read."))
-    return redirect("threats:inbox")
+    return notification_views.mark_read(request, module=services.MODULE, back="threats:inbox")

@@ -1,0 +1,47 @@
+"""The one ``Notification`` model: an entry of a person's inbox, whatever module it comes from.
+
+A row holds no content of its own, only what it points to: ``module`` (the resolver that owns the record, e.g.
+"consultations" or "threats") and ``ref`` (the record as that module names it: "meeting:12", "action:5", a STIX id).
+Its title, text, link and label are made when it is read or sent, from the record fetched through ``visible_to`` at
+that moment, so a notification whose record the person may no longer see is not shown, not counted and not e-mailed.
+``key`` makes each notice happen once per user and module (e.g. "action_due_soon:42:2026-12-01", or "watch:<STIX id>":
+one watch notification per user and object).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+KEY_MAX = 200
+REF_MAX = 128
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    module = models.CharField(max_length=40)
+    # The module's own kinds (e.g. consultations' NotificationKind, "watch_match"): no choices here, since this app
+    # knows no module; each resolver names its kinds.
+    kind = models.CharField(max_length=32)
+    ref = models.CharField(max_length=REF_MAX)
+    key = models.CharField(max_length=KEY_MAX)
+    # What the module adds about the event, not the record (e.g. {"watch_filter": 3}); never labelled content.
+    detail = models.JSONField(default=dict, blank=True)
+    # A default rather than auto_now_add, so that the data migration could keep the old rows' times.
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # When it went out by e-mail, alone or in a digest; null = not (yet) e-mailed.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "module", "key"], name="notice_once")]
+        indexes = [
+            models.Index(fields=["user", "read_at", "created_at"], name="notice_inbox"),
+            models.Index(fields=["emailed_at", "user"], name="notice_outbox"),
+            models.Index(fields=["module", "ref"], name="notice_record"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.module}.{self.kind} for {self.user_id}"
