@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -41,7 +42,7 @@ from kizuna.reports.forms import (
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import LabelPickerWidget, describe, preview_for
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 PAGE_SIZE = 25
 _FILTER_KEYS = ("q", "focus_area", "kind", "status", "originator")
@@ -49,10 +50,11 @@ _FIELD_NAME = re.compile(r"^[A-Za-z][\w-]{0,40}$")
 
 
 def _forbidden(request: HttpRequest, report: Report | None, message: str) -> HttpResponse:
-    """The reader may see the report but not change it: say so plainly (it is no secret that the report exists)."""
+    """The reader may see the report but not change it: the refusal page, with the way back."""
     if report is not None:
-        note_labels(request, report.label)
-    return render(request, "reports/forbidden.html", {"report": report, "message": message}, status=403)
+        return forbidden(request, message, record=report, back_url=reverse("reports:detail", args=[report.pk]),
+                         back_text=_("Back to the report"))
+    return forbidden(request, message, back_url=reverse("reports:list"), back_text=_("Back to the reports"))
 
 
 def _chip(record: LabelRecord) -> str:

@@ -48,7 +48,7 @@ from kizuna.threats.forms import (
 from kizuna.threats.models import ImportJob, ImportStatus, StixObject
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 PAGE_SIZE = 25
 LATEST = 10
@@ -303,9 +303,8 @@ def import_form(request: HttpRequest) -> HttpResponse:
 
     user = signed_in_user(request)
     if not user.can_contribute:
-        return render(request, "threats/forbidden.html",
-                      {"message": _("Your role does not allow importing threat information; ask a coordinator.")},
-                      status=403)
+        return forbidden(request, _("Your role does not allow importing threat information; ask a coordinator."),
+                         back_url=reverse("threats:index"), back_text=_("Back to the threat exchange"))
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES, user=user)
         if form.is_valid():
