@@ -261,7 +261,7 @@ def maritime_list(request: HttpRequest) -> HttpResponse:
     _note(request, items)
     _audit(request, user, items, "list")
     return render(request, "geo/maritime_list.html", {
-        "items": items, "map": _map(request, items), "types": forms.MARITIME_TYPE_CHOICES, "type": kind,
+        "rows": items, "map": _map(request, items), "types": forms.MARITIME_TYPE_CHOICES, "type": kind,
         "may_create": user.can_contribute,
     })
 
