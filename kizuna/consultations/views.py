@@ -60,7 +60,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import chip_class, note_labels
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 from kizuna.web.templatetags.kizuna_web import label_chip
 
 MONTH_CELL_LIMIT = 6  # entries per day in the month grid; the rest are behind "+N more" (the week view)
@@ -179,9 +179,8 @@ def _person(user: User | None) -> str:
 
 def _forbidden(request: HttpRequest, message: str, series: Series | None = None) -> HttpResponse:
     """The reader may see the series but not change it (or may not write at all): say so plainly."""
-    if series is not None:
-        note_labels(request, series.label)
-    return render(request, "consultations/series_forbidden.html", {"series": series, "message": message}, status=403)
+    back = reverse("consultations:series", args=[series.pk]) if series else reverse("consultations:series_list")
+    return forbidden(request, message, record=series, back_url=back, back_text=_("Back to the series"))
 
 
 # --- cadence in words ----------------------------------------------------------------------------------------------
