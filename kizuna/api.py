@@ -22,8 +22,8 @@ from kizuna.core.apiauth import (
     not_found_view,
 )
 from kizuna.core.schemas import ErrorOut
+from kizuna.directory.schemas import MeOut, me_out
 from kizuna.reports.api import router as reports_router
-from kizuna.reports.schemas import MeOut, me_out
 from kizuna.threats.api import router as threats_router
 
 

@@ -639,7 +639,7 @@ def load_demo(force: bool = False) -> DemoResult:
 
         result.series_created = load_consultations_demo(users)
         # Reports loaded before reports travelled to peers get their STIX form now (new ones have it already).
-        from kizuna.reports.stix import publish_all
+        from kizuna.reports.services import do_publish_all as publish_all
 
         publish_all()
     return result

@@ -63,7 +63,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 L = TypeVar("L", bound=Labelled)
 
@@ -149,10 +149,8 @@ def meeting_url(meeting: Meeting, anchor: str = "") -> str:
 
 def _forbidden(request: HttpRequest, meeting: Meeting | None, message: str) -> HttpResponse:
     """The reader may see the meeting but not change it: say so plainly (it is no secret that the meeting exists)."""
-    if meeting is not None:
-        note_labels(request, meeting.label)
-    return render(request, "consultations/meeting_forbidden.html", {"meeting": meeting, "message": message},
-                  status=403)
+    back = reverse("consultations:meeting", args=[meeting.pk]) if meeting else ""
+    return forbidden(request, message, record=meeting, back_url=back, back_text=_("Back to the meeting"))
 
 
 def _visible_series(user: User, meeting: Meeting) -> Series | None:

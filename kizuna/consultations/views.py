@@ -60,7 +60,8 @@ from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import chip_class, note_labels
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
+from kizuna.web.templatetags.kizuna_web import label_chip
 
 MONTH_CELL_LIMIT = 6  # entries per day in the month grid; the rest are behind "+N more" (the week view)
 LIST_DAYS = 28  # one page of the list view
@@ -155,9 +156,8 @@ class _Chips:
         found = self._seen.get(record.pk)
         if found is None:
             text, css = label_display(label_of(record)), chip_class(record.policy, record.classification)
-            # The same markup as reports/_label_chip.html, made once per label rather than included per row.
-            found = {"text": text, "chip": css,
-                     "html": format_html('<span class="label-chip {}" data-testid="label-chip">{}</span>', css, text)}
+            # The one label chip (kizuna_web's label_chip), made once per label rather than once per row.
+            found = {"text": text, "chip": css, "html": label_chip(text, css)}
             self._seen[record.pk] = found
         return found
 
@@ -179,9 +179,8 @@ def _person(user: User | None) -> str:
 
 def _forbidden(request: HttpRequest, message: str, series: Series | None = None) -> HttpResponse:
     """The reader may see the series but not change it (or may not write at all): say so plainly."""
-    if series is not None:
-        note_labels(request, series.label)
-    return render(request, "consultations/series_forbidden.html", {"series": series, "message": message}, status=403)
+    back = reverse("consultations:series", args=[series.pk]) if series else reverse("consultations:series_list")
+    return forbidden(request, message, record=series, back_url=back, back_text=_("Back to the series"))
 
 
 # --- cadence in words ----------------------------------------------------------------------------------------------

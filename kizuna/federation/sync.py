@@ -56,7 +56,7 @@ from kizuna.federation.peers import trusted_keys
 from kizuna.labels import Label, LabelError
 from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
 from kizuna.stix.timestamps import format_timestamp
-from kizuna.threats.importer import REASON_DATABASE, Checkpointer, Importer, marking_refs
+from kizuna.threats.importer import REASON_DATABASE, Checkpointer, HeldTransaction, Importer, marking_refs
 from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, TLP_BY_ID, label_from_marking, label_marking_id
 from kizuna.threats.prepare import P_REFS, is_marked
 from kizuna.threats.services import _notify_watchers
@@ -459,40 +459,17 @@ def _check_async(objects: list[dict[str, Any]], state: _State, plain: bool, pool
     return gather
 
 
-class _Group:
+class _Group(HeldTransaction):
     """The transaction of each stored page (with its cursor), committed at once so that a crash loses at most the
     page being stored. Grouping pages into fewer commits was measured and gained nothing (sync is CPU-bound), and it
     made a crash lose more. On SQLite (outside a caller's transaction) the write-ahead log is checkpointed by the
     importer's ``Checkpointer`` thread rather than inside commits."""
 
     def __init__(self) -> None:
-        self.atomic: Any = None
-        self.checkpointer = Checkpointer() if Checkpointer.wanted_for(connection) else None
-
-    def begin(self) -> None:
-        if self.atomic is None:
-            self.atomic = transaction.atomic()
-            self.atomic.__enter__()
+        super().__init__(Checkpointer() if Checkpointer.wanted_for(connection) else None)
 
     def stored(self) -> None:
         self.commit()
-
-    def commit(self) -> None:
-        if self.atomic is not None:
-            atomic, self.atomic = self.atomic, None
-            atomic.__exit__(None, None, None)
-            if self.checkpointer is not None:
-                self.checkpointer.request()
-
-    def rollback(self, exc: BaseException) -> None:
-        if self.atomic is not None:
-            atomic, self.atomic = self.atomic, None
-            atomic.__exit__(type(exc), exc, exc.__traceback__)
-
-    def close(self) -> None:
-        if self.checkpointer is not None:
-            checkpointer, self.checkpointer = self.checkpointer, None
-            checkpointer.close()
 
 
 class _Pools:

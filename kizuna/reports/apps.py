@@ -10,6 +10,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.federation import inbound
-        from kizuna.reports.stix import REPORT_TYPE, receive
+        from kizuna.reports.services import do_receive
+        from kizuna.reports.stix import REPORT_TYPE
 
-        inbound.register(REPORT_TYPE, receive)
+        inbound.register(REPORT_TYPE, do_receive)

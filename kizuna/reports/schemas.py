@@ -12,7 +12,6 @@ from kizuna.core.access import label_display, label_of
 from kizuna.core.markdown import markdown_html
 from kizuna.core.models import Version
 from kizuna.core.schemas import LabelIn, LabelOut, OrganisationOut, Out, Strict
-from kizuna.directory.models import User
 from kizuna.reports.models import Attachment, Comment, Report
 
 
@@ -89,15 +88,6 @@ class CommentOut(Out):
     body: str
     body_html: str
     created_at: datetime
-
-
-class MeOut(Out):
-    username: str
-    nation: str | None
-    organisation: OrganisationOut | None
-    clearances: dict[str, str]
-    communities: list[str]
-    role: str
 
 
 def attachment_out(attachment: Attachment) -> dict[str, Any]:
@@ -178,16 +168,4 @@ def comment_out(comment: Comment) -> dict[str, Any]:
         "body": comment.body,
         "body_html": markdown_html(comment.body),
         "created_at": comment.created_at,
-    }
-
-
-def me_out(user: User) -> dict[str, Any]:
-    org = user.organisation
-    return {
-        "username": user.username,
-        "nation": user.nation_id,
-        "organisation": {"code": org.code, "name": org.name} if org is not None else None,
-        "clearances": {str(k): str(v) for k, v in (user.clearances or {}).items()},
-        "communities": [str(c) for c in user.communities or []],
-        "role": user.role,
     }

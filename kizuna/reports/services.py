@@ -4,14 +4,22 @@ The label rules for writes: a subject cannot create or relabel a record into a l
 and content change only by the originating organisation or a coordinator of the same nation; every change is kept as a
 version. After each write the record is re-read through ``visible_to(author)``; if that fails, everything rolls back.
 
-Every write that changes a report also stores the report's STIX form as a new version in the threat store, in the
-same transaction (``kizuna.reports.stix.publish``), so that it travels to peers. A report received from a peer is a
-read-only copy: only its originating node changes it (by sending a new version).
+Every write that changes a report also stores the report's STIX form (``kizuna.reports.stix.to_stix``) as a new
+version in the threat store, in the same transaction, under the report's label and with its originating organisation
+as originator — so TAXII serves it (signed by this node, like every local object) exactly to those the label allows,
+and sync carries it to peers. ``do_publish_all`` backfills reports written before reports travelled.
+
+A report received from a peer is a read-only copy: only its originating node changes it (by sending a new version).
+``do_receive`` is the federation inbound handler for the type (registered in ``apps.ready``): a received, verified and
+stored report object becomes a local, read-only ``Report`` row keyed by its STIX id, with the label of the stored
+object and the sending node's organisation as originator.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import mimetypes
 import uuid
 from dataclasses import dataclass, field
@@ -30,9 +38,14 @@ from kizuna.core.versions import snapshot
 from kizuna.directory.authoring import require_contributor, resolve_label
 from kizuna.directory.models import Role, User
 from kizuna.directory.subjects import subject_for
-from kizuna.labels import Label
+from kizuna.labels import Label, Subject
 from kizuna.reports.models import Attachment, Comment, Report, ReportKind, ReportStatus
-from kizuna.reports.stix import publish
+from kizuna.reports.stix import fields_from_stix, stix_id_of, to_stix
+from kizuna.stix.timestamps import parse_timestamp_or_none, strictly_later
+from kizuna.threats.models import StixObject
+from kizuna.threats.store import candidate, write_batch
+
+log = logging.getLogger("kizuna.reports")
 
 MAX_TITLE = 300
 
@@ -116,7 +129,7 @@ def do_create_report(author: User, data: ReportInput, address: str = "") -> Repo
             author=author,
         )
         recheck_visible(report, subject_for(author))
-        publish(report, subject_for(author))
+        _store_stix(report, subject_for(author))
         snapshot(report, _data(report), author, "created")
         audit.record(author.username, "create", "report", [report.pk], record.pk, address)
     return report
@@ -177,7 +190,7 @@ def do_update_report(
         locked.version += 1
         locked.save()
         recheck_visible(locked, subject_for(author))
-        publish(locked, subject_for(author))
+        _store_stix(locked, subject_for(author))
         snapshot(locked, _data(locked), author, "changed " + ", ".join(changes))
         audit.record(author.username, "update", "report", [locked.pk], record.pk, address, {"changed": changes})
     return locked
@@ -196,7 +209,7 @@ def do_withdraw_report(author: User, report: Report, reason: str = "", address: 
         locked.withdrawal_reason = reason
         locked.version += 1
         locked.save()
-        publish(locked, subject_for(author))  # a revoked version: the withdrawal travels to peers
+        _store_stix(locked, subject_for(author))  # a revoked version: the withdrawal travels to peers
         snapshot(locked, _data(locked), author, f"withdrawn: {reason}"[:200] if reason else "withdrawn")
         audit.record(author.username, "withdraw", "report", [locked.pk], locked.label_id, address, {"reason": reason})
     return locked
@@ -303,6 +316,122 @@ def do_add_attachment(author: User, report: Report, filename: str, stream: Binar
     return attachment
 
 
+# ---- the STIX form: stored on every write, received from peers -------------------------------------------------------
+
+
+def _store_stix(report: Report, subject: Subject) -> str:
+    """Store the report's current state as a new version of its STIX form (in the caller's transaction); its
+    ``modified``. ``subject`` is the writer's: the store refuses a label the writer could not see. A refusal raises
+    ServiceError, which rolls the caller's write back with it."""
+    if report.stix_id:
+        return ""  # a copy received from a peer: only its originating node issues versions
+    obj = to_stix(report)
+    with transaction.atomic():
+        # The report's own version line (its organisation's oldest: see kizuna.threats.store), not a line someone
+        # else may have started under the same id.
+        current = (StixObject.objects.filter(stix_id=obj["id"], is_current=True, originator_id=report.originator_id)
+                   .order_by("line").values_list("modified", flat=True).first())
+        obj["modified"] = strictly_later(obj["modified"], current)
+        result = write_batch([candidate(0, obj, label_of(report.label))], subject=subject,
+                             originator_id=report.originator_id)
+        if result.rejected:
+            raise ServiceError(gettext("the report could not be stored for sharing: %(reason)s") % {
+                "reason": result.rejected[0][2]})
+    return str(obj["modified"])
+
+
+def published_version(report: Report) -> int | None:
+    """The report version of the current stored STIX form, or None when there is none."""
+    data = (StixObject.objects.filter(stix_id=stix_id_of(report), is_current=True, originator_id=report.originator_id)
+            .order_by("line").values_list("data", flat=True).first())
+    if data is None:
+        return None
+    try:
+        version = json.loads(data).get("report_version")
+    except ValueError:
+        return None
+    return version if isinstance(version, int) else None
+
+
+def do_publish_all() -> tuple[int, list[str]]:
+    """Backfill: store the STIX form of every local report whose current state has none yet (reports written before
+    reports travelled). Idempotent. Returns the number published and one line per report that could not be (its
+    author may no longer see its label)."""
+    published = 0
+    failed: list[str] = []
+    reports = Report.objects.filter(stix_id__isnull=True).select_related("label", "originator", "author")
+    for report in reports.order_by("pk").iterator():
+        if published_version(report) == report.version:
+            continue
+        try:
+            _store_stix(report, subject_for(report.author))
+        except ServiceError as exc:
+            failed.append(f"report {report.pk} ({report.title[:60]}): {exc.message}")
+            continue
+        published += 1
+    return published, failed
+
+
+def do_receive(objects: list[dict[str, Any]], originator_id: int) -> None:
+    """Inbound handler (``kizuna.federation.inbound``): make or update the local Report of each received report
+    object, inside the page's transaction. Idempotent: keyed by STIX id, and it mirrors the CURRENT stored version
+    of each id (its data and its label), so a page read again, an older version arriving after a newer one, or a
+    version already applied change nothing."""
+    from kizuna.federation.models import Peer  # late: federation's models import much of the tree
+
+    peer = Peer.objects.select_related("account").filter(organisation_id=originator_id).first()
+    if peer is None:  # never expected: sync stores only what a known peer's node signed
+        log.warning("received %d report(s) from organisation %s, which is no peer's", len(objects), originator_id)
+        return
+    ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
+    stored = (StixObject.objects.filter(stix_id__in=ids, is_current=True, originator_id=originator_id)
+              .values_list("stix_id", "label_id", "data"))
+    reports = {r.stix_id: r for r in Report.objects.select_for_update().filter(stix_id__in=ids)}
+    created: list[int] = []
+    changed: list[int] = []
+    for stix_id, label_id, data in stored:
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            continue
+        fields = fields_from_stix(obj) if isinstance(obj, dict) else None
+        if fields is None:
+            log.warning("received report %s from peer %s has no usable title; not shown as a report", stix_id,
+                        peer.name)
+            continue
+        report = reports.get(stix_id)
+        if report is None:
+            report = Report.objects.create(stix_id=stix_id, label_id=label_id, originator_id=originator_id,
+                                           author=peer.account, version=1, **fields)
+            stamp = parse_timestamp_or_none(obj.get("created"))
+            if stamp is not None:  # listed by when its originator wrote it, not when it arrived
+                Report.objects.filter(pk=report.pk).update(created_at=stamp)
+            snapshot(report, _data(report), peer.account, f"received from {peer.name}")
+            created.append(report.pk)
+            continue
+        if report.originator_id != originator_id:  # never expected: the store keeps one originator per STIX id
+            log.warning("received report %s from peer %s, but the local copy has another originator", stix_id,
+                        peer.name)
+            continue
+        differs = [name for name, value in fields.items() if getattr(report, name) != value]
+        if report.label_id != label_id:
+            differs.append("label")
+        if not differs:
+            continue
+        for name, value in fields.items():
+            setattr(report, name, value)
+        report.label_id = label_id
+        report.version += 1
+        report.save()
+        note = "withdrawn by its originator" if "status" in differs and report.status == ReportStatus.WITHDRAWN \
+            else "changed " + ", ".join(differs)
+        snapshot(report, _data(report), peer.account, f"received from {peer.name}: {note}"[:200])
+        changed.append(report.pk)
+    if created or changed:
+        audit.record(f"peer:{peer.name}", "receive", "report", [*created, *changed], None, "",
+                     {"created": created, "changed": changed})
+
+
 def attachment_path(attachment: Attachment) -> Path:
     return attachment_dir() / attachment.stored_name
 
@@ -322,6 +451,8 @@ __all__ = [
     "do_add_attachment",
     "do_add_comment",
     "do_create_report",
+    "do_publish_all",
+    "do_receive",
     "do_update_report",
     "do_withdraw_report",
     "get_report_or_404",

@@ -9,7 +9,7 @@ the banner and audits the read.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,6 +28,7 @@ from kizuna.core.focus import FocusArea
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import LabelRecord
 from kizuna.core.versions import history
+from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.reports import queries, services
 from kizuna.reports.forms import (
@@ -41,7 +43,7 @@ from kizuna.reports.forms import (
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import LabelPickerWidget, describe, preview_for
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 PAGE_SIZE = 25
 _FILTER_KEYS = ("q", "focus_area", "kind", "status", "originator")
@@ -49,10 +51,11 @@ _FIELD_NAME = re.compile(r"^[A-Za-z][\w-]{0,40}$")
 
 
 def _forbidden(request: HttpRequest, report: Report | None, message: str) -> HttpResponse:
-    """The reader may see the report but not change it: say so plainly (it is no secret that the report exists)."""
+    """The reader may see the report but not change it: the refusal page, with the way back."""
     if report is not None:
-        note_labels(request, report.label)
-    return render(request, "reports/forbidden.html", {"report": report, "message": message}, status=403)
+        return forbidden(request, message, record=report, back_url=reverse("reports:detail", args=[report.pk]),
+                         back_text=_("Back to the report"))
+    return forbidden(request, message, back_url=reverse("reports:list"), back_text=_("Back to the reports"))
 
 
 def _chip(record: LabelRecord) -> str:
@@ -246,18 +249,34 @@ def report_create(request: HttpRequest) -> HttpResponse:
                   status=400 if form.is_bound else 200)
 
 
+def _report_to_change(request: HttpRequest, user: User, pk: int,
+                      change: Literal["edit", "withdraw"]) -> tuple[Report, HttpResponse | None]:
+    """The report a change page works on, and the answer that replaces the page when there is one: the refusal page
+    when the reader may see the report but not change it; the report itself, with a message, when it has been
+    withdrawn."""
+    report = services.get_report_or_404(user, pk)
+    if not services.may_edit(user, report):
+        return report, _forbidden(request, report, (
+            _("Only the originating organisation or a coordinator of its nation may change this report.")
+            if change == "edit" else
+            _("Only the originating organisation or a coordinator of its nation may withdraw this report.")))
+    if report.status == ReportStatus.WITHDRAWN:
+        if change == "edit":
+            messages.error(request, _("This report has been withdrawn and can no longer be changed."))
+        else:
+            messages.info(request, _("This report has already been withdrawn."))
+        return report, redirect(report_url(report))
+    note_labels(request, report.label)
+    return report, None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    report = services.get_report_or_404(user, pk)
-    if not services.may_edit(user, report):
-        return _forbidden(request, report, _("Only the originating organisation or a coordinator of its nation may "
-                                             "change this report."))
-    if report.status == ReportStatus.WITHDRAWN:
-        messages.error(request, _("This report has been withdrawn and can no longer be changed."))
-        return redirect(report_url(report))
-    note_labels(request, report.label)
+    report, answer = _report_to_change(request, user, pk, "edit")
+    if answer is not None:
+        return answer
     initial = {
         "title": report.title, "summary": report.summary, "body": report.body, "kind": report.kind,
         "focus_areas": list(report.focus_areas), "label": label_of(report.label),
@@ -288,14 +307,9 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    report = services.get_report_or_404(user, pk)
-    if not services.may_edit(user, report):
-        return _forbidden(request, report, _("Only the originating organisation or a coordinator of its nation may "
-                                             "withdraw this report."))
-    if report.status == ReportStatus.WITHDRAWN:
-        messages.info(request, _("This report has already been withdrawn."))
-        return redirect(report_url(report))
-    note_labels(request, report.label)
+    report, answer = _report_to_change(request, user, pk, "withdraw")
+    if answer is not None:
+        return answer
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

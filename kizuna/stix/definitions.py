@@ -1,4 +1,5 @@
-"""Kizuna's own STIX identity and the extension-definitions Kizuna declares.
+"""Kizuna's own STIX identity, the identities of the directory's organisations, and the extension-definitions Kizuna
+declares.
 
 Every Kizuna extension-definition is created by the same fixed identity at the same fixed time (``EPOCH``), so it is
 the same object, with the same id, on every node: a receiver stores it once, whoever sent it. Only the id, name,
@@ -6,11 +7,18 @@ description, schema slug and extension types differ from one to the next; ``exte
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 KIZUNA_IDENTITY_ID = "identity--4b697a75-6e61-4000-8000-000000004774"
 EPOCH = "2026-01-01T00:00:00.000Z"
+_ORGANISATION_NAMESPACE = uuid.UUID("5a1e4774-6b69-7a75-6e61-000000000000")
+
+
+def organisation_identity_id(code: str) -> str:
+    """The STIX identity id that stands for the directory's organisation with this code: the same on every node."""
+    return f"identity--{uuid.uuid5(_ORGANISATION_NAMESPACE, code)}"
 
 
 def kizuna_identity() -> dict[str, Any]:

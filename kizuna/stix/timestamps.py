@@ -17,7 +17,7 @@ MUST be precise to at least the millisecond. So:
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 Precision = Literal["millisecond", "microsecond"]
@@ -72,3 +72,17 @@ def parse_timestamp_or_none(value: Any) -> datetime | None:
     except TimestampError:
         return None
 
+
+
+def strictly_later(moment: str, previous: str | None) -> str:
+    """The ``modified`` of a new version: ``moment``, unless it is not later than the ``previous`` version's (two
+    writes within one millisecond, or a clock set back), then ``previous`` plus one millisecond. Each version of an
+    object must be strictly later than the one before it, or receivers keep the older one. Compared as instants,
+    whatever the fraction's length (``...27.5Z`` is later than ``...27.123Z``)."""
+    earlier = parse_timestamp_or_none(previous)
+    if earlier is None:
+        return moment
+    now = parse_timestamp_or_none(moment)
+    if now is not None and now > earlier:
+        return moment
+    return format_timestamp(earlier + timedelta(milliseconds=1))

@@ -206,7 +206,7 @@ def export_bundle(
     """Streamed (``application/stix+json;version=2.1``): the current versions the caller may see, relationships and
     sightings only when both ends are visible too, each object with its Kizuna label marking, and the marking
     definitions and extension-definition they need. Filters: ``type`` and ``id`` (repeated or comma-separated),
-    ``added_after`` (stored on this node after this instant, ISO 8601)."""
+    ``added_after`` (stored on this node after this instant, a STIX timestamp: UTC with a trailing Z)."""
     user = caller(request)
     type_list, id_list = _list_param(types), _list_param(ids)
     chunks = iter_bundle(subject_for(user), types=type_list or None, added_after=added_after or None,

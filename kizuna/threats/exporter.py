@@ -36,6 +36,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.labels import Subject
 from kizuna.stix.definitions import KIZUNA_IDENTITY_ID, kizuna_identity
+from kizuna.stix.timestamps import TimestampError, parse_timestamp
 from kizuna.threats.markings import (
     KIZUNA_LABEL_EXTENSION_ID,
     TLP_BY_ID,
@@ -61,18 +62,17 @@ class ExportStats:
 
 
 def parse_added_after(value: str | datetime | None) -> datetime | None:
-    """``added_after`` as an aware datetime (ISO 8601; a trailing Z is UTC). Bad input is a ServiceError."""
+    """``added_after`` as an aware datetime: a STIX timestamp (UTC with a trailing Z, ``kizuna.stix.timestamps``), so
+    that no offset or zoneless value is guessed. Bad input is a ServiceError."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        stamp = value
-    else:
-        try:
-            stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise ServiceError(gettext("added_after must be a timestamp such as 2026-01-31T00:00:00Z"),
-                               "added_after") from None
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=UTC)
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        return parse_timestamp(value.strip())
+    except TimestampError:
+        raise ServiceError(gettext("added_after must be a timestamp such as 2026-01-31T00:00:00Z"),
+                           "added_after") from None
 
 
 class LabelMarkings:

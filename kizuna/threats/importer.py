@@ -309,9 +309,10 @@ class Importer:
         self.batch_number = 0
         self.last_progress = 0.0
         self.labels_cache: dict[tuple[str, TLP | None], Label] = {}
-        self.group: Any = None  # the open transaction that groups batches until the next commit
+        # The open transaction that groups batches until the next commit (with, on SQLite for large imports, the
+        # Checkpointer that copies the log after each commit).
+        self.group = HeldTransaction()
         self.group_started = 0.0
-        self.checkpointer: Checkpointer | None = None  # SQLite, large imports: see Checkpointer
 
     # ---- feeding -------------------------------------------------------------------------------------------------
 
@@ -459,24 +460,16 @@ class Importer:
             self.reject(index, stix_id, reason)
 
     def _begin_group(self) -> None:
-        if self.group is None:
-            self.group = transaction.atomic()
-            self.group.__enter__()
+        if self.group.begin():
             self.group_started = time.monotonic()
 
     def commit(self) -> None:
         """Commit the batches written since the last commit (see COMMIT_EVERY)."""
-        if self.group is not None:
-            group, self.group = self.group, None
-            group.__exit__(None, None, None)
-            if self.checkpointer is not None:
-                self.checkpointer.request()
+        self.group.commit()
 
     def abort(self, exc: BaseException) -> None:
         """Roll back the batches not yet committed (an unexpected error: the import stops)."""
-        if self.group is not None:
-            group, self.group = self.group, None
-            group.__exit__(type(exc), exc, exc.__traceback__)
+        self.group.rollback(exc)
 
     def _set_aside(self, p: Prepared) -> None:
         if self.pending is None:
@@ -508,6 +501,42 @@ class Importer:
         if self.progress is not None and (force or now - self.last_progress >= PROGRESS_EVERY):
             self.last_progress = now
             self.progress(self.summary)
+
+
+class HeldTransaction:
+    """A transaction held open across several writes and ended as one: committed (then, when a ``Checkpointer``
+    runs, the SQLite write-ahead log copied by its thread) or rolled back. Used by the importer (batches grouped until
+    COMMIT_EVERY) and by sync (one page and its cursor)."""
+
+    def __init__(self, checkpointer: Checkpointer | None = None) -> None:
+        self.atomic: Any = None
+        self.checkpointer = checkpointer
+
+    def begin(self) -> bool:
+        """Open the transaction unless it is open already; True when this call opened it."""
+        if self.atomic is not None:
+            return False
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        return True
+
+    def commit(self) -> None:
+        if self.atomic is not None:
+            atomic, self.atomic = self.atomic, None
+            atomic.__exit__(None, None, None)
+            if self.checkpointer is not None:
+                self.checkpointer.request()
+
+    def rollback(self, exc: BaseException) -> None:
+        if self.atomic is not None:
+            atomic, self.atomic = self.atomic, None
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+
+    def close(self) -> None:
+        """Stop the checkpointer, if one runs (it finishes the last copy first)."""
+        if self.checkpointer is not None:
+            checkpointer, self.checkpointer = self.checkpointer, None
+            checkpointer.close()
 
 
 class Checkpointer:
@@ -587,7 +616,7 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
     try:
         if total_bytes >= PARALLEL_MIN_BYTES:
             if Checkpointer.wanted_for(connection):
-                importer.checkpointer = Checkpointer()
+                importer.group.checkpointer = Checkpointer()
             summary = _run_parallel(importer, stream, read, checked.clean)
         else:
             summary = _run_here(importer, stream, read, checked.clean)
@@ -596,9 +625,7 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
         raise
     finally:
         importer.progress = original
-        if importer.checkpointer is not None:
-            checkpointer, importer.checkpointer = importer.checkpointer, None
-            checkpointer.close()
+        importer.group.close()
         if was_enabled:
             gc.enable()
     return summary

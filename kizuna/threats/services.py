@@ -9,6 +9,7 @@ only the originating organisation may issue new versions of a STIX id.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -25,6 +26,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label, LabelError
+from kizuna.threats import hooks
 from kizuna.threats.importer import Importer, ImportSummary, ObjectError, max_bundle_bytes, run_objects, run_stream
 from kizuna.threats.models import ImportJob, ImportStatus
 
@@ -102,11 +104,10 @@ def do_import_bundle(
 def _notify_watchers(summary: ImportSummary) -> ImportSummary:
     """Watch filters hear of the objects this import stored, once they are committed (``accepted_ids`` holds the
     first 10,000; a per-batch call in the importer would cover more)."""
-    from kizuna.threats.watch.services import notify_new_objects  # late: its do_record_sighting imports this module
-
     ids = list(summary.accepted_ids)
     if ids:
-        transaction.on_commit(lambda: notify_new_objects(ids))
+        for handler in hooks.on_objects_stored:  # kizuna.threats.watch registers its notifier
+            transaction.on_commit(functools.partial(handler, ids))
     return summary
 
 

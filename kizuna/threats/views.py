@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
@@ -26,7 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
@@ -36,7 +35,7 @@ from kizuna.core.paging import keyset_page
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, Subject
-from kizuna.threats import queries
+from kizuna.threats import hooks, queries
 from kizuna.threats.forms import (
     ALL_TAB,
     CYBER_TABS,
@@ -47,10 +46,9 @@ from kizuna.threats.forms import (
     ImportForm,
 )
 from kizuna.threats.models import ImportJob, ImportStatus, StixObject
-from kizuna.threats.watch import services as watch
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 PAGE_SIZE = 25
 LATEST = 10
@@ -245,10 +243,15 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
     versions = queries.object_versions(subject, obj.stix_id)
     relationships = _relationships(subject, obj)
     also = queries.also_reported_by(subject, obj)
-    by_nation, sighting_labels = watch.sightings_by_nation(subject, obj)
+    extra: dict[str, Any] = {}
+    extra_labels: list[LabelRecord] = []
+    for hook in hooks.object_page_context:  # sightings (kizuna.threats.watch)
+        more, labels = hook(user, subject, obj)
+        extra.update(more)
+        extra_labels.extend(labels)
     names = _names(subject, _referenced_ids(data))
     note_labels(request, obj.label, *(v.label for v in versions), *(r["rel"].label for r in relationships),
-                *(a["object"].label for a in also), *sighting_labels)
+                *(a["object"].label for a in also), *extra_labels)
     _audit_read(user, [obj], request)
     context = {
         "obj": obj,
@@ -263,9 +266,7 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
         "relationships": relationships,
         "also_reported": [{**a, "label": label_display(label_of(a["object"].label)), "chip": _chip(a["object"].label)}
                           for a in also],
-        "sightings_by_nation": by_nation,
-        "may_sight": watch.may_sight(obj) and user.can_contribute and user.organisation_id is not None,
-        "has_sighted": watch.has_sighted(user, obj),
+        **extra,
     }
     return render(request, "threats/object_detail.html", context)
 
@@ -279,21 +280,6 @@ def object_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
 
 def object_url(stix_id: str) -> str:
     return reverse("threats:object", args=[stix_id])
-
-
-@login_required
-@require_POST
-def seen_it_too(request: HttpRequest, stix_id: str) -> HttpResponse:
-    user = signed_in_user(request)
-    obj = queries.get_object_or_404(subject_for(user), stix_id)
-    try:
-        watch.do_record_sighting(user, obj, _address(request))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Your organisation's sighting was recorded and will be shared under the object's "
-                                    "label."))
-    return redirect(f"{object_url(obj.stix_id)}#sightings")
 
 
 # --- import --------------------------------------------------------------------------------------------------------------
@@ -317,9 +303,8 @@ def import_form(request: HttpRequest) -> HttpResponse:
 
     user = signed_in_user(request)
     if not user.can_contribute:
-        return render(request, "threats/forbidden.html",
-                      {"message": _("Your role does not allow importing threat information; ask a coordinator.")},
-                      status=403)
+        return forbidden(request, _("Your role does not allow importing threat information; ask a coordinator."),
+                         back_url=reverse("threats:index"), back_text=_("Back to the threat exchange"))
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES, user=user)
         if form.is_valid():

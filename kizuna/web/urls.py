@@ -10,14 +10,19 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/verify/", views.login_verify, name="login-verify"),
     path("logout/", views.logout_view, name="logout"),
-    path("account/", views.account, name="account"),
-    path("account/profile/", views.account_profile, name="account-profile"),
-    path("account/tokens/", views.token_create, name="token-create"),
-    path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
-    path("account/two-step/enrol/", views.totp_enrol, name="totp-enrol"),
-    path("account/two-step/confirm/", views.totp_confirm, name="totp-confirm"),
-    path("account/two-step/cancel/", views.totp_cancel, name="totp-cancel"),
-    path("account/two-step/disable/", views.totp_disable, name="totp-disable"),
+    # The signed-in user's own account: profile, API tokens, second factor.
+    path("account/", include([
+        path("", views.account, name="account"),
+        path("profile/", views.account_profile, name="account-profile"),
+        path("tokens/", views.token_create, name="token-create"),
+        path("tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+        path("two-step/", include([
+            path("enrol/", views.totp_enrol, name="totp-enrol"),
+            path("confirm/", views.totp_confirm, name="totp-confirm"),
+            path("cancel/", views.totp_cancel, name="totp-cancel"),
+            path("disable/", views.totp_disable, name="totp-disable"),
+        ])),
+    ])),
     path("banners.css", views.banners_stylesheet, name="banners-css"),
     # Django's set_language view: POST language=xx (and next=...) sets the language cookie.
     path("i18n/", include("django.conf.urls.i18n")),

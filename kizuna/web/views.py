@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kizuna.core import audit
 from kizuna.core.errors import ServiceError
@@ -261,39 +262,44 @@ def totp_enrol(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("web:account") + "#two-step")
 
 
-@_post_only
-def totp_confirm(request: HttpRequest) -> HttpResponse:
-    user = _authenticated_user(request)
-    device = totp.unconfirmed_device(user)
+def _act_on_code(request: HttpRequest, user: User, device: TOTPDevice | None,
+                 check: Callable[[TOTPDevice, str], bool], act: Callable[[TOTPDevice], object], action: str,
+                 done: str, wrong: str) -> HttpResponse:
+    """A second-factor change that needs a code from the device: when ``check`` accepts the posted code, ``act``,
+    audit ``action`` and say ``done``; else the account page again with ``wrong`` on the code field."""
     if device is None:
         return redirect("web:account")
     form = TokenCodeForm(request.POST)
-    if form.is_valid() and totp.confirm(device, form.cleaned_data["code"]):
-        otp_login(request, device)  # this session has just proved the second factor
-        audit.record(user.username, "otp.enrol", "user", [user.pk], address=audit.client_address(request))
-        messages.success(request, _("Two-step sign-in is on. From now on you will be asked for a code after your password."))
+    if form.is_valid() and check(device, form.cleaned_data["code"]):
+        act(device)
+        audit.record(user.username, action, "user", [user.pk], address=audit.client_address(request))
+        messages.success(request, done)
         return redirect("web:account")
     if form.is_valid():
-        form.add_error("code", _("This code is not correct. Check the clock of your phone and try again."))
+        form.add_error("code", wrong)
     return render(request, "web/account.html", _account_context(request, user, totp_form=form), status=400)
+
+
+@_post_only
+def totp_confirm(request: HttpRequest) -> HttpResponse:
+    user = _authenticated_user(request)
+
+    def enrol(device: TOTPDevice) -> None:
+        otp_login(request, device)  # this session has just proved the second factor
+
+    return _act_on_code(
+        request, user, totp.unconfirmed_device(user), totp.confirm, enrol, "otp.enrol",
+        _("Two-step sign-in is on. From now on you will be asked for a code after your password."),
+        _("This code is not correct. Check the clock of your phone and try again."))
 
 
 @_post_only
 def totp_disable(request: HttpRequest) -> HttpResponse:
     """Turning the second factor off needs a current code, so a session left open is not enough to remove it."""
     user = _authenticated_user(request)
-    device = totp.confirmed_device(user)
-    if device is None:
-        return redirect("web:account")
-    form = TokenCodeForm(request.POST)
-    if form.is_valid() and totp.verify(device, form.cleaned_data["code"]):
-        totp.remove(user)
-        audit.record(user.username, "otp.disable", "user", [user.pk], address=audit.client_address(request))
-        messages.success(request, _("Two-step sign-in is off."))
-        return redirect("web:account")
-    if form.is_valid():
-        form.add_error("code", _("This code is not correct or has already been used."))
-    return render(request, "web/account.html", _account_context(request, user, totp_form=form), status=400)
+    return _act_on_code(
+        request, user, totp.confirmed_device(user), totp.verify, lambda device: totp.remove(user), "otp.disable",
+        _("Two-step sign-in is off."), _("This code is not correct or has already been used."))
 
 
 @_post_only

@@ -27,6 +27,7 @@ from kizuna.reports.models import Report, ReportStatus
 from kizuna.reports.services import (
     ReportInput,
     do_create_report,
+    do_publish_all,
     do_update_report,
     do_withdraw_report,
     may_edit,
@@ -34,7 +35,6 @@ from kizuna.reports.services import (
 from kizuna.reports.stix import (
     REPORT_EXTENSION_ID,
     REPORT_TYPE,
-    publish_all,
     report_extension_definition,
     stix_id_of,
 )
@@ -172,7 +172,7 @@ def test_publish_all_backfills_reports_without_a_stix_form_once(jpn_user: Any) -
     call_command("report", "publish-stix")
 
     assert len(_versions(first)) == 1 and len(_versions(second)) == 1
-    assert publish_all() == (0, [])
+    assert do_publish_all() == (0, [])
 
 
 # ---- in -------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kizuna.stix.timestamps import TimestampError, format_timestamp, parse_timestamp, parse_timestamp_or_none
+from kizuna.stix.timestamps import (
+    TimestampError,
+    format_timestamp,
+    parse_timestamp,
+    parse_timestamp_or_none,
+    strictly_later,
+)
 
 NOW = datetime(2026, 3, 2, 22, 10, tzinfo=UTC)
 
@@ -98,3 +104,13 @@ def test_format_of_parse_is_stable(value: str) -> None:
 def test_the_microsecond_form_is_stable_too(value: str) -> None:
     once = format_timestamp(parse_timestamp(value), "microsecond")
     assert format_timestamp(parse_timestamp(once), "microsecond") == once
+
+
+def test_a_new_version_is_strictly_later_than_the_previous_one() -> None:
+    assert strictly_later("2026-01-31T09:30:00.002Z", "2026-01-31T09:30:00.001Z") == "2026-01-31T09:30:00.002Z"
+    assert strictly_later("2026-01-31T09:30:00.001Z", None) == "2026-01-31T09:30:00.001Z"
+    # Same millisecond, or a clock set back: one millisecond after the previous version.
+    assert strictly_later("2026-01-31T09:30:00.001Z", "2026-01-31T09:30:00.001Z") == "2026-01-31T09:30:00.002Z"
+    assert strictly_later("2026-01-31T09:00:00.000Z", "2026-01-31T09:30:00.001Z") == "2026-01-31T09:30:00.002Z"
+    # Compared as instants, not as strings: ".5" is later than ".123".
+    assert strictly_later("2026-01-31T09:30:00.123Z", "2026-01-31T09:30:00.5Z") == "2026-01-31T09:30:00.501Z"

@@ -14,6 +14,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import TLP, Label
 from kizuna.stix.definitions import KIZUNA_IDENTITY_ID
+from kizuna.stix.timestamps import format_timestamp
 from kizuna.threats.exporter import iter_bundle, with_label_marking, write_bundle
 from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, TLP2_IDS, label_from_marking, label_marking, label_marking_id
 from tests.conftest import make_label
@@ -144,7 +145,7 @@ def test_filters_by_type_id_and_added_after(jpn_user: Any) -> None:
     assert set(stored(bundle_of(jpn_user, types=["malware"]))) == {m.stix_id}
     assert set(stored(bundle_of(jpn_user, ids=[i.stix_id, "malware--nope"]))) == {i.stix_id}
     assert set(stored(bundle_of(jpn_user, ids=[]))) == set()
-    later = m.created_at.isoformat()
+    later = format_timestamp(m.created_at, "microsecond")
     assert m.stix_id not in stored(bundle_of(jpn_user, added_after=later))
     assert set(stored(bundle_of(jpn_user, added_after="2000-01-01T00:00:00Z"))) == {m.stix_id, i.stix_id}
 
@@ -153,6 +154,8 @@ def test_bad_added_after_is_a_readable_error(jpn_user: Any) -> None:
     with pytest.raises(ServiceError) as err:
         iter_bundle(subject_for(jpn_user), added_after="yesterday")
     assert err.value.field == "added_after"
+    with pytest.raises(ServiceError):  # a STIX timestamp is UTC with a trailing Z: an offset is not guessed
+        iter_bundle(subject_for(jpn_user), added_after="2000-01-01T09:00:00+09:00")
 
 
 def test_export_of_an_empty_store_is_still_a_valid_bundle(jpn_user: Any) -> None:

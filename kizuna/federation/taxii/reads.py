@@ -136,11 +136,10 @@ def parse_filters(params: Any, *, allow_paging: bool = True) -> Filters:
 def _version_texts(value: str) -> list[str]:
     """Spellings under which ``modified`` may be stored for this instant (the store keeps the object's own text)."""
     stamp = parse_time(value, "match[version]")
-    base = stamp.strftime("%Y-%m-%dT%H:%M:%S")
-    micro = stamp.strftime("%f")
-    spellings = {value, f"{base}.{micro}Z", f"{base}.{micro[:3]}Z"}
-    if micro == "000000":
-        spellings.add(f"{base}Z")
+    micro = format_timestamp(stamp, "microsecond")
+    spellings = {value, micro, format_timestamp(stamp)}
+    if stamp.microsecond == 0:
+        spellings.add(f"{micro[:19]}Z")
     return sorted(spellings)
 
 

@@ -28,7 +28,7 @@ from kizuna.threats.disinfo import services
 from kizuna.threats.disinfo.forms import IncidentFilterForm, IncidentForm, apply_service_error, split_codes, split_lines
 from kizuna.threats.models import StixObject
 from kizuna.web.banner import chip_class, note_labels
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 
 def _audit(user: User, objects: list[StixObject], request: HttpRequest, action: str) -> None:
@@ -86,8 +86,8 @@ def incident_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
 def incident_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.can_contribute:
-        return render(request, "threats/forbidden.html",
-                      {"message": _("Your role does not allow writing; ask a coordinator.")}, status=403)
+        return forbidden(request, _("Your role does not allow writing; ask a coordinator."),
+                         back_url=reverse("threats:index"), back_text=_("Back to the threat exchange"))
     framework = disarm.framework(subject_for(user))
     if request.method == "POST":
         form = IncidentForm(request.POST, user=user, framework=framework)

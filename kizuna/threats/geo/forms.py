@@ -18,44 +18,28 @@ from django.utils.translation import gettext_lazy as _
 
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
-from kizuna.threats.geo import services
+from kizuna.threats.geo import services, stix
 from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
-MARITIME_TYPE_CHOICES = [
-    ("ship-to-ship-transfer", _("Ship-to-ship transfer")),
-    ("ais-dark-period", _("AIS dark period")),
-    ("harassment", _("Harassment")),
-    ("piracy", _("Piracy")),
-    ("illegal-fishing", _("Illegal fishing")),
-    ("other", _("Other")),
-]
-SITE_TYPE_CHOICES = [
-    ("missile-silo-field", _("Missile silo field")),
-    ("launch-site", _("Launch site")),
-    ("test-site", _("Test site")),
-    ("nuclear-facility", _("Nuclear facility")),
-    ("naval-base", _("Naval base")),
-    ("air-base", _("Air base")),
-    ("shipyard", _("Shipyard")),
-    ("other", _("Other")),
-]
-SITE_STATUS_CHOICES = [
-    ("under-construction", _("Under construction")),
-    ("operational", _("Operational")),
-    ("inactive", _("Inactive")),
-    ("unknown", _("Unknown")),
-]
-EVENT_TYPE_CHOICES = [
-    ("missile-test", _("Missile test")),
-    ("missile-launch", _("Missile launch")),
-    ("space-launch", _("Space launch")),
-    ("nuclear-test", _("Nuclear test")),
-    ("exercise", _("Exercise")),
-    ("construction", _("Construction")),
-    ("deployment", _("Deployment")),
-    ("other", _("Other")),
-]
+# The words for every kind, type and status the STIX form knows (its tuples give each list's values and order).
+_WORDS = {
+    "ship-to-ship-transfer": _("Ship-to-ship transfer"), "ais-dark-period": _("AIS dark period"),
+    "harassment": _("Harassment"), "piracy": _("Piracy"), "illegal-fishing": _("Illegal fishing"),
+    "missile-silo-field": _("Missile silo field"), "launch-site": _("Launch site"), "test-site": _("Test site"),
+    "nuclear-facility": _("Nuclear facility"), "naval-base": _("Naval base"), "air-base": _("Air base"),
+    "shipyard": _("Shipyard"),
+    "under-construction": _("Under construction"), "operational": _("Operational"), "inactive": _("Inactive"),
+    "unknown": _("Unknown"),
+    "missile-test": _("Missile test"), "missile-launch": _("Missile launch"), "space-launch": _("Space launch"),
+    "nuclear-test": _("Nuclear test"), "exercise": _("Exercise"), "construction": _("Construction"),
+    "deployment": _("Deployment"),
+    "other": _("Other"),
+}
+MARITIME_TYPE_CHOICES = [(value, _WORDS[value]) for value in stix.MARITIME_TYPES]
+SITE_TYPE_CHOICES = [(value, _WORDS[value]) for value in stix.SITE_TYPES]
+SITE_STATUS_CHOICES = [(value, _WORDS[value]) for value in stix.SITE_STATUSES]
+EVENT_TYPE_CHOICES = [(value, _WORDS[value]) for value in stix.EVENT_TYPES]
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _TIME_HELP = _("In your time zone.")

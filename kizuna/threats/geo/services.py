@@ -8,6 +8,7 @@ extension-definitions are stored the same way the first time they are needed, un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,6 +87,17 @@ def _check_period(start: datetime, end: datetime | None, field: str) -> None:
         raise ServiceError(gettext("the end is before the start"), field)
 
 
+def _store_with_photo(user: User, label: Label, photo: Photo | None,
+                      build: Callable[[list[str]], dict[str, Any]], source: str) -> str:
+    """Store the object ``build`` makes from the ids of its evidence, with the photo that is that evidence (if any),
+    under ``label``; returns the object's STIX id."""
+    ensure_extension_definitions(user)
+    evidence = _photo_objects(photo)
+    obj = build([o["id"] for o in evidence])
+    _store(user, [*evidence, obj], label, source)
+    return str(obj["id"])
+
+
 def do_create_maritime(user: User, data: stix.MaritimeInput, label: Label, photo: Photo | None = None) -> str:
     """Store a maritime incident or observation (and its photo); returns the incident's STIX id."""
     require_contributor(user)
@@ -93,11 +105,8 @@ def do_create_maritime(user: User, data: stix.MaritimeInput, label: Label, photo
     _check_period(data.observed_start, data.observed_end, "observed_end")
     if data.observation_type not in stix.MARITIME_TYPES:
         raise ServiceError(gettext("unknown type of observation"), "observation_type")
-    ensure_extension_definitions(user)
-    evidence = _photo_objects(photo)
-    incident = stix.maritime_incident(data, [o["id"] for o in evidence], timezone.now())
-    _store(user, [*evidence, incident], label, "maritime form")
-    return str(incident["id"])
+    return _store_with_photo(user, label, photo, lambda evidence: stix.maritime_incident(data, evidence, timezone.now()),
+                             "maritime form")
 
 
 def do_create_site(user: User, data: stix.SiteInput, label: Label, photo: Photo | None = None) -> str:
@@ -105,11 +114,8 @@ def do_create_site(user: User, data: stix.SiteInput, label: Label, photo: Photo 
     label = resolve_label(user, label)
     if data.site_type not in stix.SITE_TYPES:
         raise ServiceError(gettext("unknown kind of site"), "site_type")
-    ensure_extension_definitions(user)
-    evidence = _photo_objects(photo)
-    site = stix.strategic_site(data, [o["id"] for o in evidence], timezone.now())
-    _store(user, [*evidence, site], label, "strategic site form")
-    return str(site["id"])
+    return _store_with_photo(user, label, photo, lambda evidence: stix.strategic_site(data, evidence, timezone.now()),
+                             "strategic site form")
 
 
 def do_create_event(user: User, data: stix.EventInput, label: Label, photo: Photo | None = None) -> str:
@@ -128,11 +134,8 @@ def do_create_event(user: User, data: stix.EventInput, label: Label, photo: Phot
         # The author sees the site, so saying so tells them nothing new.
         raise ServiceError(gettext("this site's label is narrower than the event's: choose a label that only those "
                                    "who may see the site may see (or no site)"), "label")
-    ensure_extension_definitions(user)
-    evidence = _photo_objects(photo)
-    event = stix.strategic_event(data, [o["id"] for o in evidence], timezone.now())
-    _store(user, [*evidence, event], label, "strategic event form")
-    return str(event["id"])
+    return _store_with_photo(user, label, photo, lambda evidence: stix.strategic_event(data, evidence, timezone.now()),
+                             "strategic event form")
 
 
 def _site_dominates(user: User, site_id: str, label: Label) -> bool:

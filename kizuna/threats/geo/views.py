@@ -35,7 +35,7 @@ from kizuna.threats.geo import basemap, forms, services, stix
 from kizuna.threats.models import StixObject
 from kizuna.web.banner import chip_class, note_labels
 from kizuna.web.labelpicker import describe
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import forbidden, signed_in_user
 
 LIST_LIMIT = 500  # the most recent; a map with more markers is unreadable anyway (the STIX export has them all)
 _CHOICE_NAMES = {
@@ -261,7 +261,7 @@ def maritime_list(request: HttpRequest) -> HttpResponse:
     _note(request, items)
     _audit(request, user, items, "list")
     return render(request, "geo/maritime_list.html", {
-        "items": items, "map": _map(request, items), "types": forms.MARITIME_TYPE_CHOICES, "type": kind,
+        "rows": items, "map": _map(request, items), "types": forms.MARITIME_TYPE_CHOICES, "type": kind,
         "may_create": user.can_contribute,
     })
 
@@ -305,17 +305,12 @@ def maritime_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
     return render(request, "geo/maritime_detail.html", _detail_context(request, user, item))
 
 
-def _forbidden(request: HttpRequest) -> HttpResponse:
-    return render(request, "geo/forbidden.html",
-                  {"message": _("Your role does not allow writing; ask a coordinator.")}, status=403)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def maritime_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.can_contribute:
-        return _forbidden(request)
+        return forbidden(request, _("Your role does not allow writing; ask a coordinator."))
     if request.method == "POST":
         form = forms.MaritimeForm(request.POST, request.FILES, user=user)
         vessels = forms.VesselFormSet(request.POST, prefix="vessel")
@@ -384,7 +379,7 @@ def strategic_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
 def site_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.can_contribute:
-        return _forbidden(request)
+        return forbidden(request, _("Your role does not allow writing; ask a coordinator."))
     form = forms.SiteForm(request.POST or None, request.FILES or None, user=user)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -408,7 +403,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 def event_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.can_contribute:
-        return _forbidden(request)
+        return forbidden(request, _("Your role does not allow writing; ask a coordinator."))
     form = forms.EventForm(request.POST or None, request.FILES or None, user=user,
                            initial={"site": request.GET.get("site", "")})
     if request.method == "POST" and form.is_valid():

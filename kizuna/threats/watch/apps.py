@@ -1,3 +1,6 @@
+"""The watch app (sightings, watch filters, inbox); on start it hooks itself into the threat exchange
+(``kizuna.threats.hooks``), which does not import it."""
+
 from django.apps import AppConfig
 
 
@@ -8,6 +11,9 @@ class WatchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from kizuna.threats.watch import services
+        from kizuna.threats import hooks
+        from kizuna.threats.watch import services, views
 
         services.register()  # the resolver of watch notifications
+        hooks.on_objects_stored.append(services.notify_new_objects)
+        hooks.object_page_context.append(views.object_page_context)

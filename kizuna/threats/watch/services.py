@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -42,7 +42,8 @@ from kizuna.notifications import registry as notification_registry
 from kizuna.notifications import services as notification_services
 from kizuna.notifications.models import Notification
 from kizuna.notifications.registry import Entry
-from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
+from kizuna.stix.definitions import organisation_identity_id as stix_identity_of
+from kizuna.stix.timestamps import format_timestamp, strictly_later
 from kizuna.threats import queries
 from kizuna.threats.models import ObservableValue, StixObject
 from kizuna.threats.watch.models import Sighting, WatchFilter
@@ -57,7 +58,6 @@ NOT_SIGHTABLE = frozenset({
     "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
     "user-account", "windows-registry-key", "x509-certificate",
 })
-_ORG_NAMESPACE = uuid.UUID("5a1e4774-6b69-7a75-6e61-000000000000")
 _FETCH_CHUNK = 500
 INBOX_LIMIT = 200
 MODULE = "threats"
@@ -71,7 +71,7 @@ def stix_now() -> str:
 
 def organisation_identity_id(org: Organisation) -> str:
     """The STIX identity id that stands for an organisation of the directory: the same on every node."""
-    return f"identity--{uuid.uuid5(_ORG_NAMESPACE, org.code)}"
+    return stix_identity_of(org.code)
 
 
 def may_sight(obj: StixObject) -> bool:
@@ -81,22 +81,11 @@ def may_sight(obj: StixObject) -> bool:
 # --- sightings --------------------------------------------------------------------------------------------------------
 
 
-def _next_modified(previous: str) -> str:
-    """Now, but strictly later than the previous version (two presses within one millisecond stay two versions)."""
-    now = stix_now()
-    if now > previous:
-        return now
-    stamp = parse_timestamp_or_none(previous)
-    if stamp is None:
-        return now
-    return format_timestamp(stamp + timedelta(milliseconds=1))
-
-
 def _sighting_dict(user: User, obj: StixObject, previous: StixObject | None) -> dict[str, Any]:
     assert user.organisation is not None
     if previous is not None:
         data: dict[str, Any] = json.loads(previous.data)
-        now = _next_modified(str(data.get("modified", previous.modified)))
+        now = strictly_later(stix_now(), str(data.get("modified", previous.modified)))
         data.update({"modified": now, "last_seen": now, "count": int(data.get("count", 1)) + 1})
         return data
     now = stix_now()

@@ -7,20 +7,55 @@ object is still visible to the reader (the resolver in ``services`` reads it aga
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kizuna.core import audit
 from kizuna.core.errors import ServiceError
+from kizuna.core.models import LabelRecord
+from kizuna.directory.models import User
+from kizuna.directory.subjects import subject_for
+from kizuna.labels import Subject
 from kizuna.notifications import views as notification_views
+from kizuna.threats import queries
 from kizuna.threats.forms import WatchFilterForm
+from kizuna.threats.models import StixObject
 from kizuna.threats.watch import services
 from kizuna.threats.watch.models import WatchFilter
 from kizuna.web.shortcuts import signed_in_user
+
+
+def object_page_context(user: User, subject: Subject, obj: StixObject) -> tuple[dict[str, Any], list[LabelRecord]]:
+    """The sightings part of an object's page (``kizuna.threats.hooks.object_page_context``): counts by nation over
+    the sightings the viewer may see, and whether the viewer's organisation may sight it or already has."""
+    by_nation, labels = services.sightings_by_nation(subject, obj)
+    return {
+        "sightings_by_nation": by_nation,
+        "may_sight": services.may_sight(obj) and user.can_contribute and user.organisation_id is not None,
+        "has_sighted": services.has_sighted(user, obj),
+    }, labels
+
+
+@login_required
+@require_POST
+def seen_it_too(request: HttpRequest, stix_id: str) -> HttpResponse:
+    user = signed_in_user(request)
+    obj = queries.get_object_or_404(subject_for(user), stix_id)
+    try:
+        services.do_record_sighting(user, obj, audit.client_address(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your organisation's sighting was recorded and will be shared under the object's "
+                                    "label."))
+    return redirect(f"{reverse('threats:object', args=[obj.stix_id])}#sightings")
 
 
 @login_required

@@ -21,15 +21,20 @@ def _as_label(value: LabelRecord | Label) -> Label:
 
 
 @register.simple_tag
-def label_chip(value: LabelRecord | Label) -> SafeString:
-    """``{% label_chip report.label %}``: the label's display string in a chip coloured by its classification."""
-    label = _as_label(value)
-    return format_html(
-        '<span class="label-chip {}" data-label="{}">{}</span>',
-        chip_class(label.policy, label.classification),
-        label.key(),
-        label_display(label),
-    )
+def label_chip(value: LabelRecord | Label | str, chip: str = "") -> SafeString:
+    """The one label chip: the label's display string in a chip coloured by its classification.
+
+    ``{% label_chip report.label %}`` from a label (or its record); ``{% label_chip text chip %}`` when the view has
+    already put the label into words (its display string and ``chip_class``), as list pages do for their rows."""
+    if isinstance(value, LabelRecord | Label):
+        label = _as_label(value)
+        return format_html(
+            '<span class="label-chip {}" data-label="{}" data-testid="label-chip">{}</span>',
+            chip_class(label.policy, label.classification),
+            label.key(),
+            label_display(label),
+        )
+    return format_html('<span class="label-chip {}" data-testid="label-chip">{}</span>', chip, value)
 
 
 @register.filter

@@ -20,7 +20,7 @@ class Command(KizunaCommand):
                                    "has none yet, so that it is served over TAXII and travels to peers.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from kizuna.reports.stix import publish_all
+        from kizuna.reports.services import do_publish_all as publish_all
 
         published, failed = publish_all()
         self.stdout.write(f"published the STIX form of {published} report(s)")
