@@ -67,7 +67,6 @@ _CHUNK = 500
 # secrets.token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet; anything else is not a feed token.
 _FEED_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
-InboxEntry = Entry  # the entries this module's inbox functions return
 base_url = notification_services.base_url
 
 
