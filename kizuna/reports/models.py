@@ -34,7 +34,7 @@ class Report(Labelled):
     # The report's own identity, from which its STIX id (kizuna-report--<uuid>) is made: the same on every node.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Set only on a report received from a peer: the STIX id its originating node gave it. Such a report is a
-    # read-only copy, changed only by new versions from its originator (kizuna.reports.stix.receive).
+    # read-only copy, changed only by new versions from its originator (kizuna.reports.services.do_receive).
     stix_id = models.CharField(max_length=128, unique=True, null=True, blank=True, editable=False)
 
     class Meta:

@@ -85,6 +85,9 @@ def test_accept_that_excludes_taxii_is_406(jpn_user: Any) -> None:
 @pytest.mark.parametrize("params", [
     {"limit": "many"}, {"limit": "0"}, {"added_after": "yesterday"}, {"next": "not-a-cursor"},
     {"match[version]": "newest"}, {"match[type]": "Bad Type!"},
+    # TAXII 2.1 timestamps are STIX timestamps: UTC with a trailing Z; an offset or no zone is not guessed.
+    {"added_after": "2026-01-31T09:00:00+09:00"}, {"added_after": "2026-01-31T00:00:00"},
+    {"match[version]": "2026-01-31T00:00:00.000+00:00"},
 ])
 def test_bad_filters_are_taxii_400_errors(jpn_user: Any, params: dict[str, str]) -> None:
     body = assert_taxii_error(get(objects_url(), basic("hanako"), **params), 400)
