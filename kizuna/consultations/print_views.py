@@ -14,8 +14,10 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from kizuna.consultations import cycle, printing
+from kizuna.consultations import cycle
 from kizuna.consultations.models import Meeting
+from kizuna.consultations.printing import pdf
+from kizuna.consultations.printing.collect import PrintableMinutes, collect
 from kizuna.core import audit
 from kizuna.directory.models import User
 from kizuna.web.banner import banner_for, note_labels
@@ -24,7 +26,7 @@ from kizuna.web.shortcuts import signed_in_user
 NO_STORE = "private, no-store"
 
 
-def _audit(request: HttpRequest, user: User, meeting: Meeting, doc: printing.PrintableMinutes, fmt: str) -> None:
+def _audit(request: HttpRequest, user: User, meeting: Meeting, doc: PrintableMinutes, fmt: str) -> None:
     audit.record(user.username, "print", "meeting", [meeting.pk], meeting.label_id, audit.client_address(request),
                  {"format": fmt, **doc.ids})
 
@@ -41,7 +43,7 @@ def _meeting_url(pk: int) -> str:
 def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     meeting = cycle.get_meeting_or_404(user, pk)
-    doc = printing.collect(user, meeting)
+    doc = collect(user, meeting)
     note_labels(request, *doc.labels)
     _audit(request, user, meeting, doc, "html")
     context = {
@@ -60,12 +62,12 @@ def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
 def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     meeting = cycle.get_meeting_or_404(user, pk)
-    doc = printing.collect(user, meeting)
+    doc = collect(user, meeting)
     note_labels(request, *doc.labels)
-    pdf = printing.render_pdf(doc, banner_for(request))
+    document = pdf.render_pdf(doc, banner_for(request))
     _audit(request, user, meeting, doc, "pdf")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{printing.pdf_filename(doc, meeting.start)}"'
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf.pdf_filename(doc, meeting.start)}"'
     response["Cache-Control"] = NO_STORE
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -14,8 +14,10 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from kizuna.consultations import cycle, printing
+from kizuna.consultations import cycle
 from kizuna.consultations.models import Meeting
+from kizuna.consultations.printing import pdf as printing_pdf
+from kizuna.consultations.printing.collect import collect
 from kizuna.consultations.services import MeetingInput, do_add_agenda_item, do_create_action, do_create_meeting
 from kizuna.core.models import AuditEntry
 from kizuna.web.banner import Banner
@@ -265,11 +267,11 @@ def test_japanese_and_korean_text_render_in_the_pdf(people: dict[str, Any]) -> N
 
 def test_render_pdf_draws_the_banner_colour_given_and_survives_a_bad_one(people: dict[str, Any],
                                                                           meeting: Meeting) -> None:
-    doc = printing.collect(people["restricted"], meeting, now=datetime(2026, 7, 1, 3, 0, tzinfo=UTC))
+    doc = collect(people["restricted"], meeting, now=datetime(2026, 7, 1, 3, 0, tzinfo=UTC))
     assert doc.actions[0].overdue  # due 30 June, still open on 1 July
     assert doc.printed_at == "1 July 2026, 03:00 UTC"  # minjun reads times in UTC
     for colour in ("#c8102e", "not-a-colour", "#abc"):
-        pdf = printing.render_pdf(doc, Banner("NATO RESTRICTED", colour, "#ffffff", "banner-NATO-RESTRICTED"))
+        pdf = printing_pdf.render_pdf(doc, Banner("NATO RESTRICTED", colour, "#ffffff", "banner-NATO-RESTRICTED"))
         assert pdf.startswith(b"%PDF") and "NATO RESTRICTED" in _pages(pdf)[0]
 
 
