@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from ninja import Router, Status
 
-from kizuna.consultations import cycle, ics, queries, services
+from kizuna.consultations import cycle, ics, queries, recurrence, services
 from kizuna.consultations.models import ActionItem, AgendaItem, Decision, Meeting, MinutesPart, Series
 from kizuna.consultations.schemas import (
     ActionIn,
@@ -387,7 +387,7 @@ def series_occurrences(request: HttpRequest, id: int, start: datetime | None = N
     series = _series_or_404(user, id)
     low, high = _window(start, end, timedelta(days=365))
     _audit(user, "read", "series", [series], request, {"occurrences": True})
-    return [{"start": s, "end": e} for s, e in services.occurrences(series, low, high)]
+    return [{"start": s, "end": e} for s, e in recurrence.occurrences(series, low, high)]
 
 
 @router.get("/series/{id}/actions", response={200: list[ActionOut], **ERRORS}, summary="Open actions of a series")

@@ -1,4 +1,4 @@
-"""Every write to consultations, as ``do_*`` functions in a transaction, and the series' occurrences.
+"""Every write to consultations, as ``do_*`` functions in a transaction.
 
 The rules, as for reports: only contributors write; nobody may write a label they could not see themselves; every
 invited attendee must be able to see the meeting's label (checked with the label engine before anything is written);
@@ -7,10 +7,7 @@ if that fails; every write is audited and versioned here and only here. Bad inpu
 field, with nothing written.
 
 Times: a meeting's start and end are stored in UTC, with its home IANA zone. A naive datetime given to a service is
-read as wall-clock time in that home zone. A series' RRULE is evaluated in the wall-clock time of its home zone, as
-RFC 5545 does for a DTSTART with TZID, so a weekly 09:00 Brussels dialogue moves in UTC when Brussels changes clocks.
-A wall-clock time that does not exist (skipped by a spring change) is read with the offset before the gap and an
-ambiguous one as its first occurrence (RFC 5545 3.3.5; zoneinfo's fold=0 does both).
+read as wall-clock time in that home zone. A series' RRULE is checked and evaluated by ``recurrence.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrule, rrulestr
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -41,6 +37,7 @@ from kizuna.consultations.models import (
     NotificationKind,
     Series,
 )
+from kizuna.consultations.recurrence import local_dtstart, parse_rrule
 from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.core import audit
 from kizuna.core.access import intern_label, label_of, recheck_visible
@@ -57,7 +54,6 @@ from kizuna.reports.models import Report
 MAX_TITLE = 300
 MAX_TEXT = 100_000  # characters of Markdown in one minutes part, decision or action's notes
 MAX_MEETING = timedelta(days=14)
-MAX_OCCURRENCES = 2000  # per call: an unbounded rule (no COUNT, no UNTIL) is cut here
 MAX_REASON = 2000
 _UNSET: Any = object()
 DONE_STATES = (ActionStatus.DONE, ActionStatus.DROPPED)
@@ -210,23 +206,6 @@ def _check_zone(key: str, name: str = "time_zone") -> str:
     return key
 
 
-def parse_rrule(text: str, dtstart: datetime) -> rrule:
-    """The RRULE as a dateutil rule starting at ``dtstart`` (aware, in the home zone); ServiceError (field "rrule")
-    unless it is exactly one RFC 5545 RRULE value. DTSTART, RDATE and EXDATE belong to the series, not to this text."""
-    value = text.strip()
-    if value.upper().startswith("RRULE:"):
-        value = value[6:]
-    if not value or "\n" in value or ":" in value or "FREQ=" not in value.upper():
-        raise ServiceError(gettext("the cadence must be one RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=TU"), "rrule")
-    try:
-        rule = rrulestr(value, dtstart=dtstart, forceset=False)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ServiceError(gettext("invalid RRULE: %(error)s") % {"error": str(exc) or type(exc).__name__}, "rrule") from None
-    if not isinstance(rule, rrule):
-        raise ServiceError(gettext("the cadence must be one RFC 5545 RRULE such as FREQ=WEEKLY;BYDAY=TU"), "rrule")
-    return rule
-
-
 def _check_nations(nations: list[str]) -> list[str]:
     unknown = sorted(n for n in nations if n not in CAPITALS)
     if unknown:
@@ -298,16 +277,12 @@ def _check_series(data: SeriesInput) -> dict[str, Any]:
     if clean["rrule"]:
         if data.first_date is None or data.start_time is None:
             raise ServiceError(gettext("a cadence needs the first date and the start time"), "first_date")
-        parse_rrule(clean["rrule"], _dtstart(data.first_date, data.start_time, data.time_zone))
+        parse_rrule(clean["rrule"], local_dtstart(data.first_date, data.start_time, data.time_zone))
         if clean["rrule"].upper().startswith("RRULE:"):
             clean["rrule"] = clean["rrule"][6:]
     if data.chair is not None and not data.chair.is_active:
         raise ServiceError(gettext("the chair's account is not active"), "chair")
     return clean
-
-
-def _dtstart(first_date: date, start_time: time, zone: str) -> datetime:
-    return datetime.combine(first_date, start_time.replace(tzinfo=None), tzinfo=ZoneInfo(zone))
 
 
 def _series_data(series: Series) -> dict[str, Any]:
@@ -409,28 +384,6 @@ def do_update_series(author: User, series: Series, address: str = "", **changes:
         publish(locked)
         audit.record(author.username, "update", "series", [locked.pk], record.pk, address, {"changed": changed})
     return locked
-
-
-def occurrences(series: Series, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The series' occurrences starting in [start, end), as (start, end) pairs in UTC, computed in the wall-clock
-    time of the series' home zone. At most MAX_OCCURRENCES."""
-    if not series.rrule or series.first_date is None or series.start_time is None:
-        return []
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("start and end must be aware datetimes")
-    rule = parse_rrule(series.rrule, _dtstart(series.first_date, series.start_time, series.time_zone))
-    length = timedelta(minutes=series.duration_minutes)
-    result: list[tuple[datetime, datetime]] = []
-    # Aware bounds in UTC against aware local occurrences: dateutil compares instants, not wall-clock times.
-    for occurrence in rule.xafter(start.astimezone(UTC), inc=True):
-        if occurrence >= end or len(result) >= MAX_OCCURRENCES:
-            break
-        # The start is wall-clock in the home zone; the length is real time, so a change of clocks inside a
-        # meeting does not stretch or shrink it.
-        utc_start = occurrence.astimezone(UTC)
-        utc_end = utc_start + length
-        result.append((utc_start, utc_end))
-    return result
 
 
 # --- meetings ------------------------------------------------------------------------------------------------------

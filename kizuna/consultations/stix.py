@@ -56,6 +56,7 @@ from kizuna.consultations.models import (
     Rsvp,
     Series,
 )
+from kizuna.consultations.recurrence import parse_rrule
 from kizuna.core.access import label_dominates, label_of, nation_groups, registry
 from kizuna.core.errors import ServiceError
 from kizuna.core.focus import FocusArea
@@ -518,8 +519,6 @@ def _fields(stix_type: str, obj: dict[str, Any], refs: _Resolver, originator_id:
     """The model fields a received object carries, or None when it cannot be a row (yet): no usable title or text,
     times that are not times, or a meeting that has not arrived."""
     if stix_type == SERIES_TYPE:
-        from kizuna.consultations.services import parse_rrule
-
         title = _text(obj, "name", MAX_TITLE)
         if not title:
             return None

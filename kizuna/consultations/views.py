@@ -32,14 +32,13 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
-from django.utils.dates import MONTHS
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kizuna.consultations import cycle, queries, services
+from kizuna.consultations import cycle, queries, recurrence, services
 from kizuna.consultations.forms import (
     RRULE_EXAMPLES,
     RRULE_PRESETS,
@@ -51,6 +50,7 @@ from kizuna.consultations.forms import (
     zone_suggestions,
 )
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus, Series
+from kizuna.consultations.recurrence import cadence_words
 from kizuna.consultations.timezones import CAPITALS, WorkingHours, is_known_zone, local_times_for, propose_slots
 from kizuna.core import audit
 from kizuna.core.access import VisibleLabels, get_visible_or_404, label_display, label_of, visible_labels
@@ -182,106 +182,6 @@ def _forbidden(request: HttpRequest, message: str, series: Series | None = None)
     if series is not None:
         note_labels(request, series.label)
     return render(request, "consultations/series_forbidden.html", {"series": series, "message": message}, status=403)
-
-
-# --- cadence in words ----------------------------------------------------------------------------------------------
-
-_DAYS = {"MO": gettext_lazy("Monday"), "TU": gettext_lazy("Tuesday"), "WE": gettext_lazy("Wednesday"),
-         "TH": gettext_lazy("Thursday"), "FR": gettext_lazy("Friday"), "SA": gettext_lazy("Saturday"),
-         "SU": gettext_lazy("Sunday")}
-_ORDINALS = {1: gettext_lazy("first"), 2: gettext_lazy("second"), 3: gettext_lazy("third"), 4: gettext_lazy("fourth"),
-             5: gettext_lazy("fifth"), -1: gettext_lazy("last"), -2: gettext_lazy("second to last")}
-
-
-def _every(freq: str, interval: int) -> str | None:
-    # "every day" and "every 2 days" are separate messages: a language with one plural form (Japanese) says
-    # "毎日", not "1日ごと", for an interval of one.
-    if interval == 1:
-        single = {"DAILY": gettext("every day"), "WEEKLY": gettext("every week"),
-                  "MONTHLY": gettext("every month"), "YEARLY": gettext("every year")}
-        return single.get(freq)
-    if freq == "DAILY":
-        return ngettext("every %(n)d day", "every %(n)d days", interval) % {"n": interval}
-    if freq == "WEEKLY":
-        return ngettext("every %(n)d week", "every %(n)d weeks", interval) % {"n": interval}
-    if freq == "MONTHLY":
-        return ngettext("every %(n)d month", "every %(n)d months", interval) % {"n": interval}
-    if freq == "YEARLY":
-        return ngettext("every %(n)d year", "every %(n)d years", interval) % {"n": interval}
-    return None
-
-
-def _byday(value: str) -> str | None:
-    names: list[str] = []
-    for item in value.split(","):
-        item = item.strip()
-        day, number = item[-2:], item[:-2]
-        if day not in _DAYS:
-            return None
-        if not number:
-            names.append(str(_DAYS[day]))
-            continue
-        try:
-            ordinal = _ORDINALS[int(number)]
-        except (ValueError, KeyError):
-            return None
-        names.append(gettext("the %(ordinal)s %(day)s") % {"ordinal": ordinal, "day": _DAYS[day]})
-    return gettext("on %(days)s") % {"days": pgettext("list separator", ", ").join(names)}
-
-
-def cadence_words(series: Series) -> str:
-    """The series' RRULE in plain words, e.g. "every 2 weeks, on Tuesday, at 09:00 (Europe/Brussels), 60 minutes".
-    Parts this does not put into words are listed as they are written; the RRULE itself is shown beside it."""
-    if not series.rrule:
-        return gettext("No fixed cadence")
-    parts: dict[str, str] = {}
-    for piece in series.rrule.upper().removeprefix("RRULE:").split(";"):
-        key, _sep, value = piece.partition("=")
-        if key.strip():
-            parts[key.strip()] = value.strip()
-    try:
-        interval = int(parts.pop("INTERVAL", "1") or "1")
-    except ValueError:
-        interval = 1
-    every = _every(parts.pop("FREQ", ""), interval)
-    words = [every] if every else []
-    rest: list[str] = []
-    if "BYDAY" in parts:
-        value = parts.pop("BYDAY")
-        days = _byday(value)
-        if days:
-            words.append(days)
-        else:
-            rest.append(f"BYDAY={value}")
-    if "BYMONTHDAY" in parts:
-        words.append(gettext("on day %(days)s of the month") % {"days": parts.pop("BYMONTHDAY")})
-    if "BYMONTH" in parts:
-        value = parts.pop("BYMONTH")
-        try:
-            months = [str(MONTHS[int(m)]) for m in value.split(",")]
-        except (ValueError, KeyError):
-            rest.append(f"BYMONTH={value}")
-        else:
-            words.append(gettext("in %(months)s") % {"months": pgettext("list separator", ", ").join(months)})
-    if series.start_time is not None:
-        words.append(gettext("at %(time)s (%(zone)s)") % {"time": series.start_time.strftime("%H:%M"),
-                                                         "zone": series.time_zone})
-    words.append(ngettext("%(n)d minute", "%(n)d minutes", series.duration_minutes) % {"n": series.duration_minutes})
-    if "COUNT" in parts:
-        value = parts.pop("COUNT")
-        if value.isdigit():
-            words.append(ngettext("%(n)d time in all", "%(n)d times in all", int(value)) % {"n": int(value)})
-        else:
-            rest.append(f"COUNT={value}")
-    if "UNTIL" in parts:
-        value = parts.pop("UNTIL")
-        shown = f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) >= 8 and value[:8].isdigit() else value
-        words.append(gettext("until %(date)s") % {"date": shown})
-    rest.extend(f"{k}={v}" for k, v in parts.items())
-    if rest:
-        words.append(gettext("and %(rules)s") % {"rules": ";".join(rest)})
-    text = pgettext("list separator", ", ").join(words)
-    return text[:1].upper() + text[1:]
 
 
 # --- the calendar --------------------------------------------------------------------------------------------------
@@ -467,7 +367,7 @@ def series_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for series in page.object_list:
         try:
-            upcoming = services.occurrences(series, now, now + timedelta(days=400))[:1]
+            upcoming = recurrence.occurrences(series, now, now + timedelta(days=400))[:1]
         except ServiceError:
             upcoming = []
         rows.append({
@@ -506,7 +406,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
     try:
-        occurrences = services.occurrences(series, now, now + timedelta(days=800))[:NEXT_OCCURRENCES]
+        occurrences = recurrence.occurrences(series, now, now + timedelta(days=800))[:NEXT_OCCURRENCES]
     except ServiceError:
         occurrences = []
     planned = {m.start: m for m in upcoming if m.status != MeetingStatus.CANCELLED}
