@@ -1,8 +1,8 @@
 """The consultations resource of the REST API (/api/v1/consultations/...): series, meetings with their attendees and
 calendar file, agendas, minutes, decisions, actions and the scheduling assistant.
 
-Thin, like the reports resource: every read starts from ``visible_to`` (``cycle.get_meeting_or_404``, the
-``_..._or_404`` helpers, ``queries``), the draft/published rule of agendas and minutes is applied by ``cycle`` after
+Thin, like the reports resource: every read starts from ``visible_to`` (``queries.get_meeting_or_404``, the
+``_..._or_404`` helpers, ``queries``), the draft/published rule of agendas and minutes is applied by ``queries`` after
 it, every write goes through a ``do_*`` service, and every read of labelled content is audited with the client's
 address. A record the caller may not see answers the same JSON 404 as a missing one; bad input answers 400
 ``{"message", "field"}`` with nothing written."""
@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from ninja import Router, Status
 
-from kizuna.consultations import cycle, ics, queries, recurrence, services
+from kizuna.consultations import ics, queries, recurrence, services
 from kizuna.consultations.models import ActionItem, AgendaItem, Decision, Meeting, MinutesPart, Series
 from kizuna.consultations.schemas import (
     ActionIn,
@@ -117,7 +117,7 @@ def _items_ok(user: User, pks: Iterable[int | None]) -> set[int]:
         meeting = item.meeting
         if meeting.agenda_published_at is None:
             if meeting.pk not in drafts:
-                drafts[meeting.pk] = cycle.may_read_drafts(user, meeting)
+                drafts[meeting.pk] = queries.may_read_drafts(user, meeting)
             if not drafts[meeting.pk]:
                 continue
         ok.add(item.pk)
@@ -130,7 +130,7 @@ def _series_or_404(user: User, pk: int) -> Series:
 
 
 def _meeting_or_404(user: User, pk: int) -> Meeting:
-    return cycle.get_meeting_or_404(user, pk)
+    return queries.get_meeting_or_404(user, pk)
 
 
 def _agenda_item_or_404(user: User, pk: int) -> AgendaItem:
@@ -138,7 +138,7 @@ def _agenda_item_or_404(user: User, pk: int) -> AgendaItem:
     qs: Any = AgendaItem.objects.select_related("label")
     item: AgendaItem = get_visible_or_404(qs, subject_for(user), pk=pk)
     meeting = _meeting_or_404(user, item.meeting_id)
-    if meeting.agenda_published_at is None and not cycle.may_read_drafts(user, meeting):
+    if meeting.agenda_published_at is None and not queries.may_read_drafts(user, meeting):
         raise Http404
     item.meeting = meeting
     return item
@@ -150,7 +150,7 @@ def _written_or_404(user: User, model: type[MinutesPart] | type[Decision], pk: i
     qs: Any = model.objects.select_related("label", "author")
     record: Any = get_visible_or_404(qs, subject_for(user), pk=pk)
     meeting = _meeting_or_404(user, record.meeting_id)
-    if meeting.minutes_published_at is None and not cycle.may_read_drafts(user, meeting):
+    if meeting.minutes_published_at is None and not queries.may_read_drafts(user, meeting):
         raise Http404
     record.meeting = meeting
     return record
@@ -160,7 +160,7 @@ def _written(user: User, record: MinutesPart | Decision) -> dict[str, Any]:
     """One minutes part or decision as the caller may see it: numbered among those the caller may see, its agenda
     item named only when the caller may see it."""
     item_visible = record.agenda_item_id in _items_ok(user, [record.agenda_item_id])
-    return written_out(record, cycle.position_for(user, record), item_visible)
+    return written_out(record, queries.position_for(user, record), item_visible)
 
 
 def _action_or_404(user: User, pk: int) -> ActionItem:
@@ -272,13 +272,13 @@ def _meeting_detail(user: User, meeting: Meeting) -> dict[str, Any]:
     prefetch_related_objects([meeting], "originator", "created_by", "series", "label")
     series_visible = bool(_visible_pks(Series, subject_for(user), [meeting.series_id]))
     attendees = list(meeting.attendees.select_related("user").order_by("user__username"))
-    nations = cycle.participating_nations(meeting, meeting.series if series_visible else None, attendees)
+    nations = queries.participating_nations(meeting, meeting.series if series_visible else None, attendees)
     rows = local_times_for(meeting.start, meeting.end, meeting.time_zone, nations)
     return {
         **meeting_out(meeting, series_visible),
         "attendees": [attendee_out(a) for a in attendees],
         "local_times": [local_time_out(r) for r in rows],
-        "may_organise": services.may_organise(user, meeting),
+        "may_organise": queries.may_organise(user, meeting),
     }
 
 
@@ -290,7 +290,7 @@ def _actions_out(user: User, actions: list[ActionItem]) -> list[dict[str, Any]]:
     items_ok = _items_ok(user, (a.agenda_item_id for a in actions))
     result = []
     for action in actions:
-        data = action_out(action, cycle.is_overdue(action), action.meeting_id in meetings_ok,
+        data = action_out(action, queries.is_overdue(action), action.meeting_id in meetings_ok,
                           action.series_id in series_ok)
         if action.agenda_item_id not in items_ok:
             data["agenda_item"] = None
@@ -299,11 +299,11 @@ def _actions_out(user: User, actions: list[ActionItem]) -> list[dict[str, Any]]:
 
 
 def _agenda(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any]:
-    items = cycle.agenda_for(user, meeting)
+    items = queries.agenda_for(user, meeting)
     published = meeting.agenda_published_at is not None
     # The review of actions is part of the agenda: a draft shows it only to those who may read drafts.
-    review = cycle.review_of_actions(user, meeting) if published or cycle.may_read_drafts(user, meeting) else []
-    linked = cycle.linked_reports(user, items)
+    review = queries.review_of_actions(user, meeting) if published or queries.may_read_drafts(user, meeting) else []
+    linked = queries.linked_reports(user, items)
     # Numbered among what the caller may see: a hidden item before one leaves no gap.
     out_items = [agenda_item_out(i, [{"id": r.pk, "title": r.title} for r in linked.get(i.pk, [])], position)
                  for position, i in enumerate(items, start=1)]
@@ -314,8 +314,8 @@ def _agenda(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any
 
 
 def _minutes(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any]:
-    parts = cycle.minutes_for(user, meeting)
-    decisions = cycle.decisions_for(user, meeting)
+    parts = queries.minutes_for(user, meeting)
+    decisions = queries.decisions_for(user, meeting)
     written: list[MinutesPart | Decision] = [*parts, *decisions]
     items_ok = _items_ok(user, [r.agenda_item_id for r in written])
 
@@ -489,7 +489,7 @@ def meeting_ics(request: HttpRequest, id: int) -> HttpResponse:
 def meeting_rsvp(request: HttpRequest, id: int, payload: RsvpIn) -> dict[str, Any]:
     """The caller's own answer: accepted, tentative, declined (or pending). Only invited attendees may answer."""
     user = caller(request)
-    attendee = cycle.do_rsvp(user, _meeting_or_404(user, id), payload.answer, client_address(request))
+    attendee = services.do_rsvp(user, _meeting_or_404(user, id), payload.answer, client_address(request))
     return {"username": user.username, "rsvp": attendee.rsvp}
 
 
@@ -516,7 +516,7 @@ def agenda_item_create(request: HttpRequest, id: int, payload: AgendaItemIn) -> 
     )
     item = _agenda_item_or_404(user, item.pk)
     return Status(201, agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in reports],
-                                       cycle.position_for(user, item)))
+                                       queries.position_for(user, item)))
 
 
 @router.patch("/agenda-items/{id}", response={200: AgendaItemOut, **ERRORS}, summary="Change an agenda item")
@@ -527,16 +527,16 @@ def agenda_item_update(request: HttpRequest, id: int, payload: AgendaItemPatch) 
     changes = _changes(payload)
     if "reports" in changes:
         changes["reports"] = _reports_ref(user, changes["reports"])
-    cycle.do_update_agenda_item(user, item, client_address(request), **changes)
+    services.do_update_agenda_item(user, item, client_address(request), **changes)
     item = _agenda_item_or_404(user, id)
-    linked = cycle.linked_reports(user, [item]).get(item.pk, [])
-    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked], cycle.position_for(user, item))
+    linked = queries.linked_reports(user, [item]).get(item.pk, [])
+    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked], queries.position_for(user, item))
 
 
 @router.delete("/agenda-items/{id}", response={204: None, **ERRORS}, summary="Remove an agenda item")
 def agenda_item_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
-    cycle.do_delete_agenda_item(user, _agenda_item_or_404(user, id), client_address(request))
+    services.do_delete_agenda_item(user, _agenda_item_or_404(user, id), client_address(request))
     return Status(204, None)
 
 
@@ -544,7 +544,7 @@ def agenda_item_delete(request: HttpRequest, id: int) -> Status[None]:
 def agenda_publish(request: HttpRequest, id: int) -> dict[str, Any]:
     """From now on whoever may see the meeting reads the agenda items they may see; attendees are notified."""
     user = caller(request)
-    cycle.do_publish_agenda(user, _meeting_or_404(user, id), client_address(request))
+    services.do_publish_agenda(user, _meeting_or_404(user, id), client_address(request))
     return _agenda(user, _meeting_or_404(user, id), request)
 
 
@@ -552,7 +552,7 @@ def agenda_publish(request: HttpRequest, id: int) -> dict[str, Any]:
              summary="Take the agenda back to draft")
 def agenda_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
-    cycle.do_unpublish_agenda(user, _meeting_or_404(user, id), client_address(request))
+    services.do_unpublish_agenda(user, _meeting_or_404(user, id), client_address(request))
     return _agenda(user, _meeting_or_404(user, id), request)
 
 
@@ -572,7 +572,7 @@ def minutes_part_create(request: HttpRequest, id: int, payload: MinutesPartIn) -
     """Markdown, about one agenda item (``agenda_item``) or the meeting as a whole; its own label."""
     user = caller(request)
     meeting = _meeting_or_404(user, id)
-    part = cycle.do_add_minutes(user, meeting, payload.text, payload.label.to_label(),
+    part = services.do_add_minutes(user, meeting, payload.text, payload.label.to_label(),
                                 _agenda_item_ref(user, meeting.pk, payload.agenda_item), client_address(request))
     return Status(201, _written(user, _written_or_404(user, MinutesPart, part.pk)))
 
@@ -584,14 +584,14 @@ def minutes_part_update(request: HttpRequest, id: int, payload: MinutesPartPatch
     changes = _changes(payload, nullable=("agenda_item",))
     if "agenda_item" in changes:
         changes["agenda_item"] = _agenda_item_ref(user, part.meeting_id, changes["agenda_item"])
-    cycle.do_update_minutes(user, part, client_address(request), **changes)
+    services.do_update_minutes(user, part, client_address(request), **changes)
     return _written(user, _written_or_404(user, MinutesPart, id))
 
 
 @router.delete("/minutes-parts/{id}", response={204: None, **ERRORS}, summary="Remove a part of the minutes")
 def minutes_part_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
-    cycle.do_delete_minutes(user, _written_or_404(user, MinutesPart, id), client_address(request))
+    services.do_delete_minutes(user, _written_or_404(user, MinutesPart, id), client_address(request))
     return Status(204, None)
 
 
@@ -599,7 +599,7 @@ def minutes_part_delete(request: HttpRequest, id: int) -> Status[None]:
 def decision_create(request: HttpRequest, id: int, payload: DecisionIn) -> Status[dict[str, Any]]:
     user = caller(request)
     meeting = _meeting_or_404(user, id)
-    decision = cycle.do_record_decision(user, meeting, payload.text, payload.label.to_label(),
+    decision = services.do_record_decision(user, meeting, payload.text, payload.label.to_label(),
                                         _agenda_item_ref(user, meeting.pk, payload.agenda_item),
                                         client_address(request))
     return Status(201, _written(user, _written_or_404(user, Decision, decision.pk)))
@@ -612,21 +612,21 @@ def decision_update(request: HttpRequest, id: int, payload: DecisionPatch) -> di
     changes = _changes(payload, nullable=("agenda_item",))
     if "agenda_item" in changes:
         changes["agenda_item"] = _agenda_item_ref(user, decision.meeting_id, changes["agenda_item"])
-    cycle.do_update_decision(user, decision, client_address(request), **changes)
+    services.do_update_decision(user, decision, client_address(request), **changes)
     return _written(user, _written_or_404(user, Decision, id))
 
 
 @router.delete("/decisions/{id}", response={204: None, **ERRORS}, summary="Remove a decision")
 def decision_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
-    cycle.do_delete_decision(user, _written_or_404(user, Decision, id), client_address(request))
+    services.do_delete_decision(user, _written_or_404(user, Decision, id), client_address(request))
     return Status(204, None)
 
 
 @router.post("/meetings/{id}/minutes/publish", response={200: MinutesOut, **ERRORS}, summary="Publish the minutes")
 def minutes_publish(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
-    cycle.do_publish_minutes(user, _meeting_or_404(user, id), client_address(request))
+    services.do_publish_minutes(user, _meeting_or_404(user, id), client_address(request))
     return _minutes(user, _meeting_or_404(user, id), request)
 
 
@@ -634,7 +634,7 @@ def minutes_publish(request: HttpRequest, id: int) -> dict[str, Any]:
              summary="Take the minutes back to draft")
 def minutes_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
-    cycle.do_unpublish_minutes(user, _meeting_or_404(user, id), client_address(request))
+    services.do_unpublish_minutes(user, _meeting_or_404(user, id), client_address(request))
     return _minutes(user, _meeting_or_404(user, id), request)
 
 
@@ -693,7 +693,7 @@ def action_update(request: HttpRequest, id: int, payload: ActionPatch) -> dict[s
         changes["owner_organisation"] = _organisation_ref(changes["owner_organisation"])
     if "agenda_item" in changes:
         changes["agenda_item"] = _agenda_item_ref(user, action.meeting_id, changes["agenda_item"])
-    cycle.do_update_action(user, action, client_address(request), **changes)
+    services.do_update_action(user, action, client_address(request), **changes)
     return _actions_out(user, [_action_or_404(user, id)])[0]
 
 

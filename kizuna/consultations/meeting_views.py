@@ -3,9 +3,9 @@ capitals, attendees and RSVP, agenda, minutes, decisions, actions), its .ics dow
 change it and its parts.
 
 Views are thin, like the report pages: every read starts from ``visible_to`` (the meeting through
-``cycle.get_meeting_or_404``, so a meeting the reader may not see is a 404 exactly like a missing one; its parts through
-``cycle.*_for`` or ``Model.objects.visible_to``), draft/published is decided by ``cycle`` after that, every write goes
-through ``services.do_*`` / ``cycle.do_*``, and a ``ServiceError`` becomes a form error with nothing written. Each page
+``queries.get_meeting_or_404``, so a meeting the reader may not see is a 404 exactly like a missing one; its parts through
+``queries.*_for`` or ``Model.objects.visible_to``), draft/published is decided by ``queries`` after that, every write goes
+through ``services.do_*``, and a ``ServiceError`` becomes a form error with nothing written. Each page
 notes every label it shows for the classification banner and audits the read.
 """
 
@@ -27,7 +27,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kizuna.consultations import cycle, ics, services
+from kizuna.consultations import ics, queries, services
 from kizuna.consultations.meeting_forms import (
     ActionForm,
     ActionStatusForm,
@@ -78,9 +78,9 @@ MAX_REPORT_CHOICES = 200  # the most recent visible reports offered for linking 
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 def _meeting(user: User, pk: int) -> Meeting:
-    """The meeting through visible_to (cycle.get_meeting_or_404); not visible and missing are the same 404."""
+    """The meeting through visible_to (queries.get_meeting_or_404); not visible and missing are the same 404."""
     try:
-        return cycle.get_meeting_or_404(user, pk)
+        return queries.get_meeting_or_404(user, pk)
     except NotFound:
         raise Http404("not found") from None
 
@@ -174,7 +174,7 @@ def _action_row(action: ActionItem, user: User, organiser: bool, items: dict[int
     item = items.get(action.agenda_item_id) if action.agenda_item_id else None
     return {
         "action": action, **_marking(action.label), "owner": _owner_name(action),
-        "overdue": cycle.is_overdue(action), "may_edit": organiser, "may_set_status": organiser or is_owner,
+        "overdue": queries.is_overdue(action), "may_edit": organiser, "may_set_status": organiser or is_owner,
         "agenda_item": item, "notes_html": render_markdown(action.notes) if action.notes else "",
         "status_form": ActionStatusForm(initial={"status": action.status}, prefix=f"a{action.pk}"),
     }
@@ -184,17 +184,17 @@ def _action_row(action: ActionItem, user: User, organiser: bool, items: dict[int
 
 def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     user = signed_in_user(request)
-    organiser = services.may_organise(user, meeting)
-    drafts = cycle.may_read_drafts(user, meeting)
+    organiser = queries.may_organise(user, meeting)
+    drafts = queries.may_read_drafts(user, meeting)
     series = _visible_series(user, meeting)
     attendees = list(meeting.attendees.select_related("user", "user__organisation").order_by("user__nation_id",
                                                                                               "user__username"))
-    agenda = cycle.agenda_for(user, meeting)
-    review = cycle.review_of_actions(user, meeting)
-    minutes = cycle.minutes_for(user, meeting)
-    decisions = cycle.decisions_for(user, meeting)
-    actions = cycle.actions_for(user, meeting)
-    reports = cycle.linked_reports(user, agenda)
+    agenda = queries.agenda_for(user, meeting)
+    review = queries.review_of_actions(user, meeting)
+    minutes = queries.minutes_for(user, meeting)
+    decisions = queries.decisions_for(user, meeting)
+    actions = queries.actions_for(user, meeting)
+    reports = queries.linked_reports(user, agenda)
     items_by_id = {i.pk: i for i in agenda}
     shown: list[LabelRecord] = [meeting.label]
     if series is not None:
@@ -206,7 +206,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
 
     viewer_zone = _zone(user.timezone)
     home_zone = _zone(meeting.time_zone)
-    nations = cycle.participating_nations(meeting, series, attendees)
+    nations = queries.participating_nations(meeting, series, attendees)
     rows = []
     for row in local_times(meeting, nations):
         end_text = date_format(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
@@ -294,7 +294,7 @@ def rsvp(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose accept, tentative or decline."))
         return redirect(meeting_url(meeting, "attendees"))
     try:
-        cycle.do_rsvp(user, meeting, form.cleaned_data["answer"], _address(request))
+        services.do_rsvp(user, meeting, form.cleaned_data["answer"], _address(request))
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -382,7 +382,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     meeting = _meeting(user, pk)
-    if not services.may_organise(user, meeting):
+    if not queries.may_organise(user, meeting):
         return _forbidden(request, meeting, _("Only the organisers of this meeting may change it."))
     if meeting.status == MeetingStatus.CANCELLED:
         messages.error(request, _("This meeting has been cancelled and can no longer be changed."))
@@ -423,7 +423,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     meeting = _meeting(user, pk)
-    if not services.may_organise(user, meeting):
+    if not queries.may_organise(user, meeting):
         return _forbidden(request, meeting, _("Only the organisers of this meeting may cancel it."))
     if meeting.status == MeetingStatus.CANCELLED:
         messages.info(request, _("This meeting has already been cancelled."))
@@ -449,7 +449,7 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _organiser_only(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse | None:
     user = signed_in_user(request)
-    if not services.may_organise(user, meeting):
+    if not queries.may_organise(user, meeting):
         return _forbidden(request, meeting, what)
     if meeting.status == MeetingStatus.CANCELLED:
         messages.error(request, _("This meeting has been cancelled and can no longer be changed."))
@@ -537,7 +537,7 @@ def agenda_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                     raise ServiceError(_("this item also links reports you may not see, so only someone who sees "
                                          "them all may change its links"), "reports")
                 changes["reports"] = _reports(user, data["reports"])
-            cycle.do_update_agenda_item(user, item, _address(request), **changes)
+            services.do_update_agenda_item(user, item, _address(request), **changes)
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:
@@ -560,7 +560,7 @@ def agenda_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            cycle.do_delete_agenda_item(user, item, _address(request))
+            services.do_delete_agenda_item(user, item, _address(request))
         except ServiceError as exc:
             error = exc.message
         else:
@@ -583,13 +583,13 @@ def agenda_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = _visible(AgendaItem, user, meeting, item_pk)
     form = MoveForm(request.POST)
     if form.is_valid():
-        items = cycle.agenda_for(user, meeting)
+        items = queries.agenda_for(user, meeting)
         index = next((n for n, i in enumerate(items) if i.pk == item.pk), None)
         step = -1 if form.cleaned_data["direction"] == "up" else 1
         if index is not None and 0 <= index + step < len(items):
             # The service puts the item at the neighbour's place and shifts the others (the neighbour included).
             try:
-                cycle.do_update_agenda_item(user, item, _address(request), order=items[index + step].order)
+                services.do_update_agenda_item(user, item, _address(request), order=items[index + step].order)
             except ServiceError as exc:
                 messages.error(request, exc.message)
     return redirect(meeting_url(meeting, f"item-{item.pk}"))
@@ -611,21 +611,21 @@ def _publish(request: HttpRequest, pk: int, action: Callable[[User, Meeting, str
 @login_required
 @require_POST
 def agenda_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _publish(request, pk, cycle.do_publish_agenda,
+    return _publish(request, pk, services.do_publish_agenda,
                     _("The agenda was published: the attendees can now read it."), "agenda")
 
 
 @login_required
 @require_POST
 def agenda_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _publish(request, pk, cycle.do_unpublish_agenda,
+    return _publish(request, pk, services.do_unpublish_agenda,
                     _("The agenda is a draft again: only the organisers can read it."), "agenda")
 
 
 # --- minutes and decisions -----------------------------------------------------------------------------------------
 
 def _item_choices(request: HttpRequest, user: User, meeting: Meeting) -> list[tuple[int, str]]:
-    items = cycle.agenda_for(user, meeting)
+    items = queries.agenda_for(user, meeting)
     note_labels(request, *(i.label for i in items))
     return [(i.pk, f"{n}. {i.title}") for n, i in enumerate(items, start=1)]  # numbered among what the user sees
 
@@ -670,7 +670,7 @@ def _add_part(request: HttpRequest, pk: int, form_class: type[MinutesForm] | typ
 @login_required
 @require_http_methods(["GET", "POST"])
 def minutes_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_part(request, pk, MinutesForm, cycle.do_add_minutes,
+    return _add_part(request, pk, MinutesForm, services.do_add_minutes,
                      _("Only the organisers of this meeting may write its minutes."), _("The minutes were saved."),
                      "minutes", "consultations/meeting_minutes_form.html")
 
@@ -686,8 +686,8 @@ def _edit_part(request: HttpRequest, pk: int, model: type[MinutesPart] | type[De
         return refused
     part = _visible(model, user, meeting, part_pk)
     note_labels(request, meeting.label, part.label)
-    update = cycle.do_update_minutes if model is MinutesPart else cycle.do_update_decision
-    delete = cycle.do_delete_minutes if model is MinutesPart else cycle.do_delete_decision
+    update = services.do_update_minutes if model is MinutesPart else services.do_update_decision
+    delete = services.do_delete_minutes if model is MinutesPart else services.do_delete_decision
     if request.method == "POST" and "delete" in request.POST:
         try:
             delete(user, part, _address(request))  # type: ignore[arg-type]
@@ -735,7 +735,7 @@ def decision_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_part(request, pk, DecisionForm, cycle.do_record_decision,
+    return _add_part(request, pk, DecisionForm, services.do_record_decision,
                      _("Only the organisers of this meeting may record its decisions."), _("The decision was recorded."),
                      "decision", "consultations/meeting_decision_form.html")
 
@@ -743,14 +743,14 @@ def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def minutes_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _publish(request, pk, cycle.do_publish_minutes,
+    return _publish(request, pk, services.do_publish_minutes,
                     _("The minutes were published: the attendees can now read them."), "minutes")
 
 
 @login_required
 @require_POST
 def minutes_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _publish(request, pk, cycle.do_unpublish_minutes,
+    return _publish(request, pk, services.do_unpublish_minutes,
                     _("The minutes are a draft again: only the organisers can read them."), "minutes")
 
 
@@ -810,7 +810,7 @@ def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
                                        "owner_organisation": owner_org}
             if action.agenda_item_id is None or action.agenda_item_id in dict(choices):
                 changes["agenda_item"] = _agenda_item(user, meeting, data["agenda_item"])
-            cycle.do_update_action(user, action, _address(request), **changes)
+            services.do_update_action(user, action, _address(request), **changes)
         except ServiceError as exc:
             apply_service_error(form, exc)
         else:

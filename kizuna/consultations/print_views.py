@@ -1,7 +1,7 @@
 """Printable minutes: the print-optimised HTML page, the PDF, and the print stylesheet.
 
-Both documents show one viewer exactly what the meeting page would: the meeting through ``cycle.get_meeting_or_404``
-(a meeting the viewer may not see is a 404 like a missing one), then the cycle's reads, which apply ``visible_to`` and
+Both documents show one viewer exactly what the meeting page would: the meeting through ``queries.get_meeting_or_404``
+(a meeting the viewer may not see is a 404 like a missing one), then the reads of queries, which apply ``visible_to`` and
 the draft rule. The labels of everything printed are noted for the banner, so the marking at the top and the bottom
 of every page is the highest among them, and every print is audited with the ids of what it contained.
 """
@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from kizuna.consultations import cycle
+from kizuna.consultations import queries
 from kizuna.consultations.models import Meeting
 from kizuna.consultations.printing import pdf
 from kizuna.consultations.printing.collect import PrintableMinutes, collect
@@ -42,7 +42,7 @@ def _meeting_url(pk: int) -> str:
 @require_GET
 def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    meeting = cycle.get_meeting_or_404(user, pk)
+    meeting = queries.get_meeting_or_404(user, pk)
     doc = collect(user, meeting)
     note_labels(request, *doc.labels)
     _audit(request, user, meeting, doc, "html")
@@ -61,7 +61,7 @@ def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    meeting = cycle.get_meeting_or_404(user, pk)
+    meeting = queries.get_meeting_or_404(user, pk)
     doc = collect(user, meeting)
     note_labels(request, *doc.labels)
     document = pdf.render_pdf(doc, banner_for(request))

@@ -38,7 +38,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kizuna.consultations import cycle, queries, recurrence, services
+from kizuna.consultations import queries, recurrence, services
 from kizuna.consultations.forms import (
     RRULE_EXAMPLES,
     RRULE_PRESETS,
@@ -447,7 +447,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "past": [meeting_row(m) for m in past],
         "upcoming": [meeting_row(m) for m in upcoming],
         "actions": action_rows,
-        "may_edit": services.may_organise(user, series),
+        "may_edit": queries.may_organise(user, series),
         "create_url": meeting_create_url(series),
         "schedule_url": reverse("consultations:schedule") + "?" + urlencode({"series": series.pk}),
         "calendar_url": _calendar_url("list", today, series.pk),
@@ -507,7 +507,7 @@ def series_create(request: HttpRequest) -> HttpResponse:
 def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     series = _series_or_404(user, pk)
-    if not services.may_organise(user, series):
+    if not queries.may_organise(user, series):
         return _forbidden(request, _("Only the originating organisation, a coordinator of its nation or the chair may "
                                      "change this series."), series)
     note_labels(request, series.label)
@@ -658,7 +658,7 @@ def _action_row(action: ActionItem, today: date, visible: VisibleLabels, chips: 
     series = action.series if action.series is not None and action.series.label_id in visible else None
     owner = _person(action.owner_user) if action.owner_user is not None else (
         action.owner_organisation.name if action.owner_organisation is not None else "")
-    overdue = cycle.is_overdue(action, today)
+    overdue = queries.is_overdue(action, today)
     links = [format_html('<a href="{}">{}</a>', kit.meeting_url(meeting.pk), meeting.title)] if meeting else []
     if series is not None:
         links.append(format_html('<a class="muted" href="{}">{}</a>', kit.series_url(series.pk), series.title))

@@ -18,7 +18,7 @@ from django.utils import dateformat
 from django.utils import timezone as dj_timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from kizuna.consultations import cycle
+from kizuna.consultations import queries
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus, Series
 from kizuna.core.access import label_display, label_of
 from kizuna.core.markdown import render as render_markdown
@@ -142,20 +142,20 @@ def _person(user: User | None) -> str:
 
 def collect(user: User, meeting: Meeting, now: datetime | None = None) -> PrintableMinutes:
     """Everything of ``meeting`` that ``user`` may read, ready to print. ``meeting`` must come from
-    ``cycle.get_meeting_or_404`` (it is the caller's label check); every part below is read through the cycle, which
+    ``queries.get_meeting_or_404`` (it is the caller's label check); every part below is read through queries, which
     applies ``visible_to`` and then the draft rule."""
     subject = subject_for(user)
-    agenda = cycle.agenda_for(user, meeting)
-    parts = cycle.minutes_for(user, meeting)
-    decisions = cycle.decisions_for(user, meeting)
-    actions = cycle.actions_for(user, meeting)
-    review = cycle.review_of_actions(user, meeting)
+    agenda = queries.agenda_for(user, meeting)
+    parts = queries.minutes_for(user, meeting)
+    decisions = queries.decisions_for(user, meeting)
+    actions = queries.actions_for(user, meeting)
+    review = queries.review_of_actions(user, meeting)
 
     series: Series | None = None
     if meeting.series_id is not None:
         series = Series.objects.visible_to(subject).filter(pk=meeting.series_id).first()
 
-    linked = cycle.linked_reports(user, agenda)
+    linked = queries.linked_reports(user, agenda)
     reports = {r.pk: r for rs in linked.values() for r in rs}
 
     shown: list[Labelled] = [meeting, *agenda, *parts, *decisions, *actions, *review, *reports.values()]
@@ -193,7 +193,7 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
         target = by_id.get(decision.agenda_item_id) if decision.agenda_item_id is not None else None
         printed_decisions.append(Portion(decision.text, mark(decision), target.title if target else ""))
 
-    today = now.astimezone(UTC).date() if now is not None else None  # the cycle's day is the UTC day
+    today = now.astimezone(UTC).date() if now is not None else None  # the day of is_overdue is the UTC day
 
     def action_row(action: ActionItem) -> PrintedAction:
         if action.owner_user_id is not None:
@@ -201,7 +201,7 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
         else:
             owner = action.owner_organisation.name if action.owner_organisation is not None else ""
         due = dateformat.format(action.due, "j F Y") if action.due else "—"
-        overdue = cycle.is_overdue(action, today)
+        overdue = queries.is_overdue(action, today)
         return PrintedAction(action.title, owner, due, str(ActionStatus(action.status).label), overdue, mark(action))
 
     printed_actions = [action_row(a) for a in actions]
