@@ -24,6 +24,5 @@ urlpatterns = [
     path("federation/", include("kizuna.federation.urls")),
     path("consultations/", include("kizuna.consultations.urls")),
     path("consultations/", include("kizuna.consultations.inbox_urls")),
-    path("consultations/", include("kizuna.consultations.print_urls")),
     path("", include("kizuna.web.urls")),
 ]

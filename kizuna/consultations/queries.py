@@ -213,6 +213,23 @@ def get_meeting_or_404(user: User, pk: int) -> Meeting:
     return meeting
 
 
+def get_series_or_404(user: User, pk: int) -> Series:
+    """The series if ``user`` may see it (visible_to), else Http404 alike for missing and not visible."""
+    qs: Any = Series.objects.select_related("label", "originator", "chair", "created_by")
+    series: Series = get_visible_or_404(qs, subject_for(user), pk=pk)
+    return series
+
+
+def visible_reports(user: User, ids: Iterable[int]) -> list[Report]:
+    """The reports of ``ids`` (to link to an agenda item), each visible to ``user``; "no such report" (field
+    ``reports``) when any is not: one the user may not see does not exist for them."""
+    wanted = sorted(set(ids))
+    found = list(Report.objects.visible_to(subject_for(user)).filter(pk__in=wanted))
+    if len(found) != len(wanted):
+        raise ServiceError(gettext("no such report"), "reports")
+    return found
+
+
 def _sees(user: User, record: Labelled) -> bool:
     return record.label_id in visible_labels(subject_for(user))  # type: ignore[attr-defined]
 

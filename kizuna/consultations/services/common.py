@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from kizuna.consultations import notify
 from kizuna.consultations.models import ActionItem, AgendaItem, Meeting, MeetingStatus, Series
-from kizuna.consultations.queries import may_organise
+from kizuna.consultations.queries import may_organise, visible_reports
 from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.core.access import intern_label, label_of
 from kizuna.core.errors import NotFound, ServiceError
@@ -123,11 +123,7 @@ def aware(value: datetime, zone: str, name: str) -> datetime:
 
 
 def check_reports(author: User, reports: list[Report]) -> list[Report]:
-    ids = sorted({r.pk for r in reports})
-    visible = list(Report.objects.visible_to(subject_for(author)).filter(pk__in=ids))
-    if len(visible) != len(ids):
-        raise ServiceError(gettext("no such report"), "reports")  # not visible = does not exist
-    return visible
+    return visible_reports(author, [r.pk for r in reports])
 
 
 def check_agenda_item(author: User, meeting_id: int | None, item: Any) -> AgendaItem | None:

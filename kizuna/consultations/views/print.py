@@ -1,9 +1,10 @@
 """Printable minutes: the print-optimised HTML page, the PDF, and the print stylesheet.
 
-Both documents show one viewer exactly what the meeting page would: the meeting through ``queries.get_meeting_or_404``
-(a meeting the viewer may not see is a 404 like a missing one), then the reads of queries, which apply ``visible_to`` and
-the draft rule. The labels of everything printed are noted for the banner, so the marking at the top and the bottom
-of every page is the highest among them, and every print is audited with the ids of what it contained.
+Both documents show one viewer exactly what the meeting page would: the meeting through
+``queries.get_meeting_or_404`` (a meeting the viewer may not see is a 404 like a missing one), then
+``printing.collect``, which reads through ``queries`` (``visible_to``, then the draft rule). The labels of everything
+printed are noted for the banner, so the marking at the top and the bottom of every page is the highest among them,
+and every print is audited with the ids of what it contained.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from kizuna.consultations import queries
-from kizuna.consultations.models import Meeting
+from kizuna.consultations.models import (
+    Meeting,
+)
 from kizuna.consultations.printing import pdf
 from kizuna.consultations.printing.collect import PrintableMinutes, collect
+from kizuna.consultations.views.common import (
+    meeting_url,
+)
 from kizuna.core import audit
 from kizuna.directory.models import User
 from kizuna.web.banner import banner_for, note_labels
@@ -31,13 +37,6 @@ def _audit(request: HttpRequest, user: User, meeting: Meeting, doc: PrintableMin
                  {"format": fmt, **doc.ids})
 
 
-def _meeting_url(pk: int) -> str:
-    try:
-        return reverse("consultations:meeting", args=[pk])
-    except NoReverseMatch:  # the meeting pages are another module's; the print view works without them
-        return ""
-
-
 @login_required
 @require_GET
 def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
@@ -49,7 +48,7 @@ def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "doc": doc,
         "banner": banner_for(request),
-        "meeting_url": _meeting_url(meeting.pk),
+        "meeting_url": meeting_url(meeting),
         "pdf_url": reverse("consultations_print:minutes_pdf", args=[meeting.pk]),
     }
     response = render(request, "consultations/minutes_print.html", context)
