@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -218,6 +219,38 @@ def get_series_or_404(user: User, pk: int) -> Series:
     qs: Any = Series.objects.select_related("label", "originator", "chair", "created_by")
     series: Series = get_visible_or_404(qs, subject_for(user), pk=pk)
     return series
+
+
+def get_agenda_item_or_404(user: User, pk: int) -> AgendaItem:
+    """A visible item of a visible meeting; an item of a draft agenda is 404 to whoever may not read drafts."""
+    qs: Any = AgendaItem.objects.select_related("label")
+    item: AgendaItem = get_visible_or_404(qs, subject_for(user), pk=pk)
+    meeting = get_meeting_or_404(user, item.meeting_id)
+    if meeting.agenda_published_at is None and not may_read_drafts(user, meeting):
+        raise Http404
+    item.meeting = meeting
+    return item
+
+
+def get_written_or_404(user: User, model: type[MinutesPart] | type[Decision], pk: int) -> Any:
+    """A visible minutes part or decision of a visible meeting; 404 while the minutes are a draft the user may not
+    read."""
+    qs: Any = model.objects.select_related("label", "author")
+    record: Any = get_visible_or_404(qs, subject_for(user), pk=pk)
+    meeting = get_meeting_or_404(user, record.meeting_id)
+    if meeting.minutes_published_at is None and not may_read_drafts(user, meeting):
+        raise Http404
+    record.meeting = meeting
+    return record
+
+
+def get_action_or_404(user: User, pk: int) -> ActionItem:
+    """The action if ``user`` may see it (visible_to), with what its pages and answers show of it and of who
+    organises it; else Http404 alike for missing and not visible."""
+    qs: Any = ActionItem.objects.select_related("label", "owner_user", "owner_organisation", "meeting__originator",
+                                                "meeting__series__originator", "series__originator")
+    action: ActionItem = get_visible_or_404(qs, subject_for(user), pk=pk)
+    return action
 
 
 def visible_reports(user: User, ids: Iterable[int]) -> list[Report]:

@@ -35,10 +35,7 @@ from kizuna.consultations.meeting_forms import (
     ActionStatusForm,
     active_users,
 )
-from kizuna.consultations.models import (
-    ActionItem,
-    ActionStatus,
-)
+from kizuna.consultations.models import ActionItem, ActionStatus, Meeting
 from kizuna.consultations.views.common import (
     Chips,
     RowUrls,
@@ -48,17 +45,19 @@ from kizuna.consultations.views.common import (
     item_form_page,
     marking,
     meeting_url,
-    organiser_only,
+    organisers_only,
     person,
+    save_form,
     viewer_zone,
     zone_context,
 )
 from kizuna.core import audit
 from kizuna.core.access import VisibleLabels, get_visible_or_404, label_of, visible_labels
 from kizuna.core.errors import ServiceError
+from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import note_labels
-from kizuna.web.shortcuts import apply_service_error, signed_in_user
+from kizuna.web.shortcuts import signed_in_user
 
 ACTION_PAGE = 50
 # The status buttons say what they do.
@@ -177,9 +176,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
 @require_POST
 def my_action_status(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    qs: Any = ActionItem.objects.select_related("meeting__series__originator", "meeting__originator",
-                                                "series__originator")
-    action: ActionItem = get_visible_or_404(qs, subject_for(user), pk=pk)
+    action = queries.get_action_or_404(user, pk)
     form = MyActionStatusForm(request.POST)
     tab = "open"
     if form.is_valid():
@@ -201,12 +198,8 @@ def my_action_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def action_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, _("Only the organisers of this meeting may record its actions."))
-    if refused is not None:
-        return refused
+@organisers_only(gettext_lazy("Only the organisers of this meeting may record its actions."))
+def action_add(request: HttpRequest, user: User, meeting: Meeting) -> HttpResponse:
     note_labels(request, meeting.label)
     choices = item_choices(request, user, meeting)
     form = ActionForm(request.POST or None, user=user, users=active_users(), item_choices=choices,
@@ -214,28 +207,21 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         owner_user, owner_org = form.owner_pair()
-        try:
-            action = services.do_create_action(
-                user, data["title"], data["label"], meeting=meeting, owner_user=owner_user,
-                owner_organisation=owner_org, due=data["due"],
-                agenda_item=chosen_agenda_item(user, meeting, data["agenda_item"]), notes=data["notes"],
-                address=audit.client_address(request))
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, _("The action was recorded."))
-            return redirect(meeting_url(meeting, f"action-{action.pk}"))
+        saved = save_form(request, form, lambda: services.do_create_action(
+            user, data["title"], data["label"], meeting=meeting, owner_user=owner_user,
+            owner_organisation=owner_org, due=data["due"],
+            agenda_item=chosen_agenda_item(user, meeting, data["agenda_item"]), notes=data["notes"],
+            address=audit.client_address(request)),
+            _("The action was recorded."), lambda action: meeting_url(meeting, f"action-{action.pk}"), SERVICE_FIELDS)
+        if saved is not None:
+            return saved
     return item_form_page(request, meeting, form, "consultations/meeting_action_form.html", action=None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, _("Only the organisers of this meeting may change its actions."))
-    if refused is not None:
-        return refused
+@organisers_only(gettext_lazy("Only the organisers of this meeting may change its actions."))
+def action_edit(request: HttpRequest, user: User, meeting: Meeting, action_pk: int) -> HttpResponse:
     action = get_visible_or_404(ActionItem, subject_for(user), meeting=meeting, pk=action_pk)
     note_labels(request, meeting.label, action.label)
     choices = item_choices(request, user, meeting)
@@ -247,20 +233,21 @@ def action_edit(request: HttpRequest, pk: int, action_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         owner_user, owner_org = form.owner_pair()
-        try:
+
+        def write() -> ActionItem:
             changes: dict[str, Any] = {"title": data["title"], "due": data["due"], "label": data["label"],
                                        "notes": data["notes"], "owner_user": owner_user,
                                        "owner_organisation": owner_org}
             if action.agenda_item_id is None or action.agenda_item_id in dict(choices):
                 changes["agenda_item"] = chosen_agenda_item(user, meeting, data["agenda_item"])
-            services.do_update_action(user, action, audit.client_address(request), **changes)
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, _("The action was saved."))
-            return redirect(meeting_url(meeting, f"action-{action.pk}"))
+            return services.do_update_action(user, action, audit.client_address(request), **changes)
+
+        saved = save_form(request, form, write, _("The action was saved."),
+                          lambda _action: meeting_url(meeting, f"action-{action.pk}"), SERVICE_FIELDS)
+        if saved is not None:
+            return saved
     return item_form_page(request, meeting, form, "consultations/meeting_action_form.html", action=action,
-                           action_marking=marking(action.label))
+                          action_marking=marking(action.label))
 
 
 @login_required

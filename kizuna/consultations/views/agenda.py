@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kizuna.consultations import queries, services
@@ -20,15 +21,14 @@ from kizuna.consultations.meeting_forms import (
     AgendaItemForm,
     MoveForm,
 )
-from kizuna.consultations.models import (
-    AgendaItem,
-)
+from kizuna.consultations.models import AgendaItem, Meeting
 from kizuna.consultations.views.common import (
     item_form_page,
     marking,
     meeting_url,
-    organiser_only,
-    publish_page,
+    organisers_only,
+    publish_view,
+    save_form,
 )
 from kizuna.core import audit
 from kizuna.core.access import get_visible_or_404, label_display, label_of
@@ -37,7 +37,6 @@ from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.web.banner import note_labels
-from kizuna.web.shortcuts import apply_service_error, signed_in_user
 
 MAX_REPORT_CHOICES = 200  # the most recent visible reports offered for linking (plus those already linked)
 
@@ -53,41 +52,32 @@ def _report_choices(request: HttpRequest, user: User, linked: Iterable[int] = ()
     return [(r.pk, f"{r.title} [{label_display(label_of(r.label))}]") for r in recent]
 
 
+AGENDA_ORGANISERS = gettext_lazy("Only the organisers of this meeting may change its agenda.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
-    if refused is not None:
-        return refused
+@organisers_only(AGENDA_ORGANISERS)
+def agenda_add(request: HttpRequest, user: User, meeting: Meeting) -> HttpResponse:
     note_labels(request, meeting.label)
-    choices = _report_choices(request, user)
-    initial = {"label": label_of(meeting.label)}
-    form = AgendaItemForm(request.POST or None, user=user, report_choices=choices, initial=initial)
+    form = AgendaItemForm(request.POST or None, user=user, report_choices=_report_choices(request, user),
+                          initial={"label": label_of(meeting.label)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            cycle_item = services.do_add_agenda_item(
-                user, meeting, data["title"], data["label"], presenter=data["presenter"],
-                duration_minutes=data["duration_minutes"], reports=queries.visible_reports(user, data["reports"]),
-                address=audit.client_address(request))
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, _("The agenda item was added."))
-            return redirect(meeting_url(meeting, f"item-{cycle_item.pk}"))
+        saved = save_form(request, form, lambda: services.do_add_agenda_item(
+            user, meeting, data["title"], data["label"], presenter=data["presenter"],
+            duration_minutes=data["duration_minutes"], reports=queries.visible_reports(user, data["reports"]),
+            address=audit.client_address(request)),
+            _("The agenda item was added."), lambda item: meeting_url(meeting, f"item-{item.pk}"), SERVICE_FIELDS)
+        if saved is not None:
+            return saved
     return item_form_page(request, meeting, form, "consultations/meeting_agenda_form.html", item=None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def agenda_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
-    if refused is not None:
-        return refused
+@organisers_only(AGENDA_ORGANISERS)
+def agenda_edit(request: HttpRequest, user: User, meeting: Meeting, item_pk: int) -> HttpResponse:
     item = get_visible_or_404(AgendaItem, subject_for(user), meeting=meeting, pk=item_pk)
     note_labels(request, meeting.label, item.label)
     linked = list(item.reports.values_list("pk", flat=True))
@@ -98,35 +88,31 @@ def agenda_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     form = AgendaItemForm(request.POST or None, user=user, report_choices=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changes: dict[str, Any] = {"title": data["title"], "presenter": data["presenter"],
-                                   "duration_minutes": data["duration_minutes"], "label": data["label"]}
-        # Links to reports this editor may not see are not theirs to remove, nor to know about: with such links the
-        # list is left as it is (the service would refuse them as "no such report").
-        hidden = any(pk not in offered for pk in linked)
-        try:
+
+        def write() -> AgendaItem:
+            changes: dict[str, Any] = {"title": data["title"], "presenter": data["presenter"],
+                                       "duration_minutes": data["duration_minutes"], "label": data["label"]}
+            # Links to reports this editor may not see are not theirs to remove, nor to know about: with such links
+            # the list is left as it is (the service would refuse them as "no such report").
             if set(data["reports"]) != {pk for pk in linked if pk in offered}:
-                if hidden:
+                if any(pk not in offered for pk in linked):
                     raise ServiceError(_("this item also links reports you may not see, so only someone who sees "
                                          "them all may change its links"), "reports")
                 changes["reports"] = queries.visible_reports(user, data["reports"])
-            services.do_update_agenda_item(user, item, audit.client_address(request), **changes)
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, _("The agenda item was saved."))
-            return redirect(meeting_url(meeting, f"item-{item.pk}"))
+            return services.do_update_agenda_item(user, item, audit.client_address(request), **changes)
+
+        saved = save_form(request, form, write, _("The agenda item was saved."),
+                          lambda _item: meeting_url(meeting, f"item-{item.pk}"), SERVICE_FIELDS)
+        if saved is not None:
+            return saved
     return item_form_page(request, meeting, form, "consultations/meeting_agenda_form.html", item=item,
-                           item_marking=marking(item.label))
+                          item_marking=marking(item.label))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def agenda_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
-    if refused is not None:
-        return refused
+@organisers_only(AGENDA_ORGANISERS)
+def agenda_delete(request: HttpRequest, user: User, meeting: Meeting, item_pk: int) -> HttpResponse:
     item = get_visible_or_404(AgendaItem, subject_for(user), meeting=meeting, pk=item_pk)
     note_labels(request, meeting.label, item.label)
     error = ""
@@ -145,13 +131,9 @@ def agenda_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def agenda_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+@organisers_only(AGENDA_ORGANISERS)
+def agenda_move(request: HttpRequest, user: User, meeting: Meeting, item_pk: int) -> HttpResponse:
     """Move the item one place up or down among the items this organiser sees."""
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, _("Only the organisers of this meeting may change its agenda."))
-    if refused is not None:
-        return refused
     item = get_visible_or_404(AgendaItem, subject_for(user), meeting=meeting, pk=item_pk)
     form = MoveForm(request.POST)
     if form.is_valid():
@@ -161,21 +143,14 @@ def agenda_move(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         if index is not None and 0 <= index + step < len(items):
             # The service puts the item at the neighbour's place and shifts the others (the neighbour included).
             try:
-                services.do_update_agenda_item(user, item, audit.client_address(request), order=items[index + step].order)
+                services.do_update_agenda_item(user, item, audit.client_address(request),
+                                               order=items[index + step].order)
             except ServiceError as exc:
                 messages.error(request, exc.message)
     return redirect(meeting_url(meeting, f"item-{item.pk}"))
 
 
-@login_required
-@require_POST
-def agenda_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return publish_page(request, pk, services.do_publish_agenda,
-                    _("The agenda was published: the attendees can now read it."), "agenda")
-
-
-@login_required
-@require_POST
-def agenda_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
-    return publish_page(request, pk, services.do_unpublish_agenda,
-                    _("The agenda is a draft again: only the organisers can read it."), "agenda")
+agenda_publish = publish_view(services.do_publish_agenda,
+                              gettext_lazy("The agenda was published: the attendees can now read it."), "agenda")
+agenda_unpublish = publish_view(services.do_unpublish_agenda,
+                                gettext_lazy("The agenda is a draft again: only the organisers can read it."), "agenda")

@@ -8,19 +8,24 @@ Display strings are made here with Django's ``dateformat`` on datetimes already 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kizuna.consultations import queries
 from kizuna.consultations.models import AgendaItem, Meeting, MeetingStatus, Series
@@ -32,7 +37,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import chip_class, note_labels
-from kizuna.web.shortcuts import signed_in_user
+from kizuna.web.shortcuts import apply_service_error, signed_in_user
 
 # How a time reads on a meeting's pages: "Tue 2 Jun 2026, 09:00". Django's formatter translates day and month names
 # and, unlike the |date filter, keeps the datetime in its own zone instead of the viewer's.
@@ -165,7 +170,7 @@ def forbidden(request: HttpRequest, meeting: Meeting | None, message: str) -> Ht
                   status=403)
 
 
-def organiser_only(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse | None:
+def _refusal(request: HttpRequest, meeting: Meeting, what: str) -> HttpResponse | None:
     """The refusal (``what``) unless the user may organise the meeting, or a redirect once it is cancelled; None to
     go on."""
     user = signed_in_user(request)
@@ -175,6 +180,39 @@ def organiser_only(request: HttpRequest, meeting: Meeting, what: str) -> HttpRes
         messages.error(request, _("This meeting has been cancelled and can no longer be changed."))
         return redirect(meeting_url(meeting))
     return None
+
+
+OrganiserView = Callable[..., HttpResponse]
+
+
+def organisers_only(refusal: str | Promise) -> Callable[[OrganiserView], Callable[..., HttpResponse]]:
+    """A page of one meeting (``pk`` in the URL) that only its organisers may use, while it is not cancelled: the view
+    is called as ``view(request, user, meeting, **the other URL arguments)`` with the meeting read through
+    ``queries.get_meeting_or_404``; anyone else gets ``refusal`` (a lazy translation, read per request)."""
+    def decorate(view: OrganiserView) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def page(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+            user = signed_in_user(request)
+            meeting = queries.get_meeting_or_404(user, pk)
+            refused = _refusal(request, meeting, str(refusal))
+            if refused is not None:
+                return refused
+            return view(request, user, meeting, **kwargs)
+        return page
+    return decorate
+
+
+def save_form(request: HttpRequest, form: forms.Form, write: Callable[[], Any], done: str,
+              then: Callable[[Any], str], aliases: dict[str, str] | None = None) -> HttpResponse | None:
+    """A valid form's write: its refusal shown on the form (None: the caller shows the form again), else ``done`` as a
+    message and a redirect to ``then(what the write returned)``."""
+    try:
+        record = write()
+    except ServiceError as exc:
+        apply_service_error(form, exc, aliases)
+        return None
+    messages.success(request, done)
+    return redirect(then(record))
 
 
 def item_form_page(request: HttpRequest, meeting: Meeting, form: Any, template: str, **extra: Any) -> HttpResponse:
@@ -199,15 +237,20 @@ def chosen_agenda_item(user: User, meeting: Meeting, pk: int | None) -> AgendaIt
     return found
 
 
-def publish_page(request: HttpRequest, pk: int, action: Callable[[User, Meeting, str], Meeting], done: str,
-                 anchor: str) -> HttpResponse:
-    """A publish (or back to draft) button of the agenda or the minutes: the write, its message, back to the page."""
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    try:
-        action(user, meeting, audit.client_address(request))
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return redirect(meeting_url(meeting, anchor))
+def publish_view(write: Callable[[User, Meeting, str], Meeting], done: str | Promise,
+                 anchor: str) -> Callable[[HttpRequest, int], HttpResponse]:
+    """The view of a publish (or back to draft) button of the agenda or the minutes: the write (the service refuses
+    whoever may not organise), its message, back to that part of the meeting page."""
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        meeting = queries.get_meeting_or_404(user, pk)
+        try:
+            write(user, meeting, audit.client_address(request))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, str(done))
+        return redirect(meeting_url(meeting, anchor))
+    return view

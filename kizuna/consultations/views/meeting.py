@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kizuna.consultations import ics, queries, services
@@ -50,6 +51,8 @@ from kizuna.consultations.views.common import (
     forbidden,
     marking,
     meeting_url,
+    organisers_only,
+    save_form,
     span,
     utc_offset,
     zone_or_utc,
@@ -63,7 +66,7 @@ from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import note_labels
 from kizuna.web.labelpicker import describe
-from kizuna.web.shortcuts import apply_service_error, signed_in_user
+from kizuna.web.shortcuts import signed_in_user
 
 
 def _visible_series(user: User, meeting: Meeting) -> Series | None:
@@ -270,14 +273,11 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = _meeting_form(request, user, request.POST)
         if form.is_valid():
-            try:
-                meeting = services.do_create_meeting(
-                    user, services.MeetingInput(**_meeting_input(form, user)), audit.client_address(request))
-            except ServiceError as exc:
-                apply_service_error(form, exc, SERVICE_FIELDS)
-            else:
-                messages.success(request, _("The meeting was created."))
-                return redirect(meeting_url(meeting))
+            saved = save_form(request, form, lambda: services.do_create_meeting(
+                user, services.MeetingInput(**_meeting_input(form, user)), audit.client_address(request)),
+                _("The meeting was created."), meeting_url, SERVICE_FIELDS)
+            if saved is not None:
+                return saved
     else:
         form = _meeting_form(request, user, initial=_prefill(request, user))
     return render(request, "consultations/meeting_form.html", {"form": form, "meeting": None},
@@ -286,14 +286,8 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    if not queries.may_organise(user, meeting):
-        return forbidden(request, meeting, _("Only the organisers of this meeting may change it."))
-    if meeting.status == MeetingStatus.CANCELLED:
-        messages.error(request, _("This meeting has been cancelled and can no longer be changed."))
-        return redirect(meeting_url(meeting))
+@organisers_only(gettext_lazy("Only the organisers of this meeting may change it."))
+def meeting_edit(request: HttpRequest, user: User, meeting: Meeting) -> HttpResponse:
     note_labels(request, meeting.label)
     home = zone_or_utc(meeting.time_zone)
     series = _visible_series(user, meeting)
@@ -308,16 +302,16 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = _meeting_form(request, user, request.POST, initial)
         if form.is_valid():
-            try:
+
+            def write() -> Meeting:
                 changes = _meeting_input(form, user)
                 if series is None and meeting.series_id is not None and changes["series"] is None:
                     del changes["series"]  # a series the editor may not see is kept, not silently dropped
-                services.do_update_meeting(user, meeting, audit.client_address(request), **changes)
-            except ServiceError as exc:
-                apply_service_error(form, exc, SERVICE_FIELDS)
-            else:
-                messages.success(request, _("The meeting was saved."))
-                return redirect(meeting_url(meeting))
+                return services.do_update_meeting(user, meeting, audit.client_address(request), **changes)
+
+            saved = save_form(request, form, write, _("The meeting was saved."), meeting_url, SERVICE_FIELDS)
+            if saved is not None:
+                return saved
     else:
         form = _meeting_form(request, user, initial=initial)
         audit.record(user.username, "read", "meeting", [meeting.pk], meeting.label_id, audit.client_address(request))
@@ -338,14 +332,12 @@ def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     note_labels(request, meeting.label)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.do_cancel_meeting(user, meeting, form.cleaned_data["reason"], audit.client_address(request))
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, _("The meeting was cancelled. Calendars that subscribed will show it as "
-                                        "cancelled."))
-            return redirect(meeting_url(meeting))
+        saved = save_form(request, form, lambda: services.do_cancel_meeting(
+            user, meeting, form.cleaned_data["reason"], audit.client_address(request)),
+            _("The meeting was cancelled. Calendars that subscribed will show it as cancelled."), meeting_url,
+            SERVICE_FIELDS)
+        if saved is not None:
+            return saved
     return render(request, "consultations/meeting_cancel.html",
                   {"form": form, "meeting": meeting, **marking(meeting.label),
                    "home_time": span(meeting.start, meeting.end, zone_or_utc(meeting.time_zone))},

@@ -13,44 +13,40 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
-from kizuna.consultations import queries, services
+from kizuna.consultations import services
 from kizuna.consultations.meeting_forms import (
     SERVICE_FIELDS,
     DecisionForm,
     MinutesForm,
 )
-from kizuna.consultations.models import (
-    Decision,
-    MinutesPart,
-)
+from kizuna.consultations.models import Decision, Meeting, MinutesPart
 from kizuna.consultations.views.common import (
     chosen_agenda_item,
     item_choices,
     item_form_page,
     marking,
     meeting_url,
-    organiser_only,
-    publish_page,
+    organisers_only,
+    publish_view,
+    save_form,
 )
 from kizuna.core import audit
 from kizuna.core.access import get_visible_or_404, label_of
 from kizuna.core.errors import ServiceError
+from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import note_labels
-from kizuna.web.shortcuts import apply_service_error, signed_in_user
+
+MINUTES_ORGANISERS = gettext_lazy("Only the organisers of this meeting may write its minutes.")
+DECISION_ORGANISERS = gettext_lazy("Only the organisers of this meeting may record its decisions.")
 
 
-def _add_part(request: HttpRequest, pk: int, form_class: type[MinutesForm] | type[DecisionForm],
-              write: Callable[..., MinutesPart | Decision], refusal: str, saved: str, anchor: str,
-              template: str) -> HttpResponse:
+def _add_part(request: HttpRequest, user: User, meeting: Meeting, form_class: type[MinutesForm] | type[DecisionForm],
+              write: Callable[..., MinutesPart | Decision], saved: str, anchor: str, template: str) -> HttpResponse:
     """Add a minutes part or a decision (the same form: text, label, optional agenda item ?item= preselected)."""
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, refusal)
-    if refused is not None:
-        return refused
     note_labels(request, meeting.label)
     choices = item_choices(request, user, meeting)
     raw_item = request.GET.get("item", "")
@@ -59,34 +55,35 @@ def _add_part(request: HttpRequest, pk: int, form_class: type[MinutesForm] | typ
     form = form_class(request.POST or None, user=user, item_choices=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            record = write(user, meeting, data["text"], data["label"],
-                           chosen_agenda_item(user, meeting, data["agenda_item"]), audit.client_address(request))
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, saved)
-            return redirect(meeting_url(meeting, f"{anchor}-{record.pk}"))
+        done = save_form(request, form, lambda: write(
+            user, meeting, data["text"], data["label"], chosen_agenda_item(user, meeting, data["agenda_item"]),
+            audit.client_address(request)), saved, lambda record: meeting_url(meeting, f"{anchor}-{record.pk}"),
+            SERVICE_FIELDS)
+        if done is not None:
+            return done
     return item_form_page(request, meeting, form, template)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def minutes_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_part(request, pk, MinutesForm, services.do_add_minutes,
-                     _("Only the organisers of this meeting may write its minutes."), _("The minutes were saved."),
+@organisers_only(MINUTES_ORGANISERS)
+def minutes_add(request: HttpRequest, user: User, meeting: Meeting) -> HttpResponse:
+    return _add_part(request, user, meeting, MinutesForm, services.do_add_minutes, _("The minutes were saved."),
                      "minutes", "consultations/meeting_minutes_form.html")
 
 
-def _edit_part(request: HttpRequest, pk: int, model: type[MinutesPart] | type[Decision], part_pk: int,
-               form_class: type[MinutesForm] | type[DecisionForm], refusal: str, saved: str, removed: str,
+@login_required
+@require_http_methods(["GET", "POST"])
+@organisers_only(DECISION_ORGANISERS)
+def decision_add(request: HttpRequest, user: User, meeting: Meeting) -> HttpResponse:
+    return _add_part(request, user, meeting, DecisionForm, services.do_record_decision,
+                     _("The decision was recorded."), "decision", "consultations/meeting_decision_form.html")
+
+
+def _edit_part(request: HttpRequest, user: User, meeting: Meeting, model: type[MinutesPart] | type[Decision],
+               part_pk: int, form_class: type[MinutesForm] | type[DecisionForm], saved: str, removed: str,
                anchor: str, template: str) -> HttpResponse:
     """Change or delete (a POST with ``delete``) a minutes part or a decision the organiser may see."""
-    user = signed_in_user(request)
-    meeting = queries.get_meeting_or_404(user, pk)
-    refused = organiser_only(request, meeting, refusal)
-    if refused is not None:
-        return refused
     # One of the two models: the lookup's type is their common base, the record is the model's own.
     part = cast("MinutesPart | Decision", get_visible_or_404(model, subject_for(user), meeting=meeting, pk=part_pk))
     note_labels(request, meeting.label, part.label)
@@ -106,53 +103,39 @@ def _edit_part(request: HttpRequest, pk: int, model: type[MinutesPart] | type[De
     form = form_class(request.POST or None, user=user, item_choices=choices, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def write() -> MinutesPart | Decision:
             changes: dict[str, Any] = {"text": data["text"], "label": data["label"]}
             if part.agenda_item_id is None or part.agenda_item_id in dict(choices):
                 # An item the editor may not see stays as it is.
                 changes["agenda_item"] = chosen_agenda_item(user, meeting, data["agenda_item"])
-            update(user, part, audit.client_address(request), **changes)  # type: ignore[arg-type]
-        except ServiceError as exc:
-            apply_service_error(form, exc, SERVICE_FIELDS)
-        else:
-            messages.success(request, saved)
-            return redirect(meeting_url(meeting, f"{anchor}-{part.pk}"))
+            return update(user, part, audit.client_address(request), **changes)  # type: ignore[arg-type]
+
+        done = save_form(request, form, write, saved, lambda _part: meeting_url(meeting, f"{anchor}-{part.pk}"),
+                         SERVICE_FIELDS)
+        if done is not None:
+            return done
     return item_form_page(request, meeting, form, template, part=part, part_marking=marking(part.label))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def minutes_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
-    return _edit_part(request, pk, MinutesPart, part_pk, MinutesForm,
-                      _("Only the organisers of this meeting may write its minutes."), _("The minutes were saved."),
+@organisers_only(MINUTES_ORGANISERS)
+def minutes_edit(request: HttpRequest, user: User, meeting: Meeting, part_pk: int) -> HttpResponse:
+    return _edit_part(request, user, meeting, MinutesPart, part_pk, MinutesForm, _("The minutes were saved."),
                       _("The part of the minutes was deleted."), "minutes", "consultations/meeting_minutes_form.html")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def decision_edit(request: HttpRequest, pk: int, part_pk: int) -> HttpResponse:
-    return _edit_part(request, pk, Decision, part_pk, DecisionForm,
-                      _("Only the organisers of this meeting may record its decisions."), _("The decision was saved."),
+@organisers_only(DECISION_ORGANISERS)
+def decision_edit(request: HttpRequest, user: User, meeting: Meeting, part_pk: int) -> HttpResponse:
+    return _edit_part(request, user, meeting, Decision, part_pk, DecisionForm, _("The decision was saved."),
                       _("The decision was deleted."), "decision", "consultations/meeting_decision_form.html")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def decision_add(request: HttpRequest, pk: int) -> HttpResponse:
-    return _add_part(request, pk, DecisionForm, services.do_record_decision,
-                     _("Only the organisers of this meeting may record its decisions."), _("The decision was recorded."),
-                     "decision", "consultations/meeting_decision_form.html")
-
-
-@login_required
-@require_POST
-def minutes_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return publish_page(request, pk, services.do_publish_minutes,
-                    _("The minutes were published: the attendees can now read them."), "minutes")
-
-
-@login_required
-@require_POST
-def minutes_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
-    return publish_page(request, pk, services.do_unpublish_minutes,
-                    _("The minutes are a draft again: only the organisers can read them."), "minutes")
+minutes_publish = publish_view(services.do_publish_minutes,
+                               gettext_lazy("The minutes were published: the attendees can now read them."), "minutes")
+minutes_unpublish = publish_view(services.do_unpublish_minutes,
+                                 gettext_lazy("The minutes are a draft again: only the organisers can read them."),
+                                 "minutes")

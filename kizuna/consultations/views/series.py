@@ -13,12 +13,11 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +47,7 @@ from kizuna.consultations.views.common import (
     meeting_create_url,
     meeting_url,
     person,
+    save_form,
     viewer_zone,
     zone_context,
 )
@@ -57,7 +57,7 @@ from kizuna.core.errors import ServiceError
 from kizuna.core.focus import FocusArea
 from kizuna.directory.subjects import subject_for
 from kizuna.web.banner import note_labels
-from kizuna.web.shortcuts import apply_service_error, signed_in_user
+from kizuna.web.shortcuts import signed_in_user
 
 SERIES_PAGE = 50
 SERIES_MEETINGS = 20  # past and upcoming meetings on a series page, each
@@ -199,6 +199,10 @@ def _series_changes(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _series_url(series: Series) -> str:
+    return reverse("consultations:series", args=[series.pk])
+
+
 def _series_form_page(request: HttpRequest, form: SeriesForm, series: Series | None) -> HttpResponse:
     return render(request, "consultations/series_form.html", {
         "form": form, "series": series, "zones": zone_suggestions(),
@@ -215,14 +219,11 @@ def series_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SeriesForm(request.POST, user=user)
         if form.is_valid():
-            try:
-                series = services.do_create_series(
-                    user, services.SeriesInput(**_series_changes(form.cleaned_data)), audit.client_address(request))
-            except ServiceError as exc:
-                apply_service_error(form, exc)
-            else:
-                messages.success(request, _("The series was created."))
-                return redirect("consultations:series", pk=series.pk)
+            saved = save_form(request, form, lambda: services.do_create_series(
+                user, services.SeriesInput(**_series_changes(form.cleaned_data)), audit.client_address(request)),
+                _("The series was created."), _series_url)
+            if saved is not None:
+                return saved
     else:
         form = SeriesForm(user=user, initial={"preset": "custom", "first_date": timezone.now().date()})
     return _series_form_page(request, form, None)
@@ -241,14 +242,11 @@ def series_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = SeriesForm(request.POST, user=user, initial=initial)
         if form.is_valid():
-            try:
-                services.do_update_series(user, series, audit.client_address(request),
-                                          **_series_changes(form.cleaned_data))
-            except ServiceError as exc:
-                apply_service_error(form, exc)
-            else:
-                messages.success(request, _("The series was saved."))
-                return redirect("consultations:series", pk=series.pk)
+            saved = save_form(request, form, lambda: services.do_update_series(
+                user, series, audit.client_address(request), **_series_changes(form.cleaned_data)),
+                _("The series was saved."), _series_url)
+            if saved is not None:
+                return saved
     else:
         form = SeriesForm(user=user, initial=initial)
         audit.record(user.username, "read", "series", [series.pk], series.label_id, audit.client_address(request))
