@@ -263,6 +263,13 @@ def visible_reports(user: User, ids: Iterable[int]) -> list[Report]:
     return found
 
 
+def visible_series(user: User, meeting: Meeting) -> Series | None:
+    """The meeting's series only if the reader may see the series too: a series has its own label."""
+    if meeting.series_id is None:
+        return None
+    return Series.objects.visible_to(subject_for(user)).filter(pk=meeting.series_id).first()
+
+
 def _sees(user: User, record: Labelled) -> bool:
     return record.label_id in visible_labels(subject_for(user))  # type: ignore[attr-defined]
 

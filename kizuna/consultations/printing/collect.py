@@ -19,12 +19,11 @@ from django.utils import timezone as dj_timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from kizuna.consultations import queries
-from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus, Series
+from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus
 from kizuna.core.access import label_display, label_of
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import Labelled, LabelRecord
 from kizuna.directory.models import User
-from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
 from kizuna.web.banner import chip_class
 
@@ -144,16 +143,13 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
     """Everything of ``meeting`` that ``user`` may read, ready to print. ``meeting`` must come from
     ``queries.get_meeting_or_404`` (it is the caller's label check); every part below is read through queries, which
     applies ``visible_to`` and then the draft rule."""
-    subject = subject_for(user)
     agenda = queries.agenda_for(user, meeting)
     parts = queries.minutes_for(user, meeting)
     decisions = queries.decisions_for(user, meeting)
     actions = queries.actions_for(user, meeting)
     review = queries.review_of_actions(user, meeting)
 
-    series: Series | None = None
-    if meeting.series_id is not None:
-        series = Series.objects.visible_to(subject).filter(pk=meeting.series_id).first()
+    series = queries.visible_series(user, meeting)
 
     linked = queries.linked_reports(user, agenda)
     reports = {r.pk: r for rs in linked.values() for r in rs}

@@ -395,27 +395,28 @@ def do_receive(objects: list[dict[str, Any]], originator_id: int) -> None:
         log.warning("received %d consultation object(s) from organisation %s, which is no peer's", len(objects),
                     originator_id)
         return
-    refs = Resolver(originator_id)
-    changed: dict[str, list[int]] = {}
-    pending = [o["id"] for o in objects if isinstance(o.get("id"), str)]
-    seen: set[str] = set()
-    while pending:
-        stored = _stored([i for i in pending if i not in seen], originator_id)
-        seen.update(pending)
-        created: list[str] = []
-        for stix_type in TYPES:
-            for stix_id, (kind, label_id, obj, revoked) in sorted(stored.items()):
-                if kind == stix_type:
-                    _apply_received(stix_type, stix_id, label_id, obj, revoked, peer, refs, created, changed)
-        # Records that refer to what has just become a row: their rows can now be made (or their references
-        # filled). Each id is applied once per call.
-        by_type: dict[str, list[str]] = {}
-        for stix_id in created:
-            for child_type in CHILDREN.get(stix_id.split("--", 1)[0], []):
-                by_type.setdefault(child_type, []).append(stix_id)
-        pending = []
-        for child_type, parents in by_type.items():
-            pending += [i for i in _stored_children(parents, [child_type], originator_id) if i not in seen]
-    for stix_type, pks in sorted(changed.items()):
-        audit.record(f"peer:{peer.name}", "receive", stix_type.removeprefix("kizuna-"), pks, None, "",
-                     {"changed": len(pks)})
+    with transaction.atomic():  # a savepoint in the page's transaction: all of the page, or none of it
+        refs = Resolver(originator_id)
+        changed: dict[str, list[int]] = {}
+        pending = [o["id"] for o in objects if isinstance(o.get("id"), str)]
+        seen: set[str] = set()
+        while pending:
+            stored = _stored([i for i in pending if i not in seen], originator_id)
+            seen.update(pending)
+            created: list[str] = []
+            for stix_type in TYPES:
+                for stix_id, (kind, label_id, obj, revoked) in sorted(stored.items()):
+                    if kind == stix_type:
+                        _apply_received(stix_type, stix_id, label_id, obj, revoked, peer, refs, created, changed)
+            # Records that refer to what has just become a row: their rows can now be made (or their references
+            # filled). Each id is applied once per call.
+            by_type: dict[str, list[str]] = {}
+            for stix_id in created:
+                for child_type in CHILDREN.get(stix_id.split("--", 1)[0], []):
+                    by_type.setdefault(child_type, []).append(stix_id)
+            pending = []
+            for child_type, parents in by_type.items():
+                pending += [i for i in _stored_children(parents, [child_type], originator_id) if i not in seen]
+        for stix_type, pks in sorted(changed.items()):
+            audit.record(f"peer:{peer.name}", "receive", stix_type.removeprefix("kizuna-"), pks, None, "",
+                         {"changed": len(pks)})

@@ -69,13 +69,6 @@ from kizuna.web.labelpicker import describe
 from kizuna.web.shortcuts import signed_in_user
 
 
-def _visible_series(user: User, meeting: Meeting) -> Series | None:
-    """The meeting's series only if the reader may see the series too: a series has its own label."""
-    if meeting.series_id is None:
-        return None
-    return Series.objects.visible_to(subject_for(user)).filter(pk=meeting.series_id).first()
-
-
 def _owner_name(action: ActionItem) -> str:
     if action.owner_user is not None:
         return action.owner_user.get_full_name() or action.owner_user.username
@@ -98,7 +91,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     user = signed_in_user(request)
     organiser = queries.may_organise(user, meeting)
     drafts = queries.may_read_drafts(user, meeting)
-    series = _visible_series(user, meeting)
+    series = queries.visible_series(user, meeting)
     attendees = list(meeting.attendees.select_related("user", "user__organisation").order_by("user__nation_id",
                                                                                               "user__username"))
     agenda = queries.agenda_for(user, meeting)
@@ -290,7 +283,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
 def meeting_edit(request: HttpRequest, user: User, meeting: Meeting) -> HttpResponse:
     note_labels(request, meeting.label)
     home = zone_or_utc(meeting.time_zone)
-    series = _visible_series(user, meeting)
+    series = queries.visible_series(user, meeting)
     initial = {
         "title": meeting.title, "label": label_of(meeting.label), "time_zone": meeting.time_zone,
         "start": meeting.start.astimezone(home).replace(tzinfo=None),
