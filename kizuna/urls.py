@@ -24,7 +24,6 @@ urlpatterns = [
     path("federation/", include("kizuna.federation.urls")),
     path("consultations/", include("kizuna.consultations.urls")),
     path("consultations/", include("kizuna.consultations.inbox_urls")),
-    path("consultations/", include("kizuna.consultations.print_urls")),
     path("inbox/", include("kizuna.notifications.urls")),
     path("", include("kizuna.web.urls")),
 ]

@@ -1,24 +1,24 @@
 """The consultations resource of the REST API (/api/v1/consultations/...): series, meetings with their attendees and
 calendar file, agendas, minutes, decisions, actions and the scheduling assistant.
 
-Thin, like the reports resource: every read starts from ``visible_to`` (``cycle.get_meeting_or_404``, the
-``_..._or_404`` helpers, ``queries``), the draft/published rule of agendas and minutes is applied by ``cycle`` after
+Thin, like the reports resource: every read starts from ``visible_to`` (``queries.get_*_or_404`` and the other
+reads of ``queries``), the draft/published rule of agendas and minutes is applied by ``queries`` after
 it, every write goes through a ``do_*`` service, and every read of labelled content is audited with the client's
 address. A record the caller may not see answers the same JSON 404 as a missing one; bad input answers 400
 ``{"message", "field"}`` with nothing written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.db.models import Model, prefetch_related_objects
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
 from ninja import Router, Status
 
-from kizuna.consultations import cycle, ics, queries, services
+from kizuna.consultations import ics, queries, recurrence, services
 from kizuna.consultations.models import ActionItem, AgendaItem, Decision, Meeting, MinutesPart, Series
 from kizuna.consultations.schemas import (
     ActionIn,
@@ -61,7 +61,6 @@ from kizuna.consultations.schemas import (
 )
 from kizuna.consultations.timezones import CAPITALS, UnknownNation, WorkingHours, local_times_for, propose_slots
 from kizuna.core import audit
-from kizuna.core.access import get_visible_or_404
 from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
@@ -71,7 +70,6 @@ from kizuna.directory import disclosure
 from kizuna.directory.models import Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Subject
-from kizuna.reports.models import Report
 
 router = Router(tags=["consultations"])
 
@@ -117,55 +115,18 @@ def _items_ok(user: User, pks: Iterable[int | None]) -> set[int]:
         meeting = item.meeting
         if meeting.agenda_published_at is None:
             if meeting.pk not in drafts:
-                drafts[meeting.pk] = cycle.may_read_drafts(user, meeting)
+                drafts[meeting.pk] = queries.may_read_drafts(user, meeting)
             if not drafts[meeting.pk]:
                 continue
         ok.add(item.pk)
     return ok
 
 
-def _series_or_404(user: User, pk: int) -> Series:
-    qs: Any = Series.objects.select_related("label", "originator", "chair", "created_by")
-    return get_visible_or_404(qs, subject_for(user), pk=pk)
-
-
-def _meeting_or_404(user: User, pk: int) -> Meeting:
-    return cycle.get_meeting_or_404(user, pk)
-
-
-def _agenda_item_or_404(user: User, pk: int) -> AgendaItem:
-    """A visible item of a visible meeting; an item of a draft agenda is 404 to whoever may not read drafts."""
-    qs: Any = AgendaItem.objects.select_related("label")
-    item: AgendaItem = get_visible_or_404(qs, subject_for(user), pk=pk)
-    meeting = _meeting_or_404(user, item.meeting_id)
-    if meeting.agenda_published_at is None and not cycle.may_read_drafts(user, meeting):
-        raise Http404
-    item.meeting = meeting
-    return item
-
-
-def _written_or_404(user: User, model: type[MinutesPart] | type[Decision], pk: int) -> Any:
-    """A visible minutes part or decision of a visible meeting; 404 while the minutes are a draft the user may not
-    read."""
-    qs: Any = model.objects.select_related("label", "author")
-    record: Any = get_visible_or_404(qs, subject_for(user), pk=pk)
-    meeting = _meeting_or_404(user, record.meeting_id)
-    if meeting.minutes_published_at is None and not cycle.may_read_drafts(user, meeting):
-        raise Http404
-    record.meeting = meeting
-    return record
-
-
 def _written(user: User, record: MinutesPart | Decision) -> dict[str, Any]:
     """One minutes part or decision as the caller may see it: numbered among those the caller may see, its agenda
     item named only when the caller may see it."""
     item_visible = record.agenda_item_id in _items_ok(user, [record.agenda_item_id])
-    return written_out(record, cycle.position_for(user, record), item_visible)
-
-
-def _action_or_404(user: User, pk: int) -> ActionItem:
-    qs: Any = ActionItem.objects.select_related("label", "meeting", "series", "owner_user", "owner_organisation")
-    return get_visible_or_404(qs, subject_for(user), pk=pk)
+    return written_out(record, queries.position_for(user, record), item_visible)
 
 
 # --- helpers: references in request bodies (not visible = does not exist: 400 naming the field) --------------------
@@ -221,14 +182,6 @@ def _organisation_ref(code: str | None, field: str = "owner_organisation") -> Or
     return org
 
 
-def _reports_ref(user: User, ids: list[int]) -> list[Report]:
-    wanted = sorted(set(ids))
-    reports = list(Report.objects.visible_to(subject_for(user)).filter(pk__in=wanted))
-    if len(reports) != len(wanted):
-        raise ServiceError(gettext("no such report"), "reports")
-    return reports
-
-
 def _changes(payload: Any, nullable: Iterable[str] = ()) -> dict[str, Any]:
     """The fields a PATCH sent, with labels parsed; ``null`` refused except for the fields that may be cleared."""
     allowed_null = set(nullable)
@@ -272,13 +225,13 @@ def _meeting_detail(user: User, meeting: Meeting) -> dict[str, Any]:
     prefetch_related_objects([meeting], "originator", "created_by", "series", "label")
     series_visible = bool(_visible_pks(Series, subject_for(user), [meeting.series_id]))
     attendees = list(meeting.attendees.select_related("user").order_by("user__username"))
-    nations = cycle.participating_nations(meeting, meeting.series if series_visible else None, attendees)
+    nations = queries.participating_nations(meeting, meeting.series if series_visible else None, attendees)
     rows = local_times_for(meeting.start, meeting.end, meeting.time_zone, nations)
     return {
         **meeting_out(meeting, series_visible),
         "attendees": [attendee_out(a) for a in attendees],
         "local_times": [local_time_out(r) for r in rows],
-        "may_organise": services.may_organise(user, meeting),
+        "may_organise": queries.may_organise(user, meeting),
     }
 
 
@@ -290,7 +243,7 @@ def _actions_out(user: User, actions: list[ActionItem]) -> list[dict[str, Any]]:
     items_ok = _items_ok(user, (a.agenda_item_id for a in actions))
     result = []
     for action in actions:
-        data = action_out(action, cycle.is_overdue(action), action.meeting_id in meetings_ok,
+        data = action_out(action, queries.is_overdue(action), action.meeting_id in meetings_ok,
                           action.series_id in series_ok)
         if action.agenda_item_id not in items_ok:
             data["agenda_item"] = None
@@ -299,11 +252,11 @@ def _actions_out(user: User, actions: list[ActionItem]) -> list[dict[str, Any]]:
 
 
 def _agenda(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any]:
-    items = cycle.agenda_for(user, meeting)
+    items = queries.agenda_for(user, meeting)
     published = meeting.agenda_published_at is not None
     # The review of actions is part of the agenda: a draft shows it only to those who may read drafts.
-    review = cycle.review_of_actions(user, meeting) if published or cycle.may_read_drafts(user, meeting) else []
-    linked = cycle.linked_reports(user, items)
+    review = queries.review_of_actions(user, meeting) if published or queries.may_read_drafts(user, meeting) else []
+    linked = queries.linked_reports(user, items)
     # Numbered among what the caller may see: a hidden item before one leaves no gap.
     out_items = [agenda_item_out(i, [{"id": r.pk, "title": r.title} for r in linked.get(i.pk, [])], position)
                  for position, i in enumerate(items, start=1)]
@@ -314,8 +267,8 @@ def _agenda(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any
 
 
 def _minutes(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, Any]:
-    parts = cycle.minutes_for(user, meeting)
-    decisions = cycle.decisions_for(user, meeting)
+    parts = queries.minutes_for(user, meeting)
+    decisions = queries.decisions_for(user, meeting)
     written: list[MinutesPart | Decision] = [*parts, *decisions]
     items_ok = _items_ok(user, [r.agenda_item_id for r in written])
 
@@ -329,6 +282,14 @@ def _minutes(user: User, meeting: Meeting, request: HttpRequest) -> dict[str, An
             "published_at": meeting.minutes_published_at,
             "parts": [out(p, n) for n, p in enumerate(parts, start=1)],
             "decisions": [out(d, n) for n, d in enumerate(decisions, start=1)]}
+
+
+def _publication(request: HttpRequest, id: int, write: Callable[[User, Meeting, str], Meeting],
+                 answer: Callable[[User, Meeting, HttpRequest], dict[str, Any]]) -> dict[str, Any]:
+    """Publish the agenda or the minutes (or take them back to draft), then answer them as the caller now reads them."""
+    user = caller(request)
+    write(user, queries.get_meeting_or_404(user, id), client_address(request))
+    return answer(user, queries.get_meeting_or_404(user, id), request)
 
 
 # --- series ---------------------------------------------------------------------------------------------------------
@@ -354,13 +315,13 @@ def series_create(request: HttpRequest, payload: SeriesIn) -> Status[dict[str, A
         focus_areas=list(payload.focus_areas), nations=list(payload.nations), chair=_user_ref(payload.chair, "chair"),
     )
     series = services.do_create_series(user, data, client_address(request))
-    return Status(201, series_out(_series_or_404(user, series.pk)))
+    return Status(201, series_out(queries.get_series_or_404(user, series.pk)))
 
 
 @router.get("/series/{id}", response={200: SeriesOut, **ERRORS}, summary="Read one series")
 def series_read(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
-    series = _series_or_404(user, id)
+    series = queries.get_series_or_404(user, id)
     _audit(user, "read", "series", [series], request)
     return series_out(series)
 
@@ -369,12 +330,12 @@ def series_read(request: HttpRequest, id: int) -> dict[str, Any]:
 def series_update(request: HttpRequest, id: int, payload: SeriesPatch) -> dict[str, Any]:
     """Only the fields sent change; the originating organisation, a coordinator of its nation or the chair may."""
     user = caller(request)
-    series = _series_or_404(user, id)
+    series = queries.get_series_or_404(user, id)
     changes = _changes(payload, nullable=("chair", "first_date", "start_time"))
     if "chair" in changes:
         changes["chair"] = _user_ref(changes["chair"], "chair")
     services.do_update_series(user, series, client_address(request), **changes)
-    return series_out(_series_or_404(user, id))
+    return series_out(queries.get_series_or_404(user, id))
 
 
 @router.get("/series/{id}/occurrences", response={200: list[OccurrenceOut], **ERRORS},
@@ -384,17 +345,17 @@ def series_occurrences(request: HttpRequest, id: int, start: datetime | None = N
     """Occurrences starting in [start, end) as UTC instants (at most 2,000), computed in the home zone's wall-clock
     time. Without an offset, start and end are read as UTC; by default the year from today."""
     user = caller(request)
-    series = _series_or_404(user, id)
+    series = queries.get_series_or_404(user, id)
     low, high = _window(start, end, timedelta(days=365))
     _audit(user, "read", "series", [series], request, {"occurrences": True})
-    return [{"start": s, "end": e} for s, e in services.occurrences(series, low, high)]
+    return [{"start": s, "end": e} for s, e in recurrence.occurrences(series, low, high)]
 
 
 @router.get("/series/{id}/actions", response={200: list[ActionOut], **ERRORS}, summary="Open actions of a series")
 def series_actions(request: HttpRequest, id: int) -> list[dict[str, Any]]:
     """Open and in-progress actions of the series the caller may see, by due date (none last)."""
     user = caller(request)
-    series = _series_or_404(user, id)
+    series = queries.get_series_or_404(user, id)
     actions = list(ActionItem.objects.visible_to(subject_for(user))
                    .filter(series=series, status__in=["open", "in_progress"])
                    .select_related("label", "meeting", "series", "owner_user", "owner_organisation")
@@ -432,7 +393,7 @@ def meeting_create(request: HttpRequest, payload: MeetingIn) -> Status[dict[str,
         series=_series_ref(user, payload.series), attendees=_users(payload.attendees, "attendees"),
     )
     meeting = services.do_create_meeting(user, data, client_address(request))
-    return Status(201, _meeting_detail(user, _meeting_or_404(user, meeting.pk)))
+    return Status(201, _meeting_detail(user, queries.get_meeting_or_404(user, meeting.pk)))
 
 
 # {int:id} on the three /meetings/{id}... paths that differ only by a suffix: a plain {id} (Django's str converter)
@@ -442,7 +403,7 @@ def meeting_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """With its attendees and their answers, and the local start and end in each participating nation's capital
     (the series' nations, then the attendees')."""
     user = caller(request)
-    meeting = _meeting_or_404(user, id)
+    meeting = queries.get_meeting_or_404(user, id)
     _audit(user, "read", "meeting", [meeting], request)
     return _meeting_detail(user, meeting)
 
@@ -452,22 +413,22 @@ def meeting_read(request: HttpRequest, id: int) -> dict[str, Any]:
 def meeting_update(request: HttpRequest, id: int, payload: MeetingPatch) -> dict[str, Any]:
     """Only the fields sent change; ``attendees`` replaces the list. The UID stays, the SEQUENCE rises."""
     user = caller(request)
-    meeting = _meeting_or_404(user, id)
+    meeting = queries.get_meeting_or_404(user, id)
     changes = _changes(payload, nullable=("series",))
     if "series" in changes:
         changes["series"] = _series_ref(user, changes["series"])
     if "attendees" in changes:
         changes["attendees"] = _users(changes["attendees"], "attendees")
     services.do_update_meeting(user, meeting, client_address(request), **changes)
-    return _meeting_detail(user, _meeting_or_404(user, id))
+    return _meeting_detail(user, queries.get_meeting_or_404(user, id))
 
 
 @router.post("/meetings/{id}/cancel", response={200: MeetingDetailOut, **ERRORS}, summary="Cancel a meeting")
 def meeting_cancel(request: HttpRequest, id: int, payload: CancelIn) -> dict[str, Any]:
     """The meeting stays, with status cancelled and a higher SEQUENCE, so calendars learn of it."""
     user = caller(request)
-    services.do_cancel_meeting(user, _meeting_or_404(user, id), payload.reason, client_address(request))
-    return _meeting_detail(user, _meeting_or_404(user, id))
+    services.do_cancel_meeting(user, queries.get_meeting_or_404(user, id), payload.reason, client_address(request))
+    return _meeting_detail(user, queries.get_meeting_or_404(user, id))
 
 
 @router.get("/meetings/{int:id}.ics", response={**ERRORS}, openapi_extra=_ICS_DOC, summary="The meeting as iCalendar")
@@ -475,7 +436,7 @@ def meeting_ics(request: HttpRequest, id: int) -> HttpResponse:
     """One VEVENT with its stable UID and SEQUENCE, times in the home zone with its VTIMEZONE, the label's marking in
     the summary; a cancelled meeting is published as cancelled."""
     user = caller(request)
-    meeting = _meeting_or_404(user, id)
+    meeting = queries.get_meeting_or_404(user, id)
     audit.record(user.username, "download", "meeting", [meeting.pk], meeting.label_id, client_address(request),
                  {"format": "ics"})
     response = HttpResponse(ics.ics_for(meeting), content_type="text/calendar; charset=utf-8")
@@ -489,7 +450,7 @@ def meeting_ics(request: HttpRequest, id: int) -> HttpResponse:
 def meeting_rsvp(request: HttpRequest, id: int, payload: RsvpIn) -> dict[str, Any]:
     """The caller's own answer: accepted, tentative, declined (or pending). Only invited attendees may answer."""
     user = caller(request)
-    attendee = cycle.do_rsvp(user, _meeting_or_404(user, id), payload.answer, client_address(request))
+    attendee = services.do_rsvp(user, queries.get_meeting_or_404(user, id), payload.answer, client_address(request))
     return {"username": user.username, "rsvp": attendee.rsvp}
 
 
@@ -500,142 +461,140 @@ def agenda_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """The items the caller may see, in order, and the automatic "review of actions" (the series' open actions). A
     draft agenda is read by the organisers only: anyone else gets an empty agenda with ``published`` false."""
     user = caller(request)
-    return _agenda(user, _meeting_or_404(user, id), request)
+    return _agenda(user, queries.get_meeting_or_404(user, id), request)
 
 
 @router.post("/meetings/{id}/agenda/items", response={201: AgendaItemOut, **ERRORS}, summary="Add an agenda item")
 def agenda_item_create(request: HttpRequest, id: int, payload: AgendaItemIn) -> Status[dict[str, Any]]:
     """Appended at the end unless ``order`` is given. Linked reports must be reports the caller may see."""
     user = caller(request)
-    meeting = _meeting_or_404(user, id)
-    reports = sorted(_reports_ref(user, payload.reports), key=lambda r: r.pk)
+    meeting = queries.get_meeting_or_404(user, id)
+    reports = sorted(queries.visible_reports(user, payload.reports), key=lambda r: r.pk)
     item = services.do_add_agenda_item(
         user, meeting, payload.title, payload.label.to_label(), presenter=payload.presenter,
         duration_minutes=payload.duration_minutes, order=payload.order, reports=reports,
         address=client_address(request),
     )
-    item = _agenda_item_or_404(user, item.pk)
+    item = queries.get_agenda_item_or_404(user, item.pk)
     return Status(201, agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in reports],
-                                       cycle.position_for(user, item)))
+                                       queries.position_for(user, item)))
 
 
 @router.patch("/agenda-items/{id}", response={200: AgendaItemOut, **ERRORS}, summary="Change an agenda item")
 def agenda_item_update(request: HttpRequest, id: int, payload: AgendaItemPatch) -> dict[str, Any]:
     """Only the fields sent change; ``reports`` replaces the linked reports."""
     user = caller(request)
-    item = _agenda_item_or_404(user, id)
+    item = queries.get_agenda_item_or_404(user, id)
     changes = _changes(payload)
     if "reports" in changes:
-        changes["reports"] = _reports_ref(user, changes["reports"])
-    cycle.do_update_agenda_item(user, item, client_address(request), **changes)
-    item = _agenda_item_or_404(user, id)
-    linked = cycle.linked_reports(user, [item]).get(item.pk, [])
-    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked], cycle.position_for(user, item))
+        changes["reports"] = queries.visible_reports(user, changes["reports"])
+    services.do_update_agenda_item(user, item, client_address(request), **changes)
+    item = queries.get_agenda_item_or_404(user, id)
+    linked = queries.linked_reports(user, [item]).get(item.pk, [])
+    return agenda_item_out(item, [{"id": r.pk, "title": r.title} for r in linked], queries.position_for(user, item))
 
 
 @router.delete("/agenda-items/{id}", response={204: None, **ERRORS}, summary="Remove an agenda item")
 def agenda_item_delete(request: HttpRequest, id: int) -> Status[None]:
     user = caller(request)
-    cycle.do_delete_agenda_item(user, _agenda_item_or_404(user, id), client_address(request))
+    services.do_delete_agenda_item(user, queries.get_agenda_item_or_404(user, id), client_address(request))
     return Status(204, None)
 
 
 @router.post("/meetings/{id}/agenda/publish", response={200: AgendaOut, **ERRORS}, summary="Publish the agenda")
 def agenda_publish(request: HttpRequest, id: int) -> dict[str, Any]:
     """From now on whoever may see the meeting reads the agenda items they may see; attendees are notified."""
-    user = caller(request)
-    cycle.do_publish_agenda(user, _meeting_or_404(user, id), client_address(request))
-    return _agenda(user, _meeting_or_404(user, id), request)
+    return _publication(request, id, services.do_publish_agenda, _agenda)
 
 
 @router.post("/meetings/{id}/agenda/unpublish", response={200: AgendaOut, **ERRORS},
              summary="Take the agenda back to draft")
 def agenda_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
-    user = caller(request)
-    cycle.do_unpublish_agenda(user, _meeting_or_404(user, id), client_address(request))
-    return _agenda(user, _meeting_or_404(user, id), request)
+    return _publication(request, id, services.do_unpublish_agenda, _agenda)
 
 
 # --- minutes and decisions ------------------------------------------------------------------------------------------
+
+Written = type[MinutesPart] | type[Decision]
+
+
+def _written_create(request: HttpRequest, meeting_id: int, payload: MinutesPartIn | DecisionIn, model: Written,
+                    write: Callable[..., MinutesPart | Decision]) -> dict[str, Any]:
+    """Write a minutes part or a decision on a meeting; the record as the caller now reads it."""
+    user = caller(request)
+    meeting = queries.get_meeting_or_404(user, meeting_id)
+    record = write(user, meeting, payload.text, payload.label.to_label(),
+                   _agenda_item_ref(user, meeting.pk, payload.agenda_item), client_address(request))
+    return _written(user, queries.get_written_or_404(user, model, record.pk))
+
+
+def _written_update(request: HttpRequest, id: int, payload: MinutesPartPatch | DecisionPatch, model: Written,
+                    update: Callable[..., MinutesPart | Decision]) -> dict[str, Any]:
+    """Change the fields sent of a minutes part or a decision; the record as the caller now reads it."""
+    user = caller(request)
+    record = queries.get_written_or_404(user, model, id)
+    changes = _changes(payload, nullable=("agenda_item",))
+    if "agenda_item" in changes:
+        changes["agenda_item"] = _agenda_item_ref(user, record.meeting_id, changes["agenda_item"])
+    update(user, record, client_address(request), **changes)
+    return _written(user, queries.get_written_or_404(user, model, id))
+
+
+def _written_delete(request: HttpRequest, id: int, model: Written, delete: Callable[..., None]) -> Status[None]:
+    user = caller(request)
+    delete(user, queries.get_written_or_404(user, model, id), client_address(request))
+    return Status(204, None)
+
 
 @router.get("/meetings/{id}/minutes", response={200: MinutesOut, **ERRORS}, summary="Minutes and decisions")
 def minutes_read(request: HttpRequest, id: int) -> dict[str, Any]:
     """The parts and decisions the caller may see, each by its own label. Draft minutes are read by the organisers
     only: anyone else gets empty lists with ``published`` false."""
     user = caller(request)
-    return _minutes(user, _meeting_or_404(user, id), request)
+    return _minutes(user, queries.get_meeting_or_404(user, id), request)
 
 
 @router.post("/meetings/{id}/minutes/parts", response={201: MinutesPartOut, **ERRORS},
              summary="Write a part of the minutes")
 def minutes_part_create(request: HttpRequest, id: int, payload: MinutesPartIn) -> Status[dict[str, Any]]:
     """Markdown, about one agenda item (``agenda_item``) or the meeting as a whole; its own label."""
-    user = caller(request)
-    meeting = _meeting_or_404(user, id)
-    part = cycle.do_add_minutes(user, meeting, payload.text, payload.label.to_label(),
-                                _agenda_item_ref(user, meeting.pk, payload.agenda_item), client_address(request))
-    return Status(201, _written(user, _written_or_404(user, MinutesPart, part.pk)))
+    return Status(201, _written_create(request, id, payload, MinutesPart, services.do_add_minutes))
 
 
 @router.patch("/minutes-parts/{id}", response={200: MinutesPartOut, **ERRORS}, summary="Change a part of the minutes")
 def minutes_part_update(request: HttpRequest, id: int, payload: MinutesPartPatch) -> dict[str, Any]:
-    user = caller(request)
-    part = _written_or_404(user, MinutesPart, id)
-    changes = _changes(payload, nullable=("agenda_item",))
-    if "agenda_item" in changes:
-        changes["agenda_item"] = _agenda_item_ref(user, part.meeting_id, changes["agenda_item"])
-    cycle.do_update_minutes(user, part, client_address(request), **changes)
-    return _written(user, _written_or_404(user, MinutesPart, id))
+    return _written_update(request, id, payload, MinutesPart, services.do_update_minutes)
 
 
 @router.delete("/minutes-parts/{id}", response={204: None, **ERRORS}, summary="Remove a part of the minutes")
 def minutes_part_delete(request: HttpRequest, id: int) -> Status[None]:
-    user = caller(request)
-    cycle.do_delete_minutes(user, _written_or_404(user, MinutesPart, id), client_address(request))
-    return Status(204, None)
+    return _written_delete(request, id, MinutesPart, services.do_delete_minutes)
 
 
 @router.post("/meetings/{id}/decisions", response={201: DecisionOut, **ERRORS}, summary="Record a decision")
 def decision_create(request: HttpRequest, id: int, payload: DecisionIn) -> Status[dict[str, Any]]:
-    user = caller(request)
-    meeting = _meeting_or_404(user, id)
-    decision = cycle.do_record_decision(user, meeting, payload.text, payload.label.to_label(),
-                                        _agenda_item_ref(user, meeting.pk, payload.agenda_item),
-                                        client_address(request))
-    return Status(201, _written(user, _written_or_404(user, Decision, decision.pk)))
+    return Status(201, _written_create(request, id, payload, Decision, services.do_record_decision))
 
 
 @router.patch("/decisions/{id}", response={200: DecisionOut, **ERRORS}, summary="Change a decision")
 def decision_update(request: HttpRequest, id: int, payload: DecisionPatch) -> dict[str, Any]:
-    user = caller(request)
-    decision = _written_or_404(user, Decision, id)
-    changes = _changes(payload, nullable=("agenda_item",))
-    if "agenda_item" in changes:
-        changes["agenda_item"] = _agenda_item_ref(user, decision.meeting_id, changes["agenda_item"])
-    cycle.do_update_decision(user, decision, client_address(request), **changes)
-    return _written(user, _written_or_404(user, Decision, id))
+    return _written_update(request, id, payload, Decision, services.do_update_decision)
 
 
 @router.delete("/decisions/{id}", response={204: None, **ERRORS}, summary="Remove a decision")
 def decision_delete(request: HttpRequest, id: int) -> Status[None]:
-    user = caller(request)
-    cycle.do_delete_decision(user, _written_or_404(user, Decision, id), client_address(request))
-    return Status(204, None)
+    return _written_delete(request, id, Decision, services.do_delete_decision)
 
 
 @router.post("/meetings/{id}/minutes/publish", response={200: MinutesOut, **ERRORS}, summary="Publish the minutes")
 def minutes_publish(request: HttpRequest, id: int) -> dict[str, Any]:
-    user = caller(request)
-    cycle.do_publish_minutes(user, _meeting_or_404(user, id), client_address(request))
-    return _minutes(user, _meeting_or_404(user, id), request)
+    return _publication(request, id, services.do_publish_minutes, _minutes)
 
 
 @router.post("/meetings/{id}/minutes/unpublish", response={200: MinutesOut, **ERRORS},
              summary="Take the minutes back to draft")
 def minutes_unpublish(request: HttpRequest, id: int) -> dict[str, Any]:
-    user = caller(request)
-    cycle.do_unpublish_minutes(user, _meeting_or_404(user, id), client_address(request))
-    return _minutes(user, _meeting_or_404(user, id), request)
+    return _publication(request, id, services.do_unpublish_minutes, _minutes)
 
 
 # --- actions --------------------------------------------------------------------------------------------------------
@@ -666,13 +625,13 @@ def action_create(request: HttpRequest, payload: ActionIn) -> Status[dict[str, A
         agenda_item=_agenda_item_ref(user, meeting.pk if meeting else None, payload.agenda_item),
         notes=payload.notes, address=client_address(request),
     )
-    return Status(201, _actions_out(user, [_action_or_404(user, action.pk)])[0])
+    return Status(201, _actions_out(user, [queries.get_action_or_404(user, action.pk)])[0])
 
 
 @router.get("/actions/{id}", response={200: ActionOut, **ERRORS}, summary="Read one action")
 def action_read(request: HttpRequest, id: int) -> dict[str, Any]:
     user = caller(request)
-    action = _action_or_404(user, id)
+    action = queries.get_action_or_404(user, id)
     _audit(user, "read", "action", [action], request)
     return _actions_out(user, [action])[0]
 
@@ -682,7 +641,7 @@ def action_update(request: HttpRequest, id: int, payload: ActionPatch) -> dict[s
     """The owner may move the status (and write notes); the organisers may change everything. Sending one owner
     replaces the other."""
     user = caller(request)
-    action = _action_or_404(user, id)
+    action = queries.get_action_or_404(user, id)
     changes = _changes(payload, nullable=("due", "agenda_item"))
     if "owner_user" in changes:
         changes["owner_user"] = _user_ref(changes["owner_user"], "owner_user")
@@ -693,8 +652,8 @@ def action_update(request: HttpRequest, id: int, payload: ActionPatch) -> dict[s
         changes["owner_organisation"] = _organisation_ref(changes["owner_organisation"])
     if "agenda_item" in changes:
         changes["agenda_item"] = _agenda_item_ref(user, action.meeting_id, changes["agenda_item"])
-    cycle.do_update_action(user, action, client_address(request), **changes)
-    return _actions_out(user, [_action_or_404(user, id)])[0]
+    services.do_update_action(user, action, client_address(request), **changes)
+    return _actions_out(user, [queries.get_action_or_404(user, id)])[0]
 
 
 # --- scheduling -----------------------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "Consultations"
 
     def ready(self) -> None:
-        from kizuna.consultations.stix import TYPES, receive
+        from kizuna.consultations.services.sharing import do_receive
+        from kizuna.consultations.stix import TYPES
         from kizuna.federation import inbound
 
         for stix_type in TYPES:
-            inbound.register(stix_type, receive)
+            inbound.register(stix_type, do_receive)
         from kizuna.consultations import notify
 
         notify.register()  # the resolver of consultation notifications

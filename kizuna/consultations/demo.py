@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from kizuna.consultations import cycle, services
+from kizuna.consultations import services
 from kizuna.consultations.models import ActionStatus, Meeting, MeetingMode, Rsvp, Series
 from kizuna.directory.models import Organisation, User
 from kizuna.labels import Label
@@ -92,18 +92,18 @@ def _cyber_series(users: dict[str, User]) -> bool:
         services.do_add_agenda_item(sophie, held, "Exercise planning: Locked Shields participation", NATO_IP4,
                                     "Australia (AUS-ACSC)", 30),
     ]
-    cycle.do_publish_agenda(sophie, held)
-    cycle.do_add_minutes(sophie, held, "The chair welcomed the delegations; the agenda was adopted without change.",
+    services.do_publish_agenda(sophie, held)
+    services.do_add_minutes(sophie, held, "The chair welcomed the delegations; the agenda was adopted without change.",
                          NATO_IP4, items[0])
-    cycle.do_add_minutes(sophie, held, "Japan presented the intrusion set seen at two container terminals. "
+    services.do_add_minutes(sophie, held, "Japan presented the intrusion set seen at two container terminals. "
                          "**Korea** and **Australia** reported the same infrastructure.", NATO_IP4_RESTRICTED, items[1])
-    cycle.do_add_minutes(sophie, held, "Australia outlined the timeline; New Zealand will join as observer.",
+    services.do_add_minutes(sophie, held, "Australia outlined the timeline; New Zealand will join as observer.",
                          NATO_IP4, items[2])
-    cycle.do_record_decision(sophie, held, "Indicators of the port intrusion set are shared over the TAXII feed within "
+    services.do_record_decision(sophie, held, "Indicators of the port intrusion set are shared over the TAXII feed within "
                              "24 hours of confirmation.", NATO_IP4_RESTRICTED, items[1])
-    cycle.do_publish_minutes(sophie, held)
+    services.do_publish_minutes(sophie, held)
     for user, answer in ((hanako, Rsvp.ACCEPTED), (minjun, Rsvp.ACCEPTED), (olivia, Rsvp.TENTATIVE)):
-        cycle.do_rsvp(user, held, answer)
+        services.do_rsvp(user, held, answer)
     kisa = Organisation.objects.get(code="KOR-KISA")
     services.do_create_action(sophie, "Circulate the port intrusion indicators as a STIX bundle", NATO_IP4_RESTRICTED,
                               meeting=held, owner_user=hanako, due=today - timedelta(days=4))
@@ -124,8 +124,8 @@ def _cyber_series(users: dict[str, User]) -> bool:
                                 "New Zealand (NZL-NCSC)", 30)
     services.do_add_agenda_item(sophie, nxt, "Space weather and satellite ground stations", NATO_IP4,
                                 "United States (USA-CISA)", 20)
-    cycle.do_publish_agenda(sophie, nxt)
-    cycle.do_rsvp(hanako, nxt, Rsvp.ACCEPTED)
+    services.do_publish_agenda(sophie, nxt)
+    services.do_rsvp(hanako, nxt, Rsvp.ACCEPTED)
 
     draft = services.do_create_meeting(sophie, services.MeetingInput(
         title="Cyber Defence Consultations — session 4", label=NATO_IP4, start=_at(later, 9, 0, BRUSSELS),

@@ -3,7 +3,7 @@ presets), the scheduling assistant, and the status change of an action.
 
 Forms only shape input; every rule about labels, zones, cadences and rights is enforced by
 ``kizuna.consultations.services``, whose ``ServiceError`` is shown on the form field it names
-(``apply_service_error``).
+(``kizuna.web.shortcuts.apply_service_error``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kizuna.consultations.models import ActionStatus
 from kizuna.consultations.timezones import CAPITALS
-from kizuna.core.errors import ServiceError
 from kizuna.core.focus import FocusArea
 from kizuna.directory.models import User
-from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 VIEW_CHOICES = [("month", _("Month")), ("week", _("Week")), ("list", _("List"))]
@@ -51,13 +49,6 @@ def zone_suggestions() -> list[str]:
 
 
 # Maps a service's field name to this module's form field names.
-_FIELD_ALIASES = {"owner": "status"}
-
-
-def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    shortcuts.apply_service_error(form, error, _FIELD_ALIASES)
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -168,6 +159,6 @@ class ScheduleForm(forms.Form):
         return data
 
 
-class ActionStatusForm(forms.Form):
+class MyActionStatusForm(forms.Form):
     status = forms.ChoiceField(choices=ActionStatus.choices)
     tab = forms.CharField(required=False, max_length=20)

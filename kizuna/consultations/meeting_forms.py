@@ -2,9 +2,10 @@
 action items (add, edit, status) and the RSVP buttons.
 
 Forms only shape input. Every rule about labels, organisers, attendees and time zones is enforced by
-``kizuna.consultations.services`` and ``cycle``, whose ``ServiceError`` the views show on the field it names
-(``apply_service_error``). Choices that list labelled records (series, agenda items, reports) are built by the views
-from ``visible_to`` reads and passed in, so a form never lists what its user may not see.
+``kizuna.consultations.services``, whose ``ServiceError`` the views show on the field it names
+(``kizuna.web.shortcuts.apply_service_error`` with ``SERVICE_FIELDS``). Choices that list labelled records (series,
+agenda items, reports) are built by the views from ``visible_to`` reads and passed in, so a form never lists what its
+user may not see.
 """
 
 from __future__ import annotations
@@ -19,20 +20,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.consultations.models import ActionStatus, MeetingMode, Rsvp
-from kizuna.core.errors import ServiceError
 from kizuna.directory.models import Organisation, User
-from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> posts and shows
 
 # A service's field name -> this module's form field name, where they differ.
-_FIELD_ALIASES = {"owner_user": "owner", "owner_organisation": "owner", "duration": "duration_minutes",
+# The service field a refusal names, by the form field it is shown on (``web.shortcuts.apply_service_error``).
+SERVICE_FIELDS = {"owner_user": "owner", "owner_organisation": "owner", "duration": "duration_minutes",
                   "agenda_item": "agenda_item", "reason": "reason", "answer": "answer"}
-
-
-def apply_service_error(form: forms.Form, error: ServiceError) -> None:
-    shortcuts.apply_service_error(form, error, _FIELD_ALIASES)
 
 
 @lru_cache(maxsize=1)

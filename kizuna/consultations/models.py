@@ -14,6 +14,7 @@ read-only copy received from a peer (see ``stix.py``).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -93,6 +94,11 @@ class Series(Labelled):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The longest a meeting may last: the services refuse longer ones, and the calendar query counts on it (a meeting
+# overlapping a range started at most this long before it).
+MAX_MEETING = timedelta(days=14)
 
 
 class Meeting(Labelled):

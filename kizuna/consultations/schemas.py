@@ -298,7 +298,7 @@ class AgendaOut(Out):
 
 def agenda_item_out(item: AgendaItem, reports: list[dict[str, Any]], position: int) -> dict[str, Any]:
     """``reports``: the linked reports the caller may see (never the link alone); ``position``: the item's place
-    among the items the caller may see (``cycle.position_for``), never the stored order, which counts hidden ones."""
+    among the items the caller may see (``queries.position_for``), never the stored order, which counts hidden ones."""
     return {
         "id": item.pk,
         "meeting": item.meeting_id,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.http import Http404
 
-from kizuna.consultations import cycle
+from kizuna.consultations import queries, services
 from kizuna.consultations.models import (
     ActionItem,
     ActionStatus,
@@ -65,7 +65,8 @@ class Calls:
 
 @pytest.fixture(autouse=True)
 def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
-    from kizuna.consultations import notify, stix
+    from kizuna.consultations import notify
+    from kizuna.consultations.services import sharing
 
     seen = Calls()
 
@@ -77,7 +78,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
         seen.notified.append((str(kind), names, key))
         return len(names)
 
-    monkeypatch.setattr(stix, "publish", publish)
+    monkeypatch.setattr(sharing, "do_publish", publish)
     monkeypatch.setattr(notify, "notify", record_notice)
     yield seen
 
@@ -105,42 +106,42 @@ def _fresh(meeting: Meeting) -> Meeting:
 def test_non_organisers_may_not_change_agenda_minutes_or_publication(jpn_user: Any, kor_user: Any) -> None:
     meeting = _meeting(jpn_user, attendees=[kor_user])
     item = do_add_agenda_item(jpn_user, meeting, "Opening", IP4)
-    part = cycle.do_add_minutes(jpn_user, meeting, "Opened.", IP4, item)
-    decision = cycle.do_record_decision(jpn_user, meeting, "Agreed.", IP4)
+    part = services.do_add_minutes(jpn_user, meeting, "Opened.", IP4, item)
+    decision = services.do_record_decision(jpn_user, meeting, "Agreed.", IP4)
     before = _counts()
     attempts = [
-        lambda: cycle.do_publish_agenda(kor_user, meeting),
-        lambda: cycle.do_unpublish_agenda(kor_user, meeting),
-        lambda: cycle.do_update_agenda_item(kor_user, item, title="Mine"),
-        lambda: cycle.do_delete_agenda_item(kor_user, item),
-        lambda: cycle.do_add_minutes(kor_user, meeting, "Mine", IP4),
-        lambda: cycle.do_update_minutes(kor_user, part, text="Mine"),
-        lambda: cycle.do_delete_minutes(kor_user, part),
-        lambda: cycle.do_record_decision(kor_user, meeting, "Mine", IP4),
-        lambda: cycle.do_update_decision(kor_user, decision, text="Mine"),
-        lambda: cycle.do_delete_decision(kor_user, decision),
-        lambda: cycle.do_publish_minutes(kor_user, meeting),
-        lambda: cycle.do_unpublish_minutes(kor_user, meeting),
+        lambda: services.do_publish_agenda(kor_user, meeting),
+        lambda: services.do_unpublish_agenda(kor_user, meeting),
+        lambda: services.do_update_agenda_item(kor_user, item, title="Mine"),
+        lambda: services.do_delete_agenda_item(kor_user, item),
+        lambda: services.do_add_minutes(kor_user, meeting, "Mine", IP4),
+        lambda: services.do_update_minutes(kor_user, part, text="Mine"),
+        lambda: services.do_delete_minutes(kor_user, part),
+        lambda: services.do_record_decision(kor_user, meeting, "Mine", IP4),
+        lambda: services.do_update_decision(kor_user, decision, text="Mine"),
+        lambda: services.do_delete_decision(kor_user, decision),
+        lambda: services.do_publish_minutes(kor_user, meeting),
+        lambda: services.do_unpublish_minutes(kor_user, meeting),
     ]
     for attempt in attempts:
         with pytest.raises(ServiceError, match="organisers"):
             attempt()
     assert _counts() == before
-    assert cycle.may_read_drafts(jpn_user, meeting) and not cycle.may_read_drafts(kor_user, meeting)
+    assert queries.may_read_drafts(jpn_user, meeting) and not queries.may_read_drafts(kor_user, meeting)
 
 
 def test_a_meeting_that_is_not_visible_is_missing(jpn_user: Any, kor_user: Any) -> None:
     secret = _meeting(jpn_user, label=JPN)
-    assert cycle.get_meeting_or_404(jpn_user, secret.pk).pk == secret.pk
+    assert queries.get_meeting_or_404(jpn_user, secret.pk).pk == secret.pk
     with pytest.raises(Http404):
-        cycle.get_meeting_or_404(kor_user, secret.pk)
+        queries.get_meeting_or_404(kor_user, secret.pk)
     with pytest.raises(Http404):
-        cycle.get_meeting_or_404(kor_user, secret.pk + 1000)
+        queries.get_meeting_or_404(kor_user, secret.pk + 1000)
     # Even handed a meeting it cannot see, a read returns nothing of it.
     do_add_agenda_item(jpn_user, secret, "Opening", IP4)
-    cycle.do_publish_agenda(jpn_user, secret)
-    assert cycle.agenda_for(kor_user, _fresh(secret)) == []
-    assert cycle.actions_for(kor_user, secret) == []
+    services.do_publish_agenda(jpn_user, secret)
+    assert queries.agenda_for(kor_user, _fresh(secret)) == []
+    assert queries.actions_for(kor_user, secret) == []
 
 
 # --- drafts and publication ------------------------------------------------------------------------------------------
@@ -152,67 +153,67 @@ def test_draft_agenda_is_read_by_organisers_and_the_published_one_by_label(
     meeting = _meeting(jpn_user, attendees=[kor_user])
     assert calls.to(NotificationKind.INVITATION) == [["minjun"]]
     with pytest.raises(ServiceError, match="no items") as err:
-        cycle.do_publish_agenda(jpn_user, meeting)
+        services.do_publish_agenda(jpn_user, meeting)
     assert err.value.field == "agenda"
     assert _fresh(meeting).agenda_published_at is None
 
     opening = do_add_agenda_item(jpn_user, meeting, "Opening", IP4)
     national = do_add_agenda_item(jpn_user, meeting, "National briefing", JPN)
-    assert cycle.agenda_for(jpn_user, meeting) == [opening, national]
-    assert cycle.agenda_for(kor_user, meeting) == []
+    assert queries.agenda_for(jpn_user, meeting) == [opening, national]
+    assert queries.agenda_for(kor_user, meeting) == []
 
-    published = cycle.do_publish_agenda(jpn_user, meeting)
+    published = services.do_publish_agenda(jpn_user, meeting)
     assert published.agenda_published_at is not None
-    assert cycle.agenda_for(kor_user, published) == [opening]  # the JPN-only item stays hidden from Korea
-    assert cycle.agenda_for(outsider, published) == [opening]  # whoever may see the meeting, by each item's label
-    assert cycle.agenda_for(jpn_user, published) == [opening, national]
+    assert queries.agenda_for(kor_user, published) == [opening]  # the JPN-only item stays hidden from Korea
+    assert queries.agenda_for(outsider, published) == [opening]  # whoever may see the meeting, by each item's label
+    assert queries.agenda_for(jpn_user, published) == [opening, national]
     assert calls.to(NotificationKind.AGENDA_PUBLISHED) == [["minjun"]]
     assert ("Meeting", meeting.pk, False) in calls.published
     assert AuditEntry.objects.filter(action="publish_agenda", target_ids=str(meeting.pk)).count() == 1
-    assert cycle.do_publish_agenda(jpn_user, published).agenda_published_at == published.agenda_published_at
+    assert services.do_publish_agenda(jpn_user, published).agenda_published_at == published.agenda_published_at
 
-    draft = cycle.do_unpublish_agenda(jpn_user, published)
+    draft = services.do_unpublish_agenda(jpn_user, published)
     assert draft.agenda_published_at is None
-    assert cycle.agenda_for(kor_user, draft) == []
-    assert cycle.agenda_for(jpn_user, draft) == [opening, national]
+    assert queries.agenda_for(kor_user, draft) == []
+    assert queries.agenda_for(jpn_user, draft) == [opening, national]
 
 
 def test_draft_minutes_and_decisions_then_published_parts_by_label(jpn_user: Any, kor_user: Any, calls: Calls) -> None:
     meeting = _meeting(jpn_user, attendees=[kor_user])
     item = do_add_agenda_item(jpn_user, meeting, "Threat picture", IP4)
     with pytest.raises(ServiceError, match="empty") as err:
-        cycle.do_publish_minutes(jpn_user, meeting)
+        services.do_publish_minutes(jpn_user, meeting)
     assert err.value.field == "minutes"
-    general = cycle.do_add_minutes(jpn_user, meeting, "The chair opened the meeting.", IP4)
-    under_item = cycle.do_add_minutes(jpn_user, meeting, "Japan briefed on **ransomware**.", JPN, item)
-    shared = cycle.do_record_decision(jpn_user, meeting, "Share indicators within 24 hours.", IP4, item)
-    national = cycle.do_record_decision(jpn_user, meeting, "Brief the ministry.", JPN)
+    general = services.do_add_minutes(jpn_user, meeting, "The chair opened the meeting.", IP4)
+    under_item = services.do_add_minutes(jpn_user, meeting, "Japan briefed on **ransomware**.", JPN, item)
+    shared = services.do_record_decision(jpn_user, meeting, "Share indicators within 24 hours.", IP4, item)
+    national = services.do_record_decision(jpn_user, meeting, "Brief the ministry.", JPN)
     assert (general.order, under_item.order, under_item.agenda_item_id) == (1, 2, item.pk)
-    assert cycle.minutes_for(jpn_user, meeting) == [general, under_item]
-    assert cycle.decisions_for(jpn_user, meeting) == [shared, national]
-    assert cycle.minutes_for(kor_user, meeting) == []
-    assert cycle.decisions_for(kor_user, meeting) == []
+    assert queries.minutes_for(jpn_user, meeting) == [general, under_item]
+    assert queries.decisions_for(jpn_user, meeting) == [shared, national]
+    assert queries.minutes_for(kor_user, meeting) == []
+    assert queries.decisions_for(kor_user, meeting) == []
 
-    published = cycle.do_publish_minutes(jpn_user, meeting)
-    assert cycle.minutes_for(kor_user, published) == [general]
-    assert cycle.decisions_for(kor_user, published) == [shared]
+    published = services.do_publish_minutes(jpn_user, meeting)
+    assert queries.minutes_for(kor_user, published) == [general]
+    assert queries.decisions_for(kor_user, published) == [shared]
     assert calls.to(NotificationKind.MINUTES_PUBLISHED) == [["minjun"]]
 
     # A relabel of a published part follows the label at once.
-    cycle.do_update_minutes(jpn_user, under_item, label=IP4, text="Japan briefed.")
-    assert [p.text for p in cycle.minutes_for(kor_user, published)] == ["The chair opened the meeting.",
+    services.do_update_minutes(jpn_user, under_item, label=IP4, text="Japan briefed.")
+    assert [p.text for p in queries.minutes_for(kor_user, published)] == ["The chair opened the meeting.",
                                                                          "Japan briefed."]
-    cycle.do_update_decision(jpn_user, national, agenda_item=item)
+    services.do_update_decision(jpn_user, national, agenda_item=item)
     assert Decision.objects.get(pk=national.pk).agenda_item_id == item.pk
 
-    back = cycle.do_unpublish_minutes(jpn_user, published)
-    assert cycle.minutes_for(kor_user, back) == [] and cycle.decisions_for(kor_user, back) == []
+    back = services.do_unpublish_minutes(jpn_user, published)
+    assert queries.minutes_for(kor_user, back) == [] and queries.decisions_for(kor_user, back) == []
 
-    cycle.do_delete_minutes(jpn_user, general)
-    cycle.do_delete_decision(jpn_user, shared)
+    services.do_delete_minutes(jpn_user, general)
+    services.do_delete_decision(jpn_user, shared)
     assert ("MinutesPart", general.pk, True) in calls.published
     assert ("Decision", shared.pk, True) in calls.published
-    assert cycle.minutes_for(jpn_user, back) == [MinutesPart.objects.get(pk=under_item.pk)]
+    assert queries.minutes_for(jpn_user, back) == [MinutesPart.objects.get(pk=under_item.pk)]
 
 
 def test_bad_minutes_write_nothing(jpn_user: Any, kor_user: Any) -> None:
@@ -220,18 +221,18 @@ def test_bad_minutes_write_nothing(jpn_user: Any, kor_user: Any) -> None:
     other = _meeting(jpn_user)
     foreign_item = do_add_agenda_item(jpn_user, other, "Elsewhere", IP4)
     hidden_item = do_add_agenda_item(kor_user, _meeting(kor_user, label=KOR), "Korea only", KOR)
-    part = cycle.do_add_minutes(jpn_user, meeting, "Kept.", IP4)
+    part = services.do_add_minutes(jpn_user, meeting, "Kept.", IP4)
     before = _counts()
     cases: list[tuple[Any, str]] = [
-        (lambda: cycle.do_add_minutes(jpn_user, meeting, "   ", IP4), "text"),
-        (lambda: cycle.do_add_minutes(jpn_user, meeting, "x" * (cycle.MAX_TEXT + 1), IP4), "text"),
-        (lambda: cycle.do_add_minutes(jpn_user, meeting, "Misplaced", IP4, foreign_item), "agenda_item"),
-        (lambda: cycle.do_add_minutes(jpn_user, meeting, "Hidden", IP4, hidden_item), "agenda_item"),
-        (lambda: cycle.do_add_minutes(jpn_user, meeting, "Not mine", KOR), "label"),
-        (lambda: cycle.do_record_decision(jpn_user, meeting, "", IP4), "text"),
-        (lambda: cycle.do_update_minutes(jpn_user, part, text=""), "text"),
-        (lambda: cycle.do_update_minutes(jpn_user, part, label=KOR), "label"),
-        (lambda: cycle.do_update_minutes(jpn_user, part, colour="red"), "colour"),
+        (lambda: services.do_add_minutes(jpn_user, meeting, "   ", IP4), "text"),
+        (lambda: services.do_add_minutes(jpn_user, meeting, "x" * (services.MAX_TEXT + 1), IP4), "text"),
+        (lambda: services.do_add_minutes(jpn_user, meeting, "Misplaced", IP4, foreign_item), "agenda_item"),
+        (lambda: services.do_add_minutes(jpn_user, meeting, "Hidden", IP4, hidden_item), "agenda_item"),
+        (lambda: services.do_add_minutes(jpn_user, meeting, "Not mine", KOR), "label"),
+        (lambda: services.do_record_decision(jpn_user, meeting, "", IP4), "text"),
+        (lambda: services.do_update_minutes(jpn_user, part, text=""), "text"),
+        (lambda: services.do_update_minutes(jpn_user, part, label=KOR), "label"),
+        (lambda: services.do_update_minutes(jpn_user, part, colour="red"), "colour"),
     ]
     for attempt, name in cases:
         with pytest.raises(ServiceError) as err:
@@ -251,19 +252,19 @@ def test_a_cancelled_meeting_takes_no_agenda_minutes_or_publication(jpn_user: An
     before = _counts()
     for attempt in (
         lambda: do_add_agenda_item(jpn_user, cancelled, "Late", IP4),
-        lambda: cycle.do_update_agenda_item(jpn_user, item, title="Late"),
-        lambda: cycle.do_publish_agenda(jpn_user, cancelled),
-        lambda: cycle.do_add_minutes(jpn_user, cancelled, "Nothing happened", IP4),
-        lambda: cycle.do_record_decision(jpn_user, cancelled, "Nothing", IP4),
-        lambda: cycle.do_publish_minutes(jpn_user, cancelled),
-        lambda: cycle.do_rsvp(kor_user, cancelled, Rsvp.ACCEPTED),
+        lambda: services.do_update_agenda_item(jpn_user, item, title="Late"),
+        lambda: services.do_publish_agenda(jpn_user, cancelled),
+        lambda: services.do_add_minutes(jpn_user, cancelled, "Nothing happened", IP4),
+        lambda: services.do_record_decision(jpn_user, cancelled, "Nothing", IP4),
+        lambda: services.do_publish_minutes(jpn_user, cancelled),
+        lambda: services.do_rsvp(kor_user, cancelled, Rsvp.ACCEPTED),
         lambda: do_create_action(jpn_user, "Late", IP4, meeting=cancelled, owner_user=jpn_user),
     ):
         with pytest.raises(ServiceError, match="cancelled"):
             attempt()
     # A stale copy of the meeting does not get past the check either.
     with pytest.raises(ServiceError, match="cancelled"):
-        cycle.do_add_minutes(jpn_user, meeting, "Stale copy", IP4)
+        services.do_add_minutes(jpn_user, meeting, "Stale copy", IP4)
     assert _counts() == before
 
 
@@ -275,27 +276,27 @@ def test_reorder_shifts_the_other_items_and_delete_closes_the_gap(jpn_user: Any,
     a, b, c, d = (do_add_agenda_item(jpn_user, meeting, title, IP4) for title in "ABCD")
 
     def titles() -> list[str]:
-        return [i.title for i in cycle.agenda_for(jpn_user, meeting)]
+        return [i.title for i in queries.agenda_for(jpn_user, meeting)]
 
     def orders() -> list[int]:
-        return [i.order for i in cycle.agenda_for(jpn_user, meeting)]
+        return [i.order for i in queries.agenda_for(jpn_user, meeting)]
 
-    cycle.do_update_agenda_item(jpn_user, d, order=1)
+    services.do_update_agenda_item(jpn_user, d, order=1)
     assert (titles(), orders()) == (list("DABC"), [1, 2, 3, 4])
-    cycle.do_update_agenda_item(jpn_user, d, order=99)  # past the end: last
+    services.do_update_agenda_item(jpn_user, d, order=99)  # past the end: last
     assert (titles(), orders()) == (list("ABCD"), [1, 2, 3, 4])
     do_add_agenda_item(jpn_user, meeting, "E", IP4, order=2)
     assert (titles(), orders()) == (list("AEBCD"), [1, 2, 3, 4, 5])
 
-    decision = cycle.do_record_decision(jpn_user, meeting, "Under B", IP4, b)
-    cycle.do_delete_agenda_item(jpn_user, b)
+    decision = services.do_record_decision(jpn_user, meeting, "Under B", IP4, b)
+    services.do_delete_agenda_item(jpn_user, b)
     assert (titles(), orders()) == (list("AECD"), [1, 2, 3, 4])
     assert Decision.objects.get(pk=decision.pk).agenda_item_id is None  # the decision stays, about the meeting
     assert ("AgendaItem", b.pk, True) in calls.published
 
-    cycle.do_add_minutes(jpn_user, meeting, "Under C", IP4, c)
+    services.do_add_minutes(jpn_user, meeting, "Under C", IP4, c)
     with pytest.raises(ServiceError, match="minutes") as err:
-        cycle.do_delete_agenda_item(jpn_user, c)
+        services.do_delete_agenda_item(jpn_user, c)
     assert err.value.field == "agenda_item"
     assert AgendaItem.objects.filter(pk=c.pk).exists()
 
@@ -304,7 +305,7 @@ def test_reorder_shifts_the_other_items_and_delete_closes_the_gap(jpn_user: Any,
                          ({"title": ""}, "title"), ({"presenter": "x" * 201}, "presenter"),
                          ({"label": KOR}, "label"), ({"room": "B"}, "room")):
         with pytest.raises(ServiceError) as err:
-            cycle.do_update_agenda_item(jpn_user, a, **kwargs)
+            services.do_update_agenda_item(jpn_user, a, **kwargs)
         assert err.value.field == name
     assert _counts() == before
     assert AgendaItem.objects.get(pk=a.pk).order == 1
@@ -317,12 +318,12 @@ def test_agenda_item_edits_link_only_visible_reports(jpn_user: Any, kor_user: An
     item = do_add_agenda_item(jpn_user, meeting, "Threat picture", IP4)
     mine = do_create_report(jpn_user, ReportInput(title="Ransomware trends", label=JPN))
     theirs = do_create_report(kor_user, ReportInput(title="KOR only", label=KOR))
-    updated = cycle.do_update_agenda_item(jpn_user, item, title="Threat picture 2026", presenter="Japan",
+    updated = services.do_update_agenda_item(jpn_user, item, title="Threat picture 2026", presenter="Japan",
                                           duration_minutes=40, reports=[mine], label=JPN)
     assert (updated.title, updated.presenter, updated.duration_minutes) == ("Threat picture 2026", "Japan", 40)
     assert list(updated.reports.all()) == [mine]
     with pytest.raises(ServiceError, match="no such report") as err:
-        cycle.do_update_agenda_item(jpn_user, item, reports=[theirs])
+        services.do_update_agenda_item(jpn_user, item, reports=[theirs])
     assert err.value.field == "reports"
     assert list(AgendaItem.objects.get(pk=item.pk).reports.all()) == [mine]
     assert AuditEntry.objects.filter(target_type="agenda_item", action="update").count() == 1
@@ -356,18 +357,18 @@ def test_review_of_actions_brings_open_actions_of_earlier_meetings(jpn_user: Any
     do_create_action(jpn_user, "Not this series", IP4, meeting=elsewhere, owner_user=jpn_user)
 
     do_add_agenda_item(jpn_user, second, "Opening", IP4)
-    assert cycle.review_of_actions(kor_user, second) == []  # a draft agenda, for someone who does not organise
-    assert cycle.review_of_actions(jpn_user, second) == [started, late, japan_only, standing, undated]
-    cycle.do_publish_agenda(jpn_user, second)
+    assert queries.review_of_actions(kor_user, second) == []  # a draft agenda, for someone who does not organise
+    assert queries.review_of_actions(jpn_user, second) == [started, late, japan_only, standing, undated]
+    services.do_publish_agenda(jpn_user, second)
     second = _fresh(second)
-    assert cycle.review_of_actions(kor_user, second) == [started, late, standing, undated]
-    assert cycle.review_of_actions(jpn_user, first) == [standing]  # the first meeting reviews only the standing one
-    assert cycle.review_of_actions(jpn_user, elsewhere) == []
-    assert [a.title for a in cycle.actions_for(kor_user, second)] == ["Raised at the second meeting"]
+    assert queries.review_of_actions(kor_user, second) == [started, late, standing, undated]
+    assert queries.review_of_actions(jpn_user, first) == [standing]  # the first meeting reviews only the standing one
+    assert queries.review_of_actions(jpn_user, elsewhere) == []
+    assert [a.title for a in queries.actions_for(kor_user, second)] == ["Raised at the second meeting"]
 
     # Done since: it leaves the review.
     do_set_action_status(jpn_user, late, ActionStatus.DONE)
-    assert late not in cycle.review_of_actions(kor_user, second)
+    assert late not in queries.review_of_actions(kor_user, second)
 
 
 def test_publishing_an_agenda_with_only_actions_to_review(jpn_user: Any) -> None:
@@ -375,24 +376,24 @@ def test_publishing_an_agenda_with_only_actions_to_review(jpn_user: Any) -> None
     first = _meeting(jpn_user, series=series, start=datetime(2026, 6, 2, 7, tzinfo=UTC))
     second = _meeting(jpn_user, series=series, start=datetime(2026, 7, 7, 7, tzinfo=UTC))
     do_create_action(jpn_user, "Follow up", IP4, meeting=first, owner_user=jpn_user)
-    assert cycle.do_publish_agenda(jpn_user, second).agenda_published_at is not None
+    assert services.do_publish_agenda(jpn_user, second).agenda_published_at is not None
 
 
 def test_overdue_means_open_after_the_due_day(jpn_user: Any) -> None:
     meeting = _meeting(jpn_user)
     action = do_create_action(jpn_user, "Share IOCs", IP4, meeting=meeting, owner_user=jpn_user,
                               due=date(2026, 6, 30))
-    assert not cycle.is_overdue(action, today=date(2026, 6, 30))
-    assert cycle.is_overdue(action, today=date(2026, 7, 1))
+    assert not queries.is_overdue(action, today=date(2026, 6, 30))
+    assert queries.is_overdue(action, today=date(2026, 7, 1))
     action.status = ActionStatus.IN_PROGRESS
-    assert cycle.is_overdue(action, today=date(2026, 7, 1))
+    assert queries.is_overdue(action, today=date(2026, 7, 1))
     for status in (ActionStatus.DONE, ActionStatus.DROPPED):
         action.status = status
-        assert not cycle.is_overdue(action, today=date(2026, 7, 1))
+        assert not queries.is_overdue(action, today=date(2026, 7, 1))
     action.status, action.due = ActionStatus.OPEN, None
-    assert not cycle.is_overdue(action, today=date(2030, 1, 1))
+    assert not queries.is_overdue(action, today=date(2030, 1, 1))
     action.due = date(2000, 1, 1)
-    assert cycle.is_overdue(action)  # today defaults to the UTC day
+    assert queries.is_overdue(action)  # today defaults to the UTC day
 
 
 def test_owner_moves_status_and_notes_only(jpn_user: Any, kor_user: Any, calls: Calls) -> None:
@@ -400,25 +401,25 @@ def test_owner_moves_status_and_notes_only(jpn_user: Any, kor_user: Any, calls: 
     action = do_create_action(jpn_user, "Share IOCs", IP4, meeting=meeting, owner_user=kor_user,
                               due=date(2026, 6, 30))
     assert calls.to(NotificationKind.ACTION_ASSIGNED) == [["minjun"]]
-    moved = cycle.do_update_action(kor_user, action, status=ActionStatus.DONE, notes="Sent as a STIX bundle.")
+    moved = services.do_update_action(kor_user, action, status=ActionStatus.DONE, notes="Sent as a STIX bundle.")
     assert (moved.status, moved.notes) == (ActionStatus.DONE, "Sent as a STIX bundle.")
     assert moved.completed_at is not None
-    reopened = cycle.do_update_action(kor_user, moved, status=ActionStatus.IN_PROGRESS)
+    reopened = services.do_update_action(kor_user, moved, status=ActionStatus.IN_PROGRESS)
     assert reopened.completed_at is None
 
     before = _counts()
     with pytest.raises(ServiceError, match="only its status and notes") as err:
-        cycle.do_update_action(kor_user, action, title="Mine now", status=ActionStatus.DONE)
+        services.do_update_action(kor_user, action, title="Mine now", status=ActionStatus.DONE)
     assert err.value.field == "title"
     with pytest.raises(ServiceError) as err:
-        cycle.do_update_action(kor_user, action, status="finished")
+        services.do_update_action(kor_user, action, status="finished")
     assert err.value.field == "status"
     assert _counts() == before
     kept = ActionItem.objects.get(pk=action.pk)
     assert (kept.title, kept.status) == ("Share IOCs", ActionStatus.IN_PROGRESS)
 
     # An organiser changes the rest.
-    changed = cycle.do_update_action(jpn_user, action, title="Share IOCs weekly", due=date(2026, 7, 15))
+    changed = services.do_update_action(jpn_user, action, title="Share IOCs weekly", due=date(2026, 7, 15))
     assert (changed.title, changed.due) == ("Share IOCs weekly", date(2026, 7, 15))
     assert AuditEntry.objects.filter(target_type="action", action="update").count() == 3
 
@@ -454,22 +455,22 @@ def test_a_new_owner_must_see_the_label_and_is_told(jpn_user: Any, kor_user: Any
     ]
     for action, kwargs, name in cases:
         with pytest.raises(ServiceError) as err:
-            cycle.do_update_action(jpn_user, action, **kwargs)
+            services.do_update_action(jpn_user, action, **kwargs)
         assert err.value.field == name, kwargs
     assert _counts() == before
     assert ActionItem.objects.get(pk=secret.pk).owner_user_id == colleague.pk
     assert calls.to(NotificationKind.ACTION_ASSIGNED) == [["taro"], ["minjun"]]
 
-    to_org = cycle.do_update_action(jpn_user, shared, owner_organisation=Organisation.objects.get(code="KOR-MND"))
+    to_org = services.do_update_action(jpn_user, shared, owner_organisation=Organisation.objects.get(code="KOR-MND"))
     assert (to_org.owner_user_id, to_org.owner_organisation.code) == (None, "KOR-MND")
     assert calls.to(NotificationKind.ACTION_ASSIGNED)[-1] == ["minjun", "seo"]
     # A member of the owning organisation is an owner too.
-    assert cycle.do_update_action(korean_colleague, to_org, status=ActionStatus.IN_PROGRESS).status == "in_progress"
-    back = cycle.do_update_action(jpn_user, to_org, owner_user=colleague, label=JPN)
+    assert services.do_update_action(korean_colleague, to_org, status=ActionStatus.IN_PROGRESS).status == "in_progress"
+    back = services.do_update_action(jpn_user, to_org, owner_user=colleague, label=JPN)
     assert (back.owner_user_id, back.owner_organisation_id) == (colleague.pk, None)
     assert calls.to(NotificationKind.ACTION_ASSIGNED)[-1] == ["taro"]
     item = do_add_agenda_item(jpn_user, meeting, "Next round", IP4)
-    assert cycle.do_update_action(jpn_user, back, agenda_item=item).agenda_item_id == item.pk
+    assert services.do_update_action(jpn_user, back, agenda_item=item).agenda_item_id == item.pk
     assert ("ActionItem", back.pk, False) in calls.published
 
 
@@ -479,20 +480,20 @@ def test_only_invited_attendees_answer(jpn_user: Any, kor_user: Any, make_user: 
     uninvited = make_user("ji", "KOR", "KOR-MND")
     meeting = _meeting(jpn_user, attendees=[kor_user])
     secret = _meeting(jpn_user, label=JPN)
-    attendee = cycle.do_rsvp(kor_user, meeting, Rsvp.ACCEPTED)
+    attendee = services.do_rsvp(kor_user, meeting, Rsvp.ACCEPTED)
     assert Attendee.objects.get(pk=attendee.pk).rsvp == Rsvp.ACCEPTED
     assert AuditEntry.objects.filter(action="rsvp", actor="minjun").count() == 1
-    assert cycle.do_rsvp(kor_user, meeting, Rsvp.DECLINED).rsvp == Rsvp.DECLINED
+    assert services.do_rsvp(kor_user, meeting, Rsvp.DECLINED).rsvp == Rsvp.DECLINED
     before = _counts()
     with pytest.raises(ServiceError, match="invited") as err:
-        cycle.do_rsvp(uninvited, meeting, Rsvp.ACCEPTED)
+        services.do_rsvp(uninvited, meeting, Rsvp.ACCEPTED)
     assert err.value.field == "answer"
     for answer in (Rsvp.PENDING, "maybe"):
         with pytest.raises(ServiceError) as err:
-            cycle.do_rsvp(kor_user, meeting, answer)
+            services.do_rsvp(kor_user, meeting, answer)
         assert err.value.field == "answer"
     with pytest.raises(NotFound):
-        cycle.do_rsvp(kor_user, secret, Rsvp.ACCEPTED)
+        services.do_rsvp(kor_user, secret, Rsvp.ACCEPTED)
     assert _counts() == before
     assert Attendee.objects.get(pk=attendee.pk).rsvp == Rsvp.DECLINED
 
@@ -522,15 +523,15 @@ def test_notifications_are_recorded_for_those_who_may_see(jpn_user: Any, kor_use
     colleague = make_user("taro", "JPN", "JPN-MOD")
     meeting = _meeting(jpn_user, attendees=[kor_user, colleague])
     do_add_agenda_item(jpn_user, meeting, "Opening", IP4)
-    cycle.do_publish_agenda(jpn_user, meeting)
-    cycle.do_unpublish_agenda(jpn_user, meeting)
-    cycle.do_publish_agenda(jpn_user, meeting)  # once per key: nobody is told twice
+    services.do_publish_agenda(jpn_user, meeting)
+    services.do_unpublish_agenda(jpn_user, meeting)
+    services.do_publish_agenda(jpn_user, meeting)  # once per key: nobody is told twice
     told = Notification.objects.filter(kind=NotificationKind.AGENDA_PUBLISHED, ref=ref_of(meeting))
     assert sorted(told.values_list("user__username", flat=True)) == ["minjun", "taro"]
     japan_only = do_create_action(jpn_user, "Brief the minister", JPN, meeting=meeting,
                                   owner_organisation=Organisation.objects.get(code="JPN-MOD"))
     assigned = Notification.objects.filter(kind=NotificationKind.ACTION_ASSIGNED, ref=ref_of(japan_only))
     assert sorted(assigned.values_list("user__username", flat=True)) == ["hanako", "taro"]
-    cycle.do_update_action(jpn_user, japan_only, owner_organisation=Organisation.objects.get(code="KOR-MND"),
+    services.do_update_action(jpn_user, japan_only, owner_organisation=Organisation.objects.get(code="KOR-MND"),
                            label=IP4)
     assert Notification.objects.filter(kind=NotificationKind.ACTION_ASSIGNED, user=kor_user).count() == 1

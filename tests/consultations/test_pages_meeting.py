@@ -356,8 +356,8 @@ def test_minutes_and_decisions_are_drafts_until_published(jpn_user: Any, kor_use
 
 def test_organiser_edits_and_deletes_a_decision_and_a_minutes_part_others_get_403(jpn_user: Any,
                                                                                   kor_user: Any) -> None:
-    from kizuna.consultations.cycle import do_add_minutes, do_record_decision
     from kizuna.consultations.models import Decision, MinutesPart
+    from kizuna.consultations.services import do_add_minutes, do_record_decision
 
     meeting = meeting_of(jpn_user, attendees=[kor_user])
     decision = do_record_decision(jpn_user, meeting, "Exchange IOCs weekly.", make_label(releasable_to=IP4))

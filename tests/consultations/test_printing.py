@@ -14,8 +14,10 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from kizuna.consultations import cycle, printing
+from kizuna.consultations import services
 from kizuna.consultations.models import Meeting
+from kizuna.consultations.printing import pdf as printing_pdf
+from kizuna.consultations.printing.collect import collect
 from kizuna.consultations.services import MeetingInput, do_add_agenda_item, do_create_action, do_create_meeting
 from kizuna.core.models import AuditEntry
 from kizuna.web.banner import Banner
@@ -32,9 +34,10 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(autouse=True)
 def _quiet_side_effects(monkeypatch: pytest.MonkeyPatch) -> None:
     """The cycle's writes publish STIX and record notifications; both have their own tests."""
-    from kizuna.consultations import notify, stix
+    from kizuna.consultations import notify
+    from kizuna.consultations.services import sharing
 
-    monkeypatch.setattr(stix, "publish", lambda record, *, revoked=False: None)
+    monkeypatch.setattr(sharing, "do_publish", lambda record, *, revoked=False: None)
     monkeypatch.setattr(notify, "notify", lambda kind, users, *, meeting=None, action=None, key="": 0)
 
 
@@ -77,15 +80,15 @@ def meeting(people: dict[str, Any]) -> Meeting:
     organiser = people["organiser"]
     meeting = _meeting(people)
     item = do_add_agenda_item(organiser, meeting, "Threat picture", IP4, presenter="JPN-MOD", duration_minutes=30)
-    cycle.do_publish_agenda(organiser, meeting)
-    cycle.do_add_minutes(organiser, meeting, "The **open** part: ransomware against ports.", IP4, item)
-    cycle.do_add_minutes(organiser, meeting, "Restricted assessment: attribution to GHOSTWRITER-7.", IP4_RESTRICTED,
+    services.do_publish_agenda(organiser, meeting)
+    services.do_add_minutes(organiser, meeting, "The **open** part: ransomware against ports.", IP4, item)
+    services.do_add_minutes(organiser, meeting, "Restricted assessment: attribution to GHOSTWRITER-7.", IP4_RESTRICTED,
                          item)
-    cycle.do_record_decision(organiser, meeting, "Exchange indicators *weekly*.", IP4, item)
+    services.do_record_decision(organiser, meeting, "Exchange indicators *weekly*.", IP4, item)
     do_create_action(organiser, "Share the port IOCs", IP4, meeting=meeting, owner_user=people["restricted"],
                      due=date(2026, 6, 30))
-    cycle.do_rsvp(people["restricted"], meeting, "accepted")
-    cycle.do_publish_minutes(organiser, meeting)
+    services.do_rsvp(people["restricted"], meeting, "accepted")
+    services.do_publish_minutes(organiser, meeting)
     return Meeting.objects.get(pk=meeting.pk)
 
 
@@ -168,9 +171,9 @@ def test_draft_minutes_are_shown_to_the_organisers_only(people: dict[str, Any]) 
     organiser = people["organiser"]
     meeting = _meeting(people)
     item = do_add_agenda_item(organiser, meeting, "Threat picture", IP4)
-    cycle.do_publish_agenda(organiser, meeting)
-    cycle.do_add_minutes(organiser, meeting, "Draft wording under discussion.", IP4, item)
-    cycle.do_record_decision(organiser, meeting, "Draft decision text.", IP4)
+    services.do_publish_agenda(organiser, meeting)
+    services.do_add_minutes(organiser, meeting, "Draft wording under discussion.", IP4, item)
+    services.do_record_decision(organiser, meeting, "Draft decision text.", IP4)
 
     attendee = client_for(people["restricted"]).get(print_url(meeting)).content.decode()
     assert "Threat picture" in attendee  # the agenda is published
@@ -196,9 +199,9 @@ def test_every_print_is_audited_with_what_it_showed(people: dict[str, Any], meet
 def test_markdown_html_is_never_trusted(people: dict[str, Any]) -> None:
     organiser = people["organiser"]
     meeting = _meeting(people)
-    cycle.do_add_minutes(organiser, meeting, 'Text <script>alert(1)</script> <font name="Courier">x</font> & '
+    services.do_add_minutes(organiser, meeting, 'Text <script>alert(1)</script> <font name="Courier">x</font> & '
                                              '![pic](http://example.org/p.png) [site](javascript:alert(1))', IP4)
-    cycle.do_publish_minutes(organiser, meeting)
+    services.do_publish_minutes(organiser, meeting)
     html = client_for(people["restricted"]).get(print_url(meeting)).content.decode()
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as the text it is
@@ -225,12 +228,12 @@ def test_pdf_is_an_attachment_with_a_safe_name_and_no_caching(people: dict[str, 
 def test_pdf_carries_the_marking_and_page_number_on_every_page_of_a_long_document(
         people: dict[str, Any], meeting: Meeting) -> None:
     organiser = people["organiser"]
-    cycle.do_unpublish_minutes(organiser, meeting)
+    services.do_unpublish_minutes(organiser, meeting)
     paragraph = ("The delegations reviewed the **incident** reports of the quarter, compared detection rules and "
                  "agreed that liaison officers exchange lessons learned after each national exercise. ")
     long_text = "\n\n".join(f"{n}. {paragraph * 3}" for n in range(1, 25)) + "\n\n- first point\n- second point"
-    cycle.do_add_minutes(organiser, meeting, long_text, IP4)
-    cycle.do_publish_minutes(organiser, meeting)
+    services.do_add_minutes(organiser, meeting, long_text, IP4)
+    services.do_publish_minutes(organiser, meeting)
 
     for viewer, marking in (("restricted", "NATO RESTRICTED"), ("unclassified", UNCLASSIFIED_BANNER)):
         pdf = client_for(people[viewer]).get(pdf_url(meeting)).content
@@ -249,10 +252,10 @@ def test_japanese_and_korean_text_render_in_the_pdf(people: dict[str, Any]) -> N
     organiser = people["organiser"]
     meeting = _meeting(people, title="日NATO・日本 宇宙対話")
     item = do_add_agenda_item(organiser, meeting, "宇宙状況監視", IP4, presenter="防衛省")
-    cycle.do_publish_agenda(organiser, meeting)
+    services.do_publish_agenda(organiser, meeting)
     text = "## 議事要旨\n\n**日本側**は宇宙状況監視の協力を提案した。\n\n- 한국 측은 동의했다\n- emoji 🚀 and ünïcödé"
-    cycle.do_add_minutes(organiser, meeting, text, IP4, item)
-    cycle.do_publish_minutes(organiser, meeting)
+    services.do_add_minutes(organiser, meeting, text, IP4, item)
+    services.do_publish_minutes(organiser, meeting)
     response = client_for(people["restricted"]).get(pdf_url(meeting))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     text = "".join(_pages(response.content))
@@ -265,11 +268,11 @@ def test_japanese_and_korean_text_render_in_the_pdf(people: dict[str, Any]) -> N
 
 def test_render_pdf_draws_the_banner_colour_given_and_survives_a_bad_one(people: dict[str, Any],
                                                                           meeting: Meeting) -> None:
-    doc = printing.collect(people["restricted"], meeting, now=datetime(2026, 7, 1, 3, 0, tzinfo=UTC))
+    doc = collect(people["restricted"], meeting, now=datetime(2026, 7, 1, 3, 0, tzinfo=UTC))
     assert doc.actions[0].overdue  # due 30 June, still open on 1 July
     assert doc.printed_at == "1 July 2026, 03:00 UTC"  # minjun reads times in UTC
     for colour in ("#c8102e", "not-a-colour", "#abc"):
-        pdf = printing.render_pdf(doc, Banner("NATO RESTRICTED", colour, "#ffffff", "banner-NATO-RESTRICTED"))
+        pdf = printing_pdf.render_pdf(doc, Banner("NATO RESTRICTED", colour, "#ffffff", "banner-NATO-RESTRICTED"))
         assert pdf.startswith(b"%PDF") and "NATO RESTRICTED" in _pages(pdf)[0]
 
 
@@ -277,7 +280,7 @@ def test_odd_and_huge_minutes_still_make_a_pdf(people: dict[str, Any]) -> None:
     organiser = people["organiser"]
     meeting = _meeting(people, title="長い題名 " * 40)
     item = do_add_agenda_item(organiser, meeting, "x" * 300, IP4, presenter="y" * 200)
-    cycle.do_publish_agenda(organiser, meeting)
+    services.do_publish_agenda(organiser, meeting)
     odd = [
         "w" * 5_000,  # one word longer than many lines
         "\n".join(f"> quoted line {n} with **bold** and <b>unclosed" for n in range(100)),
@@ -288,8 +291,8 @@ def test_odd_and_huge_minutes_still_make_a_pdf(people: dict[str, Any]) -> None:
         "# Heading\n\n***\n\n[relative](/consultations/) <https://example.org/auto>",
     ]
     for text in odd:
-        cycle.do_add_minutes(organiser, meeting, text, IP4, item)
-    cycle.do_publish_minutes(organiser, meeting)
+        services.do_add_minutes(organiser, meeting, text, IP4, item)
+    services.do_publish_minutes(organiser, meeting)
     response = client_for(people["restricted"]).get(pdf_url(meeting))
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     pages = _pages(response.content)
@@ -304,10 +307,10 @@ def test_chromium_prints_the_banner_at_the_top_and_bottom_of_every_page(
     from playwright.sync_api import sync_playwright
 
     organiser = people["organiser"]
-    cycle.do_unpublish_minutes(organiser, meeting)
-    cycle.do_add_minutes(organiser, meeting, "\n\n".join(f"Paragraph {n}: " + "lessons learned " * 40
+    services.do_unpublish_minutes(organiser, meeting)
+    services.do_add_minutes(organiser, meeting, "\n\n".join(f"Paragraph {n}: " + "lessons learned " * 40
                                                          for n in range(30)), IP4)
-    cycle.do_publish_minutes(organiser, meeting)
+    services.do_publish_minutes(organiser, meeting)
     client = client_for(people["restricted"])
     html = client.get(print_url(meeting)).content.decode()
     # The page as the browser gets it, its two stylesheets inlined (no server in this test).

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kizuna.consultations.models import Attendee, Meeting, MeetingStatus, Series
+from kizuna.consultations.recurrence import occurrences
 from kizuna.consultations.services import (
     MeetingInput,
     SeriesInput,
@@ -18,7 +19,6 @@ from kizuna.consultations.services import (
     do_create_series,
     do_update_meeting,
     do_update_series,
-    occurrences,
 )
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import AuditEntry, Version

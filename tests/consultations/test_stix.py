@@ -17,7 +17,7 @@ import stix2
 from django.core.management import call_command
 from stix2validator import ValidationOptions, validate_instance
 
-from kizuna.consultations import cycle
+from kizuna.consultations import services
 from kizuna.consultations.models import (
     ActionItem,
     ActionStatus,
@@ -37,6 +37,8 @@ from kizuna.consultations.services import (
     do_create_action,
     do_create_meeting,
     do_create_series,
+    do_publish,
+    do_publish_all,
     do_update_meeting,
 )
 from kizuna.consultations.stix import (
@@ -49,8 +51,6 @@ from kizuna.consultations.stix import (
     SERIES_TYPE,
     consultation_extension_definition,
     is_received,
-    publish,
-    publish_all,
     stix_id_of,
 )
 from kizuna.core.access import label_of
@@ -168,7 +168,7 @@ def test_ids_are_stable_and_each_change_is_a_strictly_later_version(author: Any)
     meeting = _meeting(author)
     meeting = do_update_meeting(author, meeting, title="Space Dialogue, round 4 (moved)")
     meeting = do_update_meeting(author, meeting, label=JPN_ONLY)
-    publish(meeting)  # nothing new to say: no version
+    do_publish(meeting)  # nothing new to say: no version
 
     versions = _versions(meeting)
     assert len(versions) == 3 and [v.is_current for v in versions] == [False, False, True]
@@ -193,7 +193,7 @@ def test_drafts_never_leave_and_publication_stores_them(author: Any) -> None:
     threat = do_add_agenda_item(author, meeting, "Threat picture", JPN_ONLY, duration_minutes=30)
     assert not _versions(opening) and not _versions(threat)  # a draft agenda is the organisers' only
 
-    meeting = cycle.do_publish_agenda(author, meeting)
+    meeting = services.do_publish_agenda(author, meeting)
     _, obj = _current(meeting)
     assert "agenda_published" in obj
     row, item = _current(threat)
@@ -202,10 +202,10 @@ def test_drafts_never_leave_and_publication_stores_them(author: Any) -> None:
         "Threat picture", 2, 30, stix_id_of(meeting))
     _valid(item)
 
-    part = cycle.do_add_minutes(author, meeting, "We agreed to *share more*.", JPN_ONLY, agenda_item=threat)
-    decision = cycle.do_record_decision(author, meeting, "Exchange liaison officers.", SHARED)
+    part = services.do_add_minutes(author, meeting, "We agreed to *share more*.", JPN_ONLY, agenda_item=threat)
+    decision = services.do_record_decision(author, meeting, "Exchange liaison officers.", SHARED)
     assert not _versions(part) and not _versions(decision)  # draft minutes stay home
-    cycle.do_publish_minutes(author, meeting)
+    services.do_publish_minutes(author, meeting)
     _, minutes = _current(part)
     assert (minutes["text"], minutes["text_format"], minutes["agenda_item_ref"]) == (
         "We agreed to *share more*.", "markdown", stix_id_of(threat))
@@ -236,30 +236,30 @@ def test_an_action_owned_by_a_person_names_only_their_organisation(author: Any, 
 def test_deleting_a_record_makes_a_revoked_version(author: Any) -> None:
     meeting = _meeting(author)
     item = do_add_agenda_item(author, meeting, "Any other business", SHARED)
-    meeting = cycle.do_publish_agenda(author, meeting)
-    decision = cycle.do_record_decision(author, meeting, "Meet again in July.", SHARED, agenda_item=item)
-    cycle.do_publish_minutes(author, meeting)
+    meeting = services.do_publish_agenda(author, meeting)
+    decision = services.do_record_decision(author, meeting, "Meet again in July.", SHARED, agenda_item=item)
+    services.do_publish_minutes(author, meeting)
 
-    cycle.do_delete_agenda_item(author, item)
+    services.do_delete_agenda_item(author, item)
 
     row, obj = _current(item)
     assert row.revoked and obj["revoked"] is True and obj["name"] == "Any other business"
     # The decision under it stays, about the meeting as a whole: a new version without the reference.
     _, made = _current(decision)
     assert "agenda_item_ref" not in made and len(_versions(decision)) == 2
-    cycle.do_delete_decision(author, decision)
+    services.do_delete_decision(author, decision)
     assert StixObject.objects.get(stix_id=stix_id_of(decision), is_current=True).revoked
 
 
 def test_revoking_an_agenda_item_revokes_the_minutes_deleted_with_it(author: Any) -> None:
     meeting = _meeting(author)
     item = do_add_agenda_item(author, meeting, "Space debris", SHARED)
-    meeting = cycle.do_publish_agenda(author, meeting)
-    part = cycle.do_add_minutes(author, meeting, "Debris tracking data to be exchanged.", SHARED, agenda_item=item)
-    cycle.do_publish_minutes(author, meeting)
+    meeting = services.do_publish_agenda(author, meeting)
+    part = services.do_add_minutes(author, meeting, "Debris tracking data to be exchanged.", SHARED, agenda_item=item)
+    services.do_publish_minutes(author, meeting)
     part_id = stix_id_of(part)
 
-    publish(item, revoked=True)  # what a deletion that takes its minutes with it (CASCADE) publishes
+    do_publish(item, revoked=True)  # what a deletion that takes its minutes with it (CASCADE) publishes
 
     assert StixObject.objects.get(stix_id=part_id, is_current=True).revoked
 
@@ -270,8 +270,8 @@ def test_a_received_copy_is_never_published_here(author: Any) -> None:
     Meeting.objects.filter(pk=meeting.pk).update(stix_id=copy_id)
     meeting.refresh_from_db()
     assert is_received(meeting)
-    publish(meeting)
-    publish(meeting, revoked=True)
+    do_publish(meeting)
+    do_publish(meeting, revoked=True)
     assert not StixObject.objects.filter(stix_id=copy_id).exists()
 
 
@@ -285,7 +285,7 @@ def test_publish_all_backfills_once(author: Any) -> None:
     call_command("consultations_stix", "publish")
 
     assert StixObject.objects.filter(stix_id__in=ids, is_current=True).count() == 3
-    assert publish_all() == (0, [])
+    assert do_publish_all() == (0, [])
 
 
 # ---- in -------------------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from kizuna.consultations import cycle
+from kizuna.consultations import services
 from kizuna.consultations.models import AgendaItem, Meeting, MeetingMode, Series
 from kizuna.consultations.services import (
     MeetingInput,
@@ -129,15 +129,15 @@ def _published_meeting(organiser: Any) -> tuple[Meeting, AgendaItem, AgendaItem]
     meeting = _meeting(organiser, IP4)
     hidden = do_add_agenda_item(organiser, meeting, "Bilateral matters", KOR_ONLY)
     visible = do_add_agenda_item(organiser, meeting, "Maritime security", IP4)
-    meeting = cycle.do_publish_agenda(organiser, meeting)
+    meeting = services.do_publish_agenda(organiser, meeting)
     return meeting, hidden, visible
 
 
 def test_minutes_do_not_name_a_hidden_agenda_item(organiser: Any, reader: Any) -> None:
     meeting, hidden, _ = _published_meeting(organiser)
-    part = cycle.do_add_minutes(organiser, meeting, "Agreed to meet again.", IP4, hidden)
-    decision = cycle.do_record_decision(organiser, meeting, "Exercise in May.", IP4, hidden)
-    cycle.do_publish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
+    part = services.do_add_minutes(organiser, meeting, "Agreed to meet again.", IP4, hidden)
+    decision = services.do_record_decision(organiser, meeting, "Exercise in May.", IP4, hidden)
+    services.do_publish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
     for record in (part, decision):
         for form in _forms(reader, record):
             assert "agenda_item_ref" not in form and stix_id_of(hidden) not in json.dumps(form)
@@ -148,7 +148,7 @@ def test_minutes_do_not_name_a_hidden_agenda_item(organiser: Any, reader: Any) -
     assert [p["agenda_item"] for p in minutes["parts"]] == [None]
     assert [d["agenda_item"] for d in minutes["decisions"]] == [None]
     # Relabelled wider, the item is named again (the minutes' stored forms are published anew).
-    cycle.do_update_agenda_item(organiser, AgendaItem.objects.get(pk=hidden.pk), label=IP4)
+    services.do_update_agenda_item(organiser, AgendaItem.objects.get(pk=hidden.pk), label=IP4)
     assert stored(part)["agenda_item_ref"] == stix_id_of(hidden)
     assert stored(decision)["agenda_item_ref"] == stix_id_of(hidden)
 
@@ -169,15 +169,15 @@ def test_a_visible_item_is_numbered_among_what_its_readers_see(organiser: Any, r
                           content_type="application/json", **auth).json()
     assert answer["order"] == 2
     # Relabelled wider, the hidden one now counts for every reader: the visible item's stored form moves to 2.
-    cycle.do_update_agenda_item(organiser, AgendaItem.objects.get(pk=hidden.pk), label=IP4)
+    services.do_update_agenda_item(organiser, AgendaItem.objects.get(pk=hidden.pk), label=IP4)
     assert stored(visible)["order"] == 2
 
 
 def test_minutes_parts_are_numbered_among_what_readers_see(organiser: Any, reader: Any) -> None:
     meeting, _, _ = _published_meeting(organiser)
-    cycle.do_add_minutes(organiser, meeting, "Korean statement.", KOR_ONLY)
-    shown = cycle.do_add_minutes(organiser, meeting, "Common statement.", IP4)
-    cycle.do_publish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
+    services.do_add_minutes(organiser, meeting, "Korean statement.", KOR_ONLY)
+    shown = services.do_add_minutes(organiser, meeting, "Common statement.", IP4)
+    services.do_publish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
     for form in _forms(reader, shown):
         assert form["order"] == 1
     client, auth = _client(reader)
@@ -193,13 +193,13 @@ def test_an_unpublished_agenda_is_no_longer_served_and_republishing_makes_new_ob
     meeting, hidden, visible = _published_meeting(organiser)
     old_id = stix_id_of(visible)
     assert all(served(reader, old_id).values())
-    cycle.do_unpublish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
+    services.do_unpublish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
     assert not any(served(reader, old_id).values())
     assert not any(served(organiser, stix_id_of(hidden)).values())
     row = StixObject.objects.get(stix_id=old_id, is_current=True)
     assert row.revoked and json.loads(row.data)["revoked"] is True
     # Published again: a new object (a STIX revocation is final), served as current; the old one stays revoked.
-    cycle.do_publish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
+    services.do_publish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
     again = AgendaItem.objects.get(pk=visible.pk)
     assert stix_id_of(again) != old_id
     assert all(served(reader, stix_id_of(again)).values())
@@ -208,12 +208,12 @@ def test_an_unpublished_agenda_is_no_longer_served_and_republishing_makes_new_ob
 
 def test_unpublished_minutes_and_decisions_are_no_longer_served(organiser: Any, reader: Any) -> None:
     meeting, _, _ = _published_meeting(organiser)
-    part = cycle.do_add_minutes(organiser, meeting, "Agreed.", IP4)
-    decision = cycle.do_record_decision(organiser, meeting, "Decided.", IP4)
-    cycle.do_publish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
+    part = services.do_add_minutes(organiser, meeting, "Agreed.", IP4)
+    decision = services.do_record_decision(organiser, meeting, "Decided.", IP4)
+    services.do_publish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
     ids = [stix_id_of(part), stix_id_of(decision)]
     assert all(all(served(reader, i).values()) for i in ids)
-    cycle.do_unpublish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
+    services.do_unpublish_minutes(organiser, Meeting.objects.get(pk=meeting.pk))
     for stix_id in ids:
         assert not any(served(reader, stix_id).values())
     client, auth = _client(reader)
@@ -227,9 +227,9 @@ def test_an_action_stops_naming_an_item_whose_agenda_went_back_to_draft(organise
     action = do_create_action(organiser, "Follow up", IP4, meeting=meeting, agenda_item=visible,
                               owner_organisation=organiser.organisation)
     assert stored(action)["agenda_item_ref"] == stix_id_of(visible)
-    cycle.do_unpublish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
+    services.do_unpublish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
     assert "agenda_item_ref" not in stored(action)
-    cycle.do_publish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
+    services.do_publish_agenda(organiser, Meeting.objects.get(pk=meeting.pk))
     assert stored(action)["agenda_item_ref"] == stix_id_of(AgendaItem.objects.get(pk=visible.pk))
 
 

@@ -34,7 +34,6 @@ from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from kizuna.consultations import cycle
 from kizuna.consultations import services as consultations
 from kizuna.consultations.models import AgendaItem, Meeting, Series
 from kizuna.reports.models import Report
@@ -140,10 +139,10 @@ class World:
         return consultations.do_add_agenda_item(self.owner, meeting or self.visible_meeting, "Item", HIDDEN)
 
     def minutes(self, label: Any = HIDDEN) -> int:
-        return int(cycle.do_add_minutes(self.owner, self.visible_meeting, "Said", label).pk)
+        return int(consultations.do_add_minutes(self.owner, self.visible_meeting, "Said", label).pk)
 
     def decision(self) -> int:
-        return int(cycle.do_record_decision(self.owner, self.visible_meeting, "Agreed", HIDDEN).pk)
+        return int(consultations.do_record_decision(self.owner, self.visible_meeting, "Agreed", HIDDEN).pk)
 
     def action(self, label: Any = HIDDEN) -> int:
         return int(consultations.do_create_action(self.owner, "Send the paper", label, meeting=self.visible_meeting,

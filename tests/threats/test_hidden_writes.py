@@ -235,10 +235,10 @@ def test_a_reader_of_both_lines_sees_one_current_version_per_id(jpn_user: Any, m
 
 
 def test_the_systems_relabel_of_a_consultation_form_supersedes_its_own_line(kor_user: Any) -> None:
-    """Forms of local records are stored by the system (``consultations.stix._store``): a relabel to a label whose
+    """Forms of local records are stored by the system (``consultations.services.sharing._store``): a relabel to a label whose
     publisher may not see the old one still supersedes the record's line, rather than leaving the old version
     current for the old label's readers beside a fork."""
-    from kizuna.consultations.stix import _store
+    from kizuna.consultations.services.sharing import _store
 
     restricted = make_label(releasable_to=["KOR"], classification="RESTRICTED")
     obj = indicator()

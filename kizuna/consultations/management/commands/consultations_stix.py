@@ -23,9 +23,9 @@ class Command(KizunaCommand):
                                    "TAXII and travels to peers.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from kizuna.consultations.stix import publish_all
+        from kizuna.consultations.services import do_publish_all
 
-        published, failed = publish_all()
+        published, failed = do_publish_all()
         self.stdout.write(f"published {published} consultation record version(s)")
         if failed:
             for line in failed[:20]:

@@ -1,9 +1,10 @@
 """Printable minutes: the print-optimised HTML page, the PDF, and the print stylesheet.
 
-Both documents show one viewer exactly what the meeting page would: the meeting through ``cycle.get_meeting_or_404``
-(a meeting the viewer may not see is a 404 like a missing one), then the cycle's reads, which apply ``visible_to`` and
-the draft rule. The labels of everything printed are noted for the banner, so the marking at the top and the bottom
-of every page is the highest among them, and every print is audited with the ids of what it contained.
+Both documents show one viewer exactly what the meeting page would: the meeting through
+``queries.get_meeting_or_404`` (a meeting the viewer may not see is a 404 like a missing one), then
+``printing.collect``, which reads through ``queries`` (``visible_to``, then the draft rule). The labels of everything
+printed are noted for the banner, so the marking at the top and the bottom of every page is the highest among them,
+and every print is audited with the ids of what it contained.
 """
 
 from __future__ import annotations
@@ -11,11 +12,18 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from kizuna.consultations import cycle, printing
-from kizuna.consultations.models import Meeting
+from kizuna.consultations import queries
+from kizuna.consultations.models import (
+    Meeting,
+)
+from kizuna.consultations.printing import pdf
+from kizuna.consultations.printing.collect import PrintableMinutes, collect
+from kizuna.consultations.views.common import (
+    meeting_url,
+)
 from kizuna.core import audit
 from kizuna.directory.models import User
 from kizuna.web.banner import banner_for, note_labels
@@ -24,30 +32,23 @@ from kizuna.web.shortcuts import signed_in_user
 NO_STORE = "private, no-store"
 
 
-def _audit(request: HttpRequest, user: User, meeting: Meeting, doc: printing.PrintableMinutes, fmt: str) -> None:
+def _audit(request: HttpRequest, user: User, meeting: Meeting, doc: PrintableMinutes, fmt: str) -> None:
     audit.record(user.username, "print", "meeting", [meeting.pk], meeting.label_id, audit.client_address(request),
                  {"format": fmt, **doc.ids})
-
-
-def _meeting_url(pk: int) -> str:
-    try:
-        return reverse("consultations:meeting", args=[pk])
-    except NoReverseMatch:  # the meeting pages are another module's; the print view works without them
-        return ""
 
 
 @login_required
 @require_GET
 def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    meeting = cycle.get_meeting_or_404(user, pk)
-    doc = printing.collect(user, meeting)
+    meeting = queries.get_meeting_or_404(user, pk)
+    doc = collect(user, meeting)
     note_labels(request, *doc.labels)
     _audit(request, user, meeting, doc, "html")
     context = {
         "doc": doc,
         "banner": banner_for(request),
-        "meeting_url": _meeting_url(meeting.pk),
+        "meeting_url": meeting_url(meeting),
         "pdf_url": reverse("consultations_print:minutes_pdf", args=[meeting.pk]),
     }
     response = render(request, "consultations/minutes_print.html", context)
@@ -59,13 +60,13 @@ def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
-    meeting = cycle.get_meeting_or_404(user, pk)
-    doc = printing.collect(user, meeting)
+    meeting = queries.get_meeting_or_404(user, pk)
+    doc = collect(user, meeting)
     note_labels(request, *doc.labels)
-    pdf = printing.render_pdf(doc, banner_for(request))
+    document = pdf.render_pdf(doc, banner_for(request))
     _audit(request, user, meeting, doc, "pdf")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{printing.pdf_filename(doc, meeting.start)}"'
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf.pdf_filename(doc, meeting.start)}"'
     response["Cache-Control"] = NO_STORE
     response["X-Content-Type-Options"] = "nosniff"
     return response
