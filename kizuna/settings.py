@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kizuna.threats.geo",
     "kizuna.threats.disinfo",  # disinformation incidents, pinned DISARM version (own model and migration)
     "kizuna.federation",  # node identity, signing keys, signatures (issue 4 foundation)
+    "kizuna.demo",  # the demo scenario and `kizuna demo`, fed by the registry: after the domain apps
     "kizuna.web",
     "django.contrib.admin",
     "django.contrib.auth",
