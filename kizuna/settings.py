@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kizuna.core",
     "kizuna.directory",
     "kizuna.reports",
+    "kizuna.practices",  # best-practice notes: the worked example of a labelled module (docs/adding-a-type.md)
     "kizuna.consultations",  # series, meetings, agendas, actions (issue 5 foundation)
     "kizuna.threats",
     "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)

@@ -39,15 +39,13 @@ def _expected(current: str, admin: bool) -> str:
                                          CURRENT if current == "actions" else "")
     parts = [REPORTS.format(*mark("reports")), PRACTICES.format(*mark("practices")), consultations,
              THREATS.format(*mark("threats"))]
-    if "practices" not in {m.name for m in registry.modules()}:  # TEMP until the practices app lands
-        del parts[1]
     if admin:
         parts.append(FEDERATION.format(*mark("federation")))
     parts.append(ACCOUNT.format(*mark("account")))
     return '<nav class="site-nav" aria-label="Main">' + "".join(parts) + "</nav>"
 
 
-PAGES = [("/reports/", "reports"), ("/threats/", "threats"),
+PAGES = [("/reports/", "reports"), ("/practices/", "practices"), ("/threats/", "threats"),
          ("/consultations/", "consultations"), ("/consultations/actions/", "actions"), ("/account/", "account")]
 
 
@@ -66,6 +64,6 @@ def test_the_navigation_of_an_administrator(url: str, current: str, make_user: C
 
 
 def test_the_navigation_follows_the_registry() -> None:
-    assert registry.nav_entries() == ["reports/_nav_entry.html",
+    assert registry.nav_entries() == ["reports/_nav_entry.html", "practices/_nav_entry.html",
                                       "consultations/_nav_entry.html", "threats/_nav_entry.html",
                                       "federation/_nav_entry.html"]
