@@ -115,3 +115,19 @@ def test_the_route_lists_see_the_modules_own_routes() -> None:
     assert _module_routes(practices) == {"practices/<int:pk>/"}
     assert {k for k in _api_routes() if _owned_by(practices, k)} == {"GET api/v1/practices/<id>",
                                                                      "PATCH api/v1/practices/<id>"}
+
+
+def test_the_taxii_collections_keep_their_ids_titles_and_order() -> None:
+    """Peers name collections by id: the registered ones are those the node had before the registry, unchanged and
+    in the same order, then the worked example's."""
+    assert [(c.id[-2:], c.title, c.description, c.condition is None) for c in collections()] == [
+        ("01", "Everything", "Every STIX object of this node the caller may see", True),
+        ("02", "Cyber", "Indicators, malware, actors, observables and their relationships and sightings", False),
+        ("03", "Disinformation", "Disinformation incidents and DISARM techniques", False),
+        ("04", "Maritime", "Maritime observations and incidents", False),
+        ("05", "Strategic", "Strategic sites and events", False),
+        ("06", "Reports", "Shared reports and best-practice papers (kizuna-report objects), withdrawn ones included",
+         False),
+        ("07", "Best practice", "Best-practice notes shared between partners (kizuna-practice objects)", False),
+    ]
+    assert all(c.id.startswith("6b697a75-6e61-4000-8000-0000000000") for c in collections())

@@ -1,5 +1,6 @@
-"""Template tags of the web UI: label chips coloured by classification, and what error pages need when they are
-rendered without the context processors (Django's 500 view)."""
+"""Template tags of the web UI: label chips coloured by classification, the main navigation's entries (from the
+registry of shareable types), and what error pages need when they are rendered without the context processors
+(Django's 500 view)."""
 
 from __future__ import annotations
 
