@@ -233,3 +233,11 @@ def test_a_received_note_becomes_a_read_only_copy_once_and_follows_new_versions(
     assert third.ok
     copy.refresh_from_db()
     assert copy.title == "Typhoon drills, revised" and copy.version == 2
+
+
+def test_the_pages_speak_japanese(jpn_user: Any, settings: Any) -> None:
+    client = Client()
+    client.force_login(jpn_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    body = client.get("/practices/new/").content.decode()
+    assert "新しいベストプラクティス・ノート" in body and 'data-testid="nav-practices">ベストプラクティス</a>' in body
