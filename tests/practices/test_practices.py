@@ -240,4 +240,5 @@ def test_the_pages_speak_japanese(jpn_user: Any, settings: Any) -> None:
     client.force_login(jpn_user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
     body = client.get("/practices/new/").content.decode()
-    assert "新しいベストプラクティス・ノート" in body and 'data-testid="nav-practices">ベストプラクティス</a>' in body
+    assert "新しい優良事例ノート" in body, body
+    assert "data-testid=\"nav-practices\">優良事例</a>" in body, body
