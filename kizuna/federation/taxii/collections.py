@@ -48,7 +48,10 @@ def collections() -> tuple[Collection, ...]:
     """Everything first, then the registered collections in the order of their ids (read once, after every app's
     ``ready()``)."""
     apps.check_apps_ready()
-    return (EVERYTHING, *(Collection(c.id, c.title, c.description, c.condition) for c in registry.collections()))
+    registered = registry.collections()
+    if any(c.id == EVERYTHING.id for c in registered):
+        raise registry.RegistryError(f"TAXII collection {EVERYTHING.id} is the collection of everything")
+    return (EVERYTHING, *(Collection(c.id, c.title, c.description, c.condition) for c in registered))
 
 
 def by_id() -> dict[str, Collection]:
