@@ -6,13 +6,13 @@ unknown paths (404) and wrong methods (405), answers JSON ``{"message": ...}``. 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, re_path
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 
-from kizuna.consultations.api import router as consultations_router
+from kizuna.core import registry
 from kizuna.core.apiauth import (
     BearerToken,
     GuardedParser,
@@ -23,8 +23,6 @@ from kizuna.core.apiauth import (
 )
 from kizuna.core.schemas import ErrorOut
 from kizuna.directory.schemas import MeOut, me_out
-from kizuna.reports.api import router as reports_router
-from kizuna.threats.api import router as threats_router
 
 
 class KizunaAPI(NinjaAPI):
@@ -55,9 +53,9 @@ api = KizunaAPI(
     docs_url=None,
 )
 install_error_handlers(api)
-api.add_router("", reports_router)
-api.add_router("/stix/", threats_router)
-api.add_router("/consultations/", consultations_router)
+for _module in registry.modules():  # the routers of the registered modules, in registration order
+    for _entry in _module.api:
+        api.add_router(_entry.prefix, cast(Router | str, _entry.router))  # Ninja imports a dotted path itself
 
 
 @api.get("/me", response={200: MeOut, 401: ErrorOut}, tags=["directory"], summary="The caller")

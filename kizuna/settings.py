@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kizuna.core",
     "kizuna.directory",
     "kizuna.reports",
+    "kizuna.practices",  # best-practice notes: the worked example of a labelled module (docs/adding-a-type.md)
     "kizuna.consultations",  # series, meetings, agendas, actions (issue 5 foundation)
     "kizuna.threats",
     "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "kizuna.threats.disinfo",  # disinformation incidents, pinned DISARM version (own model and migration)
     "kizuna.notifications",  # one inbox, e-mail and digests for every module
     "kizuna.federation",  # node identity, signing keys, signatures (issue 4 foundation)
+    "kizuna.demo",  # the demo scenario and `kizuna demo`, fed by the registry: after the domain apps
     "kizuna.web",
     "django.contrib.admin",
     "django.contrib.auth",

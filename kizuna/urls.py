@@ -1,11 +1,13 @@
-"""URL map: the web UI at /, the REST API at /api/v1/, directory administration at /admin/, TAXII at /taxii2/, peer
-administration at /federation/."""
+"""URL map: the REST API at /api/v1/, directory administration at /admin/, the pages of every module registered
+with the registry of shareable types (reports at /reports/, TAXII at /taxii2/, peer administration at
+/federation/ ...), and the web UI's own pages at /."""
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kizuna.api import api
+from kizuna.core import registry
 
 admin.site.site_header = "Kizuna node administration"
 admin.site.site_title = "Kizuna"
@@ -16,14 +18,6 @@ urlpatterns = [
     # The admin signs in through the node's own login (throttling, second factor), never its own form.
     path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
     path("admin/", admin.site.urls),
-    path("reports/", include("kizuna.reports.urls")),
-    path("threats/disinformation/", include("kizuna.threats.disinfo.urls")),
-    path("threats/", include("kizuna.threats.geo.urls")),  # maritime/ and strategic/
-    path("threats/", include("kizuna.threats.urls")),
-    path("taxii2/", include("kizuna.federation.taxii.urls")),
-    path("federation/", include("kizuna.federation.urls")),
-    path("consultations/", include("kizuna.consultations.urls")),
-    path("consultations/", include("kizuna.consultations.inbox_urls")),
-    path("inbox/", include("kizuna.notifications.urls")),
+    *(path(entry.prefix, include(entry.module)) for module in registry.modules() for entry in module.urls),
     path("", include("kizuna.web.urls")),
 ]

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from kizuna.core.models import AuditEntry, Version
-from kizuna.demo import DEMO_PASSWORD, REPORTS, USERS, visible_titles
+from kizuna.demo import DEMO_PASSWORD, visible_titles
+from kizuna.demo.people import USERS
 from kizuna.directory.models import Organisation, User
+from kizuna.reports.demo import REPORTS
 from kizuna.reports.models import Comment, Report
 
 from .helpers import kizuna, kizuna_refused

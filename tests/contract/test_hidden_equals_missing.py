@@ -36,6 +36,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from kizuna.consultations import services as consultations
 from kizuna.consultations.models import AgendaItem, Meeting, Series
+from kizuna.practices.models import Practice
+from kizuna.practices.services import PracticeInput, do_create_practice
 from kizuna.reports.models import Report
 from kizuna.reports.services import ReportInput, do_add_attachment, do_create_report
 from kizuna.threats.disinfo.services import IncidentInput, do_create_incident
@@ -86,6 +88,10 @@ class World:
 
     def attachment(self, report: Report) -> int:
         return int(do_add_attachment(self.owner, report, "note.txt", io.BytesIO(b"hello")).pk)
+
+    # --- best-practice notes ---------------------------------------------------------------------------------------
+    def practice(self) -> Practice:
+        return do_create_practice(self.owner, PracticeInput(title="Hot wash-up", label=HIDDEN))
 
     # --- STIX -------------------------------------------------------------------------------------------------------
     def stix(self, obj: dict[str, Any], label: Any = HIDDEN) -> str:
@@ -303,6 +309,11 @@ CASES: list[Case] = [
     Case("report attachment page (visible report, another's attachment)", lambda w: w.attachment(w.report()),
          lambda w, i: w.web.get(f"/reports/{w.visible_report.pk}/attachments/{i}/"),
          ("GET reports/<int:pk>/attachments/<int:att_id>/",), no_control=NOT_ITS_REPORT),
+    # best-practice notes
+    Case("practice read", lambda w: w.practice(), api("GET", "practices/{id}"), ("GET " + R + "practices/<id>",)),
+    Case("practice edit", lambda w: w.practice(), api("PATCH", "practices/{id}", {"title": "taken over"}),
+         ("PATCH " + R + "practices/<id>",)),
+    Case("practice page", lambda w: w.practice(), web("GET", "/practices/{id}/"), ("GET practices/<int:pk>/",)),
     # STIX objects
     Case("STIX object read", lambda w: w.indicator(), api("GET", "stix/objects/{id}"),
          ("GET " + R + "stix/objects/<stix_id>",)),
@@ -531,7 +542,7 @@ CASES: list[Case] = [
 ]
 
 # Writes whose refusal depends on the caller's organisation are also tried by a caller of another nation.
-FOREIGN_TOO = ("report edit", "report withdraw", "report attachment add", "report edit post", "meeting edit",
+FOREIGN_TOO = ("report edit", "practice edit", "report withdraw", "report attachment add", "report edit post", "meeting edit",
                "meeting cancel", "agenda item edit", "minutes part edit", "decision edit", "action edit",
                "series edit", "STIX object page")
 CASES += [replace(c, name=f"{c.name}, from another nation", foreign=True) for c in CASES if c.name in FOREIGN_TOO]

@@ -53,7 +53,7 @@ def test_taxii2client_discovers_the_api_root_and_every_collection(live_server: A
     assert root.url.endswith("/taxii2/kizuna/")
     assert "application/taxii+json;version=2.1" in root.versions
     titles = {c.title for c in root.collections}
-    assert titles == {"Everything", "Cyber", "Disinformation", "Maritime", "Strategic", "Reports"}
+    assert titles == {"Everything", "Cyber", "Disinformation", "Maritime", "Strategic", "Reports", "Best practice"}
     assert all(c.can_read for c in root.collections)
     # A contributor may post to the collection of everything only (the domain follows from the object).
     assert {c.title for c in root.collections if c.can_write} == {"Everything"}

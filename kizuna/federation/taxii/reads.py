@@ -27,13 +27,12 @@ from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
-from kizuna.consultations.stix import CONSULTATION_EXTENSION_ID, consultation_extension_definition
+from kizuna.core import registry
 from kizuna.core.access import label_of, unindexed_label, visible_labels
 from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
 from kizuna.labels import Subject
-from kizuna.reports.stix import REPORT_EXTENSION_ID, report_extension_definition
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
 from kizuna.stix.timestamps import TimestampError, format_timestamp, parse_timestamp
 from kizuna.threats.exporter import LabelMarkings
@@ -319,15 +318,17 @@ def page(query: Query | None, filters: Filters) -> Page:
     return Page(rows, more, encode_cursor(last, rows[-1][0]) if more else None, first, last)
 
 
-# Definitions this node serves by id without storing them: the same objects on every node.
+# Definitions this node serves by id without storing them: the same objects on every node — Kizuna's identity, the
+# label and signature extension-definitions, and the extension-definitions of the registered record types.
 def _fixed_definitions() -> dict[str, dict[str, Any]]:
-    return {
+    fixed = {
         KIZUNA_IDENTITY_ID: kizuna_identity(),
         KIZUNA_LABEL_EXTENSION_ID: label_extension_definition(),
         SIGNATURE_EXTENSION_ID: signature_extension_definition(),
-        REPORT_EXTENSION_ID: report_extension_definition(),
-        CONSULTATION_EXTENSION_ID: consultation_extension_definition(),
     }
+    for definition in registry.extension_definitions():
+        fixed.setdefault(definition["id"], definition)
+    return fixed
 
 
 _MARKING_IDS: dict[int, str] = {}  # label id -> its marking id (a label row never changes: its id is its key's hash)

@@ -31,7 +31,8 @@ from kizuna.directory.services import user_for_token
 from kizuna.directory.subjects import subject_for
 from kizuna.federation.models import NodeIdentity
 from kizuna.federation.outbound import SERVED_COLUMNS, Outbound, envelope_text
-from kizuna.federation.taxii.collections import API_ROOT, BY_ID, COLLECTIONS, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, Collection
+from kizuna.federation.taxii import collections as registered
+from kizuna.federation.taxii.collections import API_ROOT, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, Collection
 from kizuna.federation.taxii.reads import (
     BadFilter,
     Filters,
@@ -163,7 +164,7 @@ def _check_root(api_root: str) -> None:
 
 def _collection(api_root: str, collection_id: str) -> Collection:
     _check_root(api_root)
-    found = BY_ID.get(collection_id)
+    found = registered.by_id().get(collection_id)
     if found is None:
         raise TaxiiError(404, "Not found", "No such collection.")
     return found
@@ -194,7 +195,7 @@ def api_root(request: HttpRequest, user: User, api_root: str) -> HttpResponse:
 @taxii_view()
 def collections(request: HttpRequest, user: User, api_root: str) -> HttpResponse:
     _check_root(api_root)
-    return _response({"collections": [c.as_taxii(user.can_contribute) for c in COLLECTIONS]})
+    return _response({"collections": [c.as_taxii(user.can_contribute) for c in registered.collections()]})
 
 
 @taxii_view()

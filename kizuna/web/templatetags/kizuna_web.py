@@ -1,5 +1,6 @@
-"""Template tags of the web UI: label chips coloured by classification, and what error pages need when they are
-rendered without the context processors (Django's 500 view)."""
+"""Template tags of the web UI: label chips coloured by classification, the main navigation's entries (from the
+registry of shareable types), and what error pages need when they are rendered without the context processors
+(Django's 500 view)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from kizuna.core import registry
 from kizuna.core.access import label_display, label_of
 from kizuna.core.models import LabelRecord
 from kizuna.labels import Label
@@ -52,3 +54,10 @@ def fallback_banner() -> Banner:
 @register.simple_tag
 def node_name() -> str:
     return str(settings.KIZUNA_NODE_NAME)
+
+
+@register.simple_tag
+def nav_entries() -> list[str]:
+    """The navigation fragments of the modules registered with the registry of shareable types, in order (each is
+    included with the page's context, so an entry with a badge keeps its own template tag)."""
+    return registry.nav_entries()

@@ -1,7 +1,7 @@
 """``kizuna demo``: load the demo scenario (idempotent) and print the demo logins.
 
-The scenario itself is in ``kizuna/demo.py``. Every demo account has the same published password, so the command
-refuses to run on a node that already has other users unless ``--force`` is given.
+The scenario is in the ``kizuna/demo/`` package and each module's ``demo.py``. Every demo account has the same
+published password, so the command refuses to run on a node that already has other users unless ``--force`` is given.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ class Command(KizunaCommand):
         except DemoRefused as exc:
             raise CommandError(str(exc)) from None
         if result.changed:
+            records = "".join(f", {count} {noun}" for noun, count in result.records_created)
             self.stdout.write(
-                f"demo data loaded: {result.organisations_created} organisation(s), {result.users_created} user(s), "
-                f"{result.reports_created} report(s), {result.threat_objects_created} threat object(s), "
-                f"{result.series_created} consultation series created"
+                f"demo data loaded: {result.organisations_created} organisation(s), {result.users_created} user(s)"
+                f"{records} created"
             )
         else:
             self.stdout.write("demo data already loaded; nothing changed")

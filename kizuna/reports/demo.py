@@ -1,54 +1,24 @@
-"""The demo scenario loaded by ``kizuna demo``: NATO's liaison office in Tokyo and its Indo-Pacific partners.
+"""The reports part of ``kizuna demo``: reports and best-practice papers on the office's work (cyber defence, maritime
+security, disaster relief, space, emerging technologies, disinformation, China's strategic developments, economic and
+technology cooperation) under a spread of labels, so that a Japanese and a Korean user logged in side by side see
+different content. Everything here is fictional.
 
-Organisations of NATO, Japan, Korea, Australia, New Zealand, Belgium and the United States; users of each nation with
-different roles, clearances and communities; and reports and best-practice papers on the office's work (cyber
-defence, maritime security, disaster relief, space, emerging technologies, disinformation, China's strategic
-developments, economic and technology cooperation) under a spread of labels, so that a Japanese and a Korean user
-logged in side by side see different content. Everything here is fictional.
-
-Loading is idempotent: organisations, users and reports that already exist (by code, username, and title with
-originator) are left exactly as they are, so a second run changes nothing. Reports are written through
-``do_create_report`` so that versions and audit entries are made as for any other report.
+Loading is idempotent: reports that already exist (by title and originator) are left exactly as they are, so a
+second run changes nothing. Reports are written through ``do_create_report`` so that versions and audit entries are
+made as for any other report. Registered as the module's demo loader in ``apps.ready``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from django.db import transaction
+from dataclasses import dataclass
+from typing import Any
 
 from kizuna.core.focus import FocusArea
-from kizuna.directory.models import Organisation, Role, User
-from kizuna.directory.services import create_user, ensure_organisation, ensure_reference_data
+from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label
 from kizuna.reports.models import Report, ReportKind, ReportStatus
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report, do_update_report
-from kizuna.threats.demo import load_threat_demo
-
-# The one password of every demo account (documented in docs/cli.md and printed by `kizuna demo`).
-DEMO_PASSWORD = "kizuna-demo-2025"  # noqa: S105 - a published demo password, never a real one
-
-ALL_COMMUNITIES = ("CYBER", "MARITIME", "HADR", "SPACE", "EDT", "DISINFO", "INDUSTRY")
-
-
-@dataclass(frozen=True)
-class DemoOrganisation:
-    code: str
-    name: str
-    nation: str | None  # None: a NATO body
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    nation: str
-    organisation: str
-    role: str
-    clearance: str  # NATO policy level; "" for none
-    communities: tuple[str, ...]
-    language: str = "en"
-    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -63,57 +33,6 @@ class DemoReport:
     comments: tuple[tuple[str, str], ...] = ()
     # A later revision by the author (new summary), so the report shows a version history.
     revised_summary: str = ""
-
-
-@dataclass
-class DemoResult:
-    organisations_created: int = 0
-    users_created: int = 0
-    reports_created: int = 0
-    threat_objects_created: int = 0
-    series_created: int = 0
-    created_users: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.organisations_created or self.users_created or self.reports_created
-                    or self.threat_objects_created or self.series_created)
-
-
-class DemoRefused(Exception):
-    """The node holds real users: demo accounts with a published password must not be added to it."""
-
-
-ORGANISATIONS = (
-    DemoOrganisation("NATO-IS", "NATO International Staff", None),
-    DemoOrganisation("JPN-MOD", "Japan Ministry of Defense", "JPN"),
-    DemoOrganisation("JPN-NISC", "Japan National center of Incident readiness and Strategy for Cybersecurity", "JPN"),
-    DemoOrganisation("AUS-ACSC", "Australian Cyber Security Centre", "AUS"),
-    DemoOrganisation("NZL-NCSC", "New Zealand National Cyber Security Centre", "NZL"),
-    DemoOrganisation("KOR-MND", "Republic of Korea Ministry of National Defense", "KOR"),
-    DemoOrganisation("KOR-KISA", "Korea Internet & Security Agency", "KOR"),
-    DemoOrganisation("BEL-CCB", "Centre for Cybersecurity Belgium", "BEL"),
-    DemoOrganisation("USA-CISA", "US Cybersecurity and Infrastructure Security Agency", "USA"),
-)
-
-USERS = (
-    DemoUser("admin", "BEL", "NATO-IS", Role.ADMIN, "RESTRICTED", ALL_COMMUNITIES, timezone="Europe/Brussels"),
-    DemoUser("sophie", "BEL", "NATO-IS", Role.COORDINATOR, "RESTRICTED",
-             ("CYBER", "MARITIME", "HADR", "SPACE", "EDT", "DISINFO"), timezone="Asia/Tokyo"),
-    DemoUser("pieter", "BEL", "BEL-CCB", Role.CONTRIBUTOR, "RESTRICTED", ("CYBER",), timezone="Europe/Brussels"),
-    DemoUser("emily", "USA", "USA-CISA", Role.CONTRIBUTOR, "RESTRICTED", ("CYBER", "INDUSTRY"),
-             timezone="America/New_York"),
-    DemoUser("hanako", "JPN", "JPN-MOD", Role.COORDINATOR, "RESTRICTED", ("CYBER", "MARITIME", "HADR", "SPACE"),
-             language="ja", timezone="Asia/Tokyo"),
-    DemoUser("kenji", "JPN", "JPN-NISC", Role.CONTRIBUTOR, "UNCLASSIFIED", ("CYBER", "DISINFO"), timezone="Asia/Tokyo"),
-    DemoUser("minjun", "KOR", "KOR-MND", Role.COORDINATOR, "RESTRICTED", ("CYBER", "MARITIME", "SPACE"),
-             timezone="Asia/Seoul"),
-    DemoUser("seoyeon", "KOR", "KOR-KISA", Role.CONTRIBUTOR, "UNCLASSIFIED", ("CYBER", "INDUSTRY"), timezone="Asia/Seoul"),
-    DemoUser("olivia", "AUS", "AUS-ACSC", Role.CONTRIBUTOR, "RESTRICTED", ("CYBER", "MARITIME", "HADR"),
-             timezone="Australia/Sydney"),
-    DemoUser("aroha", "NZL", "NZL-NCSC", Role.CONTRIBUTOR, "UNCLASSIFIED", ("CYBER", "HADR"), timezone="Pacific/Auckland"),
-    DemoUser("liam", "NZL", "NZL-NCSC", Role.VIEWER, "UNCLASSIFIED", (), timezone="Pacific/Auckland"),
-)
 
 
 def _label(
@@ -586,63 +505,15 @@ routes.
 )
 
 
-def _check_not_production() -> None:
-    """Refuse to bring demo accounts into a node that already has real users. Once the demo is loaded, later runs
-    go ahead even if users were added since (``make run`` again after trying the admin pages)."""
-    demo_names = {u.username for u in USERS}
-    if User.objects.filter(username__in=demo_names).exists():
-        return
-    others = list(User.objects.values_list("username", flat=True).order_by("username")[:3])
-    if others:
-        raise DemoRefused(
-            f"this node already has users that are not demo users ({', '.join(others)}); refusing to add demo "
-            "accounts with a published password (use --force on a test node)"
-        )
 
+def load_reports_demo(users: dict[str, Any]) -> int:
+    """Load the reports that are not there yet; returns how many were created."""
+    created = sum(1 for report in REPORTS if _load_report(report, users))
+    # Reports loaded before reports travelled to peers get their STIX form now (new ones have it already).
+    from kizuna.reports.services import do_publish_all as publish_all
 
-def load_demo(force: bool = False) -> DemoResult:
-    """Load the scenario; what already exists is left unchanged."""
-    ensure_reference_data()
-    if not force:
-        _check_not_production()
-    result = DemoResult()
-    with transaction.atomic():
-        for org in ORGANISATIONS:
-            if not Organisation.objects.filter(code=org.code).exists():
-                ensure_organisation(org.code, org.name, org.nation)
-                result.organisations_created += 1
-        users: dict[str, User] = {}
-        for spec in USERS:
-            user = User.objects.filter(username=spec.username).first()
-            if user is None:
-                user = create_user(
-                    username=spec.username,
-                    nation=spec.nation,
-                    organisation=spec.organisation,
-                    clearances={"NATO": spec.clearance} if spec.clearance else {},
-                    communities=list(spec.communities),
-                    role=spec.role,
-                    password=DEMO_PASSWORD,
-                    email=f"{spec.username}@{spec.organisation.lower()}.demo.invalid",
-                    language=spec.language,
-                    timezone_name=spec.timezone,
-                    actor="demo",
-                )
-                result.users_created += 1
-                result.created_users.append(spec.username)
-            users[spec.username] = user
-        for report in REPORTS:
-            if _load_report(report, users):
-                result.reports_created += 1
-        result.threat_objects_created = load_threat_demo(users)
-        from kizuna.consultations.demo import load_consultations_demo
-
-        result.series_created = load_consultations_demo(users)
-        # Reports loaded before reports travelled to peers get their STIX form now (new ones have it already).
-        from kizuna.reports.services import do_publish_all as publish_all
-
-        publish_all()
-    return result
+    publish_all()
+    return created
 
 
 def _load_report(spec: DemoReport, users: dict[str, User]) -> bool:
@@ -667,43 +538,15 @@ def _load_report(spec: DemoReport, users: dict[str, User]) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Login:
-    username: str
-    nation: str
-    organisation: str
-    role: str
-    clearance: str
-    communities: str
-    visible: int
-    total: int
 
-
-def demo_logins() -> list[Login]:
-    """The demo accounts as they are in the database, with how many active reports each may see."""
+def active_report_counts(user: User) -> tuple[int, int]:
+    """How many active reports the user may see, and how many there are (the demo's table of logins)."""
     total = Report.objects.filter(status=ReportStatus.ACTIVE).count()
-    logins: list[Login] = []
-    for spec in USERS:
-        user = User.objects.select_related("organisation").filter(username=spec.username).first()
-        if user is None:
-            continue
-        visible = Report.objects.visible_to(subject_for(user)).filter(status=ReportStatus.ACTIVE).count()
-        logins.append(Login(
-            username=user.username,
-            nation=user.nation_id or "-",
-            organisation=user.organisation.code if user.organisation else "-",
-            role=user.role,
-            clearance=(user.clearances or {}).get("NATO", "none"),
-            communities=",".join(user.communities or []) or "none",
-            visible=visible,
-            total=total,
-        ))
-    return logins
+    return Report.objects.visible_to(subject_for(user)).filter(status=ReportStatus.ACTIVE).count(), total
 
 
-def visible_titles(username: str) -> set[str]:
-    """Titles of the active reports a demo user may see (used to show the side-by-side difference)."""
-    user = User.objects.get(username=username)
+def visible_report_titles(user: User) -> set[str]:
+    """Titles of the active reports the user may see (the side-by-side difference of ``kizuna demo``)."""
     return set(
         Report.objects.visible_to(subject_for(user)).filter(status=ReportStatus.ACTIVE).values_list("title", flat=True)
     )

@@ -1,0 +1,165 @@
+"""The registry of shareable types: each domain app declares, in its ``AppConfig.ready()``, one ``Module`` holding its
+labelled record types (model, STIX types, extension-definition, how to receive and publish its STIX form, its TAXII
+collections, its text fields) and the module's pages, API router, navigation entry and demo data.
+
+Federation (inbound handlers, TAXII collections, fixed definitions), the URL map, the API, the navigation, the demo
+and the contract tests enumerate the registry; none of them names an app. Adding a labelled module is one app folder,
+one ``register(Module(...))`` and one ``INSTALLED_APPS`` line (docs/adding-a-type.md).
+
+Pure data and functions: nothing here imports a Kizuna app (core imports only ``kizuna.labels``). Entries are kept in
+registration order, which is the order of ``INSTALLED_APPS`` (apps' ``ready()`` run in that order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+# (objects of the type, originator organisation id): turns stored STIX objects received from a peer into records.
+Receiver = Callable[[list[dict[str, Any]], int], None]
+# (demo users by username) -> how many records were created; idempotent.
+DemoLoad = Callable[[dict[str, Any]], int]
+
+
+class RegistryError(Exception):
+    """A registration that would make two modules claim the same STIX type, collection id or module name."""
+
+
+@dataclass(frozen=True)
+class TaxiiCollection:
+    """A TAXII collection of the node (fixed id, the same on every node) and which stored STIX objects it holds:
+    ``condition`` is a Q object over the threat store's rows (``type``, ``data`` ...)."""
+
+    id: str
+    title: str
+    description: str
+    condition: Q
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A labelled record type: its model (``"app_label.Model"``), the STIX types its records travel as, the
+    extension-definition that declares them (a callable returning the dict, or None when it needs none), the inbound
+    handler (called by sync inside the page's transaction; must be idempotent), the backfill that publishes every
+    record's STIX form, the TAXII collections that serve it, and the fields that hold its text (for search)."""
+
+    model: str
+    stix_types: tuple[str, ...]
+    extension_definition: Callable[[], dict[str, Any]] | None = None
+    receive: Receiver | None = None
+    publish_all: Callable[[], Any] | None = None
+    collections: tuple[TaxiiCollection, ...] = ()
+    text_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UrlInclude:
+    """``path(prefix, include(module))`` in the project's URL map."""
+
+    prefix: str
+    module: str
+
+
+@dataclass(frozen=True)
+class ApiRouter:
+    """``api.add_router(prefix, router)``: the router object, or its dotted path (``"kizuna.reports.api.router"``)."""
+
+    prefix: str
+    router: str | object
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The module's part of ``kizuna demo``: ``load(users)`` returns how many records it created (0 when they were
+    already there); loaders run by ascending ``order``; ``noun`` names the count in the command's summary line."""
+
+    load: DemoLoad
+    order: int
+    noun: str
+
+
+@dataclass(frozen=True)
+class Module:
+    """One app's registration. ``nav`` is a template fragment included in the main navigation (an app with a badge
+    keeps its template tag inside its fragment); the navigation, URL map and API follow registration order."""
+
+    name: str
+    display_name: str
+    types: tuple[RecordType, ...] = ()
+    urls: tuple[UrlInclude, ...] = ()
+    api: tuple[ApiRouter, ...] = ()
+    nav: str | None = None
+    demo: DemoData | None = None
+
+
+_MODULES: dict[str, Module] = {}
+
+
+def register(module: Module) -> None:
+    """Add a module (from its app's ``ready()``). Refuses a name, STIX type or collection id already registered."""
+    if module.name in _MODULES:
+        raise RegistryError(f"module {module.name!r} is already registered")
+    stix_owner = {t: m.name for m in _MODULES.values() for rt in m.types for t in rt.stix_types}
+    collection_owner = {c.id: m.name for m in _MODULES.values() for rt in m.types for c in rt.collections}
+    seen_types: set[str] = set()
+    seen_collections: set[str] = set()
+    for record_type in module.types:
+        for stix_type in record_type.stix_types:
+            if stix_type in stix_owner or stix_type in seen_types:
+                owner = stix_owner.get(stix_type, module.name)
+                raise RegistryError(f"STIX type {stix_type!r} of module {module.name!r} is already registered by "
+                                    f"module {owner!r}")
+            seen_types.add(stix_type)
+        for collection in record_type.collections:
+            if collection.id in collection_owner or collection.id in seen_collections:
+                owner = collection_owner.get(collection.id, module.name)
+                raise RegistryError(f"TAXII collection {collection.id} ({collection.title}) of module "
+                                    f"{module.name!r} is already registered by module {owner!r}")
+            seen_collections.add(collection.id)
+    _MODULES[module.name] = module
+
+
+def unregister(name: str) -> None:
+    """Remove a module (tests that register a module of their own)."""
+    _MODULES.pop(name, None)
+
+
+def modules() -> tuple[Module, ...]:
+    """Every registered module, in registration order."""
+    return tuple(_MODULES.values())
+
+
+def record_types() -> Iterator[tuple[Module, RecordType]]:
+    """Every registered record type with its module, in registration order."""
+    for module in _MODULES.values():
+        for record_type in module.types:
+            yield module, record_type
+
+
+def receivers() -> dict[str, Receiver]:
+    """The inbound handler of each STIX type that has one."""
+    return {t: rt.receive for _, rt in record_types() if rt.receive is not None for t in rt.stix_types}
+
+
+def collections() -> list[TaxiiCollection]:
+    """Every registered TAXII collection, ordered by id (the ids are fixed and numbered in the order they are shown)."""
+    return sorted((c for _, rt in record_types() for c in rt.collections), key=lambda c: c.id)
+
+
+def extension_definitions() -> list[dict[str, Any]]:
+    """The extension-definitions the registered types declare (each built anew, in registration order)."""
+    return [rt.extension_definition() for _, rt in record_types() if rt.extension_definition is not None]
+
+
+def nav_entries() -> list[str]:
+    """The navigation fragments of the registered modules, in registration order."""
+    return [m.nav for m in _MODULES.values() if m.nav]
+
+
+def demo_loaders() -> list[tuple[Module, DemoData]]:
+    """The registered demo loaders in the order they run (by ``order``, then registration order)."""
+    loaders = [(m, m.demo) for m in _MODULES.values() if m.demo is not None]
+    return sorted(loaders, key=lambda pair: pair[1].order)
