@@ -45,7 +45,9 @@ class Notification(models.Model):
             # The unread count and the visibility test: a user's (unread) rows of a module with their record ids.
             models.Index(fields=["user", "read_at", "module", "record_id"], name="notice_record_id"),
             models.Index(fields=["emailed_at", "user"], name="notice_outbox"),
-            models.Index(fields=["module", "ref"], name="notice_record"),
+            # "The notices about this record" (a deleted record's, the reminders already made): ref leads, so that a
+            # planner without statistics never reads a whole module's rows for ``module = ...`` (every user's).
+            models.Index(fields=["ref", "module"], name="notice_record"),
         ]
         ordering = ["-created_at", "-id"]
 

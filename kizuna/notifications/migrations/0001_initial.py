@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'read_at', 'created_at'], name='notice_inbox'), models.Index(fields=['user', 'read_at', 'module', 'record_id'], name='notice_record_id'), models.Index(fields=['emailed_at', 'user'], name='notice_outbox'), models.Index(fields=['module', 'ref'], name='notice_record')],
+                'indexes': [models.Index(fields=['user', 'read_at', 'created_at'], name='notice_inbox'), models.Index(fields=['user', 'read_at', 'module', 'record_id'], name='notice_record_id'), models.Index(fields=['emailed_at', 'user'], name='notice_outbox'), models.Index(fields=['ref', 'module'], name='notice_record')],
                 'constraints': [models.UniqueConstraint(fields=('user', 'module', 'key'), name='notice_once')],
             },
         ),
