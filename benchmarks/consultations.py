@@ -10,7 +10,9 @@ which a realistic share is owned by the measured user (JPN) and by their organis
 prints p50/p95 of: the bare SQL of each query (a database cursor, no ORM), the query functions of
 ``kizuna.consultations.queries``, the web pages (calendar month view, my actions) and the API equivalents through
 Django's test client in-process (middleware, auth, label filter, rendering) — each page only once it exists — and
-the scheduling assistant ranking a 4-week range for 8 nations. Exits 0; the targets are printed, not enforced.
+the scheduling assistant ranking a 4-week range for 8 nations; and the measured user's inbox (``kizuna.notifications``:
+the unread count of the navigation badge and the inbox of 100), over 1,550 consultation notices given to them once
+(1,000 unread, 500 read, 50 about meetings they may not see). Exits 0; the targets are printed, not enforced.
 """
 
 from __future__ import annotations
