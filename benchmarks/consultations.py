@@ -10,7 +10,9 @@ which a realistic share is owned by the measured user (JPN) and by their organis
 prints p50/p95 of: the bare SQL of each query (a database cursor, no ORM), the query functions of
 ``kizuna.consultations.queries``, the web pages (calendar month view, my actions) and the API equivalents through
 Django's test client in-process (middleware, auth, label filter, rendering) — each page only once it exists — and
-the scheduling assistant ranking a 4-week range for 8 nations. Exits 0; the targets are printed, not enforced.
+the scheduling assistant ranking a 4-week range for 8 nations; and the measured user's inbox (``kizuna.notifications``:
+the unread count of the navigation badge and the inbox of 100), over 1,550 consultation notices given to them once
+(1,000 unread, 500 read, 50 about meetings they may not see). Exits 0; the targets are printed, not enforced.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ from kizuna.directory.models import Nation, Organisation, User  # noqa: E402
 from kizuna.directory.services import create_token, ensure_reference_data  # noqa: E402
 from kizuna.directory.subjects import subject_for  # noqa: E402
 from kizuna.labels import Label  # noqa: E402
+from kizuna.notifications import queries as inbox_queries  # noqa: E402
+from kizuna.notifications.models import Notification  # noqa: E402
 
 BENCH_USER = "bench-me"
 BENCH_ORG = "JPN-MOFA"
@@ -73,6 +77,7 @@ ZONES = ["Europe/Brussels", "Asia/Tokyo", "Asia/Seoul", "Australia/Canberra", "P
 SPAN_START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 730
 TODAY = date(2026, 1, 15)  # "today" of the overdue and the pages' data: in the middle of the span
+INBOX = 100  # entries of the measured inbox
 STAMP = "%Y-%m-%dT%H:%M:%SZ"  # UTC in a query string (a "+00:00" offset would arrive as a space)
 
 
@@ -271,6 +276,7 @@ def main() -> None:
     n = ARGS.requests
     print(f"load average before the timed requests: {os.getloadavg()[0]:.2f} (1 min)")
     third = third_page_cursor(me, subject)
+    unread, shown = notices(me, subject)
     results = [
         measure("bare SQL: six-week calendar range", bare_calendar, n),
         measure("bare SQL: open actions, first page keys", bare_actions, n),
@@ -279,6 +285,10 @@ def main() -> None:
                 lambda i: queries.my_actions(me, today=TODAY, subject=subject), n),
         measure("queries.my_actions (all, third page)",
                 lambda i: queries.my_actions(me, state="all", today=TODAY, subject=subject, cursor=third), n),
+    ]
+    results += [
+        measure(f"notifications: unread count ({unread:,} unread)", lambda i: inbox_queries.unread_count(me), n),
+        measure(f"notifications: inbox of {shown}", lambda i: inbox_queries.inbox(me, limit=INBOX), n),
     ]
     pages = [
         ("web  GET /consultations/?view=month", "/consultations/", web, "/consultations/?view=month&date={month}"),
@@ -326,6 +336,30 @@ def main() -> None:
                       "scheduler_ms": [round(x, 1) for x in slot_times],
                       "scheduler_cpu_ms": [round(x, 1) for x in slot_cpu], "python": sys.version.split()[0],
                       "cores": os.cpu_count()}))
+
+
+def notices(me: User, subject: Any) -> tuple[int, int]:
+    """Give the measured user (once) 1,000 unread and 500 read consultation notices about meetings and actions they
+    may see, and 50 unread about records they may not see now (relabelled away: not shown, not counted). Returns the
+    unread count and the inbox's length, both as the resolver decides them."""
+    if not Notification.objects.filter(user=me, key__startswith="bench:").exists():
+        rng = random.Random(ARGS.seed + 1)
+        meetings = list(Meeting.objects.visible_to(subject).order_by("pk").values_list("pk", flat=True))
+        actions = list(ActionItem.objects.visible_to(subject).filter(owner_user=me).order_by("pk")
+                       .values_list("pk", flat=True))
+        hidden = list(Meeting.objects.exclude(pk__in=meetings).order_by("pk").values_list("pk", flat=True)[:50])
+        refs = [("meeting", pk) for pk in rng.sample(meetings, min(len(meetings), 600))]
+        refs += [("action", pk) for pk in rng.sample(actions, min(len(actions), 900))]
+        rng.shuffle(refs)
+        rows = []
+        for i, (kind, pk) in enumerate(refs + [("meeting", pk) for pk in hidden]):
+            read = i < len(refs) and i % 3 == 0  # a third of the visible ones read
+            created = datetime(2026, 1, 15, tzinfo=UTC) - timedelta(minutes=rng.randint(0, 60 * 24 * 60))
+            rows.append(Notification(user=me, module="consultations", ref=f"{kind}:{pk}", record_id=pk,
+                                     kind="invitation" if kind == "meeting" else "action_assigned", key=f"bench:{i}",
+                                     created_at=created, read_at=created + timedelta(hours=1) if read else None))
+        Notification.objects.bulk_create(rows, batch_size=1000)
+    return inbox_queries.unread_count(me), len(inbox_queries.inbox(me, limit=INBOX))
 
 
 def third_page_cursor(me: User, subject: Any) -> str | None:

@@ -21,9 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, Exists, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Substr
-from django.db.models.lookups import Exact
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import post_delete
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -75,11 +73,13 @@ def ref_of(record: Meeting | ActionItem) -> str:
     return f"action:{record.pk}" if isinstance(record, ActionItem) else f"meeting:{record.pk}"
 
 
-def _parse_ref(ref: str) -> tuple[str, int] | None:
-    kind, _, pk = ref.partition(":")
-    if kind not in ("meeting", "action") or not pk.isdigit():
+def _record_of(note: Notification) -> tuple[str, int] | None:
+    """("meeting" or "action", primary key) of the record a notification names: the table from ``ref``'s prefix, the
+    key from ``record_id`` (what ``_visible`` compares, so what is shown is what is counted)."""
+    table = note.ref.partition(":")[0]
+    if table not in ("meeting", "action") or note.record_id is None:
         return None
-    return kind, int(pk)
+    return table, note.record_id
 
 
 # --- what a notification says ----------------------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def _action_text(kind: str, action: ActionItem) -> str:
 def _entries(user: User, notifications: Sequence[Notification]) -> dict[int, Entry]:
     """The resolver's words: the notifications whose record ``user`` may see now, by id. The records are fetched
     through ``visible_to``: one query for the meetings and one for the actions."""
-    refs = {n.pk: _parse_ref(n.ref) for n in notifications}
+    refs = {n.pk: _record_of(n) for n in notifications}
     action_ids = {r[1] for r in refs.values() if r is not None and r[0] == "action"}
     meeting_ids = {r[1] for r in refs.values() if r is not None and r[0] == "meeting"}
     subject = subject_for(user)
@@ -160,26 +160,19 @@ def _entries(user: User, notifications: Sequence[Notification]) -> dict[int, Ent
     return result
 
 
-def _record_id(prefix: str) -> Case:
-    """The outer notification's record id when its ref starts with ``prefix`` ("meeting:" or "action:"), else NULL.
-    The CASE keeps PostgreSQL from casting another module's ref (a STIX id) to a number."""
-    return Case(When(Exact(Substr(OuterRef("ref"), 1, len(prefix)), Value(prefix)),
-                     then=Cast(Substr(OuterRef("ref"), len(prefix) + 1), output_field=BigIntegerField())),
-                default=None, output_field=BigIntegerField())
-
-
 def _visible(subject: Subject) -> Q:
     """Notification rows whose meeting or action the subject may see now: for each row, its record looked up by
-    primary key with the label test of ``visible_to`` (``visible_labels``, one decision for both), written as
-    ``label_id + 0 IN (...)`` (``unindexed_label``) so that the primary key, not the label index, answers it. The
-    cost follows the reader's own notifications, not the number of meetings and actions on the node."""
+    primary key (``record_id``; the ``ref`` prefix says which table, so another module's row is never compared) with
+    the label test of ``visible_to`` (``visible_labels``, one decision for both), written as ``label_id + 0 IN (...)``
+    (``unindexed_label``) so that the primary key, not the label index, answers it. The cost follows the reader's own
+    notifications, not the number of meetings and actions on the node."""
     visible = visible_labels(subject)
     if not visible:
         return Q(pk__in=[])
     conditions = Q()
     for model, prefix in ((Meeting, "meeting:"), (ActionItem, "action:")):
         record = (model.objects.annotate(_label=unindexed_label())  # type: ignore[attr-defined]
-                  .filter(visible.q("_label"), pk=_record_id(prefix)))
+                  .filter(visible.q("_label"), pk=OuterRef("record_id")))
         conditions |= Q(ref__startswith=prefix) & Q(Exists(record))
     return conditions
 
@@ -234,7 +227,7 @@ def notify(kind: str, users: Iterable[User], *, meeting: Meeting | None = None, 
             continue
         if may_subject_see(subject_for(user), label):
             chosen[user.pk] = user
-    return _store([Notification(user=u, module=MODULE, kind=kind, ref=ref_of(record), key=key)
+    return _store([Notification(user=u, module=MODULE, kind=kind, ref=ref_of(record), record_id=record.pk, key=key)
                    for u in chosen.values()])
 
 
@@ -404,7 +397,7 @@ def _scan_batch(batch: Sequence[tuple[int, date | None, int | None, int | None, 
             # Known reminders are skipped before a model instance is made: on a steady day nearly all are known.
             if (user_id, key) not in existing and recipients.sees(user_id, label_id):
                 entries.append(Notification(user_id=user_id, module=MODULE, kind=kind, ref=f"action:{pk}",
-                                            key=key))
+                                            record_id=pk, key=key))
     return _store(entries, existing)
 
 

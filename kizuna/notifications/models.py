@@ -25,6 +25,10 @@ class Notification(models.Model):
     # knows no module; each resolver names its kinds.
     kind = models.CharField(max_length=32)
     ref = models.CharField(max_length=REF_MAX)
+    # The record's integer primary key, for modules whose records have one (consultations: the meeting's or action's
+    # id of "meeting:12", "action:5"); null for the others (a STIX id). The resolvers look the record up by it
+    # (an EXISTS on the primary key, no cast of ``ref``), together with ``ref``'s prefix naming its table.
+    record_id = models.BigIntegerField(null=True, blank=True)
     key = models.CharField(max_length=KEY_MAX)
     # What the module adds about the event, not the record (e.g. {"watch_filter": 3}); never labelled content.
     detail = models.JSONField(default=dict, blank=True)
@@ -38,8 +42,12 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "module", "key"], name="notice_once")]
         indexes = [
             models.Index(fields=["user", "read_at", "created_at"], name="notice_inbox"),
+            # The unread count and the visibility test: a user's (unread) rows of a module with their record ids.
+            models.Index(fields=["user", "read_at", "module", "record_id"], name="notice_record_id"),
             models.Index(fields=["emailed_at", "user"], name="notice_outbox"),
-            models.Index(fields=["module", "ref"], name="notice_record"),
+            # "The notices about this record" (a deleted record's, the reminders already made): ref leads, so that a
+            # planner without statistics never reads a whole module's rows for ``module = ...`` (every user's).
+            models.Index(fields=["ref", "module"], name="notice_record"),
         ]
         ordering = ["-created_at", "-id"]
 

@@ -105,6 +105,7 @@ def test_consultations(tmp_path: Path) -> None:
     assert_figures(lines, "postgresql: " if on_postgres() else "sqlite: ", "bare SQL: six-week calendar range",
                    "bare SQL: open actions, first page keys", "queries.calendar_range (six weeks)",
                    "queries.my_actions (open, first page)", "queries.my_actions (all, third page)",
+                   "notifications: unread count", "notifications: inbox of",
                    "web  GET /consultations/?view=month", "web  GET /consultations/actions/",
                    "API  GET /api/v1/consultations/meetings", "API  GET /api/v1/consultations/actions",
                    "scheduler: 4 weeks, 8 nations")

@@ -92,3 +92,7 @@ def test_rows_of_both_old_tables_are_copied_and_copied_back(jpn_user: Any, kor_u
     assert Notification.objects.filter(user=kor_user, module="consultations", ref=f"meeting:{meeting.pk}",
                                        kind="meeting_changed", key=f"meeting_changed:{meeting.pk}:1").exists()
     assert ActionItem.objects.filter(pk=action.pk).exists()
+    # The record's id is copied beside its ref: what the resolver looks the record up by.
+    assert set(Notification.objects.values_list("ref", "record_id")) == {
+        (f"meeting:{meeting.pk}", meeting.pk), (f"action:{action.pk}", action.pk),
+        (obj.stix_id, None), (other.stix_id, None)}

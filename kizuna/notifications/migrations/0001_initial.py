@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
                 ('module', models.CharField(max_length=40)),
                 ('kind', models.CharField(max_length=32)),
                 ('ref', models.CharField(max_length=128)),
+                ('record_id', models.BigIntegerField(blank=True, null=True)),
                 ('key', models.CharField(max_length=200)),
                 ('detail', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
@@ -31,7 +32,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'read_at', 'created_at'], name='notice_inbox'), models.Index(fields=['emailed_at', 'user'], name='notice_outbox'), models.Index(fields=['module', 'ref'], name='notice_record')],
+                'indexes': [models.Index(fields=['user', 'read_at', 'created_at'], name='notice_inbox'), models.Index(fields=['user', 'read_at', 'module', 'record_id'], name='notice_record_id'), models.Index(fields=['emailed_at', 'user'], name='notice_outbox'), models.Index(fields=['ref', 'module'], name='notice_record')],
                 'constraints': [models.UniqueConstraint(fields=('user', 'module', 'key'), name='notice_once')],
             },
         ),

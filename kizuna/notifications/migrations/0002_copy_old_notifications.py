@@ -2,7 +2,7 @@
 old tables are dropped by consultations 0003 and threats_watch 0002, which run after this.
 
 A consultation row names its record as "action:<id>" when it had an action (the action was the record shown) and else
-"meeting:<id>"; its key, times and e-mail state are kept. A watch row names its STIX object; its key is
+"meeting:<id>", with that id as its ``record_id``; its key, times and e-mail state are kept. A watch row names its STIX object; its key is
 "watch:<STIX id>" (one per user and object, as before) and its watch filter goes into ``detail``. Backwards, the rows
 are copied back into the old tables (a row whose record is gone is dropped, as its foreign key's CASCADE would have).
 """
@@ -33,8 +33,9 @@ def forwards(apps: Any, schema_editor: Any) -> None:
     old_watch = apps.get_model("threats_watch", "Notification")
 
     def from_consultation(row: Any) -> Any:
-        ref = f"action:{row.action_id}" if row.action_id is not None else f"meeting:{row.meeting_id}"
-        return new(user_id=row.user_id, module=CONSULTATIONS, kind=row.kind, ref=ref, key=row.key, detail={},
+        record = ("action", row.action_id) if row.action_id is not None else ("meeting", row.meeting_id)
+        return new(user_id=row.user_id, module=CONSULTATIONS, kind=row.kind, ref=f"{record[0]}:{record[1]}",
+                   record_id=record[1], key=row.key, detail={},
                    created_at=row.created_at, read_at=row.read_at, emailed_at=row.emailed_at)
 
     def from_watch(row: Any) -> Any:
