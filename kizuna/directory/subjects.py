@@ -18,8 +18,18 @@ PEER_PREFIX = "peer:"
 _CACHE = "_kizuna_subject"
 
 
+# Bumped when a group's members change in this process (``DirectoryConfig.ready`` connects it), so that a user object
+# kept across the change (a shell, a test, a long command) makes its subject anew. Another process's change reaches
+# a request through its fresh user object.
+_groups_changed = [0]
+
+
+def groups_changed(**_: object) -> None:
+    _groups_changed[0] += 1
+
+
 def _fingerprint(user: User) -> tuple[object, ...]:
-    return (user.pk, user.is_active, user.username, user.nation_id, user.organisation_id,
+    return (_groups_changed[0], user.pk, user.is_active, user.username, user.nation_id, user.organisation_id,
             repr(user.clearances), repr(user.communities))
 
 

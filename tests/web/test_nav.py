@@ -66,4 +66,4 @@ def test_the_navigation_of_an_administrator(url: str, current: str, make_user: C
 def test_the_navigation_follows_the_registry() -> None:
     assert registry.nav_entries() == ["reports/_nav_entry.html", "practices/_nav_entry.html",
                                       "consultations/_nav_entry.html", "threats/_nav_entry.html",
-                                      "federation/_nav_entry.html"]
+                                      "notifications/_nav_entry.html", "federation/_nav_entry.html"]
