@@ -13,7 +13,9 @@ from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI, Router
 
 from kizuna.core import registry
-from kizuna.core.apiauth import (
+from kizuna.core.schemas import ErrorOut
+from kizuna.directory.schemas import MeOut, me_out
+from kizuna.web.apiauth import (
     BearerToken,
     GuardedParser,
     caller,
@@ -21,8 +23,6 @@ from kizuna.core.apiauth import (
     json_method_not_allowed,
     not_found_view,
 )
-from kizuna.core.schemas import ErrorOut
-from kizuna.directory.schemas import MeOut, me_out
 
 
 class KizunaAPI(NinjaAPI):

@@ -61,7 +61,6 @@ from kizuna.consultations.schemas import (
 )
 from kizuna.consultations.timezones import CAPITALS, UnknownNation, WorkingHours, local_times_for, propose_slots
 from kizuna.core import audit
-from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import keyset_page
@@ -70,6 +69,7 @@ from kizuna.directory import disclosure
 from kizuna.directory.models import Organisation, User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Subject
+from kizuna.web.apiauth import caller
 
 router = Router(tags=["consultations"])
 

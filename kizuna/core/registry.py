@@ -18,8 +18,20 @@ from typing import Any
 
 from django.db.models import Q
 
-# (objects of the type, originator organisation id): turns stored STIX objects received from a peer into records.
-Receiver = Callable[[list[dict[str, Any]], int], None]
+
+@dataclass(frozen=True)
+class Sender:
+    """The peer a page of objects came from, as a receiving handler needs it: its organisation (the originator of
+    what it sent), its name (for log lines) and its account (the author of records made from its objects). Given by
+    federation so that no app imports federation's models."""
+
+    organisation_id: int
+    name: str
+    account: Any
+
+
+# (objects of the type, the peer they came from): turns stored STIX objects received from a peer into records.
+Receiver = Callable[[list[dict[str, Any]], Sender], None]
 # (demo users by username) -> how many records were created; idempotent.
 DemoLoad = Callable[[dict[str, Any]], int]
 

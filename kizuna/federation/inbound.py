@@ -8,9 +8,13 @@ Handlers must be idempotent: a page may be read again after a crash, and a versi
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kizuna.core import registry
+from kizuna.federation.models import Peer
+
+log = logging.getLogger("kizuna.federation.inbound")
 
 
 def received(objects: list[dict[str, Any]], originator_id: int) -> None:
@@ -20,5 +24,14 @@ def received(objects: list[dict[str, Any]], originator_id: int) -> None:
     for obj in objects:
         if obj.get("type") in handlers:
             by_type.setdefault(obj["type"], []).append(obj)
+    if not by_type:
+        return
+    # The records are the originating organisation's; its peer's account is their author on this node.
+    peer = Peer.objects.select_related("account").filter(organisation_id=originator_id).first()
+    if peer is None:  # never expected: sync stores only what a known peer's node signed
+        log.warning("received %d object(s) of record types from organisation %s, which is no peer's",
+                    sum(len(objs) for objs in by_type.values()), originator_id)
+        return
+    sender = registry.Sender(organisation_id=originator_id, name=peer.name, account=peer.account)
     for stix_type, objs in by_type.items():
-        handlers[stix_type](objs, originator_id)
+        handlers[stix_type](objs, sender)

@@ -9,7 +9,6 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.schemas import ERRORS
@@ -17,6 +16,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.practices import queries
 from kizuna.practices.schemas import PracticeCreate, PracticeOut, PracticePage, PracticePatch, practice_out
 from kizuna.practices.services import PracticeInput, do_create_practice, do_update_practice
+from kizuna.web.apiauth import caller
 
 router = Router(tags=["practices"])
 

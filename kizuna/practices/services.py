@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
-from kizuna.core import audit
+from kizuna.core import audit, registry
 from kizuna.core.access import intern_label, label_of, recheck_visible
 from kizuna.core.errors import ServiceError
 from kizuna.core.versions import snapshot
@@ -144,16 +144,11 @@ def publish_all() -> tuple[int, list[str]]:
     return published, failed
 
 
-def do_receive(objects: list[dict[str, Any]], originator_id: int) -> None:
+def do_receive(objects: list[dict[str, Any]], peer: registry.Sender) -> None:
     """Inbound handler (registered in ``apps.ready``, called by sync inside the page's transaction): make or update
     the local read-only copy of each received note. Idempotent: keyed by STIX id, and it mirrors the CURRENT stored
     version of each id (its data and label), so a page read again or an older version arriving late change nothing."""
-    from kizuna.federation.models import Peer
-
-    peer = Peer.objects.select_related("account").filter(organisation_id=originator_id).first()
-    if peer is None:  # never expected: sync stores only what a known peer's node signed
-        log.warning("received %d note(s) from organisation %s, which is no peer's", len(objects), originator_id)
-        return
+    originator_id = peer.organisation_id
     ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
     stored = (StixObject.objects.filter(stix_id__in=ids, is_current=True, originator_id=originator_id)
               .values_list("stix_id", "label_id", "data"))

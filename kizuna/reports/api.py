@@ -11,7 +11,6 @@ from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from kizuna.core import audit
-from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.schemas import ERRORS
@@ -44,6 +43,7 @@ from kizuna.reports.services import (
     do_withdraw_report,
     get_report_or_404,
 )
+from kizuna.web.apiauth import caller
 
 router = Router(tags=["reports"])
 

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
-from kizuna.core import audit
+from kizuna.core import audit, registry
 from kizuna.core.access import intern_label, label_of, recheck_visible
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.focus import FocusArea
@@ -372,17 +372,12 @@ def do_publish_all() -> tuple[int, list[str]]:
     return published, failed
 
 
-def do_receive(objects: list[dict[str, Any]], originator_id: int) -> None:
+def do_receive(objects: list[dict[str, Any]], peer: registry.Sender) -> None:
     """Inbound handler (``kizuna.federation.inbound``): make or update the local Report of each received report
     object, inside the page's transaction. Idempotent: keyed by STIX id, and it mirrors the CURRENT stored version
     of each id (its data and its label), so a page read again, an older version arriving after a newer one, or a
     version already applied change nothing."""
-    from kizuna.federation.models import Peer  # late: federation's models import much of the tree
-
-    peer = Peer.objects.select_related("account").filter(organisation_id=originator_id).first()
-    if peer is None:  # never expected: sync stores only what a known peer's node signed
-        log.warning("received %d report(s) from organisation %s, which is no peer's", len(objects), originator_id)
-        return
+    originator_id = peer.organisation_id
     ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
     stored = (StixObject.objects.filter(stix_id__in=ids, is_current=True, originator_id=originator_id)
               .values_list("stix_id", "label_id", "data"))

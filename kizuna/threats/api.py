@@ -26,7 +26,6 @@ from django.utils.translation import gettext
 from ninja import Query, Router, Status
 
 from kizuna.core import audit
-from kizuna.core.apiauth import caller
 from kizuna.core.audit import client_address
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import keyset_page
@@ -53,6 +52,7 @@ from kizuna.threats.schemas import (
     summary_out,
     version_out,
 )
+from kizuna.web.apiauth import caller
 
 router = Router(tags=["stix"])
 

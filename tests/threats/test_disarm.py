@@ -11,7 +11,7 @@ import pytest
 
 from kizuna.core.access import label_of
 from kizuna.directory.subjects import subject_for
-from kizuna.threats import disarm
+from kizuna.threats.disinfo import disarm
 from kizuna.threats.disinfo.models import DisarmVersion
 from kizuna.threats.models import StixObject
 from tests.cli.helpers import kizuna, kizuna_refused

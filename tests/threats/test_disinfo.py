@@ -13,8 +13,7 @@ import pytest
 from django.test import Client
 
 from kizuna.directory.subjects import subject_for
-from kizuna.threats import disarm
-from kizuna.threats.disinfo import services
+from kizuna.threats.disinfo import disarm, services
 from kizuna.threats.disinfo.services import DISINFO_EXTENSION_ID, IncidentInput, do_create_incident
 from kizuna.threats.models import StixObject
 from tests.conftest import make_label

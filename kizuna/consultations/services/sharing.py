@@ -57,6 +57,7 @@ from kizuna.core import audit
 from kizuna.core.access import label_of, nation_groups, registry
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord, label_id_for
+from kizuna.core.registry import Sender
 from kizuna.core.versions import snapshot
 from kizuna.labels import Label, Subject
 from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
@@ -382,19 +383,13 @@ def _stored(ids: Iterable[str], originator_id: int) -> dict[str, tuple[str, int,
     return out
 
 
-def do_receive(objects: list[dict[str, Any]], originator_id: int) -> None:
+def do_receive(objects: list[dict[str, Any]], peer: Sender) -> None:
     """Inbound handler (``kizuna.federation.inbound``) of the six types: make, update or remove the local read-only
     row of each received object, inside the page's transaction. Idempotent: keyed by STIX id, and it mirrors the
     CURRENT stored version of each id (its data and its label), so a page read again, an older version arriving
     after a newer one, or a version already applied change nothing. When a record becomes a row, the stored records
     that refer to it and were waiting for it (or left the reference empty) are applied too."""
-    from kizuna.federation.models import Peer
-
-    peer = Peer.objects.select_related("account", "organisation").filter(organisation_id=originator_id).first()
-    if peer is None:  # never expected: sync stores only what a known peer's node signed
-        log.warning("received %d consultation object(s) from organisation %s, which is no peer's", len(objects),
-                    originator_id)
-        return
+    originator_id = peer.organisation_id
     with transaction.atomic():  # a savepoint in the page's transaction: all of the page, or none of it
         refs = Resolver(originator_id)
         changed: dict[str, list[int]] = {}

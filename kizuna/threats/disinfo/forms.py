@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
-from kizuna.threats import disarm
+from kizuna.threats.disinfo import disarm
 from kizuna.web import shortcuts
 from kizuna.web.labelpicker import LabelPickerField
 

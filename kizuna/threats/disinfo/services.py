@@ -35,7 +35,8 @@ from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, Subject
 from kizuna.stix import definitions
 from kizuna.stix.timestamps import format_timestamp
-from kizuna.threats import disarm, queries
+from kizuna.threats import queries
+from kizuna.threats.disinfo import disarm
 from kizuna.threats.models import StixObject
 
 # Fixed (UUIDv4 form, as STIX wants): the same extension-definition on every node.

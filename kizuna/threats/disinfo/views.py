@@ -23,8 +23,7 @@ from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
-from kizuna.threats import disarm
-from kizuna.threats.disinfo import services
+from kizuna.threats.disinfo import disarm, services
 from kizuna.threats.disinfo.forms import IncidentFilterForm, IncidentForm, apply_service_error, split_codes, split_lines
 from kizuna.threats.models import StixObject
 from kizuna.web.banner import chip_class, note_labels

@@ -1,7 +1,7 @@
 """``kizuna disarm load FILE --version V --user ADMIN [--replace]``: load the DISARM framework from its published
 STIX bundle, pinned to version V; ``kizuna disarm show``: the pinned version and its tactics.
 
-See ``kizuna.threats.disarm`` for the label (for everyone: NATO UNCLASSIFIED REL TO NATO, IP4, TLP:CLEAR), the
+See ``kizuna.threats.disinfo.disarm`` for the label (for everyone: NATO UNCLASSIFIED REL TO NATO, IP4, TLP:CLEAR), the
 loading account (a node administrator; their organisation is the originator) and the pin (a different version, or
 the same version from a changed file, is refused without ``--replace``; loading the same file again changes nothing).
 """
@@ -15,7 +15,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand, format_table
 from kizuna.directory.models import User
-from kizuna.threats import disarm
+from kizuna.threats.disinfo import disarm
 
 
 class Command(KizunaCommand):
