@@ -10,28 +10,18 @@ class ReportsConfig(AppConfig):
     verbose_name = "Shared reports"
 
     def ready(self) -> None:
-        from django.db.models import Q
-
         from kizuna.core import registry
         from kizuna.reports.demo import load_reports_demo
         from kizuna.reports.services import do_publish_all, do_receive
-        from kizuna.reports.stix import REPORT_TYPE, report_extension_definition
+        from kizuna.reports.stix import REPORT_TYPE, REPORTS_COLLECTION, report_extension_definition
 
         registry.register(registry.Module(
             name="reports",
             display_name="Shared reports",
             types=(registry.RecordType(
-                model="reports.Report",
-                stix_types=(REPORT_TYPE,),
-                extension_definition=report_extension_definition,
-                receive=do_receive,
-                publish_all=do_publish_all,
-                collections=(registry.TaxiiCollection(
-                    "6b697a75-6e61-4000-8000-000000000006", "Reports",
-                    "Shared reports and best-practice papers (kizuna-report objects), withdrawn ones included",
-                    Q(type=REPORT_TYPE)),),
-                text_fields=("title", "summary", "body"),
-            ),),
+                "reports.Report", (REPORT_TYPE,), extension_definition=report_extension_definition,
+                receive=do_receive, publish_all=do_publish_all, collections=(REPORTS_COLLECTION,),
+                text_fields=("title", "summary", "body")),),
             urls=(registry.UrlInclude("reports/", "kizuna.reports.urls"),),
             api=(registry.ApiRouter("", "kizuna.reports.api.router"),),
             nav="reports/_nav_entry.html",

@@ -16,13 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from kizuna.core.focus import FocusArea
+from kizuna.core.registry import TaxiiCollection
 from kizuna.reports.models import Report, ReportKind, ReportStatus
 from kizuna.stix.definitions import extension_definition, organisation_identity_id
 from kizuna.stix.timestamps import format_timestamp
 
 REPORT_TYPE = "kizuna-report"
 REPORT_EXTENSION_ID = "extension-definition--5e7a1c2d-9b3f-4c8e-a1d6-6b697a75726e"
+# The TAXII collection of reports (its id is the same on every node).
+REPORTS_COLLECTION = TaxiiCollection(
+    "6b697a75-6e61-4000-8000-000000000006", "Reports",
+    "Shared reports and best-practice papers (kizuna-report objects), withdrawn ones included", Q(type=REPORT_TYPE))
 MAX_TITLE = 300
 
 

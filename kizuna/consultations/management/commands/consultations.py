@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand, cli_actor
+from kizuna.directory.commands import named_user
 
 MIN_EVERY = 10
 
@@ -77,11 +78,8 @@ class Command(KizunaCommand):
 
     def _feed_url(self, username: str) -> None:
         from kizuna.consultations import notify
-        from kizuna.directory.models import User
 
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"unknown user {username!r}")
+        user = named_user(username)
         if not user.is_active:
             raise CommandError(f"user {username!r} is not active")
         token = notify.new_feed_token(user, actor=cli_actor())

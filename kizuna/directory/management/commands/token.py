@@ -11,15 +11,9 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand, cli_actor, format_table
+from kizuna.directory.commands import named_user
 from kizuna.directory.models import ApiToken, User
 from kizuna.directory.services import create_token, revoke_token
-
-
-def _user(username: str) -> User:
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"unknown user {username!r}")
-    return user
 
 
 class Command(KizunaCommand):
@@ -39,14 +33,14 @@ class Command(KizunaCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "create":
-            user = _user(options["username"])
+            user = named_user(options["username"])
             token, secret = create_token(user, options["name"], actor=cli_actor())
             self.stdout.write(f"created token {token.prefix}… for {user.username}"
                               + (f" ({token.name})" if token.name else "")
                               + "; it is shown once, store it now:")
             self.stdout.write(secret)
         elif action == "list":
-            self._list(_user(options["username"]))
+            self._list(named_user(options["username"]))
         elif action == "revoke":
             self._revoke(options["prefix"].strip())
 

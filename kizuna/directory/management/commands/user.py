@@ -17,6 +17,7 @@ from django.utils.text import slugify
 
 from kizuna.core import audit
 from kizuna.core.management.base import KizunaCommand, cli_actor, format_table
+from kizuna.directory.commands import named_user
 from kizuna.directory.models import ApiToken, Nation, Organisation, Role, User
 from kizuna.directory.services import create_user, ensure_organisation, ensure_reference_data
 
@@ -183,9 +184,7 @@ class Command(KizunaCommand):
         self.stdout.write(format_table(rows))
 
     def _deactivate(self, username: str) -> None:
-        user = User.objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"unknown user {username!r}")
+        user = named_user(username)
         revoked = deactivate_user(user, cli_actor())
         self.stdout.write(f"deactivated user {username}; {revoked} API token(s) revoked")
 

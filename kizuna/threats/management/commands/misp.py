@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand
-from kizuna.directory.models import User
+from kizuna.directory.commands import named_user
 from kizuna.labels import Label
 from kizuna.threats.misp import MispError, convert_misp_event, load_misp_json
 
@@ -44,9 +44,7 @@ class Command(KizunaCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from kizuna.threats.services import do_import_objects
 
-        user = User.objects.select_related("organisation").filter(username=options["user"]).first()
-        if user is None:
-            raise CommandError(f"unknown user {options['user']!r}")
+        user = named_user(options["user"])
         path = Path(options["file"])
         try:
             raw = path.read_bytes()

@@ -21,19 +21,12 @@ from typing import Any, TextIO
 from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand
-from kizuna.directory.models import User
+from kizuna.directory.commands import named_user
 from kizuna.labels import Label, LabelError
 from kizuna.threats.importer import ImportSummary
 from kizuna.threats.services import do_import_bundle
 
 SHOWN_ERRORS = 20
-
-
-def _user(username: str) -> User:
-    user = User.objects.select_related("organisation").filter(username=username).first()
-    if user is None:
-        raise CommandError(f"unknown user {username!r}")
-    return user
 
 
 def _default_label(options: dict[str, Any]) -> Label:
@@ -123,7 +116,7 @@ class Command(KizunaCommand):
             self._export(options)
 
     def _import(self, options: dict[str, Any]) -> None:
-        user = _user(options["user"])
+        user = named_user(options["user"])
         label = _default_label(options)
         name = options["file"]
         bar = ProgressBar(sys.stderr, not options["no_progress"])
@@ -158,7 +151,7 @@ class Command(KizunaCommand):
     def _export(self, options: dict[str, Any]) -> None:
         from kizuna.directory.subjects import subject_for
 
-        user = _user(options["user"])
+        user = named_user(options["user"])
         try:
             from kizuna.threats.exporter import write_bundle
         except ImportError:

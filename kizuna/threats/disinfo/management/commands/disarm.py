@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from kizuna.core.management.base import KizunaCommand, format_table
-from kizuna.directory.models import User
+from kizuna.directory.commands import named_user
 from kizuna.threats.disinfo import disarm
 
 
@@ -35,9 +35,7 @@ class Command(KizunaCommand):
         if options["action"] == "show":
             self._show()
             return
-        user = User.objects.filter(username=options["user"]).first()
-        if user is None:
-            raise CommandError(f"unknown user {options['user']!r}")
+        user = named_user(options["user"])
         result = disarm.load(user, Path(options["file"]), options["disarm_version"], replace=options["replace"])
         if result.replaced:
             self.stdout.write(f"replaced DISARM {result.replaced}")
