@@ -48,12 +48,6 @@ def subject_for(user: object) -> Subject:
     return subject
 
 
-def subject_of(request: Any) -> Subject:
-    """The subject of a request: the API token's user (``request.auth``) or the signed-in user, computed once."""
-    auth = getattr(request, "auth", None)
-    return subject_for(auth if isinstance(auth, User) else getattr(request, "user", None))
-
-
 def _make_subject(user: User) -> Subject:
     if user.username.startswith(PEER_PREFIX):  # cheap test first: people never have a peer (one query saved)
         peer = getattr(user, "peer", None)  # the reverse one-to-one of federation.Peer
