@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -30,10 +29,9 @@ from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, Subject
 from kizuna.practices import stix
 from kizuna.practices.models import Practice
-from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
+from kizuna.stix.timestamps import strictly_later
 from kizuna.threats.models import StixObject
 from kizuna.threats.store import candidate, write_batch
-from kizuna.threats.validate import timestamp_key
 from kizuna.threats.watch.services import organisation_identity_id
 
 log = logging.getLogger("kizuna.practices")
@@ -74,10 +72,8 @@ def do_publish(practice: Practice, subject: Subject) -> None:
     with transaction.atomic():
         current = (StixObject.objects.filter(stix_id=obj["id"], is_current=True, originator_id=practice.originator_id)
                    .order_by("line").values_list("modified", flat=True).first())
-        if current is not None and timestamp_key(obj["modified"]) <= timestamp_key(current):
-            earlier = parse_timestamp_or_none(current)  # two writes within a millisecond: each version is later
-            if earlier is not None:
-                obj["modified"] = format_timestamp(earlier + timedelta(milliseconds=1))
+        if current is not None:  # two writes within a millisecond: each version is later than the one before
+            obj["modified"] = strictly_later(obj["modified"], current)
         result = write_batch([candidate(0, obj, label_of(practice.label))], subject=subject,
                              originator_id=practice.originator_id)
         if result.rejected:

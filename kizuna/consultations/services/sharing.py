@@ -25,7 +25,6 @@ import json
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -60,7 +59,7 @@ from kizuna.core.models import LabelRecord, label_id_for
 from kizuna.core.registry import Sender
 from kizuna.core.versions import snapshot
 from kizuna.labels import Label, Subject
-from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none
+from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none, strictly_later
 from kizuna.threats.models import StixObject
 from kizuna.threats.store import candidate, write_batch
 from kizuna.threats.validate import timestamp_key
@@ -122,10 +121,7 @@ def _store(obj: dict[str, Any], label: Label, originator_id: int, subject: Subje
         if timestamp_key(obj["modified"]) <= timestamp_key(modified):
             # Two versions within one millisecond, a clock set back, or a change that left updated_at alone (an
             # answer to an invitation): each version must be strictly later than the one before.
-            now = timezone.now()
-            earlier = parse_timestamp_or_none(modified)
-            later = earlier + timedelta(milliseconds=1) if earlier is not None else now
-            obj["modified"] = format_timestamp(max(now, later))
+            obj["modified"] = strictly_later(format_timestamp(timezone.now()), modified)
     result = write_batch([candidate(0, obj, label)], subject=subject or _publisher_subject(label),
                          originator_id=originator_id)
     if result.rejected:
