@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,7 +25,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.practices import queries, services
 from kizuna.practices.forms import PracticeForm, PracticeSearchForm
 from kizuna.web.banner import note_labels
-from kizuna.web.shortcuts import apply_service_error, signed_in_user
+from kizuna.web.shortcuts import apply_service_error, forbidden, signed_in_user
 
 PAGE_SIZE = 25
 
@@ -72,9 +73,8 @@ def practice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def practice_create(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if not user.can_contribute:
-        return render(request, "practices/forbidden.html",
-                      {"message": _("Your role does not allow writing best-practice notes; ask a coordinator.")},
-                      status=403)
+        return forbidden(request, _("Your role does not allow writing best-practice notes; ask a coordinator."),
+                         back_url=reverse("practices:list"), back_text=_("Back to best practice"))
     form = PracticeForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
