@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KIZUNA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres lint install chromium clean bench
+.PHONY: run test test-sqlite test-postgres lint install chromium nginx clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ install: $(STAMP)
 chromium:
 	@test -x /usr/bin/chromium || { (apt-get update -q && apt-get install -y -q chromium) >/dev/null || { echo "could not install Debian's chromium"; exit 1; }; }
 
+# Debian's nginx for the reverse-proxy test (tests/cli/test_serve_slow_clients.py runs deploy/nginx/kizuna.conf).
+# Only the binary is needed: the test runs its own nginx in the foreground with a generated configuration (the
+# service Debian may start on port 80 is not used).
+nginx:
+	@test -x /usr/sbin/nginx || { (apt-get update -q && apt-get install -y -q nginx-light) >/dev/null || { echo "could not install Debian's nginx"; exit 1; }; }
+
 run: $(STAMP)
 	$(BIN)/kizuna migrate --noinput
 	$(BIN)/kizuna demo
@@ -29,7 +35,7 @@ lint: $(STAMP)
 	$(BIN)/mypy kizuna
 	$(BIN)/lint-imports --no-cache
 
-test: $(STAMP) chromium lint test-sqlite test-postgres
+test: $(STAMP) chromium nginx lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	KIZUNA_TEST_DB=sqlite $(BIN)/pytest -n 2

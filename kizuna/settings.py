@@ -115,7 +115,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Kept open between requests as on PostgreSQL: opening a SQLite connection (and running the PRAGMAs above) and
     # closing it (a WAL checkpoint) cost ~2 ms per request, as much as serving a TAXII page of 1,000 objects.
-    # Between requests a connection is in autocommit and holds no snapshot; gunicorn's sync workers never share one.
+    # Between requests a connection is in autocommit and holds no snapshot. Django's connections are per thread, so
+    # gunicorn's threads (kizuna serve, gthread) never share one: each keeps its own, reused by its next requests.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")} if env_bool("KIZUNA_TEST_FILE_DB", False) else {}
 

@@ -53,6 +53,28 @@ def test_serve_runs_gunicorn_on_the_address_without_debug(
     assert "http://127.0.0.1:8123/" in run.out
 
 
+def test_serve_runs_threaded_workers_that_slow_clients_cannot_hold(
+    execs: list[tuple[list[str], dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gthread, not sync (issue 12): the numbers are documented in serve.py and docs/operations.md."""
+    kizuna("serve", "--bind", "8125")
+    argv, _ = execs[0]
+    assert argv[argv.index("--worker-class") + 1] == "gthread"
+    assert argv[argv.index("--threads") + 1] == str(serve.THREADS) == "16"
+    assert argv[argv.index("--keep-alive") + 1] == "5"
+    monkeypatch.setenv("KIZUNA_THREADS", "4")
+    kizuna("serve", "--bind", "8125", "--workers", "1")
+    assert execs[1][0][execs[1][0].index("--threads") + 1] == "4"
+    kizuna("serve", "--bind", "8125", "--threads", "8")
+    assert execs[2][0][execs[2][0].index("--threads") + 1] == "8"
+
+
+def test_serve_refuses_zero_threads(execs: list[Any]) -> None:
+    message, _ = kizuna_refused("serve", "--threads", "0")
+    assert "at least 1" in message
+    assert execs == []
+
+
 def test_serve_dev_runs_the_development_server_with_kizuna_dev_set(execs: list[tuple[list[str], Any]]) -> None:
     run = kizuna("serve", "--dev", "--bind", "8124")
     argv, env = execs[0]

@@ -1,6 +1,8 @@
-"""``kizuna serve [--dev] [--bind HOST:PORT] [--workers N]``: run the node.
+"""``kizuna serve [--dev] [--bind HOST:PORT] [--workers N] [--threads N]``: run the node.
 
-Production (the default) replaces this process with gunicorn serving ``kizuna.wsgi``. ``--dev`` runs Django's
+Production (the default) replaces this process with gunicorn serving ``kizuna.wsgi`` with threaded workers
+(``gthread``), so that a slow or idle client holds one thread for a bounded time and never a whole worker (the
+numbers and their reasons are beside ``THREADS`` below and in docs/operations.md). ``--dev`` runs Django's
 development server with DEBUG on. Settings read ``KIZUNA_DEV`` when they are imported, which has already happened by
 the time a command runs, so both modes start a fresh interpreter with the environment they need.
 """
@@ -17,6 +19,22 @@ from django.core.management.base import CommandError, CommandParser
 from kizuna.core.management.base import KizunaCommand
 
 DEFAULT_BIND = "127.0.0.1:8000"
+
+# Threads per worker. A sync worker is one connection at a time: four connections that send nothing stalled a node
+# of four workers, and the arbiter killed each worker blocked in a read after --timeout (issue 12). A gthread worker
+# hands each connection to one of its threads; a connection that has sent nothing gives its thread back after 5 s
+# (gunicorn's own wait) and then waits in the worker's poller, without a thread, until KEEPALIVE. 16 is more than
+# twice what that leaves busy for a handful of stray connections, and keeps workers x threads database connections
+# (each thread keeps its own, CONN_MAX_AGE) well under PostgreSQL's default 100 at 4 workers (64).
+THREADS = 16
+# Seconds an idle kept-alive connection (or one that has sent nothing, once out of its thread) is kept before it is
+# closed. Browsers reconnect cheaply; behind nginx it does not matter (nginx speaks to the node one request per
+# connection), so it is short.
+KEEPALIVE = 5
+# With gthread the worker's main loop, not the request threads, tells the arbiter it is alive: a worker is killed
+# only when its loop is stuck, never because a request or a client is slow. Long requests (an import of up to 1 MiB
+# while the client waits, a large export) therefore need no longer timeout than the default.
+WORKER_TIMEOUT = 30
 
 
 @dataclass(frozen=True)
@@ -62,11 +80,15 @@ def _gunicorn_has_setting(name: str) -> bool:
     return any(setting.name == name for setting in KNOWN_SETTINGS)
 
 
-def gunicorn_argv(bind: Bind, workers: int) -> list[str]:
+def gunicorn_argv(bind: Bind, workers: int, threads: int = THREADS) -> list[str]:
     argv = [
         sys.executable, "-m", "gunicorn", "kizuna.wsgi:application",
         "--bind", bind.address,
         "--workers", str(workers),
+        "--worker-class", "gthread",
+        "--threads", str(threads),
+        "--keep-alive", str(KEEPALIVE),
+        "--timeout", str(WORKER_TIMEOUT),
         "--access-logfile", "-",
         "--forwarded-allow-ips", os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
@@ -96,12 +118,17 @@ class Command(KizunaCommand):
         parser.add_argument("--bind", default=DEFAULT_BIND, help=f"HOST:PORT to listen on (default {DEFAULT_BIND})")
         parser.add_argument("--workers", type=int, default=int(os.environ.get("KIZUNA_WORKERS", "2")),
                             help="gunicorn worker processes (default 2, or KIZUNA_WORKERS)")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("KIZUNA_THREADS", str(THREADS))),
+                            help=f"threads per worker (default {THREADS}, or KIZUNA_THREADS)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind = parse_bind(options["bind"])
         workers = options["workers"]
+        threads = options["threads"]
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        if threads < 1:
+            raise CommandError("--threads must be at least 1")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "kizuna.settings")}
         if options["dev"]:
             env["KIZUNA_DEV"] = "1"
@@ -109,5 +136,6 @@ class Command(KizunaCommand):
             _exec(runserver_argv(bind), env)
         else:
             env.pop("KIZUNA_DEV", None)  # production never inherits DEBUG from a stray variable
-            self.stdout.write(f"Kizuna at {bind.url} (gunicorn, {workers} worker(s)); stop with Ctrl-C")
-            _exec(gunicorn_argv(bind, workers), env)
+            self.stdout.write(f"Kizuna at {bind.url} (gunicorn, {workers} worker(s) x {threads} threads); "
+                              "stop with Ctrl-C")
+            _exec(gunicorn_argv(bind, workers, threads), env)
