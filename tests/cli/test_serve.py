@@ -59,7 +59,7 @@ def test_serve_runs_threaded_workers_that_slow_clients_cannot_hold(
     """gthread, not sync (issue 12): the numbers are documented in serve.py and docs/operations.md."""
     kizuna("serve", "--bind", "8125")
     argv, _ = execs[0]
-    assert argv[argv.index("--worker-class") + 1] == "gthread"
+    assert argv[argv.index("--worker-class") + 1] == "kizuna.web.gworker.BoundedThreadWorker"  # gthread, bounded
     assert argv[argv.index("--threads") + 1] == str(serve.THREADS) == "16"
     assert argv[argv.index("--keep-alive") + 1] == "5"
     monkeypatch.setenv("KIZUNA_THREADS", "4")

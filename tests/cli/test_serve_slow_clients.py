@@ -4,7 +4,8 @@ behind Debian's nginx running the configuration the repository ships (deploy/ngi
 With gunicorn's sync workers each worker serves one connection at a time, so a connection that sends nothing holds
 a whole worker until the arbiter kills it (--timeout): eight idle connections kept two workers from answering
 anyone. ``kizuna serve`` now runs threaded workers; in front of it nginx holds slow clients itself and hands the node
-only whole requests.
+only whole requests. A client that sends part of a request and waits is cut by the node itself too, after
+KIZUNA_CLIENT_TIMEOUT (2 s here, 30 s by default).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 NGINX = "/usr/sbin/nginx"
+CLIENT_TIMEOUT = 2  # seconds; short so that the test of the cut is fast
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "kizuna.conf"
 
 
@@ -71,7 +73,8 @@ def app_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KIZUNA_TEST_DB", "KIZUNA_DEV")}
     env.update(KIZUNA_DATA_DIR=str(data_dir), KIZUNA_COOKIE_SECURE="0", KIZUNA_BEHIND_PROXY="1",
-               KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost", KIZUNA_LOG_LEVEL="WARNING")
+               KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost", KIZUNA_LOG_LEVEL="WARNING",
+               KIZUNA_CLIENT_TIMEOUT=str(CLIENT_TIMEOUT))
     log = data_dir / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen([sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}",
@@ -157,6 +160,18 @@ def test_idle_connections_do_not_stall_kizuna_serve(app_port: int) -> None:
         status, seconds = _get(f"http://127.0.0.1:{app_port}/login/", timeout=2)
     assert status == 200
     assert seconds < 2, seconds
+
+
+def test_a_half_sent_request_is_cut_after_the_client_timeout(app_port: int) -> None:
+    """Straight at ``kizuna serve``: a client that sends half a request line and waits holds one thread, and only
+    until KIZUNA_CLIENT_TIMEOUT; meanwhile others are served. (gunicorn alone would wait for it forever.)"""
+    with ExitStack() as stack:
+        slow = _open(stack, app_port, b"GET /login/ HT")
+        started = time.monotonic()
+        assert _get(f"http://127.0.0.1:{app_port}/login/", timeout=2)[0] == 200
+        slow.settimeout(CLIENT_TIMEOUT + 5)
+        assert slow.recv(1024) == b"", "closed without an answer"
+        assert CLIENT_TIMEOUT - 0.5 < time.monotonic() - started < CLIENT_TIMEOUT + 3
 
 
 def test_slow_clients_do_not_stall_the_node_behind_nginx(proxy_port: int) -> None:

@@ -1,8 +1,9 @@
 """``kizuna serve [--dev] [--bind HOST:PORT] [--workers N] [--threads N]``: run the node.
 
 Production (the default) replaces this process with gunicorn serving ``kizuna.wsgi`` with threaded workers
-(``gthread``), so that a slow or idle client holds one thread for a bounded time and never a whole worker (the
-numbers and their reasons are beside ``THREADS`` below and in docs/operations.md). ``--dev`` runs Django's
+(``gthread``, with a client timeout: ``kizuna.web.gworker``), so that a slow or idle client holds one thread for a
+bounded time and never a whole worker (the numbers and their reasons are beside ``THREADS`` below and in
+docs/operations.md, "Slow clients and the reverse proxy"). ``--dev`` runs Django's
 development server with DEBUG on. Settings read ``KIZUNA_DEV`` when they are imported, which has already happened by
 the time a command runs, so both modes start a fresh interpreter with the environment they need.
 """
@@ -20,6 +21,9 @@ from kizuna.core.management.base import KizunaCommand
 
 DEFAULT_BIND = "127.0.0.1:8000"
 
+# gunicorn's gthread worker with a bound on every blocking read and write of a client (KIZUNA_CLIENT_TIMEOUT, 30 s):
+# see kizuna/web/gworker.py.
+WORKER_CLASS = "kizuna.web.gworker.BoundedThreadWorker"
 # Threads per worker. A sync worker is one connection at a time: four connections that send nothing stalled a node
 # of four workers, and the arbiter killed each worker blocked in a read after --timeout (issue 12). A gthread worker
 # hands each connection to one of its threads; a connection that has sent nothing gives its thread back after 5 s
@@ -85,7 +89,7 @@ def gunicorn_argv(bind: Bind, workers: int, threads: int = THREADS) -> list[str]
         sys.executable, "-m", "gunicorn", "kizuna.wsgi:application",
         "--bind", bind.address,
         "--workers", str(workers),
-        "--worker-class", "gthread",
+        "--worker-class", WORKER_CLASS,
         "--threads", str(threads),
         "--keep-alive", str(KEEPALIVE),
         "--timeout", str(WORKER_TIMEOUT),
