@@ -10,13 +10,18 @@ KIZUNA_CLIENT_TIMEOUT (2 s here, 30 s by default).
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import re
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -48,9 +53,9 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeo
     raise RuntimeError(f"nothing listens on {port} after {timeout} s: {log.read_text(errors='replace')[-2000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], how: signal.Signals = signal.SIGTERM) -> None:
     if process.poll() is None:
-        process.terminate()
+        process.send_signal(how)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -67,14 +72,21 @@ def _get(url: str, timeout: float) -> tuple[int, float]:
 
 
 @pytest.fixture(scope="module")
-def app_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """``kizuna serve`` (production mode, two workers as by default) on a free port, on a fresh SQLite data dir."""
-    data_dir = tmp_path_factory.mktemp("slow-clients-node")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("slow-clients-node")
+
+
+@pytest.fixture(scope="module")
+def app_port(data_dir: Path) -> Iterator[int]:
+    """``kizuna serve`` (production mode, two workers as by default, KIZUNA_BEHIND_PROXY=1 as behind nginx) on a
+    free port, on a fresh migrated SQLite data dir."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KIZUNA_TEST_DB", "KIZUNA_DEV")}
     env.update(KIZUNA_DATA_DIR=str(data_dir), KIZUNA_COOKIE_SECURE="0", KIZUNA_BEHIND_PROXY="1",
                KIZUNA_ALLOWED_HOSTS="127.0.0.1,localhost", KIZUNA_LOG_LEVEL="WARNING",
                KIZUNA_CLIENT_TIMEOUT=str(CLIENT_TIMEOUT))
+    subprocess.run([sys.executable, "-m", "kizuna", "migrate", "--noinput"], env=env, cwd=data_dir, check=True,
+                   capture_output=True, timeout=120)
     log = data_dir / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen([sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}",
@@ -88,7 +100,7 @@ def app_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
                 assert _get(f"http://127.0.0.1:{port}/login/", timeout=30)[0] == 200
         yield port
     finally:
-        _stop(server)
+        _stop(server, signal.SIGINT)  # gunicorn's quick shutdown (SIGTERM lingers 2 s over kept-alive connections)
 
 
 def nginx_config(shipped: str, app_port: int, proxy_port: int, run_dir: Path) -> str:
@@ -191,3 +203,28 @@ def test_slow_clients_do_not_stall_the_node_behind_nginx(proxy_port: int) -> Non
         status, seconds = _get(f"http://127.0.0.1:{proxy_port}/login/", timeout=1)
     assert status == 200
     assert seconds < 1, seconds
+
+
+def test_the_client_cannot_set_the_forwarded_headers_through_nginx(proxy_port: int, data_dir: Path) -> None:
+    """The node behind nginx (KIZUNA_BEHIND_PROXY=1) takes the address nginx saw, not one the client wrote in
+    X-Forwarded-For, and the scheme of the connection, not a claimed X-Forwarded-Proto: https (which would make
+    Django check the plain-http Origin against https and refuse the form before any sign-in is tried)."""
+    base = f"http://127.0.0.1:{proxy_port}"
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(f"{base}/login/", timeout=10) as page:
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.read())
+    assert token is not None
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1).decode(), "username": "nobody-here",
+                                   "password": "not the password"}).encode()
+    request = urllib.request.Request(f"{base}/login/", data=form, headers={
+        "Origin": base, "Referer": f"{base}/login/", "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "https"})
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=10)
+    # The form again with its error (a failed sign-in answers 400), not Django's CSRF refusal (403).
+    assert refused.value.code == 400
+    assert b"The username or password is not correct." in refused.value.read()
+    with sqlite3.connect(data_dir / "kizuna.sqlite3") as db:
+        rows = db.execute("SELECT address FROM directory_loginfailure WHERE username LIKE '%nobody-here%'").fetchall()
+    assert rows == [("127.0.0.1",)]
