@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -80,6 +81,18 @@ def runserver_argv(bind: Bind) -> list[str]:
     return [sys.executable, "-m", "kizuna", "runserver", bind.address]
 
 
+def metrics_dir(env: dict[str, str]) -> Path:
+    """The folder of gunicorn's workers' shared metric files (``PROMETHEUS_MULTIPROC_DIR``, default
+    ``$KIZUNA_DATA_DIR/prometheus``), emptied: counts of a previous run's workers must not be added to this one's."""
+    from django.conf import settings
+
+    folder = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.DATA_DIR) / "prometheus")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return folder
+
+
 def _exec(argv: list[str], env: dict[str, str]) -> None:
     """Replace this process (signals and the exit status then belong to the server itself)."""
     sys.stdout.flush()
@@ -109,5 +122,6 @@ class Command(KizunaCommand):
             _exec(runserver_argv(bind), env)
         else:
             env.pop("KIZUNA_DEV", None)  # production never inherits DEBUG from a stray variable
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(env))  # /metrics adds up every worker
             self.stdout.write(f"Kizuna at {bind.url} (gunicorn, {workers} worker(s)); stop with Ctrl-C")
             _exec(gunicorn_argv(bind, workers), env)
