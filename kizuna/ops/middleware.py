@@ -8,13 +8,16 @@ log lines of every later middleware and the latency covers them too.
 
 from __future__ import annotations
 
+import collections
+import functools
 import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from kizuna.ops import metrics
 from kizuna.ops.logs import request_id_var
@@ -46,17 +49,38 @@ class RequestIdMiddleware:
         return response
 
 
+@functools.cache
+def _shared_names() -> frozenset[str]:
+    """Names given to more than one URL pattern (django-ninja names an operation after its function, so several
+    routers' ``read`` are all ``api:read``). Read once from the URL map, which does not change while serving."""
+    seen: collections.Counter[str] = collections.Counter()
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                seen[namespace + pattern.name] += 1
+
+    walk(get_resolver().url_patterns, "")
+    return frozenset(name for name, count in seen.items() if count > 1)
+
+
 def route_name(request: HttpRequest) -> str:
     """The name of the URL pattern that answered (``reports:detail``), or of the one that would have answered a
     request stopped earlier (the sign-in redirect); ``<unmatched>`` for a path no pattern matches (404s of unknown
-    paths, static files). Never the path itself."""
+    paths, static files). A name several patterns share gets the pattern's route after it
+    (``api:read api/v1/reports/<id>``). Never the path itself: no ids, no titles."""
     match = getattr(request, "resolver_match", None)
     if match is None:
         try:
             match = resolve(request.path_info)
         except Resolver404:
             return "<unmatched>"
-    return match.view_name or match.route or "<unnamed>"
+    name = match.view_name or ""
+    if not name or name in _shared_names():
+        return f"{name} {match.route}".strip() or "<unnamed>"
+    return name
 
 
 class MetricsMiddleware:
