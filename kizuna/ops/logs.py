@@ -14,16 +14,25 @@ from typing import Any
 # The id of the request being served in this thread or task ("" outside a request). Set by RequestIdMiddleware.
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("kizuna_request_id", default="")
 
-# LogRecord attributes of the standard library; anything else on a record came from ``extra=`` and is kept.
-_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+# LogRecord attributes of the standard library; anything else on a record came from ``extra=`` and is kept, but for
+# Django's ``request`` object (its id is taken; its path is in the message already).
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "request_id", "request",
+}
+
+
+def _request_id_of(record: logging.LogRecord) -> str:
+    """The id of the request being served, or of the request the record names: Django logs a 4xx/5xx response
+    (``django.request``, with ``extra={"request": ...}``) after the whole middleware chain has returned."""
+    return (getattr(record, "request_id", "") or request_id_var.get()
+            or str(getattr(getattr(record, "request", None), "request_id", "") or ""))
 
 
 class RequestIdFilter(logging.Filter):
     """Puts the current request id on every record (``%(request_id)s`` in a text format, ``request_id`` in JSON)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "request_id", ""):
-            record.request_id = request_id_var.get()
+        record.request_id = _request_id_of(record)
         return True
 
 
@@ -38,7 +47,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", "") or request_id_var.get()
+        request_id = _request_id_of(record)
         if request_id:
             entry["request_id"] = request_id
         if record.exc_info:

@@ -78,6 +78,20 @@ def test_outside_a_request_there_is_no_request_id(json_log: io.StringIO) -> None
 
 
 @pytest.mark.django_db
+def test_django_s_own_line_of_a_404_carries_the_request_id(client: Client, json_log: io.StringIO) -> None:
+    # django.request logs "Not Found" after the middleware chain has returned, with the request in ``extra``.
+    logger = logging.getLogger("django.request")
+    handler = logging.getLogger("kizuna.test.ops").handlers[-1]
+    logger.addHandler(handler)
+    try:
+        client.get("/static/no-such-file.css", HTTP_X_REQUEST_ID="nf-404")
+    finally:
+        logger.removeHandler(handler)
+    [line] = [line for line in lines(json_log) if line["logger"] == "django.request"]
+    assert line["request_id"] == "nf-404" and line["status_code"] == 404 and "request" not in line
+
+
+@pytest.mark.django_db
 def test_every_response_of_the_node_has_a_request_id(client: Client) -> None:
     assert len(client.get("/healthz")["X-Request-ID"]) == 32
     assert client.get("/login/", HTTP_X_REQUEST_ID="lb-42")["X-Request-ID"] == "lb-42"
