@@ -186,6 +186,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("KIZUNA_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]  # probes and scrapers on the app port speak plain http
 SECURE_HSTS_SECONDS = int(os.environ.get("KIZUNA_HSTS_SECONDS", 0))
 KIZUNA_BEHIND_PROXY = env_bool("KIZUNA_BEHIND_PROXY", False)  # a reverse proxy of the node's own sets X-Forwarded-*
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KIZUNA_BEHIND_PROXY else None

@@ -14,11 +14,13 @@ the node's peers (bounded by the peer table, never a request's input).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from django.db import DatabaseError
 from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -27,6 +29,8 @@ from prometheus_client.registry import REGISTRY, Collector
 
 from kizuna.federation.models import Peer, SyncCursor
 from kizuna.threats.models import ImportJob, ImportStatus
+
+log = logging.getLogger(__name__)
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -59,6 +63,20 @@ class DatabaseCollector(Collector):
     """Figures read from the database on every scrape: a handful of aggregate queries over small tables."""
 
     def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("kizuna_database_up", "1 when the database answered this scrape's queries, else 0.")
+        try:
+            figures = list(self._figures())
+        except DatabaseError:
+            # The request counters are still worth serving; the outage itself is the figure to alert on.
+            log.warning("metrics: the database did not answer", exc_info=True)
+            up.add_metric([], 0.0)
+            yield up
+            return
+        up.add_metric([], 1.0)
+        yield up
+        yield from figures
+
+    def _figures(self) -> Iterator[Metric]:
         now = timezone.now()
         depth = GaugeMetricFamily("kizuna_import_jobs", "Import jobs waiting or running, by status.", labels=["status"])
         oldest = GaugeMetricFamily(

@@ -164,3 +164,24 @@ def test_sync_lag_per_enabled_peer(client: Client, make_user: Any) -> None:
     assert value(text, "kizuna_sync_objects_total", peer="jpn-node", outcome="received") == 12
     lagging = {dict(labels)["peer"] for (name, labels) in samples(text) if name == "kizuna_sync_lag_seconds"}
     assert lagging == {"jpn-node", "kor-node", "aus-node"}
+
+
+def test_metrics_still_answer_when_the_database_does_not(client: Client) -> None:
+    from unittest import mock
+
+    from django.db.utils import OperationalError
+
+    with mock.patch.object(ImportJob.objects, "filter", side_effect=OperationalError("down")):
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert value(text, "kizuna_database_up") == 0
+    assert "kizuna_http_requests_total" in text and "kizuna_import_jobs" not in text
+    assert value(client.get("/metrics").content.decode(), "kizuna_database_up") == 1
+
+
+def test_probes_and_metrics_are_not_redirected_to_https(client: Client, settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/login/").status_code == 301
