@@ -77,3 +77,10 @@ def test_probes_metrics_and_json_logs_on_a_running_node(node: Node) -> None:
             continue  # gunicorn's own lines and the access log keep their formats
     assert any(record.get("request_id") == "probe-404-def" and record["level"] == "WARNING"
                for record in records), node.server_log()[-3000:]
+    # gunicorn's access line of the same request joins it by the id.
+    [access] = [record for record in records
+                if record["logger"] == "gunicorn.access" and record.get("request_id") == "probe-404-def"]
+    assert access["status"] == 404 and access["message"].startswith("GET /static/no-such-file.css")
+    # Every line the server wrote is JSON but the one kizuna serve prints before it becomes gunicorn.
+    plain = [raw for raw in node.server_log().splitlines() if raw.strip() and not raw.startswith("{")]
+    assert all(raw.startswith("Kizuna at ") for raw in plain), plain

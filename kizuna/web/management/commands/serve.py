@@ -71,6 +71,8 @@ def gunicorn_argv(bind: Bind, workers: int) -> list[str]:
         "--access-logfile", "-",
         "--forwarded-allow-ips", os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
+    if os.environ.get("KIZUNA_LOG_FORMAT", "").strip().lower() == "json":
+        argv += ["--logger-class", "kizuna.ops.accesslog.JsonLogger"]  # gunicorn's lines as JSON too
     if _gunicorn_has_setting("control_socket_disable"):
         # Newer gunicorn opens a control socket in the home directory by default; the node does not use it.
         argv.append("--no-control-socket")
