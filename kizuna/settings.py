@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from kizuna.ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -68,6 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id covers every later middleware's log lines, the metrics their time (docs/operations.md).
+    "kizuna.ops.middleware.RequestIdMiddleware",
+    "kizuna.ops.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -182,6 +187,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("KIZUNA_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]  # probes and scrapers on the app port speak plain http
 SECURE_HSTS_SECONDS = int(os.environ.get("KIZUNA_HSTS_SECONDS", 0))
 KIZUNA_BEHIND_PROXY = env_bool("KIZUNA_BEHIND_PROXY", False)  # a reverse proxy of the node's own sets X-Forwarded-*
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if KIZUNA_BEHIND_PROXY else None
@@ -192,9 +198,10 @@ EMAIL_BACKEND = os.environ.get("KIZUNA_EMAIL_BACKEND", "django.core.mail.backend
 # The node's public address, for links in notification email (e.g. https://kizuna.example.org); empty = relative.
 KIZUNA_BASE_URL = os.environ.get("KIZUNA_BASE_URL", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("KIZUNA_LOG_LEVEL", "WARNING")},
-}
+# Text for a terminal, or KIZUNA_LOG_FORMAT=json: one JSON object per line with the request id (kizuna.ops.logs).
+LOGGING = logging_config(
+    os.environ.get("KIZUNA_LOG_FORMAT", "text").strip().lower(), os.environ.get("KIZUNA_LOG_LEVEL", "WARNING")
+)
+
+# /metrics answers the node itself (loopback) and, when this is set, whoever presents it as a bearer token.
+KIZUNA_METRICS_TOKEN = os.environ.get("KIZUNA_METRICS_TOKEN", "")

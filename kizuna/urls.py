@@ -19,5 +19,6 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(url="/login/", query_string=True)),
     path("admin/", admin.site.urls),
     *(path(entry.prefix, include(entry.module)) for module in registry.modules() for entry in module.urls),
+    path("", include("kizuna.ops.urls")),  # /healthz, /readyz, /metrics (docs/operations.md)
     path("", include("kizuna.web.urls")),
 ]

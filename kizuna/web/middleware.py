@@ -20,6 +20,8 @@ CSP = (
 # Paths reachable without signing in. The API under /api/ authenticates every request with its own bearer tokens.
 # The calendar feed authenticates by the secret in its URL: calendar programs cannot sign in.
 PUBLIC_PREFIXES = ("/login/", "/i18n/", "/api/", "/taxii2/", "/consultations/feed/", "/banners.css", "/favicon.ico")
+# Probes and the metrics scraper cannot sign in; /metrics checks its own access rule (kizuna.ops.views).
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class SecurityHeadersMiddleware:
@@ -37,7 +39,7 @@ ADMIN_PREFIX = "/admin/"
 
 
 def is_public_path(path: str) -> bool:
-    return path.startswith(str(settings.STATIC_URL)) or path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS or path.startswith(str(settings.STATIC_URL)) or path.startswith(PUBLIC_PREFIXES)
 
 
 class LoginRequiredMiddleware:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -96,6 +97,8 @@ def gunicorn_argv(bind: Bind, workers: int, threads: int = THREADS) -> list[str]
         "--access-logfile", "-",
         "--forwarded-allow-ips", os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
+    if os.environ.get("KIZUNA_LOG_FORMAT", "").strip().lower() == "json":
+        argv += ["--logger-class", "kizuna.ops.accesslog.JsonLogger"]  # gunicorn's lines as JSON too
     if _gunicorn_has_setting("control_socket_disable"):
         # Newer gunicorn opens a control socket in the home directory by default; the node does not use it.
         argv.append("--no-control-socket")
@@ -104,6 +107,18 @@ def gunicorn_argv(bind: Bind, workers: int, threads: int = THREADS) -> list[str]
 
 def runserver_argv(bind: Bind) -> list[str]:
     return [sys.executable, "-m", "kizuna", "runserver", bind.address]
+
+
+def metrics_dir(env: dict[str, str]) -> Path:
+    """The folder of gunicorn's workers' shared metric files (``PROMETHEUS_MULTIPROC_DIR``, default
+    ``$KIZUNA_DATA_DIR/prometheus``), emptied: counts of a previous run's workers must not be added to this one's."""
+    from django.conf import settings
+
+    folder = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or Path(settings.DATA_DIR) / "prometheus")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return folder
 
 
 def _exec(argv: list[str], env: dict[str, str]) -> None:
@@ -140,6 +155,7 @@ class Command(KizunaCommand):
             _exec(runserver_argv(bind), env)
         else:
             env.pop("KIZUNA_DEV", None)  # production never inherits DEBUG from a stray variable
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(env))  # /metrics adds up every worker
             self.stdout.write(f"Kizuna at {bind.url} (gunicorn, {workers} worker(s) x {threads} threads); "
                               "stop with Ctrl-C")
             _exec(gunicorn_argv(bind, workers, threads), env)
