@@ -31,7 +31,7 @@ from kizuna.practices import stix
 from kizuna.practices.models import Practice
 from kizuna.stix.timestamps import strictly_later
 from kizuna.threats.models import StixObject
-from kizuna.threats.store import candidate, write_batch
+from kizuna.threats.store import candidate, current_versions, write_batch
 from kizuna.threats.watch.services import organisation_identity_id
 
 log = logging.getLogger("kizuna.practices")
@@ -70,8 +70,7 @@ def do_publish(practice: Practice, subject: Subject) -> None:
         return  # a copy received from a peer: only its originating node issues versions
     obj = stix.to_stix(practice, organisation_identity_id(practice.originator))
     with transaction.atomic():
-        current = (StixObject.objects.filter(stix_id=obj["id"], is_current=True, originator_id=practice.originator_id)
-                   .order_by("line").values_list("modified", flat=True).first())
+        current = current_versions(obj["id"], practice.originator_id).values_list("modified", flat=True).first()
         if current is not None:  # two writes within a millisecond: each version is later than the one before
             obj["modified"] = strictly_later(obj["modified"], current)
         result = write_batch([candidate(0, obj, label_of(practice.label))], subject=subject,

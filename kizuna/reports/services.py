@@ -43,7 +43,7 @@ from kizuna.reports.models import Attachment, Comment, Report, ReportKind, Repor
 from kizuna.reports.stix import fields_from_stix, stix_id_of, to_stix
 from kizuna.stix.timestamps import parse_timestamp_or_none, strictly_later
 from kizuna.threats.models import StixObject
-from kizuna.threats.store import candidate, write_batch
+from kizuna.threats.store import candidate, current_versions, write_batch
 
 log = logging.getLogger("kizuna.reports")
 
@@ -329,8 +329,7 @@ def _store_stix(report: Report, subject: Subject) -> str:
     with transaction.atomic():
         # The report's own version line (its organisation's oldest: see kizuna.threats.store), not a line someone
         # else may have started under the same id.
-        current = (StixObject.objects.filter(stix_id=obj["id"], is_current=True, originator_id=report.originator_id)
-                   .order_by("line").values_list("modified", flat=True).first())
+        current = current_versions(obj["id"], report.originator_id).values_list("modified", flat=True).first()
         obj["modified"] = strictly_later(obj["modified"], current)
         result = write_batch([candidate(0, obj, label_of(report.label))], subject=subject,
                              originator_id=report.originator_id)
@@ -342,8 +341,7 @@ def _store_stix(report: Report, subject: Subject) -> str:
 
 def published_version(report: Report) -> int | None:
     """The report version of the current stored STIX form, or None when there is none."""
-    data = (StixObject.objects.filter(stix_id=stix_id_of(report), is_current=True, originator_id=report.originator_id)
-            .order_by("line").values_list("data", flat=True).first())
+    data = current_versions(stix_id_of(report), report.originator_id).values_list("data", flat=True).first()
     if data is None:
         return None
     try:

@@ -58,7 +58,14 @@ class StixObject(Labelled):
     signed_label = models.BigIntegerField(null=True, blank=True)  # label ids are 63-bit content hashes
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["stix_id", "line", "modified"], name="stix_line_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["stix_id", "line", "modified"], name="stix_line_version_unique"),
+            # At most one current version per version line, held by the database itself: concurrent writers that
+            # decided from the same stored state cannot both make a version current (issue 12; kizuna.threats.store).
+            # It also serves the lookup of a line's current version (store.current_versions).
+            models.UniqueConstraint(fields=["stix_id", "line"], condition=models.Q(is_current=True),
+                                    name="stix_one_current"),
+        ]
         indexes = [
             # Every read is label-filtered (visible_to), so the label leads; lookups by id use the unique index.
             models.Index(fields=["label", "is_current", "type", "created_at", "id"], name="stix_current_list"),

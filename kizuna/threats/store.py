@@ -46,6 +46,16 @@ versions they may see, the one of the oldest line (``queries``). Not the latest 
 someone who could not see the older line, and must not replace it for the readers who can (issue 10, case 5: a
 colleague with a lower clearance "revoking" an object under a wider label would otherwise revoke it for everyone).
 The bulk path (ids that are not stored) costs no extra query: lines are looked at only for ids already stored.
+
+Concurrent writers (issue 12). The database holds the invariant: a partial unique index (``stix_one_current``: stix_id,
+line WHERE is_current) allows one current version per line, and (stix_id, line, modified) is unique. Two writers that
+read the same stored state and decide alike (both "a new id", or both "a new version of the current one") cannot
+both store: the second one's insert waits for the first to commit, then fails with a unique violation, its batch is
+rolled back whole, and the importer writes the batch again (``importer.Importer._write``): the versions are read
+again, now with the other writer's, so each object gets the answer it would have had in turn (unchanged, a new
+version, or "only the originator may issue new versions"). Per-id advisory locks were weighed and left out: a
+batch of 5,000 ids held in a transaction grouping several batches would need tens of thousands of entries of
+PostgreSQL's shared lock table (64 per connection by default).
 """
 
 from __future__ import annotations
@@ -59,6 +69,7 @@ from operator import attrgetter
 from typing import Any, Final
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -166,6 +177,17 @@ def preloaded_versions(versions: dict[str, list[Stored]]) -> Iterator[None]:
         yield
     finally:
         _PRELOADED.reset(token)
+
+
+def current_versions(stix_id: str, originator_id: int | None = None) -> QuerySet[StixObject]:
+    """The current version of each version line of ``stix_id`` (only of lines ``originator_id`` wrote, when given),
+    the oldest line first: ``.first()`` is the line a writer's organisation continues (see the module docstring).
+    Ordered by ``line`` so that the partial unique index (stix_id, line WHERE is_current) answers it with one probe;
+    ordered by pk, PostgreSQL walked the primary key instead (issue 12: 46-55 ms per report at 400,000 rows)."""
+    rows = StixObject.objects.filter(stix_id=stix_id, is_current=True)
+    if originator_id is not None:
+        rows = rows.filter(originator_id=originator_id)
+    return rows.order_by("line")
 
 
 def _existing(ids: list[str]) -> list[Stored]:
@@ -339,7 +361,9 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         # connection keeps index pages in memory (measured: most of the insert time at 100,000 objects).
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -65536")
-    with transaction.atomic():
+    # Raw cursors (COPY) raise the driver's own errors; wrapped, they reach the caller as Django's DatabaseError, which
+    # the importer handles per batch (issue 12: a UniqueViolation from COPY was a 500 and lost the whole request).
+    with connection.wrap_database_errors, transaction.atomic():
         ids = {c.stix_id for c in candidates}
         stored = _existing(sorted(ids))
         forks: set[str] = set()  # stored ids of which the writer may see no line: each gets a new line

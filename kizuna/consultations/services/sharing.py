@@ -61,7 +61,7 @@ from kizuna.core.versions import snapshot
 from kizuna.labels import Label, Subject
 from kizuna.stix.timestamps import format_timestamp, parse_timestamp_or_none, strictly_later
 from kizuna.threats.models import StixObject
-from kizuna.threats.store import candidate, write_batch
+from kizuna.threats.store import candidate, current_versions, write_batch
 from kizuna.threats.validate import timestamp_key
 
 log = logging.getLogger("kizuna.consultations.sharing")
@@ -82,8 +82,7 @@ def _publisher_subject(label: Label) -> Subject:
 def _current(stix_id: str, originator_id: int) -> tuple[str, dict[str, Any], LabelRecord] | None:
     """The current version of the record's own version line (the oldest line its organisation originated: see
     ``kizuna.threats.store``), with its label."""
-    row = (StixObject.objects.filter(stix_id=stix_id, is_current=True, originator_id=originator_id)
-           .select_related("label").order_by("line").first())
+    row = current_versions(stix_id, originator_id).select_related("label").first()
     if row is None:
         return None
     try:
@@ -134,10 +133,7 @@ def _revoke_stored(stix_id: str, subject: Subject | None, originator_id: int | N
     """A revoked version of the stored object, made from its stored form (the record may already be gone): of the
     record's own version line (its organisation's oldest, see ``_current``), never of a line someone else started
     under the same id."""
-    rows = StixObject.objects.filter(stix_id=stix_id, is_current=True)
-    if originator_id is not None:
-        rows = rows.filter(originator_id=originator_id)
-    current = rows.select_related("label").order_by("line").first()
+    current = current_versions(stix_id, originator_id).select_related("label").first()
     if current is None or current.revoked:
         return False  # never shared (a draft) or revoked already
     try:
