@@ -98,6 +98,14 @@ def test_a_backup_restores_into_a_fresh_node_with_the_same_rows_audit_chain_atta
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert (fresh_node.data_dir / "secret_key").read_bytes() == (node_with_data["data_dir"] / "secret_key").read_bytes()
 
+    # Now the node has data: a second restore is refused, unless forced (and then verified again).
+    again = fresh_node.cli("restore", str(dest))
+    assert again.returncode != 0
+    assert again.stderr.strip().startswith("kizuna restore: error: this node is not empty (")
+    forced = fresh_node.cli("restore", str(dest), "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "restored and verified" in forced.stdout
+
 
 def test_the_manifest_says_what_when_which_node_and_how_many(node_with_data: dict[str, Any], tmp_path: Path) -> None:
     manifest = backup.backup(tmp_path / "b")
