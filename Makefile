@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KIZUNA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres lint install chromium clean bench
+.PHONY: run test test-sqlite test-postgres lint install chromium pgclient clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ install: $(STAMP)
 chromium:
 	@test -x /usr/bin/chromium || { (apt-get update -q && apt-get install -y -q chromium) >/dev/null || { echo "could not install Debian's chromium"; exit 1; }; }
 
+# Debian's PostgreSQL client tools: pg_dump and pg_restore, for `kizuna backup` / `kizuna restore` on PostgreSQL.
+pgclient:
+	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { (apt-get update -q && apt-get install -y -q postgresql-client) >/dev/null || { echo "could not install Debian's postgresql-client"; exit 1; }; }
+
 run: $(STAMP)
 	$(BIN)/kizuna migrate --noinput
 	$(BIN)/kizuna demo
@@ -29,12 +33,12 @@ lint: $(STAMP)
 	$(BIN)/mypy kizuna
 	$(BIN)/lint-imports --no-cache
 
-test: $(STAMP) chromium lint test-sqlite test-postgres
+test: $(STAMP) chromium pgclient lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	KIZUNA_TEST_DB=sqlite $(BIN)/pytest -n 2
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) pgclient
 	KIZUNA_TEST_DB=postgres DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2
 
 # Every benchmark at full size, on SQLite (figures go in docs/performance.md with the machine). DATABASE_URL is
