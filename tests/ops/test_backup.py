@@ -179,10 +179,15 @@ def test_bad_paths_are_refused_in_one_line(transactional_db: Any, source_dir: Pa
     assert list(tmp_path.glob(".kizuna-backup-*")) == []  # nothing half-written left behind
 
 
-def test_a_missing_client_tool_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_client_tool_is_named(monkeypatch: pytest.MonkeyPatch, transactional_db: Any, source_dir: Path,
+                                        tmp_path: Path) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ServiceError, match=r"^pg_dump not found: install PostgreSQL's client tools"):
         backup._tool("pg_dump")
+    if connection.vendor == "postgresql":
+        assert kizuna_refused("backup", str(tmp_path / "b"))[0] == (
+            "pg_dump not found: install PostgreSQL's client tools (apt-get install postgresql-client)")
+        assert not (tmp_path / "b").exists()
 
 
 WRITER = """
