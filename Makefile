@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KIZUNA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres lint install chromium nginx clean bench
+.PHONY: run test test-sqlite test-postgres lint install chromium nginx pgclient clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ chromium:
 # service Debian may start on port 80 is not used).
 nginx:
 	@test -x /usr/sbin/nginx || { (apt-get update -q && apt-get install -y -q nginx-light) >/dev/null || { echo "could not install Debian's nginx"; exit 1; }; }
+# Debian's PostgreSQL client tools: pg_dump and pg_restore, for `kizuna backup` / `kizuna restore` on PostgreSQL.
+pgclient:
+	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { (apt-get update -q && apt-get install -y -q postgresql-client) >/dev/null || { echo "could not install Debian's postgresql-client"; exit 1; }; }
 
 run: $(STAMP)
 	$(BIN)/kizuna migrate --noinput
@@ -35,12 +38,12 @@ lint: $(STAMP)
 	$(BIN)/mypy kizuna
 	$(BIN)/lint-imports --no-cache
 
-test: $(STAMP) chromium nginx lint test-sqlite test-postgres
+test: $(STAMP) chromium nginx pgclient lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	KIZUNA_TEST_DB=sqlite $(BIN)/pytest -n 2
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) pgclient
 	KIZUNA_TEST_DB=postgres DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(BIN)/pytest -n 2
 
 # Every benchmark at full size, on SQLite (figures go in docs/performance.md with the machine). DATABASE_URL is

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kizuna.federation",  # node identity, signing keys, signatures (issue 4 foundation)
     "kizuna.demo",  # the demo scenario and `kizuna demo`, fed by the registry: after the domain apps
     "kizuna.web",
+    "kizuna.ops",  # probes, metrics, logs; `kizuna backup` and `kizuna restore`
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
