@@ -11,7 +11,6 @@ a read-only copy, changed only by new versions from its originator (``do_receive
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,7 @@ from kizuna.practices import stix
 from kizuna.practices.models import Practice
 from kizuna.stix.timestamps import strictly_later
 from kizuna.threats.models import StixObject
-from kizuna.threats.store import candidate, current_versions, write_batch
+from kizuna.threats.store import candidate, current_versions, received_current, write_batch
 from kizuna.threats.watch.services import organisation_identity_id
 
 log = logging.getLogger("kizuna.practices")
@@ -145,16 +144,10 @@ def do_receive(objects: list[dict[str, Any]], peer: registry.Sender) -> None:
     version of each id (its data and label), so a page read again or an older version arriving late change nothing."""
     originator_id = peer.organisation_id
     ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
-    stored = (StixObject.objects.filter(stix_id__in=ids, is_current=True, originator_id=originator_id)
-              .values_list("stix_id", "label_id", "data"))
     copies = {p.stix_id: p for p in Practice.objects.select_for_update().filter(stix_id__in=ids)}
     touched: list[int] = []
-    for stix_id, label_id, data in stored:
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            continue
-        fields = stix.fields_from_stix(obj) if isinstance(obj, dict) else None
+    for stix_id, label_id, obj in received_current(objects, originator_id):
+        fields = stix.fields_from_stix(obj)
         if fields is None:
             log.warning("received note %s from peer %s has no usable title", stix_id, peer.name)
             continue

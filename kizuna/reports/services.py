@@ -42,8 +42,7 @@ from kizuna.labels import Label, Subject
 from kizuna.reports.models import Attachment, Comment, Report, ReportKind, ReportStatus
 from kizuna.reports.stix import fields_from_stix, stix_id_of, to_stix
 from kizuna.stix.timestamps import parse_timestamp_or_none, strictly_later
-from kizuna.threats.models import StixObject
-from kizuna.threats.store import candidate, current_versions, write_batch
+from kizuna.threats.store import candidate, current_versions, received_current, write_batch
 
 log = logging.getLogger("kizuna.reports")
 
@@ -377,17 +376,11 @@ def do_receive(objects: list[dict[str, Any]], peer: registry.Sender) -> None:
     version already applied change nothing."""
     originator_id = peer.organisation_id
     ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
-    stored = (StixObject.objects.filter(stix_id__in=ids, is_current=True, originator_id=originator_id)
-              .values_list("stix_id", "label_id", "data"))
     reports = {r.stix_id: r for r in Report.objects.select_for_update().filter(stix_id__in=ids)}
     created: list[int] = []
     changed: list[int] = []
-    for stix_id, label_id, data in stored:
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            continue
-        fields = fields_from_stix(obj) if isinstance(obj, dict) else None
+    for stix_id, label_id, obj in received_current(objects, originator_id):
+        fields = fields_from_stix(obj)
         if fields is None:
             log.warning("received report %s from peer %s has no usable title; not shown as a report", stix_id,
                         peer.name)

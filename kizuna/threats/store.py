@@ -190,6 +190,23 @@ def current_versions(stix_id: str, originator_id: int | None = None) -> QuerySet
     return rows.order_by("line")
 
 
+def received_current(objects: list[dict[str, Any]], originator_id: int) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """For an inbound handler: (STIX id, label id, object) of the CURRENT stored version, by ``originator_id``, of
+    each id among ``objects`` (what a peer's page held). Handlers mirror what is stored, not what arrived, so a page
+    read again or an older version arriving late changes nothing. A stored text that is not a JSON object is
+    passed over."""
+    ids = sorted({o["id"] for o in objects if isinstance(o.get("id"), str)})
+    stored = (StixObject.objects.filter(stix_id__in=ids, is_current=True, originator_id=originator_id)
+              .values_list("stix_id", "label_id", "data"))
+    for stix_id, label_id, data in stored:
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            yield stix_id, label_id, obj
+
+
 def _existing(ids: list[str]) -> list[Stored]:
     known = _PRELOADED.get()
     if known is None:

@@ -34,6 +34,7 @@ from kizuna.consultations.services.common import (
     aware,
     check_attendees,
     check_title,
+    check_unknown,
     check_zone,
     lock_meeting,
     notify_users,
@@ -147,10 +148,7 @@ def do_update_meeting(author: User, meeting: Meeting, address: str = "", **chang
     MeetingInput; ``attendees`` replaces the list (answers of those who stay are kept). Any change raises SEQUENCE;
     the UID never changes."""
     refuse_received(meeting)
-    allowed = set(MeetingInput.__dataclass_fields__)
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        raise ServiceError(gettext("unknown field(s): %(fields)s") % {"fields": ", ".join(unknown)})
+    check_unknown(changes, frozenset(MeetingInput.__dataclass_fields__))
     if not may_organise(author, meeting):
         raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
                                    "change this meeting"))

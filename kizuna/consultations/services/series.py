@@ -18,6 +18,7 @@ from kizuna.consultations.services.common import (
     check_focus,
     check_nations,
     check_title,
+    check_unknown,
     check_zone,
     refuse_received,
 )
@@ -106,10 +107,7 @@ def do_update_series(author: User, series: Series, address: str = "", **changes:
     """Change fields of a series the author can see (fetched through visible_to). Keywords: the fields of
     SeriesInput."""
     refuse_received(series)
-    allowed = set(SeriesInput.__dataclass_fields__)
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        raise ServiceError(gettext("unknown field(s): %(fields)s") % {"fields": ", ".join(unknown)})
+    check_unknown(changes, frozenset(SeriesInput.__dataclass_fields__))
     if not may_organise(author, series):
         raise ServiceError(gettext("only the originating organisation, a coordinator of its nation or the chair may "
                                    "change this series"))
