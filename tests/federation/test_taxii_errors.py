@@ -13,7 +13,7 @@ from django.test import Client
 
 from kizuna.core.models import AuditEntry
 from kizuna.directory.services import create_token, revoke_token
-from kizuna.federation.taxii.collections import BY_ID, COLLECTIONS
+from kizuna.federation.taxii.collections import by_id, collections
 from kizuna.federation.taxii.reads import decode_cursor, encode_cursor
 from kizuna.threats.geo.stix import MARITIME_EXTENSION_ID
 from kizuna.threats.models import StixObject
@@ -23,9 +23,9 @@ from tests.threats.test_queries_fixtures import put
 pytestmark = pytest.mark.django_db
 
 TAXII = "application/taxii+json;version=2.1"
-EVERYTHING = COLLECTIONS[0].id
-CYBER = next(c.id for c in COLLECTIONS if c.title == "Cyber")
-MARITIME = next(c.id for c in COLLECTIONS if c.title == "Maritime")
+EVERYTHING = collections()[0].id
+CYBER = next(c.id for c in collections() if c.title == "Cyber")
+MARITIME = next(c.id for c in collections() if c.title == "Maritime")
 SHARED = make_label(releasable_to=["NATO", "IP4"])
 JPN_ONLY = make_label(releasable_to=["JPN"])
 
@@ -173,7 +173,7 @@ def test_domain_collections_hold_their_own_objects(jpn_user: Any) -> None:
     assert ids(EVERYTHING) == {indicator.stix_id, incident.stix_id, identity.stix_id}
     # By id, an object outside the collection is 404 there.
     assert get(f"{objects_url(CYBER)}{incident.stix_id}/", basic("hanako")).status_code == 404
-    assert len(BY_ID) == len(COLLECTIONS) >= 6  # Everything, Cyber, Disinformation, Maritime, Strategic, Reports ...
+    assert len(by_id()) == len(collections()) >= 6  # Everything, Cyber, Disinformation, Maritime, Strategic, Reports ...
 
 
 def test_manifest_lists_versions_and_dates(jpn_user: Any) -> None:

@@ -12,13 +12,13 @@ from stix2 import Filter, TAXIICollectionSource
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from kizuna.directory.services import create_token
-from kizuna.federation.taxii.collections import COLLECTIONS
+from kizuna.federation.taxii.collections import collections
 from tests.conftest import PASSWORD, make_label
 from tests.threats.test_queries_fixtures import put, relate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EVERYTHING = COLLECTIONS[0].id
+EVERYTHING = collections()[0].id
 SHARED = make_label(releasable_to=["NATO", "IP4"])
 JPN_ONLY = make_label(releasable_to=["JPN"])
 

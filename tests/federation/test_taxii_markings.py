@@ -12,7 +12,7 @@ from django.test import Client
 
 from kizuna.directory.services import create_token
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID
-from kizuna.federation.taxii.collections import COLLECTIONS
+from kizuna.federation.taxii.collections import collections
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
 from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking, label_marking_id
 from tests.conftest import make_label
@@ -21,8 +21,8 @@ from tests.threats.test_queries_fixtures import put, relate
 pytestmark = pytest.mark.django_db
 
 TAXII = "application/taxii+json;version=2.1"
-EVERYTHING = COLLECTIONS[0].id
-CYBER = next(c.id for c in COLLECTIONS if c.title == "Cyber")
+EVERYTHING = collections()[0].id
+CYBER = next(c.id for c in collections() if c.title == "Cyber")
 SHARED = make_label(releasable_to=["NATO", "IP4"])
 JPN_ONLY = make_label(releasable_to=["JPN"])
 

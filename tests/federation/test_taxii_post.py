@@ -15,13 +15,13 @@ from stix2 import Indicator, TAXIICollectionSink
 from taxii2client.v21 import Collection
 
 from kizuna.core.access import label_of
-from kizuna.federation.taxii.collections import COLLECTIONS
+from kizuna.federation.taxii.collections import collections
 from kizuna.threats.models import StixObject
 from tests.conftest import PASSWORD, make_label
 from tests.federation.test_taxii_errors import TAXII, assert_taxii_error, basic, objects_url
 
-EVERYTHING = COLLECTIONS[0].id
-CYBER = COLLECTIONS[1].id
+EVERYTHING = collections()[0].id
+CYBER = collections()[1].id
 JPN_ONLY = make_label(releasable_to=["JPN"])
 LABEL_JSON = json.dumps(JPN_ONLY.as_api())
 

@@ -10,14 +10,14 @@ import pytest
 from django.test import Client
 
 from kizuna.directory.services import create_token
-from kizuna.federation.taxii.collections import COLLECTIONS
+from kizuna.federation.taxii.collections import collections
 from tests.conftest import make_label
 from tests.threats.test_queries_fixtures import put
 
 pytestmark = pytest.mark.django_db
 
 TAXII = "application/taxii+json;version=2.1"
-EVERYTHING = COLLECTIONS[0].id
+EVERYTHING = collections()[0].id
 SHARED = make_label(releasable_to=["NATO", "IP4"])
 
 

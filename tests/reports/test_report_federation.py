@@ -22,7 +22,7 @@ from kizuna.directory.services import create_token
 from kizuna.federation import services as node_services
 from kizuna.federation import signing, sync
 from kizuna.federation.models import Peer
-from kizuna.federation.taxii.collections import COLLECTIONS
+from kizuna.federation.taxii.collections import collections
 from kizuna.reports.models import Report, ReportStatus
 from kizuna.reports.services import (
     ReportInput,
@@ -47,7 +47,7 @@ from tests.federation.test_sync_medallion import RemoteNode, medallion, post, re
 pytestmark = pytest.mark.django_db
 
 TAXII = "application/taxii+json;version=2.1"
-EVERYTHING = COLLECTIONS[0].id
+EVERYTHING = collections()[0].id
 REPORTS = "6b697a75-6e61-4000-8000-000000000006"
 SHARED = make_label(releasable_to=["NATO", "IP4"])
 JPN_ONLY = make_label(releasable_to=["JPN"])

@@ -56,12 +56,3 @@ def collections() -> tuple[Collection, ...]:
 
 def by_id() -> dict[str, Collection]:
     return {c.id: c for c in collections()}
-
-
-def __getattr__(name: str) -> object:
-    """``COLLECTIONS`` and ``BY_ID`` as module names, read from the registry when first asked for."""
-    if name == "COLLECTIONS":
-        return collections()
-    if name == "BY_ID":
-        return by_id()
-    raise AttributeError(name)
