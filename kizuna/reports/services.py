@@ -31,7 +31,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from kizuna.core import audit, registry
-from kizuna.core.access import intern_label, label_of, recheck_visible
+from kizuna.core.access import get_visible_or_404, intern_label, label_of, recheck_visible
 from kizuna.core.errors import NotFound, ServiceError
 from kizuna.core.focus import FocusArea
 from kizuna.core.versions import snapshot
@@ -423,8 +423,6 @@ def attachment_path(attachment: Attachment) -> Path:
 
 
 def get_report_or_404(user: User, pk: object) -> Report:
-    from kizuna.core.access import get_visible_or_404
-
     qs: Any = Report.objects.select_related("label", "originator", "author")
     return get_visible_or_404(qs, subject_for(user), pk=pk)
 
