@@ -61,7 +61,7 @@ from django.urls import Resolver404, resolve  # noqa: E402
 
 from kizuna.consultations import queries, timezones  # noqa: E402
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingMode, MeetingStatus, Series  # noqa: E402
-from kizuna.core.access import clear_caches, intern_label, visible_labels  # noqa: E402
+from kizuna.core.access import clear_caches, intern_label, visible_label_ids, visible_labels  # noqa: E402, TID251
 from kizuna.directory.models import Nation, Organisation, User  # noqa: E402
 from kizuna.directory.services import create_token, ensure_reference_data  # noqa: E402
 from kizuna.directory.subjects import subject_for  # noqa: E402
@@ -217,7 +217,7 @@ def main() -> None:
     clear_caches()
     me = User.objects.select_related("organisation").get(username=BENCH_USER)
     subject = subject_for(me)
-    ids = list(visible_labels(subject))  # in id order
+    ids = sorted(visible_label_ids(subject))
     months = [date(2025 + (m // 12), m % 12 + 1, 1) for m in range(2, 22)]  # 20 months inside the span
 
     def month_grid(i: int) -> tuple[datetime, datetime]:

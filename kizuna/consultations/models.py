@@ -90,7 +90,11 @@ class Series(Labelled):
 
     class Meta:
         verbose_name_plural = "series"
-        indexes = [models.Index(fields=["label", "created_at", "id"], name="series_label_list")]
+        indexes = [
+            models.Index(fields=["label", "created_at", "id"], name="series_label_list"),
+            # The list newest first, each row's label tested as it is read (kizuna.core.access decides in SQL).
+            models.Index(fields=["created_at", "id"], name="series_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.title

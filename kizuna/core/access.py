@@ -1,31 +1,30 @@
-"""The label machinery the rest of Kizuna calls: the node's policies, interning labels, the set of label ids a
-subject may see (cached per subject, never stale because label ids are content-addressed), and lookups that answer
-404 alike for "missing" and "not yours"."""
+"""The label machinery the rest of Kizuna calls: the node's policies, interning labels, the access decision as SQL
+over the label rows' indexed attributes (``visible_q``: its cost does not grow with the number of labels), and
+lookups that answer 404 alike for "missing" and "not yours"."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.expressions import CombinedExpression
 from django.http import Http404
 from django.utils.translation import gettext
 
 from kizuna.core.errors import ServiceError
-from kizuna.core.models import Labelled, LabelledQuerySet, LabelRecord, label_id_for
-from kizuna.labels import Label, LabelError, PolicyRegistry, Subject, dominates, least_upper_bound, may_see
+from kizuna.core.models import Labelled, LabelledQuerySet, LabelRecord, LabelTerm, label_id_for, parse_sound
+from kizuna.labels import TLP, Label, LabelError, PolicyRegistry, Subject, dominates, least_upper_bound, may_see
 from kizuna.labels.decision import display, validate
+from kizuna.labels.policy import CategoryType
 
 T = TypeVar("T", bound=Labelled)
 
-_CACHE_SIZE = 4096
 logger = logging.getLogger("kizuna.access")
 
 
@@ -35,20 +34,18 @@ def registry() -> PolicyRegistry:
 
 
 class _LabelCache:
-    """Process-wide: every known label (immutable, content-addressed) and, per subject, the decision for each."""
+    """Process-wide: labels parsed so far (immutable, content-addressed), for ``label_of`` and ``visible_among``."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.labels: dict[int, Label] = {}
         # Rows whose key does not parse or does not hash to their id: never visible, and not re-read on every call.
         self.unreadable: set[int] = set()
-        self.decisions: OrderedDict[str, tuple[frozenset[int], frozenset[int]]] = OrderedDict()
 
     def clear(self) -> None:
         with self.lock:
             self.labels.clear()
             self.unreadable.clear()
-            self.decisions.clear()
 
 
 _cache = _LabelCache()
@@ -56,38 +53,16 @@ _cache = _LabelCache()
 
 def clear_caches() -> None:
     _cache.clear()
-
-
-def _known_labels() -> dict[int, Label]:
-    """All labels in the database; only labels not yet seen by this process are fetched and parsed."""
-    ids = set(LabelRecord.objects.values_list("id", flat=True))
-    missing = ids.difference(_cache.labels, _cache.unreadable)
-    if missing:
-        fetched: dict[int, Label] = {}
-        unreadable: set[int] = set()
-        for pk, key in _fetch_keys(missing):
-            label = _parse_row(pk, key)
-            if label is None:
-                unreadable.add(pk)
-            else:
-                fetched[pk] = label
-        with _cache.lock:
-            _cache.labels.update(fetched)
-            _cache.unreadable.update(unreadable)
-    return {pk: _cache.labels[pk] for pk in ids if pk in _cache.labels}
+    _DECISIONS.clear()
 
 
 def _parse_row(pk: int, key: str) -> Label | None:
     """The label a row stands for, or None (deny) when the row cannot be trusted: a key that does not parse (one bad
     row must not break every read on the node) or one edited after interning, so it no longer hashes to its id."""
-    try:
-        label = Label.from_api_key(key)
-    except ValueError:  # LabelError and json.JSONDecodeError are both ValueErrors
-        logger.warning("label %s cannot be read; records carrying it are visible to no one", pk)
-        return None
-    if label_id_for(label) != pk:
-        logger.warning("label %s does not match its content-addressed id; records carrying it are visible to no one", pk)
-        return None
+    label = parse_sound(pk, key)
+    if label is None:
+        logger.warning("label %s cannot be read or does not match its content-addressed id; records carrying it are "
+                       "visible to no one", pk)
     return label
 
 
@@ -99,58 +74,155 @@ def _fetch_keys(ids: set[int]) -> list[tuple[int, str]]:
     return rows
 
 
-def visible_label_ids(subject: Subject) -> frozenset[int]:
-    labels = _known_labels()
-    key = subject.cache_key()
-    with _cache.lock:
-        cached = _cache.decisions.get(key)
-    if cached is not None and cached[0] == frozenset(labels):
-        with _cache.lock:
-            _cache.decisions.move_to_end(key)
-        return cached[1]
-    known, visible = cached if cached is not None else (frozenset(), frozenset())
+# The decision in SQL per subject (and policy registry), written once: compiling it through the ORM for every use
+# cost more than running it (a STIX page embeds it five times).
+_DECISIONS: dict[tuple[str, int], tuple[str, tuple[str, ...]] | None] = {}
+_DECISIONS_SIZE = 4096
+
+
+def _in(column: str, values: list[str]) -> tuple[str, list[str]]:
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _decision(subject: Subject) -> tuple[str, tuple[str, ...]] | None:
+    """The decision of ``may_see`` for this subject as an SQL condition on the label row ``kz_l`` (None: no label
+    can be visible, the subject holds no usable clearance). Built from the subject and the node's policies only — a
+    few conditions per policy and category —, never from the labels on the node, so its cost does not grow with their
+    number; the database answers each condition from the primary key of the label and the unique index of its terms.
+    Each clause mirrors one test of ``kizuna.labels.decision.may_see``, which stays the oracle
+    (``tests/properties/test_db_filter.py``)."""
     reg = registry()
-    new_visible = {pk for pk in labels.keys() - known if may_see(subject, labels[pk], reg)}
-    result = frozenset((visible & labels.keys()) | new_visible)
-    with _cache.lock:
-        _cache.decisions[key] = (frozenset(labels), result)
-        _cache.decisions.move_to_end(key)
-        while len(_cache.decisions) > _CACHE_SIZE:
-            _cache.decisions.popitem(last=False)
+    key = (subject.cache_key(), id(reg))
+    if key in _DECISIONS:
+        return _DECISIONS[key]
+    term = connection_table(LabelTerm)
+    branches: list[str] = []
+    params: list[str] = []
+
+    def terms(extra: str = "") -> str:
+        # Only the quoted table name and fixed text are interpolated; every value is a parameter.
+        return f"SELECT 1 FROM {term} kz_t WHERE kz_t.label_id = kz_l.id AND kz_t.kind = %s{extra}"  # noqa: S608
+
+    for policy_id, clearance in sorted(subject.clearances.items()):
+        policy = reg.get(policy_id)
+        if policy is None or not policy.has_classification(clearance):
+            continue
+        # The classification must be one the policy defines, at or below the clearance.
+        allowed = [level.name for level in policy.classifications[: policy.rank(clearance) + 1]]
+        in_sql, in_params = _in("kz_l.classification", allowed)
+        parts = [f"kz_l.policy = %s AND {in_sql}"]
+        params += [policy_id, *in_params]
+        # A category the policy does not define cannot be evaluated: deny.
+        if policy.categories:
+            in_sql, in_params = _in("kz_t.category", sorted(policy.categories))
+            parts.append(f"NOT EXISTS ({terms(f' AND NOT {in_sql}')})")
+            params += [LabelTerm.CATEGORY, *in_params]
+        else:
+            parts.append(f"NOT EXISTS ({terms()})")
+            params.append(LabelTerm.CATEGORY)
+        for category in policy.categories.values():
+            if category.type is CategoryType.INFORMATIVE:
+                continue
+            held = sorted(subject.nations if category.subject_attribute == "nations" else subject.communities)
+            absent = f"NOT EXISTS ({terms(' AND kz_t.category = %s')})"
+            if category.type is CategoryType.PERMISSIVE and held:
+                # Absent, or at least one value the subject holds.
+                in_sql, in_params = _in("kz_t.value", held)
+                parts.append(f"({absent} OR EXISTS ({terms(f' AND kz_t.category = %s AND {in_sql}')}))")
+                params += [LabelTerm.CATEGORY, category.name, LabelTerm.CATEGORY, category.name, *in_params]
+            elif category.type is CategoryType.RESTRICTIVE and held:
+                # No value the subject does not hold.
+                in_sql, in_params = _in("kz_t.value", held)
+                parts.append(f"NOT EXISTS ({terms(f' AND kz_t.category = %s AND NOT {in_sql}')})")
+                params += [LabelTerm.CATEGORY, category.name, *in_params]
+            else:  # a subject holding no value passes only where the category is absent
+                parts.append(absent)
+                params += [LabelTerm.CATEGORY, category.name]
+        branches.append("(" + " AND ".join(parts) + ")")
+    result: tuple[str, tuple[str, ...]] | None = None
+    if branches:
+        sql = f"kz_l.sound AND ({' OR '.join(branches)})"
+        principals = sorted(subject.principals)
+        if principals:
+            in_sql, in_params = _in("kz_t.value", principals)
+            sql += f" AND (kz_l.tlp <> %s OR EXISTS ({terms(f' AND {in_sql}')}))"
+            params += [TLP.RED.value, LabelTerm.RECIPIENT, *in_params]
+        else:
+            sql += " AND kz_l.tlp <> %s"
+            params.append(TLP.RED.value)
+        result = (sql, tuple(params))
+    if len(_DECISIONS) >= _DECISIONS_SIZE:
+        _DECISIONS.clear()
+    _DECISIONS[key] = result
     return result
 
 
+def connection_table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+class _Visible(Expression):
+    """``EXISTS (SELECT 1 FROM kizuna_label kz_l WHERE kz_l.id = <label column> AND <decision>)``: true for a row
+    whose label the subject may see. The label column is resolved by the ORM (a join path, an annotation, an outer
+    reference), so it can be used in any filter, subquery or join; the decision is the cached SQL of ``_decision``."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: Any, decision: tuple[str, tuple[str, ...]]) -> None:
+        super().__init__()
+        self.column = column
+        self.decision = decision
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        column_sql, column_params = compiler.compile(self.column)
+        sql, params = self.decision
+        table = connection.ops.quote_name(LabelRecord._meta.db_table)
+        return (f"EXISTS (SELECT 1 FROM {table} kz_l WHERE kz_l.id = ({column_sql}) AND {sql})",  # noqa: S608
+                (*column_params, *params))
+
+
+def visible_label_ids(subject: Subject) -> frozenset[int]:
+    """Every label id on the node the subject may see, by the decision in SQL. Reads every label: for tests and
+    administrators' tools, never on a request path (requests filter with ``visible_q``)."""
+    decision = _decision(subject)
+    if decision is None:
+        return frozenset()
+    sql, params = decision
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT kz_l.id FROM {connection_table(LabelRecord)} kz_l WHERE {sql}", params)  # noqa: S608
+        return frozenset(row[0] for row in cursor.fetchall())
+
+
 def visible_among(subject: Subject, label_ids: Iterable[int]) -> set[int]:
-    """Which of these label ids the subject may see: only the given labels are decided (a cached decision is reused
-    when the subject has one), so the cost follows the ids asked about, not the number of labels on the node. For
-    writes that must treat what the writer may not see as missing (``kizuna.threats.store``). An id with no label
-    row, or a row that cannot be trusted, is not visible."""
+    """Which of these label ids the subject may see, decided in Python by ``may_see`` for only the given labels: the
+    cost follows the ids asked about, not the number of labels on the node. For rows already fetched (a related
+    record named only when its label is visible) and for writes that must treat what the writer may not see as
+    missing (``kizuna.threats.store``). An id with no label row, or a row that cannot be trusted, is not visible."""
     wanted = set(label_ids)
     if not wanted:
         return set()
-    with _cache.lock:
-        cached = _cache.decisions.get(subject.cache_key())
+    missing = wanted.difference(_cache.labels, _cache.unreadable)
+    if missing:
+        for pk, key in _fetch_keys(missing):
+            label = _parse_row(pk, key)
+            with _cache.lock:
+                if label is None:
+                    _cache.unreadable.add(pk)
+                else:
+                    _cache.labels[pk] = label
+    reg = registry()
     result: set[int] = set()
-    rest = wanted
-    if cached is not None:
-        known, visible = cached
-        result = wanted & visible
-        rest = wanted - known
-    if rest:
-        missing = rest.difference(_cache.labels, _cache.unreadable)
-        if missing:
-            for pk, key in _fetch_keys(missing):
-                label = _parse_row(pk, key)
-                with _cache.lock:
-                    if label is None:
-                        _cache.unreadable.add(pk)
-                    else:
-                        _cache.labels[pk] = label
-        reg = registry()
-        for pk in rest:
-            label = _cache.labels.get(pk)
-            if label is not None and may_see(subject, label, reg):
-                result.add(pk)
+    for pk in wanted:
+        label = _cache.labels.get(pk)
+        if label is not None and may_see(subject, label, reg):
+            result.add(pk)
     return result
 
 
@@ -206,8 +278,13 @@ def label_display(label: Label) -> str:
 def visible_q(subject: Subject, path: str = "label") -> Q:
     """A filter, for use across joins, true for rows whose label at ``path`` the subject may see (the same set as
     ``visible_to``): ``visible_q(subject, "meeting__label")`` on a model that points at a meeting. ``path`` may also
-    name a column annotated with ``unindexed_label``. Nothing visible gives a filter that matches no row."""
-    return visible_labels(subject).q(path)
+    name a column annotated with ``unindexed_label``. Written as ``EXISTS`` over the label row (``_decision``): the
+    database probes the label of each row it considers, by primary key, so a first page costs the same with 30 labels
+    or 100,000. Nothing visible gives a filter that matches no row."""
+    decision = _decision(subject)
+    if decision is None:
+        return Q(pk__in=[])
+    return Q(_Visible(F(path), decision))
 
 
 def unindexed_label(path: str = "label") -> CombinedExpression:
@@ -220,42 +297,47 @@ def unindexed_label(path: str = "label") -> CombinedExpression:
 
 
 def sees_nothing(subject: Subject) -> bool:
-    """True when no label on the node is visible to the subject (every ``visible_to`` is empty)."""
-    return not visible_label_ids(subject)
+    """True when no label can be visible to the subject (every ``visible_to`` is empty): it holds no clearance in a
+    policy of this node. Decided from the subject alone."""
+    return _decision(subject) is None
 
 
 class VisibleLabels:
-    """The labels a subject may see, decided once (one query), for checking rows already fetched — a related record
-    named only when its own label is visible —, as part of a cache key, and for several ``visible_q`` filters from one
-    decision (``q``). Iterates in id order."""
+    """What a subject may see, for checking rows already fetched — a related record named only when its own label is
+    visible (``label_id in visible``: decided for the ids asked about, each once) —, as part of a cache key, and for
+    several ``visible_q`` filters (``q``)."""
 
-    __slots__ = ("_ids",)
+    __slots__ = ("_decided", "_key", "_none", "_subject")
 
-    def __init__(self, ids: frozenset[int]) -> None:
-        self._ids = ids
+    def __init__(self, subject: Subject) -> None:
+        self._subject = subject
+        self._key = subject.cache_key()
+        self._none = sees_nothing(subject)
+        self._decided: dict[int, bool] = {}
 
     def __contains__(self, label_id: object) -> bool:
-        return label_id in self._ids
+        if not isinstance(label_id, int) or self._none:
+            return False
+        if label_id not in self._decided:
+            self._decided[label_id] = bool(visible_among(self._subject, [label_id]))
+        return self._decided[label_id]
 
-    def __iter__(self) -> Iterator[int]:
-        return iter(sorted(self._ids))
-
-    def __len__(self) -> int:
-        return len(self._ids)
+    def __bool__(self) -> bool:
+        return not self._none
 
     def __hash__(self) -> int:
-        return hash(self._ids)
+        return hash(self._key)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, VisibleLabels) and other._ids == self._ids
+        return isinstance(other, VisibleLabels) and other._key == self._key
 
     def q(self, path: str = "label") -> Q:
-        """``visible_q`` with this decision: several filters (several joins) from one decision."""
-        return Q(**{f"{path}__in": sorted(self._ids)})
+        """``visible_q`` for this subject."""
+        return visible_q(self._subject, path)
 
 
 def visible_labels(subject: Subject) -> VisibleLabels:
-    return VisibleLabels(visible_label_ids(subject))
+    return VisibleLabels(subject)
 
 
 def get_visible_or_404(model_or_queryset: type[T] | LabelledQuerySet[T], subject: Subject, **lookup: object) -> T:

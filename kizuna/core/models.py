@@ -7,9 +7,10 @@ import hashlib
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 
 from kizuna.labels import Label
+from kizuna.labels.stixid import label_marking_id
 
 if TYPE_CHECKING:
     from kizuna.labels import Subject
@@ -25,12 +26,21 @@ def label_id_for(label: Label) -> int:
 
 
 class LabelRecord(models.Model):
-    """One row per distinct label. Records point here; the access decision runs over these rows, not over records."""
+    """One row per distinct label. Records point here; the access decision runs over these rows, not over records.
+
+    The decision reads the label's attributes as columns — ``policy``, ``classification``, ``tlp`` — and its category
+    values and TLP:RED recipients as ``LabelTerm`` rows, all taken from ``key`` when the row is saved; ``sound`` is
+    false for a row whose key does not parse or does not hash to its id (visible to no one). ``kizuna.core.access``
+    turns a subject into SQL over these columns, so a request never reads every label (issue 12)."""
 
     id = models.BigIntegerField(primary_key=True)
     key = models.TextField(unique=True)
     policy = models.CharField(max_length=64)
     classification = models.CharField(max_length=64)
+    tlp = models.CharField(max_length=16, default="")
+    sound = models.BooleanField(default=False)
+    # The label's STIX marking-definition id (``kizuna.labels.stixid``), to serve a marking by id.
+    marking = models.CharField(max_length=80, blank=True, db_index=True)
     display = models.CharField(max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -40,19 +50,71 @@ class LabelRecord(models.Model):
     def __str__(self) -> str:
         return self.display
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the row with the attributes the decision reads, derived from ``key`` (never from the caller), and
+        its terms, in one transaction."""
+        label = parse_sound(self.pk, self.key)
+        self.sound = label is not None
+        if label is not None:
+            self.policy, self.classification, self.tlp = label.policy, label.classification, label.tlp.value
+            self.marking = label_marking_id(label)
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            LabelTerm.objects.filter(label_id=self.pk).delete()
+            if label is not None:
+                LabelTerm.objects.bulk_create(terms_of(self.pk, label))
+
     def to_label(self) -> Label:
         return Label.from_api_key(self.key)
+
+
+def parse_sound(pk: int | None, key: str) -> Label | None:
+    """The label a row's key stands for, or None when the key does not parse or does not hash to ``pk``."""
+    try:
+        label = Label.from_api_key(key)
+    except ValueError:  # LabelError and json.JSONDecodeError are both ValueErrors
+        return None
+    return label if label_id_for(label) == pk else None
+
+
+def terms_of(pk: int, label: Label) -> list[LabelTerm]:
+    terms = [LabelTerm(label_id=pk, kind=LabelTerm.CATEGORY, category=name, value=value)
+             for name, values in label.categories for value in values]
+    terms += [LabelTerm(label_id=pk, kind=LabelTerm.RECIPIENT, category="", value=r) for r in label.recipients]
+    return terms
+
+
+class LabelTerm(models.Model):
+    """One category value (``kind`` "c") or TLP:RED recipient ("r") of a label, for the decision in SQL: a
+    permissive category is "no term of that category, or one the subject holds", a restrictive one "no term the
+    subject does not hold", each answered from the unique index."""
+
+    CATEGORY = "c"
+    RECIPIENT = "r"
+
+    label = models.ForeignKey(LabelRecord, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=1)
+    category = models.TextField(blank=True)
+    value = models.TextField()
+
+    class Meta:
+        db_table = "kizuna_label_term"
+        constraints = [
+            models.UniqueConstraint(fields=["label", "kind", "category", "value"], name="label_term_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label_id} {self.kind} {self.category}={self.value}"
 
 
 class LabelledQuerySet(models.QuerySet[T]):
     def visible_to(self, subject: Subject) -> LabelledQuerySet[T]:
         """The one enforcement point: only records whose label the subject may see, filtered in the database."""
-        from kizuna.core.access import visible_label_ids
+        from kizuna.core.access import sees_nothing, visible_q
 
-        ids = visible_label_ids(subject)
-        if not ids:
+        if sees_nothing(subject):
             return self.none()
-        return self.filter(label_id__in=sorted(ids))
+        return self.filter(visible_q(subject))
 
 
 class LabelledManager(models.Manager[T]):

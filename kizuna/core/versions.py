@@ -30,10 +30,9 @@ def snapshot(obj: Labelled, data: dict[str, Any], author: Any, summary: str = ""
 
 def history(obj: Labelled, subject: Subject) -> list[Version]:
     """The record's versions that the subject may see: a version keeps the label it had, which may differ."""
-    from kizuna.core.access import visible_label_ids
+    from kizuna.core.access import visible_q
 
     return list(
-        Version.objects.filter(
-            content_type=content_type_of(obj), object_id=obj.pk, label_id__in=sorted(visible_label_ids(subject))
-        ).select_related("author", "label")
+        Version.objects.filter(visible_q(subject), content_type=content_type_of(obj), object_id=obj.pk)
+        .select_related("author", "label")
     )

@@ -132,17 +132,41 @@ class Quarantine:
     claimed: str = ""
 
 
+class _NodeLabels(dict[str, Label]):
+    """Label markings by id: those learnt from peers, and any label of this node, looked up by its indexed marking
+    id when first asked for (a sync never reads every label of the node: there may be hundreds of thousands)."""
+
+    def _load(self, marking_id: object) -> Label | None:
+        if not isinstance(marking_id, str) or not marking_id.startswith("marking-definition--"):
+            return None
+        found = super().get(marking_id)
+        if found is None:
+            record = LabelRecord.objects.filter(marking=marking_id, sound=True).first()
+            if record is None:
+                return None
+            try:
+                found = label_of(record)
+            except LabelError:
+                return None
+            self[marking_id] = found
+        return found
+
+    def __contains__(self, marking_id: object) -> bool:
+        return self._load(marking_id) is not None
+
+    def __missing__(self, marking_id: str) -> Label:
+        found = self._load(marking_id)
+        if found is None:
+            raise KeyError(marking_id)
+        return found
+
+
 class LabelMarkingCache:
-    """Kizuna label markings by id: every label of this node, plus those fetched from peers (checked)."""
+    """Kizuna label markings by id: the labels of this node (looked up as needed), plus those fetched from peers
+    (checked)."""
 
     def __init__(self) -> None:
-        self.labels: dict[str, Label] = {}
-        for record in LabelRecord.objects.all():
-            try:
-                label = label_of(record)
-            except LabelError:
-                continue
-            self.labels[label_marking_id(label)] = label
+        self.labels: dict[str, Label] = _NodeLabels()
         self.not_labels: set[str] = set(TLP_BY_ID)
 
     def learn(self, marking: Any) -> str | None:

@@ -25,7 +25,11 @@ class Practice(Labelled):
     stix_id = models.CharField(max_length=128, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
-        indexes = [models.Index(fields=["label", "created_at", "id"], name="practice_label_list")]
+        indexes = [
+            models.Index(fields=["label", "created_at", "id"], name="practice_label_list"),
+            # The list newest first, each row's label tested as it is read (kizuna.core.access decides in SQL).
+            models.Index(fields=["created_at", "id"], name="practice_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -40,7 +40,7 @@ class Report(Labelled):
     class Meta:
         indexes = [
             models.Index(fields=["status", "created_at", "id"], name="report_list"),
-            # The list: label_id IN (visible labels) ORDER BY created_at DESC reads only the newest rows of each label.
+            # By label: PostgreSQL may drive a list from the visible labels when they are few (kizuna.core.access).
             models.Index(fields=["label", "status", "created_at", "id"], name="report_label_list"),
         ]
 

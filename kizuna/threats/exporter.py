@@ -133,7 +133,7 @@ def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
     yield f'{{"type":"bundle","id":"bundle--{uuid.uuid4()}","objects":[{dumps(kizuna_identity())}'
     yield "," + dumps(label_extension_definition())
     used: dict[int, tuple[str, str]] = {}  # label id -> (marking id, the text that closes an object with it)
-    label_markings: set[str] | None = None
+    label_markings: _LabelMarkingIds | None = None
     for rows in _chunks(rows_qs) if ranged else [list(rows_qs)]:
         parts: list[str] = []
         append = parts.append
@@ -200,10 +200,24 @@ def _chunks(rows_qs: Any) -> Iterator[list[tuple[int, str, str]]]:
                 yield rows
 
 
-def _all_label_marking_ids() -> set[str]:
-    """Marking ids of every label on the node (few; computed once per export, only when a stored marking-definition
-    comes by). A stored copy of one of them is replaced by the copy this module writes, so no id appears twice."""
-    return {label_marking_id(label_of(r)) for r in LabelRecord.objects.all()}
+class _LabelMarkingIds:
+    """Whether an id is the marking id of a label on the node, looked up by the label rows' indexed marking column
+    and remembered (only when a stored marking-definition comes by). A stored copy of one of them is replaced by the
+    copy this module writes, so no id appears twice."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, bool] = {}
+
+    def __contains__(self, stix_id: object) -> bool:
+        if not isinstance(stix_id, str):
+            return False
+        if stix_id not in self.known:
+            self.known[stix_id] = LabelRecord.objects.filter(marking=stix_id).exists()
+        return self.known[stix_id]
+
+
+def _all_label_marking_ids() -> _LabelMarkingIds:
+    return _LabelMarkingIds()
 
 
 def write_bundle(subject: Subject, out: TextIO, **filters: object) -> int:

@@ -3,11 +3,10 @@ marking-definition carrying the Kizuna label extension, declared by an extension
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from typing import Any
 
 from kizuna.labels import TLP, Label, LabelError
+from kizuna.labels.stixid import deterministic_id, label_marking_id  # noqa: F401  (re-exported)
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, extension_definition
 
 # TLP 2.0 marking-definition ids (STIX 2.1 TLP 2.0 extension), and TLP 1.0 ids that older tools (MISP) still send.
@@ -29,7 +28,6 @@ TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 # Kizuna's own extension: a marking-definition whose extension carries a Kizuna label in its API form.
 KIZUNA_LABEL_EXTENSION_ID = "extension-definition--7c1f4774-8f2a-4b6e-9d3a-6b697a756e61"
-_LABEL_NAMESPACE = uuid.UUID("0f1e4774-2c3b-4a5d-8e6f-6b697a756e61")
 
 
 def label_extension_definition() -> dict[str, Any]:
@@ -40,18 +38,6 @@ def label_extension_definition() -> dict[str, Any]:
         "and TLP:RED recipients, in Kizuna's API form. Receivers must enforce it.",
         "label-extension", ["property-extension"],
     )
-
-
-def deterministic_id(kind: str, name: str) -> str:
-    """A STIX id that is the same for the same name on every node. Shaped as a version-4 UUID (random-looking bits
-    from a hash) because the OASIS validator warns about other UUID versions."""
-    digest = hashlib.sha256(f"{_LABEL_NAMESPACE}:{kind}:{name}".encode()).digest()
-    return f"{kind}--{uuid.UUID(bytes=digest[:16], version=4)}"
-
-
-def label_marking_id(label: Label) -> str:
-    """Deterministic: the same label is always the same marking-definition, on every node."""
-    return deterministic_id("marking-definition", label.key())
 
 
 def label_marking(label: Label) -> dict[str, Any]:

@@ -67,8 +67,12 @@ class StixObject(Labelled):
                                     name="stix_one_current"),
         ]
         indexes = [
-            # Every read is label-filtered (visible_to), so the label leads; lookups by id use the unique index.
-            models.Index(fields=["label", "is_current", "type", "created_at", "id"], name="stix_current_list"),
+            # Lists walk the current versions newest first and test each row's label as they go (the decision is an
+            # EXISTS on the label row, kizuna.core.access), so a first page reads about a page of rows whatever the
+            # number of labels. Lookups by id use the unique indexes.
+            models.Index(fields=["created_at", "id"], condition=models.Q(is_current=True), name="stix_current_recent"),
+            models.Index(fields=["type", "created_at", "id"], condition=models.Q(is_current=True),
+                         name="stix_current_type_recent"),
         ]
 
     def __str__(self) -> str:

@@ -186,3 +186,27 @@ def test_rows_name_a_not_null_column_without_default() -> None:
     assert sql.startswith("INSERT INTO reports_report (") and sql.count("%s") == len(row)
     assert "T" in row and "" in row  # the title given, withdrawal_reason (and the other texts) at their default
     assert make_row("T") != make_row("T")  # a callable default (the uuid) is called per row
+
+
+def test_labels(tmp_path: Path) -> None:
+    args = ("--labels", "200", "--reports", "300", "--objects", "300", "--requests", "2",
+            "--data-dir", str(tmp_path / "bench"))
+    if on_postgres():
+        with postgres_database("labels") as url:
+            lines = run_benchmark("labels", *args, tmp=tmp_path, env={"DATABASE_URL": url})
+    else:
+        lines = run_benchmark("labels", *args, tmp=tmp_path)
+    assert_figures(lines, "machine: ", "30 labels (baseline): ", "200 labels: ", "API GET /api/v1/reports (first page)",
+                   "API GET /api/v1/stix/objects (first page)", "bare SQL, decision in SQL (visible_q)",
+                   "bare SQL, materialised per-subject set")
+
+
+def test_audit_share(tmp_path: Path) -> None:
+    args = ("--writers", "2", "--seconds", "0.5", "--data-dir", str(tmp_path / "bench"))
+    if on_postgres():
+        with postgres_database("audit") as url:
+            lines = run_benchmark("audit_share", *args, tmp=tmp_path, env={"DATABASE_URL": url})
+    else:
+        lines = run_benchmark("audit_share", *args, tmp=tmp_path)
+    assert_figures(lines, "machine: ", "as shipped", "audit append skipped", "throughput cost of the audit chain:",
+                   "audit chain: verified")

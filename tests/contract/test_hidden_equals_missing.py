@@ -599,7 +599,8 @@ def assert_same_answer(hidden: Any, hidden_id: str, missing: Any, missing_id: st
 
 # Labels are interned on first use by whoever uses them (content-addressed, shared by every record under them): the
 # first of the two requests may intern its default label and the second find it, which says nothing about the id.
-_NOT_SIDE_EFFECTS = {"core.LabelRecord"}
+# A label's terms (its category values and recipients, for the decision in SQL) are part of its row.
+_NOT_SIDE_EFFECTS = {"core.LabelRecord", "core.LabelTerm"}
 
 
 def _row_counts() -> dict[str, int]:

@@ -28,7 +28,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from kizuna.core import registry
-from kizuna.core.access import label_of, unindexed_label, visible_labels
+from kizuna.core.access import label_of, unindexed_label, visible_labels, visible_q
+from kizuna.core.access import registry as access_registry
 from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
@@ -36,7 +37,7 @@ from kizuna.labels import Subject
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
 from kizuna.stix.timestamps import TimestampError, format_timestamp, parse_timestamp
 from kizuna.threats.exporter import LabelMarkings
-from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking, label_marking_id
+from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import shown_line, visible_objects, walk_by_rowid, with_relationship_rule
 
@@ -238,8 +239,8 @@ def compile_query(subject: Subject, collection: Collection, filters: Filters, co
 
     Building the queryset and compiling it costs more than reading a page of 1,000 objects, so the compiled SQL is
     kept per process (LRU) under everything that went into it: the subject (``Subject.cache_key``, which changes
-    whenever anything the label decision reads changes), the labels the subject may see now (the set
-    ``visible_to`` and the relationship rule embed; a new label changes the key), the collection, the filters (but
+    whenever anything the label decision reads changes) and the node's policies (the decision in SQL is built from
+    both, never from the labels on the node, so a new label does not change it), the collection, the filters (but
     not the cursor or the limit, which are parameters), the id and the columns. The SQL is exactly what
     ``visible_objects`` produced for that key; nothing is decided here.
 
@@ -249,7 +250,7 @@ def compile_query(subject: Subject, collection: Collection, filters: Filters, co
     filters are untouched: only the plan changes."""
     db = router.db_for_read(StixObject)
     vendor = connections[db].vendor
-    key = (db, vendor, subject.cache_key(), visible_labels(subject), collection.id,
+    key = (db, vendor, subject.cache_key(), id(access_registry()), collection.id,
            replace(filters, after=None, limit=0), stix_id, columns, ranged)
     with _QUERIES_LOCK:
         if key in _QUERIES:
@@ -345,17 +346,9 @@ def label_markings() -> LabelMarkings:
 
 def _label_marking_for(subject: Subject, marking_id: str) -> dict[str, Any] | None:
     """The Kizuna label marking-definition ``marking_id`` if it is the marking of a label the subject may see (the
-    set ``visible_to`` filters by), else None."""
-    visible = visible_labels(subject)
-    missing = [pk for pk in visible if pk not in _MARKING_IDS]
-    if missing:
-        for record in LabelRecord.objects.filter(pk__in=sorted(missing)):
-            _MARKING_IDS[record.pk] = label_marking_id(label_of(record))
-    for pk in visible:  # in id order
-        if _MARKING_IDS.get(pk) == marking_id:
-            found = LabelRecord.objects.filter(pk=pk).first()
-            return label_marking(label_of(found)) if found is not None else None
-    return None
+    decision ``visible_to`` applies), else None. Found by the label row's indexed ``marking`` column."""
+    found = LabelRecord.objects.filter(visible_q(subject, "pk"), marking=marking_id).first()
+    return label_marking(label_of(found)) if found is not None else None
 
 
 def definition_by_id(subject: Subject, stix_id: str, filters: Filters) -> dict[str, Any] | None:

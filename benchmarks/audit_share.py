@@ -1,0 +1,170 @@
+"""Benchmark of the audit chain's share of a write (issue 12: "the hash-chained audit log must not become the one lock
+every write waits for"). Run by hand (the suite runs it at a tiny size, untimed):
+
+    .venv/bin/python benchmarks/audit_share.py [--writers 8] [--seconds 20]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/kz_audit_bench .venv/bin/python benchmarks/audit_share.py
+
+Builds a fresh node (SQLite under --data-dir, or the PostgreSQL database of DATABASE_URL, dropped and created) and runs
+--writers threads creating reports through the service (``do_create_report``: label, row, STIX form, version, audit
+entry in one transaction) for --seconds, twice: as shipped, and with the audit append skipped (the baseline, same
+run). Prints writes per second and latency for both, and the audit's share of a write: the time from the start of
+the append (on PostgreSQL: waiting for and taking the chain's advisory lock) to the commit that releases it, against
+the whole write. The append is the last step of each write transaction, so the lock is held only for the insert and
+the commit. Exits 0; the chain is verified at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--writers", type=int, default=8)
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--data-dir", default="/tmp/kizuna-bench-audit")  # noqa: S108 - scratch for a hand-run benchmark
+    return p.parse_args()
+
+
+ARGS = parse()
+DB_URL = os.environ.get("DATABASE_URL", "")
+DATA_DIR = Path(ARGS.data_dir) / ("pg" if DB_URL else "sqlite")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+for stale in DATA_DIR.glob("kizuna.sqlite3*"):
+    stale.unlink()
+os.environ["KIZUNA_DATA_DIR"] = str(DATA_DIR)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kizuna.settings")
+if DB_URL:
+    import psycopg
+
+    _name = DB_URL.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as _admin:
+        _admin.execute(f'DROP DATABASE IF EXISTS "{_name}" WITH (FORCE)')
+        _admin.execute(f'CREATE DATABASE "{_name}"')
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from kizuna.core import audit  # noqa: E402
+from kizuna.directory.models import Organisation, User  # noqa: E402
+from kizuna.directory.services import ensure_reference_data  # noqa: E402
+from kizuna.labels import Label  # noqa: E402
+from kizuna.reports.services import ReportInput, do_create_report  # noqa: E402
+
+LABEL = Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["NATO", "IP4"]}, "AMBER")
+
+
+def machine() -> str:
+    mem = 0
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = int(fh.readline().split()[1]) * 1024
+    except OSError:
+        pass
+    db = f"PostgreSQL {connection.pg_version}" if connection.vendor == "postgresql" else f"SQLite {sqlite3.sqlite_version}"
+    return f"{os.cpu_count()} cores, {mem / 2**30:.0f} GiB RAM, {platform.platform()}, Python {platform.python_version()}, {db}"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def run(name: str, users: list[User], append: Callable[..., Any]) -> dict[str, float]:
+    """--writers threads writing reports for --seconds; ``append`` stands in for ``audit.record``."""
+    lock = threading.Lock()
+    writes: list[float] = []
+    audit_spans: list[float] = []
+    errors: list[str] = []
+    local = threading.local()
+    original = audit.record
+
+    def timed_append(*args: Any, **kwargs: Any) -> Any:
+        local.audit_start = time.perf_counter()
+        return append(*args, **kwargs)
+
+    audit.record = timed_append  # type: ignore[assignment]
+    deadline = time.perf_counter() + ARGS.seconds
+
+    def writer(user: User) -> None:
+        n = 0
+        try:
+            while time.perf_counter() < deadline:
+                local.audit_start = None
+                started = time.perf_counter()
+                do_create_report(user, ReportInput(title=f"{name} {user.username} {n}", label=LABEL))
+                ended = time.perf_counter()  # after the commit, which releases the chain's lock
+                n += 1
+                with lock:
+                    writes.append(ended - started)
+                    if local.audit_start is not None:
+                        audit_spans.append(ended - local.audit_start)
+        except Exception as exc:
+            with lock:
+                errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(u,)) for u in users]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    audit.record = original  # type: ignore[assignment]
+    result = {
+        "writes/s": len(writes) / elapsed,
+        "p50 ms": statistics.median(writes) * 1000 if writes else 0.0,
+        "p95 ms": percentile(writes, 0.95) * 1000,
+        "audit share": sum(audit_spans) / sum(writes) if audit_spans else 0.0,
+        "audit p95 ms": percentile(audit_spans, 0.95) * 1000,
+        "errors": float(len(errors)),
+    }
+    if errors:
+        print(f"{name}: {len(errors)} errors, first: {errors[0]}")
+    return result
+
+
+def main() -> None:
+    print(f"machine: {machine()}")
+    call_command("migrate", verbosity=0, interactive=False)
+    ensure_reference_data()
+    org = Organisation.objects.get_or_create(code="JPN-MOFA", defaults={"name": "MOFA", "nation_id": "JPN"})[0]
+    users = [User.objects.create(username=f"writer-{i}", nation_id="JPN", organisation=org, role="contributor",
+                                 clearances={"NATO": "RESTRICTED"}, password="!") for i in range(ARGS.writers)]
+    do_create_report(users[0], ReportInput(title="warm-up", label=LABEL))
+
+    def skipped(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    results = {"as shipped": run("shipped", users, audit.record), "audit append skipped": run("skipped", users, skipped)}
+    print(f"\n{ARGS.writers} writers, {ARGS.seconds:.0f} s each")
+    print(f"{'':24} {'writes/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'audit share':>12} {'audit p95 ms':>13} {'errors':>7}")
+    for name, r in results.items():
+        print(f"{name:24} {r['writes/s']:9.1f} {r['p50 ms']:8.2f} {r['p95 ms']:8.2f} {r['audit share']:12.1%} "
+              f"{r['audit p95 ms']:13.2f} {r['errors']:7.0f}")
+    cost = 1 - results["as shipped"]["writes/s"] / results["audit append skipped"]["writes/s"]
+    print(f"throughput cost of the audit chain: {cost:.1%}")
+    problems = audit.verify()
+    print(f"audit chain: {'verified' if not problems else problems[:3]}")
+    if problems or any(r["errors"] for r in results.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
