@@ -113,6 +113,8 @@ _default_sqlite = f"sqlite:///{DATA_DIR / 'kizuna.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL for concurrent readers, a busy timeout instead of "database is locked", foreign keys enforced.
+    # Django's backend, whose writers say when they wait for the write lock (kizuna/core/sqlite/turns.py).
+    DATABASES["default"]["ENGINE"] = "kizuna.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
