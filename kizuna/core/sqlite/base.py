@@ -26,7 +26,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self.waited = self.importing.begin(begin, self.cursor, float(self.settings_dict["OPTIONS"].get("timeout", 5)))
         else:
             with turns.waiting(turns.signal_path(str(self.settings_dict["NAME"]))):
-                begin()
+                turns.take(begin, self.cursor, float(self.settings_dict["OPTIONS"].get("timeout", 5)))
 
 
 def takes_turns(connection: Any) -> bool:
