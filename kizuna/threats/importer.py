@@ -626,8 +626,6 @@ class HeldTransaction:
             atomic, self.atomic = self.atomic, None
             atomic.__exit__(None, None, None)
             self._count(time.monotonic() - self.started)
-            if self.turns is not None:
-                self.turns.last_held = time.monotonic() - self.started
             if self.checkpointer is not None:
                 self.checkpointer.request()
 

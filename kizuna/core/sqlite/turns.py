@@ -14,7 +14,7 @@ separate processes such as ``kizuna stix import`` signal alike):
 - an ordinary write (the backend's BEGIN IMMEDIATE, ``kizuna.core.sqlite.base``) holds ``<database>-writers``
   while it tries the lock every few milliseconds (``take``) instead of sleeping in SQLite's busy handler;
 - an import between two slices (``Turns.begin``) first waits while anyone holds ``-writers`` (at most
-  ``GIVE_WAY_SECONDS``, or ``WRITERS_SHARE`` times its last slice), then, holding ``<database>-imports``, tries
+  ``GIVE_WAY_SECONDS``), then, holding ``<database>-imports``, tries
   the lock in the same way; after each slice it commits, it leaves the lock free for a moment when another import
   waits (``Turns.after_commit``).
 
@@ -42,12 +42,6 @@ IMPORTS = "imports"
 # competes for the lock like any of them, and writes a slice. Measured with 0.3 s and retries that gave way again:
 # beside such a stream the import crawled (240,000 objects in 2.5 minutes).
 GIVE_WAY_SECONDS = 0.1
-# While writers keep waiting, an import gives way for this many times as long as its last slice held the lock, so it
-# holds the lock at most a quarter of the time. The clients of ``benchmarks/bench_load.py`` (24, each sending its
-# next request as soon as the last is answered) wait in turn for whatever lock time is left, so their latency is
-# their number over that throughput: with 0.1 s the import held the lock about 60% of the time beside them and their
-# p95 was 2.9-4.0 s (p95 0.7-0.8 s without the import).
-WRITERS_SHARE = 3.0
 # Longest it leaves the lock to another import after a slice: the other tries every POLL seconds (``begin``).
 IMPORT_GAP_SECONDS = 0.03
 POLL = 0.003
@@ -121,7 +115,6 @@ class Turns:
     def __init__(self, database: str) -> None:
         self.database = database
         self.fds: dict[str, int] = {}  # opened at the first look
-        self.last_held = 0.0  # seconds the import's last slice held the lock (set by its HeldTransaction)
 
     def others_waiting(self, kind: str) -> bool:
         """Whether another connection waits for the write lock (always, when nobody can tell: no flock)."""
@@ -155,7 +148,7 @@ class Turns:
     def begin(self, begin: Callable[[], None], cursor: Callable[[], object], timeout: float) -> float:
         """Take the write lock with ``begin`` (BEGIN IMMEDIATE), ordinary writers first; the seconds waited."""
         start = time.monotonic()
-        self.give_way(WRITERS, max(GIVE_WAY_SECONDS, self.last_held * WRITERS_SHARE))
+        self.give_way(WRITERS, GIVE_WAY_SECONDS)
         with waiting(signal_path(self.database, IMPORTS)):
             take(begin, cursor, timeout)
         return time.monotonic() - start
