@@ -55,6 +55,7 @@ bench: $(STAMP)
 	env -u DATABASE_URL $(BIN)/python benchmarks/stix_export.py
 	env -u DATABASE_URL $(BIN)/python benchmarks/taxii_serve.py
 	env -u DATABASE_URL $(BIN)/python benchmarks/federation_sync.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/bench_load.py
 
 clean:
 	rm -rf $(VENV) var

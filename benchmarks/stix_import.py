@@ -42,6 +42,7 @@ def parse() -> argparse.Namespace:
 
 
 ARGS = parse()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's kizuna and benchmarks packages
 DATA_DIR = Path(ARGS.data_dir)
 shutil.rmtree(DATA_DIR, ignore_errors=True)
 DATA_DIR.mkdir(parents=True)
@@ -71,30 +72,13 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from benchmarks._bundle import indicator  # noqa: E402
 from kizuna.directory.services import create_user, ensure_reference_data  # noqa: E402
 from kizuna.labels import Label  # noqa: E402
 from kizuna.threats.models import ObservableValue, StixObject  # noqa: E402
 from kizuna.threats.services import do_import_bundle  # noqa: E402
 
 T0 = "2026-02-01T00:00:00.000Z"
-
-
-def indicator(i: int) -> dict[str, object]:
-    kind = i % 4
-    if kind == 0:
-        pattern = f"[ipv4-addr:value = '{10 + i // 65536 % 200}.{i // 256 % 256}.{i % 256}.{i % 7}']"
-    elif kind == 1:
-        pattern = f"[domain-name:value = 'host{i}.example.org']"
-    elif kind == 2:
-        pattern = f"[url:value = 'https://bad{i}.example.net/path?q={i}']"
-    else:
-        pattern = f"[file:hashes.'SHA-256' = '{uuid.UUID(int=i).hex}{uuid.UUID(int=i * 7 + 1).hex}']"
-    return {
-        "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}", "created": T0, "modified": T0,
-        "name": f"Indicator {i}", "indicator_types": ["malicious-activity"], "pattern": pattern,
-        "pattern_type": "stix", "pattern_version": "2.1", "valid_from": T0,
-        "labels": ["benchmark"], "confidence": 70,
-    }
 
 
 def write_bundle(path: Path, n: int) -> list[dict[str, object]]:

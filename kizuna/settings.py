@@ -113,6 +113,8 @@ _default_sqlite = f"sqlite:///{DATA_DIR / 'kizuna.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL for concurrent readers, a busy timeout instead of "database is locked", foreign keys enforced.
+    # Django's backend, whose writers say when they wait for the write lock (kizuna/core/sqlite/turns.py).
+    DATABASES["default"]["ENGINE"] = "kizuna.core.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -124,7 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Between requests a connection is in autocommit and holds no snapshot. Django's connections are per thread, so
     # gunicorn's threads (kizuna serve, gthread) never share one: each keeps its own, reused by its next requests.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")} if env_bool("KIZUNA_TEST_FILE_DB", False) else {}
+    # ":memory:" named, not left out: pytest-django recognises an in-memory test database only by Django's own engine
+    # name, and would otherwise give each xdist worker a file named after the real database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3") if env_bool("KIZUNA_TEST_FILE_DB", False)
+                                    else ":memory:"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "directory.User"

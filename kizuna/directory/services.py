@@ -199,5 +199,8 @@ def user_for_token(secret: str) -> User | None:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # In a transaction, so that on SQLite the write waits for its turn at the lock like any other
+        # (kizuna/core/sqlite/turns.py); a bare statement would wait unannounced behind an import.
+        with transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -210,3 +210,17 @@ def test_audit_share(tmp_path: Path) -> None:
         lines = run_benchmark("audit_share", *args, tmp=tmp_path)
     assert_figures(lines, "machine: ", "as shipped", "audit append skipped", "throughput cost of the audit chain:",
                    "audit chain: verified")
+
+
+def test_bench_load(tmp_path: Path) -> None:
+    args = ("--seconds", "1", "--writers", "2", "--readers", "2", "--import-mb", "0.5",
+            "--data-dir", str(tmp_path / "bench"))
+    if on_postgres():
+        with postgres_database("load") as url:
+            lines = run_benchmark("bench_load", *args, "--database-url", url, tmp=tmp_path)
+    else:
+        lines = run_benchmark("bench_load", *args, tmp=tmp_path)
+    assert any(f"node: {'postgresql' if on_postgres() else 'sqlite'};" in line for line in lines), lines
+    assert_figures(lines, "machine: ", "bundle: ", "clients alone (baseline)", "the same clients beside the import",
+                   "write: POST /api/v1/reports", "read: GET /api/v1/reports", "read: GET /api/v1/stix/objects",
+                   "import beside the clients:", "interactive p95, worst kind:", "errors beside the import: 0")

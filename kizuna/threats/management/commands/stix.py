@@ -141,6 +141,9 @@ class Command(KizunaCommand):
         for reason, count in sorted(s.rejected_by_reason.items(), key=lambda kv: (-kv[1], kv[0])):
             w(f"  {count:>9,}  {reason}")
         w(f"default label: {s.default_label_display}")
+        if s.writes.slices:
+            w(f"write transactions: {s.writes.slices:,}, longest {s.writes.longest:.3f} s, "
+              f"{s.writes.waited:.1f} s letting other writers go first")
         if s.errors:
             w(f"first rejections (index, id, reason){' — more not shown' if s.rejected > SHOWN_ERRORS else ''}:")
             for e in s.errors[:SHOWN_ERRORS]:

@@ -1,0 +1,68 @@
+"""Turns at SQLite's write lock (kizuna/core/sqlite/turns.py), on a scratch database file with plain sqlite3
+connections: a waiting writer is seen by an import, a writer takes the lock as soon as it is free (not a busy
+handler's sleep later), and gives up with the lock error after its timeout, as the busy handler would."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kizuna.core.sqlite import turns
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=20, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    return conn
+
+
+def test_an_import_sees_a_writer_waiting_and_gives_way_until_it_is_through(tmp_path: Path) -> None:
+    database = str(tmp_path / "node.sqlite3")
+    importing = turns.Turns(database)
+    assert not importing.others_waiting(turns.WRITERS)
+    with turns.waiting(turns.signal_path(database)):
+        assert importing.others_waiting(turns.WRITERS)  # another open file: seen even within one process
+        start = time.monotonic()
+        assert importing.give_way(turns.WRITERS, 0.05) >= 0.05  # bounded: it gave way as long as allowed
+        assert time.monotonic() - start < 1
+    assert not importing.others_waiting(turns.WRITERS)
+    assert importing.give_way(turns.WRITERS, 1.0) < 0.01  # nobody waiting: no wait at all
+    importing.close()
+
+
+def test_a_writer_takes_the_lock_within_milliseconds_of_its_release(tmp_path: Path) -> None:
+    path = tmp_path / "node.sqlite3"
+    holder, writer = _connect(path), _connect(path)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    took: list[float] = []
+    released = [0.0]
+
+    def write() -> None:
+        turns.take(lambda: writer.execute("BEGIN IMMEDIATE"), writer.cursor, timeout=20)
+        took.append(time.monotonic() - released[0])
+        writer.execute("COMMIT")
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    time.sleep(0.5)  # long enough for SQLite's busy handler to be sleeping 100 ms between tries
+    released[0] = time.monotonic()
+    holder.execute("COMMIT")
+    thread.join(5)
+    assert took and took[0] < 0.05, took
+    assert writer.execute("PRAGMA busy_timeout").fetchone()[0] == 20_000  # set back after the wait
+
+
+def test_a_writer_gives_up_with_the_lock_error_after_its_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "node.sqlite3"
+    holder, writer = _connect(path), _connect(path)
+    holder.execute("BEGIN IMMEDIATE")
+    start = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        turns.take(lambda: writer.execute("BEGIN IMMEDIATE"), writer.cursor, timeout=0.2)
+    assert 0.2 <= time.monotonic() - start < 2
+    holder.execute("ROLLBACK")
