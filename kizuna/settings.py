@@ -211,3 +211,5 @@ LOGGING = logging_config(
 
 # /metrics answers the node itself (loopback) and, when this is set, whoever presents it as a bearer token.
 KIZUNA_METRICS_TOKEN = os.environ.get("KIZUNA_METRICS_TOKEN", "")
+# Niceness of background work (kizuna worker, kizuna stix import): it yields the CPU to the web server's requests.
+KIZUNA_BACKGROUND_NICE = max(0, min(19, int(os.environ.get("KIZUNA_BACKGROUND_NICE", 10))))

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand
+from kizuna.core.priority import background_priority
 from kizuna.directory.commands import named_user
 from kizuna.labels import Label, LabelError
 from kizuna.threats.importer import ImportSummary
@@ -116,6 +117,7 @@ class Command(KizunaCommand):
             self._export(options)
 
     def _import(self, options: dict[str, Any]) -> None:
+        background_priority()  # a long import must not take the CPU from the node's interactive users
         user = named_user(options["user"])
         label = _default_label(options)
         name = options["file"]
