@@ -1,0 +1,126 @@
+"""``kizuna worker``'s loop: claim a job, run it with a heartbeat renewing its lease, repeat; enqueue the periodic
+jobs that are due; make ready again the jobs of workers that died; stop within seconds on SIGTERM or SIGINT.
+
+Stopping: an idle worker stops at once. A busy one raises ``Interrupted`` inside the running job (as Python does with
+KeyboardInterrupt): the job's open transaction rolls back — what it committed is its checkpoint — and the job is
+released, ready for any worker to resume. Should the job not give way (stuck inside one database call), the process
+exits after ``HARD_STOP`` seconds anyway and the job's lease expires: another worker then resumes it, as after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from types import FrameType
+
+from django.db import close_old_connections, connection
+from django.utils.crypto import get_random_string
+
+from kizuna.jobs import queue
+
+log = logging.getLogger("kizuna.jobs")
+
+HARD_STOP = 4.5  # seconds from the stop signal to exit whatever happens: under the 5 s a service manager is promised
+HOUSEKEEPING = 1.0  # seconds between checks for periodic jobs due and expired leases
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()[:30]}-{os.getpid()}-{get_random_string(6)}"
+
+
+@dataclass
+class Worker:
+    worker_id: str = field(default_factory=new_worker_id)
+    queues: list[str] | None = None  # None: every queue
+    interval: float = 0.2  # seconds between polls when the queue is empty
+    max_jobs: int | None = None
+    until_idle: bool = False  # stop when no job is ready (batch runs, benchmarks)
+    periodic: bool = True  # enqueue the periodic jobs that are due
+    parent_pid: int | None = None  # stop when this process (``kizuna serve --worker``) is gone
+    done: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+    _in_job: bool = False
+    _current: str | None = None
+
+    def install_signals(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        first = not self.stop.is_set()
+        self.stop.set()
+        if first:
+            log.info("worker %s: %s received, stopping", self.worker_id, signal.strsignal(signum))
+            killer = threading.Timer(HARD_STOP, os._exit, args=(3,))
+            killer.daemon = True
+            killer.start()
+        if self._in_job:
+            self._in_job = False  # raised once; the release that follows is not interrupted again
+            raise queue.Interrupted(signal.strsignal(signum) or str(signum))
+
+    def _around(self, starting: bool) -> None:
+        self._in_job = starting and not self.stop.is_set()
+        if starting and self.stop.is_set():
+            raise queue.Interrupted("stopping")
+
+    def _heartbeat(self) -> None:
+        try:
+            while not self.stop.wait(queue.HEARTBEAT):
+                if self._current is None:
+                    continue
+                try:
+                    if not queue.renew(self.worker_id):
+                        log.warning("worker %s: lease of job %s lost", self.worker_id, self._current)
+                except Exception:  # a busy or lost database: the next beat tries again
+                    log.exception("worker %s: heartbeat failed", self.worker_id)
+        finally:
+            connection.close()
+
+    def run(self) -> int:
+        """Run until stopped (or idle, or ``max_jobs`` done); the number of jobs run."""
+        beat = threading.Thread(target=self._heartbeat, name="kizuna-job-heartbeat", daemon=True)
+        beat.start()
+        next_housekeeping = 0.0
+        try:
+            while not self.stop.is_set():
+                if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                    log.info("worker %s: the server that started it is gone; stopping", self.worker_id)
+                    break
+                close_old_connections()
+                now = time.monotonic()
+                if now >= next_housekeeping:
+                    next_housekeeping = now + HOUSEKEEPING
+                    self._housekeeping()
+                result = queue.claim(self.worker_id, self.queues)
+                if result is None:
+                    if self.until_idle:
+                        break
+                    self.stop.wait(self.interval)
+                    continue
+                self._current = str(result.pk)
+                try:
+                    queue.execute(result, self.worker_id, self._around)
+                except queue.Interrupted:
+                    break
+                finally:
+                    self._current = None
+                self.done += 1
+                if self.max_jobs is not None and self.done >= self.max_jobs:
+                    break
+        finally:
+            self.stop.set()
+            connection.close()
+        return self.done
+
+    def _housekeeping(self) -> None:
+        try:
+            queue.recover_expired()
+            if self.periodic:
+                queue.enqueue_due_periodic()
+        except Exception:  # the worker outlives a busy database; the next round tries again
+            log.exception("worker %s: housekeeping failed", self.worker_id)
