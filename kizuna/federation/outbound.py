@@ -13,6 +13,7 @@ originator's signature, which this node cannot and must not replace.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,9 +106,11 @@ def pending() -> Any:
             .exclude(originator_id__in=sorted(peer_organisations())))
 
 
-def sign_pending(limit: int | None = None) -> int:
+def sign_pending(limit: int | None = None, between_batches: Callable[[], None] | None = None) -> int:
     """Sign up to ``limit`` pending rows (all when None), in batches; the number signed. Safe to run at any time and
-    in several processes: a row relabelled meanwhile is simply signed again next time."""
+    in several processes: a row relabelled meanwhile is simply signed again next time (but two passes at once sign
+    the same rows twice: the queue runs one pass at a time). ``between_batches`` is called after each committed
+    batch (the worker's checkpoint)."""
     key = signer()
     markings = LabelMarkings()
     done = 0
@@ -128,6 +131,8 @@ def sign_pending(limit: int | None = None) -> int:
             )
         done += len(rows)
         last = rows[-1][0]
+        if between_batches is not None:
+            between_batches()
     return done
 
 

@@ -23,7 +23,7 @@ SYNC_EVERY = timedelta(seconds=5)
 def sign() -> int:
     """Sign the rows this node must serve signed; how many. One pass at a time on the whole node (the queue enqueues
     a periodic job only when its previous run has ended), so no row is signed twice by racing passes."""
-    signed = outbound.sign_pending()
+    signed = outbound.sign_pending(between_batches=queue.checkpoint)
     if signed:
         log.info("signed %d object version(s)", signed)
     return signed

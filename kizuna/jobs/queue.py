@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,8 +52,27 @@ UNFINISHED = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
 
 
 class Interrupted(BaseException):
-    """Raised inside a running job when its worker is told to stop (SIGTERM, SIGINT). A BaseException so that a job's
-    own ``except Exception`` does not take it for a failure: the job is released (ready again) and resumed later."""
+    """Raised by ``checkpoint()`` inside a running job once its worker is told to stop (SIGTERM, SIGINT). A
+    BaseException so that a job's own ``except Exception`` does not take it for a failure: the job is released (ready
+    again) and resumed later."""
+
+
+_stopping = threading.Event()
+
+
+def request_stop() -> None:
+    """The worker is stopping: the running job's next ``checkpoint()`` raises Interrupted."""
+    _stopping.set()
+
+
+def checkpoint() -> None:
+    """Call between units of work that are committed (an import's batch, a signing batch): raises Interrupted when
+    the worker is stopping. Never inside a transaction of the job's own: what it committed is the resume point.
+
+    Cooperative on purpose: an exception thrown into a job at an arbitrary point (from a signal handler) lands inside
+    database drivers and in code that takes it for a failed batch; measured on PostgreSQL, the import then failed."""
+    if _stopping.is_set():
+        raise Interrupted("the worker is stopping")
 
 
 @dataclass(frozen=True)
@@ -177,20 +196,12 @@ def enqueue_due_periodic(now: datetime | None = None) -> list[str]:
     return started
 
 
-def execute(result: DBTaskResult, worker_id: str, around: Callable[[bool], None] | None = None) -> str:
-    """Run a claimed job and record its outcome ("successful", "failed"; Interrupted propagates after the job is
-    released). ``around(True)`` / ``around(False)`` tell the worker the job's own code starts and ends (a stop
-    request interrupts only that code)."""
+def execute(result: DBTaskResult, worker_id: str) -> str:
+    """Run a claimed job and record its outcome ("successful", "failed", or "lost" when its lease went to another
+    worker); Interrupted propagates once the job is released."""
     task_result = result.task_result
-    task = result.task
     try:
-        if around:
-            around(True)
-        try:
-            value = task.call(*task_result.args, **task_result.kwargs)  # Kizuna's jobs take no context
-        finally:
-            if around:
-                around(False)
+        value = result.task.call(*task_result.args, **task_result.kwargs)  # Kizuna's jobs take no context
     except Interrupted:
         _reset_connection()
         release(result.pk, worker_id)

@@ -1,10 +1,11 @@
 """``kizuna worker``'s loop: claim a job, run it with a heartbeat renewing its lease, repeat; enqueue the periodic
 jobs that are due; make ready again the jobs of workers that died; stop within seconds on SIGTERM or SIGINT.
 
-Stopping: an idle worker stops at once. A busy one raises ``Interrupted`` inside the running job (as Python does with
-KeyboardInterrupt): the job's open transaction rolls back — what it committed is its checkpoint — and the job is
-released, ready for any worker to resume. Should the job not give way (stuck inside one database call), the process
-exits after ``HARD_STOP`` seconds anyway and the job's lease expires: another worker then resumes it, as after a crash.
+Stopping: an idle worker stops at once. A busy one lets its job reach its next ``queue.checkpoint()`` (after each
+committed batch of an import or of signing), which raises ``Interrupted``: the job is released, ready for any worker
+to resume from what it committed. Should the job reach no checkpoint in time (one long database call, a job without
+checkpoints), the process exits after ``HARD_STOP`` seconds anyway and the job's lease expires: another worker then
+resumes it, as after a crash.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ class Worker:
     parent_pid: int | None = None  # stop when this process (``kizuna serve --worker``) is gone
     done: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
-    _in_job: bool = False
     _current: str | None = None
 
     def install_signals(self) -> None:
@@ -52,21 +52,15 @@ class Worker:
             signal.signal(sig, self._on_signal)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        first = not self.stop.is_set()
+        if self.stop.is_set():
+            return
         self.stop.set()
-        if first:
-            log.info("worker %s: %s received, stopping", self.worker_id, signal.strsignal(signum))
+        queue.request_stop()
+        log.info("worker %s: %s received, stopping", self.worker_id, signal.strsignal(signum))
+        if self._current is not None:  # a job that reaches no checkpoint in time is left to its lease's expiry
             killer = threading.Timer(HARD_STOP, os._exit, args=(3,))
             killer.daemon = True
             killer.start()
-        if self._in_job:
-            self._in_job = False  # raised once; the release that follows is not interrupted again
-            raise queue.Interrupted(signal.strsignal(signum) or str(signum))
-
-    def _around(self, starting: bool) -> None:
-        self._in_job = starting and not self.stop.is_set()
-        if starting and self.stop.is_set():
-            raise queue.Interrupted("stopping")
 
     def _heartbeat(self) -> None:
         try:
@@ -104,7 +98,7 @@ class Worker:
                     continue
                 self._current = str(result.pk)
                 try:
-                    queue.execute(result, self.worker_id, self._around)
+                    queue.execute(result, self.worker_id)
                 except queue.Interrupted:
                     break
                 finally:

@@ -9,6 +9,7 @@ only the originating organisation may issue new versions of a STIX id.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -98,6 +99,8 @@ def do_import_bundle(
             _save_progress(job, summary)
         if progress is not None:
             progress(summary)
+        if job is not None:  # run by a worker: stop here when it is stopping (what is not committed rolls back)
+            queue.checkpoint()
 
     importer = _importer(user, default_label, source, report)
     return _notify_watchers(run_stream(importer, stream, total))
@@ -198,10 +201,14 @@ def run_import_job(job_id: int, path: Path, remove_when_done: bool) -> str:
         ImportJob.objects.filter(pk=job_id).update(read_bytes=summary.read_bytes or job.total_bytes)
     except (ServiceError, LabelError) as exc:
         message = str(exc)
+    except queue.Interrupted:  # the worker is stopping: the job goes back to the queue with its file, to be resumed
+        with contextlib.suppress(DatabaseError):
+            ImportJob.objects.filter(pk=job_id).update(
+                status=ImportStatus.QUEUED, message=gettext("paused: its worker stopped; it resumes with the next worker"))
+        raise
     except Exception:
         logger.exception("import job %s failed", job_id)
         message = gettext("the import failed unexpectedly; see the server log")
-    # Interrupted (the worker is stopping) passes: the job is released with its file, and resumed.
     ImportJob.objects.filter(pk=job_id).update(status=status, message=message, finished_at=timezone.now())
     if remove_when_done:
         path.unlink(missing_ok=True)
