@@ -49,6 +49,7 @@ def _seconds(name: str, default: float) -> float:
 LEASE = timedelta(seconds=_seconds("KIZUNA_JOB_LEASE_SECONDS", 30))
 HEARTBEAT = min(5.0, LEASE.total_seconds() / 3)
 UNFINISHED = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+QUEUES = ("default", "imports", "federation")  # as settings.TASKS declares them
 
 
 class Interrupted(BaseException):
