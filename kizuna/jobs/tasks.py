@@ -26,3 +26,9 @@ def prune() -> int:
 
 def register() -> None:
     queue.periodic("jobs.prune", prune, timedelta(hours=1))
+
+
+@task()
+def noop(n: int) -> int:
+    """A job that does nothing: what benchmarks/bench_jobs.py measures is the queue itself."""
+    return n

@@ -186,3 +186,17 @@ def test_rows_name_a_not_null_column_without_default() -> None:
     assert sql.startswith("INSERT INTO reports_report (") and sql.count("%s") == len(row)
     assert "T" in row and "" in row  # the title given, withdrawal_reason (and the other texts) at their default
     assert make_row("T") != make_row("T")  # a callable default (the uuid) is called per row
+
+
+def test_bench_jobs(tmp_path: Path) -> None:
+    args = ("--jobs", "40", "--paced", "5")
+    if on_postgres():
+        with postgres_database("jobs", create=True) as url:
+            lines = run_benchmark("bench_jobs", *args, "--database-url", url, tmp=tmp_path)
+    else:
+        lines = run_benchmark("bench_jobs", *args, tmp=tmp_path)
+    vendor = "postgresql" if on_postgres() else "sqlite"
+    assert any(f"queue on {vendor}" in line for line in lines), lines
+    assert_figures(lines, "machine: ", "enqueue, one transaction per job", "baseline: the no-op called inline",
+                   "enqueue to start, 1 idle worker", "throughput, 1 worker(s)", "throughput, 2 worker(s)",
+                   "crash and resume: SIGKILL halfway")
