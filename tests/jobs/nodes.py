@@ -99,6 +99,9 @@ def until(check: Callable[[], Any], timeout: float, what: str, node: QueueNode |
           step: float = 0.05) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        failed = [p.returncode for p in (node.workers if node else []) if p.poll() in (1, 2)]
+        if failed:  # a worker refused to start (no such command, bad options): no use waiting
+            raise AssertionError(f"a worker exited with status {failed[0]} while waiting for {what}\n{node.log()}")
         value = check()
         if value:
             return value

@@ -48,8 +48,12 @@ def _serve(node: QueueNode) -> tuple[subprocess.Popen[str], int]:
     server = subprocess.Popen([sys.executable, "-m", "kizuna", "serve", "--worker", "--workers", "1",
                                "--bind", f"127.0.0.1:{_free_port()}"], env=node.env, cwd=node.data_dir,
                               stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    found = until(lambda: re.search(r"kizuna worker \(pid (\d+)\)", (node.data_dir / "serve.log").read_text()),
-                  60, "the worker's pid")
+    def started() -> re.Match[str] | None:
+        text = (node.data_dir / "serve.log").read_text()
+        assert server.poll() is None, f"kizuna serve --worker exited {server.returncode}:\n{text[-2000:]}"
+        return re.search(r"kizuna worker \(pid (\d+)\)", text)
+
+    found = until(started, 60, "the worker's pid")
     worker = int(found.group(1))
     until(lambda: "running; periodic jobs" in (node.data_dir / "serve.log").read_text(), 60, "the worker to start")
     return server, worker
