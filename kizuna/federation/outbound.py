@@ -4,7 +4,8 @@ An object this node originated is signed by this node over its served form (the 
 added: the label is part of what is signed, so no relay can lower it). Signing is the costly part (tens of
 microseconds), so it is done once per version and label by ``sign_pending`` — run by the periodic job
 ``federation.sign`` of ``kizuna worker`` (one pass at a time on the whole node) and by ``kizuna node sign`` — and kept
-on the row (``signature``, ``signed_label``); serving then only splices the stored signature into the text. A row not yet signed (or relabelled since) is signed on the fly.
+on the row (``signature``, ``signed_label``); serving then only splices the stored signature into the text. A row
+not yet signed (or relabelled since) is signed on the fly.
 
 An object received from a peer is served exactly as it was received: it already carries its label marking and its
 originator's signature, which this node cannot and must not replace.

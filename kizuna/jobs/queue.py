@@ -20,6 +20,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -239,6 +241,31 @@ def _reset_connection() -> None:
         connection.close()
 
 
+@contextmanager
+def heartbeat(worker_id: str) -> Iterator[None]:
+    """Renew ``worker_id``'s leases every ``HEARTBEAT`` seconds from a thread of its own (its own connection) for as
+    long as the block runs: a job run here is not taken for the job of a dead worker, however long it runs."""
+    done = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not done.wait(HEARTBEAT):
+                try:
+                    renew(worker_id)
+                except Exception:  # a busy database: the next beat tries again, well within the lease
+                    log.exception("heartbeat of %s failed", worker_id)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"kizuna-job-heartbeat-{worker_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(5)
+
+
 def wait(task_id: str, timeout: float | None = None, run_here: bool = True) -> bool:
     """Wait until job ``task_id`` has finished; True when it has. When ``run_here`` and no worker has claimed it yet,
     it is run in this process (tests, the command line, a node without a worker running)."""
@@ -251,7 +278,8 @@ def wait(task_id: str, timeout: float | None = None, run_here: bool = True) -> b
         if run_here and status == TaskResultStatus.READY:
             claimed = claim(worker_id, task_id=task_id)
             if claimed is not None:
-                execute(claimed, worker_id)
+                with heartbeat(worker_id):
+                    execute(claimed, worker_id)
                 continue
         if deadline is not None and time.monotonic() > deadline:
             return False

@@ -62,23 +62,8 @@ class Worker:
             killer.daemon = True
             killer.start()
 
-    def _heartbeat(self) -> None:
-        try:
-            while not self.stop.wait(queue.HEARTBEAT):
-                if self._current is None:
-                    continue
-                try:
-                    if not queue.renew(self.worker_id):
-                        log.warning("worker %s: lease of job %s lost", self.worker_id, self._current)
-                except Exception:  # a busy or lost database: the next beat tries again
-                    log.exception("worker %s: heartbeat failed", self.worker_id)
-        finally:
-            connection.close()
-
     def run(self) -> int:
         """Run until stopped (or idle, or ``max_jobs`` done); the number of jobs run."""
-        beat = threading.Thread(target=self._heartbeat, name="kizuna-job-heartbeat", daemon=True)
-        beat.start()
         next_housekeeping = 0.0
         try:
             while not self.stop.is_set():
@@ -98,7 +83,8 @@ class Worker:
                     continue
                 self._current = str(result.pk)
                 try:
-                    queue.execute(result, self.worker_id)
+                    with queue.heartbeat(self.worker_id):
+                        queue.execute(result, self.worker_id)
                 except queue.Interrupted:
                     break
                 finally:
