@@ -213,22 +213,28 @@ def execute(result: DBTaskResult, worker_id: str) -> str:
     except Exception as exc:
         log.exception("job %s (%s) failed", result.pk, result.task_path)
         _reset_connection()
-        if _still_ours(result, worker_id):
+        return "failed" if _finish(result, worker_id, exc) else "lost"
+    try:
+        return "successful" if _finish(result, worker_id, None, value) else "lost"
+    except Exception as exc:  # the outcome could not be stored (say, a return value that is not JSON)
+        log.exception("job %s (%s): its result could not be stored", result.pk, result.task_path)
+        _reset_connection()
+        return "failed" if _finish(result, worker_id, exc) else "lost"
+
+
+def _finish(result: DBTaskResult, worker_id: str, exc: BaseException | None, value: Any = None) -> bool:
+    """Drop the lease and record the outcome, in one commit; False (nothing recorded) when the lease had expired and
+    the job went to another worker, whose run decides."""
+    with transaction.atomic():
+        if not Lease.objects.filter(task_id=result.pk, worker_id=worker_id).delete()[0]:
+            log.warning("job %s: the lease was lost (the worker was too slow to renew it); its outcome is not "
+                        "recorded", result.pk)
+            return False
+        if exc is None:
+            result.set_successful(value)
+        else:
             result.set_failed(exc)
-        return "failed"
-    if not _still_ours(result, worker_id):
-        return "lost"
-    result.set_successful(value)
-    return "successful"
-
-
-def _still_ours(result: DBTaskResult, worker_id: str) -> bool:
-    """Drop the lease; False (and the outcome is not recorded) when it had expired and the job went to another."""
-    if Lease.objects.filter(task_id=result.pk, worker_id=worker_id).delete()[0]:
-        return True
-    log.warning("job %s: the lease was lost (the worker was too slow to renew it); its outcome is not recorded",
-                result.pk)
-    return False
+    return True
 
 
 def _reset_connection() -> None:
