@@ -81,7 +81,10 @@ class Worker:
                         break
                     self.stop.wait(self.interval)
                     continue
-                self._current = str(result.pk)
+                self._current = str(result.pk)  # from here a stop signal also arms the hard stop
+                if self.stop.is_set():  # the stop came during the claim: give the job straight back
+                    queue.release(result.pk, self.worker_id)
+                    break
                 try:
                     with queue.heartbeat(self.worker_id):
                         queue.execute(result, self.worker_id)
