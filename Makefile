@@ -1,4 +1,4 @@
-# Kizuna: `make run` serves a demo node on SQLite; `make test` runs the whole suite (SQLite, then PostgreSQL).
+# Kizuna: `make run` serves a demo node on SQLite with its background worker (Ctrl-C stops both); `make test` runs the whole suite (SQLite, then PostgreSQL).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,7 +31,7 @@ pgclient:
 run: $(STAMP)
 	$(BIN)/kizuna migrate --noinput
 	$(BIN)/kizuna demo
-	KIZUNA_COOKIE_SECURE=0 $(BIN)/kizuna serve
+	KIZUNA_COOKIE_SECURE=0 $(BIN)/kizuna serve --worker
 
 lint: $(STAMP)
 	$(BIN)/ruff check kizuna tests benchmarks

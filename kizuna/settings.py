@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "kizuna.demo",  # the demo scenario and `kizuna demo`, fed by the registry: after the domain apps
     "kizuna.web",
     "kizuna.ops",  # probes, metrics, logs; `kizuna backup` and `kizuna restore`
+    "kizuna.jobs",  # the one job queue: leases, periodic jobs, `kizuna worker` (docs/operations.md)
+    "django_tasks",
+    "django_tasks_db",  # django-tasks' database backend: the queue's table
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -69,6 +72,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
 ]
+
+# Background work (imports, sync, signing, reminders) goes through one queue in the database, run by `kizuna worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "imports", "federation"]}}
 
 MIDDLEWARE = [
     # First: the request id covers every later middleware's log lines, the metrics their time (docs/operations.md).

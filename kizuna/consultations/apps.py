@@ -12,10 +12,12 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "Consultations"
 
     def ready(self) -> None:
-        from kizuna.consultations import notify, stix
+        from kizuna.consultations import notify, stix, tasks
         from kizuna.consultations.demo import load_consultations_demo
         from kizuna.consultations.services.sharing import do_publish_all, do_receive
         from kizuna.core import registry
+
+        tasks.register()  # reminders and digests: a periodic job of `kizuna worker`
 
         def kind(model: str, stix_type: str, text_fields: tuple[str, ...], first: bool = False) -> registry.RecordType:
             # One extension-definition declares the six types and one backfill publishes them all: both are given

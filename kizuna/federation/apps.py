@@ -12,6 +12,9 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core import registry
+        from kizuna.federation import tasks
+
+        tasks.register()  # signing and the periodic sync: jobs of `kizuna worker`
 
         registry.register(registry.Module(
             name="federation",

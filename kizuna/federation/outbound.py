@@ -2,9 +2,10 @@
 
 An object this node originated is signed by this node over its served form (the stored JSON with the label marking
 added: the label is part of what is signed, so no relay can lower it). Signing is the costly part (tens of
-microseconds), so it is done once per version and label by ``sign_pending`` — run by the sync worker, by
-``kizuna node sign`` and after an import — and kept on the row (``signature``, ``signed_label``); serving then only
-splices the stored signature into the text. A row not yet signed (or relabelled since) is signed on the fly.
+microseconds), so it is done once per version and label by ``sign_pending`` — run by the periodic job
+``federation.sign`` of ``kizuna worker`` (one pass at a time on the whole node) and by ``kizuna node sign`` — and kept
+on the row (``signature``, ``signed_label``); serving then only splices the stored signature into the text. A row
+not yet signed (or relabelled since) is signed on the fly.
 
 An object received from a peer is served exactly as it was received: it already carries its label marking and its
 originator's signature, which this node cannot and must not replace.
@@ -13,6 +14,7 @@ originator's signature, which this node cannot and must not replace.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,9 +107,11 @@ def pending() -> Any:
             .exclude(originator_id__in=sorted(peer_organisations())))
 
 
-def sign_pending(limit: int | None = None) -> int:
+def sign_pending(limit: int | None = None, between_batches: Callable[[], None] | None = None) -> int:
     """Sign up to ``limit`` pending rows (all when None), in batches; the number signed. Safe to run at any time and
-    in several processes: a row relabelled meanwhile is simply signed again next time."""
+    in several processes: a row relabelled meanwhile is simply signed again next time (but two passes at once sign
+    the same rows twice: the queue runs one pass at a time). ``between_batches`` is called after each committed
+    batch (the worker's checkpoint)."""
     key = signer()
     markings = LabelMarkings()
     done = 0
@@ -128,6 +132,8 @@ def sign_pending(limit: int | None = None) -> int:
             )
         done += len(rows)
         last = rows[-1][0]
+        if between_batches is not None:
+            between_batches()
     return done
 
 

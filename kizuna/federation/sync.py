@@ -699,26 +699,3 @@ def _quarantine(peer: Peer, items: list[Quarantine], result: PageResult) -> None
     for q in items[:20]:
         log.warning("quarantined from peer %s: %s (%s: %s)", peer.name,
                     q.obj.get("id") if isinstance(q.obj, dict) else "(not an object)", q.verdict, q.reason)
-
-
-def run_worker(stop: threading.Event | None = None, tick: float = 5.0) -> None:
-    """The background worker: sign what this node must serve signed, then pull from the peers that are due;
-    until ``stop`` is set (or forever)."""
-    from kizuna.federation.outbound import sign_pending
-
-    stop = stop or threading.Event()
-    while not stop.is_set():
-        try:
-            signed = sign_pending()
-            if signed:
-                log.info("signed %d object version(s)", signed)
-            for r in sync_all(due_only=True):
-                log.info("sync %s / %s: %d page(s), %d received, %d unchanged, %d quarantined%s", r.peer,
-                         r.collection, r.pages, r.received, r.unchanged, r.quarantined,
-                         f", error: {r.error}" if r.error else "")
-        except Exception:  # the worker must outlive any one failure; the next tick retries
-            log.exception("federation worker tick failed")
-        finally:
-            if not connection.in_atomic_block:  # a caller's transaction (tests) is not the worker's to close
-                connection.close_if_unusable_or_obsolete()
-        stop.wait(tick)

@@ -10,14 +10,13 @@ be the administrator's to read.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,21 +30,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import decode_cursor, encode_cursor
 from kizuna.directory.models import Role, User
-from kizuna.federation import peers, sync
+from kizuna.federation import peers, sync, tasks
 from kizuna.federation.client import EVERYTHING, PeerError
 from kizuna.federation.forms import KeyForm, PeerForm, split_codes
 from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
 from kizuna.federation.services import active_key, node_identity
+from kizuna.jobs import queue
 
 log = logging.getLogger(__name__)
 
 QUARANTINE_PAGE = 50
 # What the quarantine list reads: everything but ``data``, the object as received.
 _QUARANTINE_FIELDS = ("id", "received_at", "stix_id", "stix_type", "modified", "claimed_node", "verdict", "reason")
-
-# "Sync now" threads of this process, by peer id: the page shows a sync as running while its thread lives.
-_threads: dict[int, threading.Thread] = {}
-_threads_guard = threading.Lock()
 
 
 def _admin(request: HttpRequest) -> User:
@@ -72,34 +68,14 @@ def _peer(name: str) -> Peer:
 
 
 def is_syncing(peer: Peer) -> bool:
-    """A sync of the peer runs in this process: started here, or by the worker (it holds the peer's lock)."""
-    with _threads_guard:
-        thread = _threads.get(peer.pk)
-    return (thread is not None and thread.is_alive()) or sync.is_running(peer)
+    """A sync of the peer is waiting or running: a "sync now" job in the queue, or any sync holding its lease."""
+    return tasks.pending_sync_now(peer.pk) or sync.is_running(peer)
 
 
 def wait_for_sync(peer: Peer, timeout: float) -> bool:
-    """Wait for a "sync now" of the peer started by this process to end (for tests and the CLI); False on timeout."""
-    with _threads_guard:
-        thread = _threads.get(peer.pk)
-    if thread is not None:
-        thread.join(timeout)
-        return not thread.is_alive()
-    return True
-
-
-def _run_sync(peer: Peer) -> None:
-    try:
-        for result in sync.sync_peer(peer):
-            log.info("sync now %s / %s: %d page(s), %d received, %d unchanged, %d quarantined%s", result.peer,
-                     result.collection, result.pages, result.received, result.unchanged, result.quarantined,
-                     f", error: {result.error}" if result.error else "")
-    except sync.SyncBusy as exc:  # the worker took the lock between the page's check and this thread's start
-        log.info("%s", exc)
-    except Exception:  # a thread's exception would otherwise vanish: log it; the cursor records the peer's faults
-        log.exception("sync now of peer %s failed", peer.name)
-    finally:
-        connection.close()  # this thread's own connection; nothing else will close it
+    """Wait for the "sync now" jobs of the peer to end, running them here when no worker has (tests, the command
+    line); False on timeout."""
+    return all(queue.wait(task_id, timeout) for task_id in tasks.sync_now_jobs(peer.pk))
 
 
 def _lag(last_success: datetime | None, now: datetime) -> str:
@@ -248,13 +224,10 @@ def peer_sync(request: HttpRequest, name: str) -> HttpResponse:
     if not peer.taxii_url:
         messages.error(request, _("Peer %(name)s has no TAXII URL: nothing is pulled from it.") % {"name": peer.name})
         return _back(request, peer)
-    with _threads_guard:
-        running = _threads.get(peer.pk)
-        busy = (running is not None and running.is_alive()) or sync.is_running(peer)
+    with transaction.atomic():
+        busy = is_syncing(peer)
         if not busy:
-            thread = threading.Thread(target=_run_sync, args=(peer,), name=f"sync-now-{peer.name}", daemon=True)
-            _threads[peer.pk] = thread
-            thread.start()
+            queue.enqueue(tasks.sync_peer_now, peer.pk)
     if busy:
         messages.warning(request, _("A sync of %(name)s is already running.") % {"name": peer.name})
     else:

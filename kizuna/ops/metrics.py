@@ -1,5 +1,6 @@
 """Prometheus metrics (``prometheus_client``): requests by method, route name and status, request latency, the import
-job queue (depth and oldest age by status), objects imported, and sync lag per peer.
+job queue (depth and oldest age by status), the queue of background jobs (depth and oldest-ready age by queue and
+state), objects imported, and sync lag per peer.
 
 Multi-process: gunicorn runs several workers, each with its own counters. When ``PROMETHEUS_MULTIPROC_DIR`` is set
 (``kizuna serve`` sets it to ``$KIZUNA_DATA_DIR/prometheus`` and empties it at start) the request counters are kept
@@ -28,6 +29,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import REGISTRY, Collector
 
 from kizuna.federation.models import Peer, SyncCursor
+from kizuna.jobs import queue as jobs_queue
 from kizuna.threats.models import ImportJob, ImportStatus
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,25 @@ def observe_request(method: str | None, route: str, status: int, seconds: float)
 
 def _age(now: datetime, then: datetime | None) -> float:
     return max(0.0, (now - then).total_seconds()) if then is not None else 0.0
+
+
+def _queue_figures(now: datetime) -> Iterator[Metric]:
+    """The job queue (kizuna.jobs): jobs by queue and state, and how long the oldest has waited (ready: since it was
+    enqueued; running: since it started). Every queue and state is reported, 0 when empty, so alerts see a zero."""
+    jobs = GaugeMetricFamily("kizuna_jobs", "Background jobs waiting or running, by queue and state (ready: due now; "
+                             "scheduled: due later; running).", labels=["queue", "state"])
+    oldest = GaugeMetricFamily("kizuna_job_oldest_age_seconds", "Age of the oldest job in a queue and state: for ready "
+                               "jobs the wait since they were enqueued (0 when none).", labels=["queue", "state"])
+    found = {(d.queue, d.state): d for d in jobs_queue.depth()}
+    queues = sorted(set(jobs_queue.QUEUES) | {q for q, _ in found})
+    for name in queues:
+        for state in ("ready", "scheduled", "running"):
+            d = found.get((name, state))
+            jobs.add_metric([name, state], float(d.jobs if d else 0))
+            age = 0.0 if d is None or state == "scheduled" else _age(now, d.oldest)
+            oldest.add_metric([name, state], age)
+    yield jobs
+    yield oldest
 
 
 class DatabaseCollector(Collector):
@@ -89,6 +110,7 @@ class DatabaseCollector(Collector):
             oldest.add_metric([status.value], _age(now, row["first"]))
         yield depth
         yield oldest
+        yield from _queue_figures(now)
 
         totals = ImportJob.objects.aggregate(accepted=Sum("accepted"), unchanged=Sum("unchanged"), rejected=Sum("rejected"))
         imported = CounterMetricFamily(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -101,13 +100,6 @@ def _spool_path() -> Path:
     return folder / f"api-{uuid.uuid4()}.json"
 
 
-def _remove_when_done(job_id: int, path: Path) -> None:
-    try:
-        services.join_import_job(job_id)
-    finally:
-        path.unlink(missing_ok=True)
-
-
 class TooLarge(Exception):
     """The body is larger than KIZUNA_STIX_MAX_BUNDLE_BYTES: 413."""
 
@@ -171,13 +163,11 @@ def import_bundle(request: HttpRequest, response: HttpResponse, label: str = "",
             raise ServiceError(summary.stream_error)
         return import_summary_out(summary)
     try:
-        job = services.start_import_job(user, path, name, default_label)
+        # The spooled file is the job's: removed when it ends (also after a worker crashed and another resumed it).
+        job = services.start_import_job(user, path, name, default_label, remove_when_done=True)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    # The spooled file is ours: removed once the job is over (the job reads it from its own thread).
-    threading.Thread(target=_remove_when_done, args=(job.pk, path), name=f"kizuna-import-{job.pk}-cleanup",
-                     daemon=True).start()
     url = job_url(job.pk)
     response["Location"] = url
     return Status(202, {"job": job.pk, "status": job.status, "url": url})

@@ -122,6 +122,8 @@ class ImportJob(models.Model):
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)  # its job in the queue (kizuna.jobs)
+    attempts = models.IntegerField(default=0)  # runs started: more than 1 when a stopped or dead worker's run resumed
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,6 +1,6 @@
 """Every write to the STIX store, as ``do_*`` functions: import objects (forms, MISP), import a bundle (streamed), and
-run an import in the background with progress kept on an ``ImportJob``. Audit entries are written per batch by the
-importer (one per stored batch, naming the objects written).
+run an import as a job of the queue (``kizuna worker``) with progress kept on an ``ImportJob``. Audit entries are
+written per batch by the importer (one per stored batch, naming the objects written).
 
 The label rules for imports are those of the spine: an object carries a Kizuna label (from its marking, or the
 importer's default label for the source), the importer may not store an object under a label it could not see, and
@@ -9,22 +9,25 @@ only the originating organisation may issue new versions of a STIX id.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
+from django_tasks import task
 
 from kizuna.core.access import check_label, label_display, may_subject_see
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
+from kizuna.jobs import queue
 from kizuna.labels import TLP, Label, LabelError
 from kizuna.threats import hooks
 from kizuna.threats.importer import Importer, ImportSummary, ObjectError, max_bundle_bytes, run_objects, run_stream
@@ -36,11 +39,11 @@ __all__ = [
     "do_import_bundle",
     "do_import_objects",
     "join_import_job",
+    "run_import_job",
     "start_import_job",
 ]
 
 logger = logging.getLogger("kizuna.threats.import")
-_threads: dict[int, threading.Thread] = {}
 
 
 def _importer(
@@ -96,6 +99,8 @@ def do_import_bundle(
             _save_progress(job, summary)
         if progress is not None:
             progress(summary)
+        if job is not None:  # run by a worker: stop here when it is stopping (what is not committed rolls back)
+            queue.checkpoint()
 
     importer = _importer(user, default_label, source, report)
     return _notify_watchers(run_stream(importer, stream, total))
@@ -132,10 +137,12 @@ def _save_progress(job: ImportJob, summary: ImportSummary) -> None:
     )
 
 
-def start_import_job(user: User, path: Path, source: str, default_label: Label, fmt: str = "stix") -> ImportJob:
-    """Record an ImportJob and run the import in a background thread; the caller returns at once and polls the job
+def start_import_job(user: User, path: Path, source: str, default_label: Label, fmt: str = "stix",
+                     remove_when_done: bool = False) -> ImportJob:
+    """Record an ImportJob and enqueue its import for ``kizuna worker``; the caller returns at once and polls the job
     (``ImportJob.status``, ``read_bytes`` of ``total_bytes``, counts). The user and label are checked here first, so
-    a refusal is immediate rather than a failed job."""
+    a refusal is immediate rather than a failed job. With ``remove_when_done`` the file (an upload spooled under the
+    data directory) is removed when the job ends, done or failed — also when it ends after a crash and a resume."""
     if fmt not in ("stix", "misp"):
         raise ServiceError(gettext("unknown import format %(fmt)s; use stix or misp") % {"fmt": repr(fmt)}, "fmt")
     _importer(user, default_label, source)
@@ -148,53 +155,70 @@ def start_import_job(user: User, path: Path, source: str, default_label: Label, 
     if total > limit:  # refused at once, not as a failed job (docs/security.md, "Input limits")
         raise ServiceError(gettext("the file is larger than this node accepts (%(limit)s bytes)")
                            % {"limit": f"{limit:,}"}, "file")
-    job = ImportJob.objects.create(
-        user=user, source=source[:300], fmt=fmt, status=ImportStatus.QUEUED, default_label_key=default_label.key(),
-        total_bytes=total,
-    )
-    thread = threading.Thread(target=_run_job, args=(job.pk, user.pk, path, source, default_label, fmt),
-                              name=f"kizuna-import-{job.pk}", daemon=True)
-    _threads[job.pk] = thread
-    thread.start()
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            user=user, source=source[:300], fmt=fmt, status=ImportStatus.QUEUED, default_label_key=default_label.key(),
+            total_bytes=total,
+        )
+        job.task_id = queue.enqueue(import_file, job.pk, str(path.resolve()), remove_when_done)
+        ImportJob.objects.filter(pk=job.pk).update(task_id=job.task_id)
     return job
 
 
-def join_import_job(job_id: int, timeout: float | None = None) -> None:
-    """Wait for a background import (tests, the CLI); returns at once when it is not running in this process."""
-    thread = _threads.get(job_id)
-    if thread is not None:
-        thread.join(timeout)
-        if not thread.is_alive():
-            _threads.pop(job_id, None)
+def join_import_job(job_id: int, timeout: float | None = None) -> bool:
+    """Wait for a background import (tests, the command line); when no worker has taken it yet it runs here. True
+    when the job has ended."""
+    task_id = ImportJob.objects.filter(pk=job_id).values_list("task_id", flat=True).first()
+    return not task_id or queue.wait(task_id, timeout)
 
 
-def _run_job(job_id: int, user_id: int, path: Path, source: str, default_label: Label, fmt: str) -> None:
-    close_old_connections()
+def run_import_job(job_id: int, path: Path, remove_when_done: bool) -> str:
+    """The job's body (run by a worker): import the file into the store, keeping the ImportJob's progress; its final
+    status. A run that resumes after its worker stopped or died reads the file again from the start: re-imports are
+    idempotent (what the first run stored is met as unchanged, nothing is stored twice)."""
+    job = ImportJob.objects.filter(pk=job_id).select_related("user__organisation").first()
+    if job is None or job.status in (ImportStatus.DONE, ImportStatus.FAILED):  # ended already (a run lost its lease)
+        if remove_when_done:
+            path.unlink(missing_ok=True)
+        return job.status if job is not None else "missing"
+    ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.RUNNING, attempts=F("attempts") + 1)
+    status, message = ImportStatus.FAILED, ""
     try:
-        job = ImportJob.objects.get(pk=job_id)
-        user = User.objects.select_related("organisation").get(pk=user_id)
-        ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.RUNNING)
-        if fmt == "misp":
-            summary = _import_misp(user, path, source, default_label)
+        default_label = Label.from_api_key(job.default_label_key)
+        if job.fmt == "misp":
+            summary = _import_misp(job.user, path, job.source, default_label)
         else:
-            with path.open("rb") as stream:
-                summary = do_import_bundle(user, stream, source, default_label, job=job)
+            try:
+                stream = path.open("rb")
+            except OSError:
+                raise ServiceError(gettext("the file to import cannot be read")) from None
+            with stream:
+                summary = do_import_bundle(job.user, stream, job.source, default_label, job=job)
         _save_progress(job, summary)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED if summary.stream_error and not summary.accepted + summary.unchanged
-            else ImportStatus.DONE,
-            message=summary.stream_error, finished_at=timezone.now(), read_bytes=summary.read_bytes or job.total_bytes,
-        )
-    except ServiceError as exc:
-        ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.FAILED, message=str(exc),
-                                                   finished_at=timezone.now())
+        status = (ImportStatus.FAILED if summary.stream_error and not summary.accepted + summary.unchanged
+                  else ImportStatus.DONE)
+        message = summary.stream_error
+        ImportJob.objects.filter(pk=job_id).update(read_bytes=summary.read_bytes or job.total_bytes)
+    except (ServiceError, LabelError) as exc:
+        message = str(exc)
+    except queue.Interrupted:  # the worker is stopping: the job goes back to the queue with its file, to be resumed
+        with contextlib.suppress(DatabaseError):
+            ImportJob.objects.filter(pk=job_id).update(
+                status=ImportStatus.QUEUED, message=gettext("paused: its worker stopped; it resumes with the next worker"))
+        raise
     except Exception:
         logger.exception("import job %s failed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportStatus.FAILED, message=gettext("the import failed unexpectedly; see the server log"),
-            finished_at=timezone.now())
-    finally:
-        connection.close()
+        message = gettext("the import failed unexpectedly; see the server log")
+    ImportJob.objects.filter(pk=job_id).update(status=status, message=message, finished_at=timezone.now())
+    if remove_when_done:
+        path.unlink(missing_ok=True)
+    return str(status)
+
+
+@task(queue_name="imports")
+def import_file(job_id: int, path: str, remove_when_done: bool) -> str:
+    """The queue's import job: ``path`` into the store for ImportJob ``job_id``; its final status."""
+    return run_import_job(job_id, Path(path), remove_when_done)
 
 
 def _import_misp(user: User, path: Path, source: str, default_label: Label) -> ImportSummary:

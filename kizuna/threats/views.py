@@ -313,7 +313,7 @@ def import_form(request: HttpRequest) -> HttpResponse:
             path = _store_upload(upload)
             try:
                 job = services.start_import_job(user, path, source=(upload.name or "upload")[:300],
-                                                default_label=data["label"], fmt=data["fmt"])
+                                                default_label=data["label"], fmt=data["fmt"], remove_when_done=True)
             except ServiceError as exc:
                 path.unlink(missing_ok=True)
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)

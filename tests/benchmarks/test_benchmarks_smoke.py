@@ -224,3 +224,17 @@ def test_bench_load(tmp_path: Path) -> None:
     assert_figures(lines, "machine: ", "bundle: ", "clients alone (baseline)", "the same clients beside the import",
                    "write: POST /api/v1/reports", "read: GET /api/v1/reports", "read: GET /api/v1/stix/objects",
                    "import beside the clients:", "interactive p95, worst kind:", "errors beside the import: 0")
+
+
+def test_bench_jobs(tmp_path: Path) -> None:
+    args = ("--jobs", "40", "--paced", "5")
+    if on_postgres():
+        with postgres_database("jobs", create=True) as url:
+            lines = run_benchmark("bench_jobs", *args, "--database-url", url, tmp=tmp_path)
+    else:
+        lines = run_benchmark("bench_jobs", *args, tmp=tmp_path)
+    vendor = "postgresql" if on_postgres() else "sqlite"
+    assert any(f"queue on {vendor}" in line for line in lines), lines
+    assert_figures(lines, "machine: ", "enqueue, one transaction per job", "baseline: the no-op called inline",
+                   "enqueue to start, 1 idle worker", "throughput, 1 worker(s)", "throughput, 2 worker(s)",
+                   "crash and resume: SIGKILL halfway")

@@ -1,18 +1,18 @@
-"""The background worker (`kizuna sync --loop`): each tick signs what this node must serve signed and pulls from the
-peers that are due — and only those — until it is stopped."""
+"""The federation's periodic jobs of `kizuna worker` (once `kizuna sync --loop`): signing what this node must serve
+signed, and pulling from the peers that are due — and only those."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from kizuna.federation import outbound, sync
+from kizuna.federation import outbound, sync, tasks
 from kizuna.federation.client import EVERYTHING
 from kizuna.federation.models import Peer, SyncCursor
+from kizuna.jobs import queue
 from kizuna.threats.markings import label_marking, label_marking_id
 from kizuna.threats.models import StixObject
 from tests.federation.test_sync_medallion import COLLECTION, SHARED, RemoteNode, indicator, medallion, post, remote  # noqa: F401 - fixtures
@@ -21,25 +21,25 @@ from tests.threats.test_queries_fixtures import put
 pytestmark = pytest.mark.django_db
 
 
-def test_one_tick_signs_pending_objects_and_pulls_from_a_due_peer(
+def test_the_periodic_jobs_sign_pending_objects_and_pull_from_a_due_peer(
         medallion: str, remote: tuple[RemoteNode, Peer],  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
     node, peer = remote
     own = put("indicator", SHARED)
     post(medallion, [label_marking(SHARED), node.sign(indicator(1, label_marking_id(SHARED)))])
-    stop = threading.Event()
-    ticks = []
+    calls = []
     original = sync.sync_all
 
     def once(*args: Any, **kwargs: Any) -> list[sync.CollectionResult]:
-        ticks.append(kwargs)
-        stop.set()  # one tick only
+        calls.append(kwargs)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(sync, "sync_all", once)
-    sync.run_worker(stop, tick=0.01)
+    assert {p.name for p in queue.periodic_jobs()} >= {"federation.sign", "federation.sync"}
+    assert tasks.sign.call() >= 1
+    assert tasks.sync_due.call() == 1
 
-    assert ticks == [{"due_only": True}]
+    assert calls == [{"due_only": True}]
     assert StixObject.objects.get(pk=own.pk).signature is not None
     assert not outbound.pending().exists()
     assert StixObject.objects.filter(originator_id=peer.organisation_id).count() == 1

@@ -185,3 +185,30 @@ def test_probes_and_metrics_are_not_redirected_to_https(client: Client, settings
     assert client.get("/healthz").status_code == 200
     assert client.get("/metrics").status_code == 200
     assert client.get("/login/").status_code == 301
+
+
+def test_the_job_queue_depth_and_oldest_ready_age_by_queue_and_state(client: Client, tmp_path: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from kizuna.jobs import queue
+    from tests.jobs.tasks import record
+
+    first = queue.enqueue(record.using(queue_name="imports"), 1, str(tmp_path / "runs.txt"))
+    DBTaskResult.objects.filter(pk=first).update(enqueued_at=timezone.now() - timedelta(minutes=10))
+    queue.enqueue(record.using(queue_name="imports"), 2, str(tmp_path / "runs.txt"))
+    queue.enqueue(record.using(queue_name="imports", run_after=timezone.now() + timedelta(hours=1)), 3, "x")
+    running = queue.claim("worker-a", queues=["imports"])  # the oldest is claimed first: the ready one left is new
+    assert running is not None and str(running.pk) == first
+
+    text = client.get("/metrics").content.decode()
+
+    assert value(text, "kizuna_jobs", queue="imports", state="ready") == 1
+    assert value(text, "kizuna_jobs", queue="imports", state="scheduled") == 1
+    assert value(text, "kizuna_jobs", queue="imports", state="running") == 1
+    assert value(text, "kizuna_jobs", queue="federation", state="ready") == 0  # every queue, zero when empty
+    assert value(text, "kizuna_job_oldest_age_seconds", queue="imports", state="ready") < 60
+    assert value(text, "kizuna_job_oldest_age_seconds", queue="imports", state="running") < 60  # since it started
+
+    DBTaskResult.objects.filter(status="RUNNING").update(status="READY")  # ten minutes in the queue, ready again
+    text = client.get("/metrics").content.decode()
+    assert 590 < value(text, "kizuna_job_oldest_age_seconds", queue="imports", state="ready") < 700

@@ -325,9 +325,10 @@ def test_import_form_saves_the_upload_and_starts_a_job(jpn_user: Any, monkeypatc
     settings.DATA_DIR = tmp_path
     calls: list[dict[str, Any]] = []
 
-    def fake_start(user: Any, path: Path, source: str, default_label: Label, fmt: str = "stix") -> ImportJob:
+    def fake_start(user: Any, path: Path, source: str, default_label: Label, fmt: str = "stix",
+                   remove_when_done: bool = False) -> ImportJob:
         calls.append({"path": path, "source": source, "label": default_label, "fmt": fmt,
-                      "content": Path(path).read_bytes()})
+                      "content": Path(path).read_bytes(), "remove_when_done": remove_when_done})
         return job_for(user)
 
     monkeypatch.setattr(services, "start_import_job", fake_start)
@@ -344,6 +345,7 @@ def test_import_form_saves_the_upload_and_starts_a_job(jpn_user: Any, monkeypatc
     assert calls[0]["content"] == b'{"Event": {}}'
     assert calls[0]["label"] == make_label(releasable_to=["JPN", "KOR"], tlp="GREEN")
     assert Path(calls[0]["path"]).parent == tmp_path / "imports"
+    assert calls[0]["remove_when_done"]  # the upload is the job's: removed when it ends
 
 
 def test_import_page_renders_the_label_picker(jpn_user: Any) -> None:

@@ -1,19 +1,18 @@
 """``kizuna consultations remind|feed-url``: the reminder worker of the consultation cycle and calendar feed secrets.
 
 ``remind`` notices open actions due in 3 days and overdue (once per action, recipient and due date) and sends the
-daily digests that are due; ``--loop`` repeats it every ``--every`` seconds until stopped (a node's cron or service
-manager runs it; ``make run`` starts none, and the inbox page scans its reader's own actions instead).
+daily digests that are due, once. The pass is also a periodic job of ``kizuna worker`` (every 15 minutes);
+``--loop`` is kept for service units written before the job queue and runs ``kizuna worker``, after saying so.
 ``feed-url USERNAME`` makes a new secret calendar feed address for a user (the old one stops working) and prints its
 path once, as the last line.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import date
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand, cli_actor
@@ -38,7 +37,7 @@ class Command(KizunaCommand):
             "remind", help="notice actions due in 3 days or overdue and send the daily digests",
             description="Notice open actions due in 3 days or overdue and send the daily digests that are due.")
         remind.add_argument("--today", default="", help="the day to scan for, YYYY-MM-DD (default: today)")
-        remind.add_argument("--loop", action="store_true", help="run until stopped, every --every seconds")
+        remind.add_argument("--loop", action="store_true", help="run `kizuna worker` (kept for older service units)")
         remind.add_argument("--every", type=int, default=900, help=f"seconds between runs (at least {MIN_EVERY})")
         feed = sub.add_parser(
             "feed-url", help="make a new secret calendar feed address for a user (printed once, last line)",
@@ -61,13 +60,17 @@ class Command(KizunaCommand):
         every = options["every"]
         if every < MIN_EVERY:
             raise CommandError(f"--every must be at least {MIN_EVERY} seconds")
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        self.stdout.write(f"reminder worker running every {every} s; stop with Ctrl-C or SIGTERM")
-        while not stop.is_set():
-            self._remind_once(None)
-            stop.wait(every)
+        if every != 900:  # this worker's period; KIZUNA_JOB_EVERY_CONSULTATIONS_REMIND sets every worker's
+            from datetime import timedelta
+
+            from kizuna.consultations import tasks
+            from kizuna.jobs import queue
+
+            queue.periodic("consultations.remind", tasks.remind, timedelta(seconds=every))
+        self.stderr.write("kizuna consultations remind --loop: runs `kizuna worker`, the one worker of every "
+                          "background job (reminders and digests every --every seconds); "
+                          "use `kizuna worker` in new service units")
+        call_command("worker", stdout=self.stdout, stderr=self.stderr)
 
     def _remind_once(self, today: date | None) -> None:
         from kizuna.consultations import notify

@@ -1,16 +1,15 @@
-"""``kizuna sync``: pull from peers now (all enabled peers with a TAXII URL, or those named), or ``--loop`` as the
-background worker that signs what this node serves and pulls from each peer on its schedule.
+"""``kizuna sync``: pull from peers now (all enabled peers with a TAXII URL, or those named). ``--loop`` is kept for
+service units written before the job queue: it runs ``kizuna worker`` (which signs what this node serves and pulls
+from each peer on its schedule, as the old loop did, and runs every other background job), after saying so on stderr.
 
 The exit status is 0 when every collection synced, 1 when any failed (each failure is one line on stderr)."""
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
-import threading
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import CommandParser
 
 from kizuna.core.management.base import KizunaCommand
@@ -22,19 +21,16 @@ class Command(KizunaCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("peers", nargs="*", help="peer names (default: every enabled peer with a URL)")
-        parser.add_argument("--loop", action="store_true", help="run as the background worker until stopped")
-        parser.add_argument("--tick", type=float, default=5.0, help="worker: seconds between checks")
+        parser.add_argument("--loop", action="store_true", help="run `kizuna worker` (kept for older service units)")
+        parser.add_argument("--tick", type=float, default=5.0, help="ignored (the worker's periods are in docs/operations.md)")
         parser.add_argument("--page-size", type=int, default=sync.PAGE_LIMIT)
         parser.add_argument("--max-pages", type=int, default=None, help="stop each collection after N pages")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["loop"]:
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-            stop = threading.Event()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, lambda *_: stop.set())
-            self.stdout.write("sync worker running; stop with Ctrl-C or SIGTERM")
-            sync.run_worker(stop, tick=options["tick"])
+            self.stderr.write("kizuna sync --loop: runs `kizuna worker`, the one worker of every background job "
+                              "(the periodic sync and signing included); use `kizuna worker` in new service units")
+            call_command("worker", stdout=self.stdout, stderr=self.stderr)
             return
         from kizuna.federation.models import Peer
         from kizuna.federation.outbound import sign_pending

@@ -1,4 +1,9 @@
-"""``kizuna serve [--dev] [--bind HOST:PORT] [--workers N] [--threads N]``: run the node.
+"""``kizuna serve [--dev] [--worker] [--bind HOST:PORT] [--workers N] [--threads N]``: run the node.
+
+``--worker`` also starts ``kizuna worker`` (the background jobs: imports, sync, signing, reminders) as a child
+process that stops with the server: Ctrl-C in a terminal stops both, and the worker stops by itself when the server
+process is gone. ``make run`` uses it; a production service runs ``kizuna worker`` as its own unit instead
+(docs/operations.md, "Background jobs").
 
 Production (the default) replaces this process with gunicorn serving ``kizuna.wsgi`` with threaded workers
 (``gthread``, with a client timeout: ``kizuna.web.gworker``), so that a slow or idle client holds one thread for a
@@ -11,6 +16,7 @@ the time a command runs, so both modes start a fresh interpreter with the enviro
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +127,12 @@ def metrics_dir(env: dict[str, str]) -> Path:
     return folder
 
 
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``kizuna worker`` as a child that stops when this process (about to become the server) is gone."""
+    argv = [sys.executable, "-m", "kizuna", "worker", "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(argv, env=env)
+
+
 def _exec(argv: list[str], env: dict[str, str]) -> None:
     """Replace this process (signals and the exit status then belong to the server itself)."""
     sys.stdout.flush()
@@ -134,6 +146,8 @@ class Command(KizunaCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dev", action="store_true", help="development server with DEBUG on (never in production)")
+        parser.add_argument("--worker", action="store_true",
+                            help="also run `kizuna worker` (background jobs), stopped with the server")
         parser.add_argument("--bind", default=DEFAULT_BIND, help=f"HOST:PORT to listen on (default {DEFAULT_BIND})")
         parser.add_argument("--workers", type=int, default=int(os.environ.get("KIZUNA_WORKERS", "2")),
                             help="gunicorn worker processes (default 2, or KIZUNA_WORKERS)")
@@ -149,6 +163,9 @@ class Command(KizunaCommand):
         if threads < 1:
             raise CommandError("--threads must be at least 1")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "kizuna.settings")}
+        if options["worker"]:
+            worker = start_worker({k: v for k, v in env.items() if k != "KIZUNA_DEV"})
+            self.stdout.write(f"background jobs: kizuna worker (pid {worker.pid})")
         if options["dev"]:
             env["KIZUNA_DEV"] = "1"
             self.stdout.write(f"Kizuna (development, DEBUG on) at {bind.url}")

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('core', '0003_label_terms'),
         ('directory', '0001_initial'),
-        ('threats', '0006_stix_one_current'),
+        ('threats', '0007_import_job_task'),
     ]
 
     operations = [
