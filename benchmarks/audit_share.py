@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import sqlite3
 import statistics
 import sys
 import threading
@@ -26,6 +24,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from taxii_serve import machine as shared_machine
+from taxii_serve import reset_postgres
 
 
 def parse() -> argparse.Namespace:
@@ -45,12 +46,7 @@ for stale in DATA_DIR.glob("kizuna.sqlite3*"):
 os.environ["KIZUNA_DATA_DIR"] = str(DATA_DIR)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kizuna.settings")
 if DB_URL:
-    import psycopg
-
-    _name = DB_URL.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as _admin:
-        _admin.execute(f'DROP DATABASE IF EXISTS "{_name}" WITH (FORCE)')
-        _admin.execute(f'CREATE DATABASE "{_name}"')
+    reset_postgres(DB_URL)
 
 import django  # noqa: E402
 
@@ -69,14 +65,8 @@ LABEL = Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["NATO", "IP4"]}, 
 
 
 def machine() -> str:
-    mem = 0
-    try:
-        with open("/proc/meminfo") as fh:
-            mem = int(fh.readline().split()[1]) * 1024
-    except OSError:
-        pass
-    db = f"PostgreSQL {connection.pg_version}" if connection.vendor == "postgresql" else f"SQLite {sqlite3.sqlite_version}"
-    return f"{os.cpu_count()} cores, {mem / 2**30:.0f} GiB RAM, {platform.platform()}, Python {platform.python_version()}, {db}"
+    db = f"PostgreSQL {connection.pg_version}" if connection.vendor == "postgresql" else "SQLite"
+    return f"{shared_machine().removeprefix('machine: ')}; database: {db}"
 
 
 def percentile(samples: list[float], q: float) -> float:

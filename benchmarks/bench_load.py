@@ -26,16 +26,15 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import shutil
-import socket
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from taxii_serve import free_port, machine, reset_postgres, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,33 +56,6 @@ def parse() -> argparse.Namespace:
     p.add_argument("--data-dir", default="/tmp/kizuna-bench-load")  # noqa: S108 - scratch folder, run by hand
     p.add_argument("--code", default=str(ROOT), help="the checkout that serves and imports (default: this one)")
     return p.parse_args()
-
-
-def machine() -> str:
-    mem = 0
-    try:
-        with open("/proc/meminfo") as fh:
-            mem = int(fh.readline().split()[1]) * 1024
-    except OSError:
-        pass
-    return (f"machine: {os.cpu_count()} cores, {mem / 2**30:.0f} GiB RAM, {platform.platform()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def reset_postgres(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # The node is set up by a child process (Django configured for that node), which prints the clients' tokens.
@@ -179,23 +151,6 @@ def run_clients(port: int, tokens: list[str], writers: int, readers: int, until:
     return kinds, time.perf_counter() - start
 
 
-def start_server(env: dict[str, str], code: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=code, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"kizuna serve exited with {proc.returncode}; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise SystemExit("kizuna serve did not start within 60 s")
-
-
 def report(title: str, kinds: dict[str, Kind], seconds: float) -> float:
     """Print a phase; its worst interactive p95."""
     print(f"{title} ({seconds:.1f} s):")
@@ -228,7 +183,7 @@ def main() -> None:
           f"(POST /api/v1/reports), {args.readers} readers (first pages of /api/v1/reports and /api/v1/stix/objects)")
     print(f"bundle: {n:,} indicators, {size / 1e6:.1f} MB")
     port = free_port()
-    server = start_server(env, args.code, port, args.workers, data / "serve.log")
+    server = start_server(env, port, args.workers, data / "serve.log", code=args.code)
     try:
         run_clients(port, tokens, args.writers, args.readers, threading.Event(), min(2.0, args.seconds))  # warm up
         kinds, seconds = run_clients(port, tokens, args.writers, args.readers, threading.Event(), args.seconds)

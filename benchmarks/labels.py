@@ -23,15 +23,16 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import random
-import sqlite3
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from taxii_serve import machine as shared_machine
+from taxii_serve import reset_postgres
 
 
 def parse() -> argparse.Namespace:
@@ -56,12 +57,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kizuna.settings")
 os.environ["KIZUNA_COOKIE_SECURE"] = "0"
 os.environ["KIZUNA_ALLOWED_HOSTS"] = "testserver,127.0.0.1"
 if DB_URL:
-    import psycopg
-
-    _name = DB_URL.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(DB_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as _admin:
-        _admin.execute(f'DROP DATABASE IF EXISTS "{_name}" WITH (FORCE)')
-        _admin.execute(f'CREATE DATABASE "{_name}"')
+    reset_postgres(DB_URL)
 
 import django  # noqa: E402
 
@@ -90,14 +86,8 @@ PAGE = 50
 
 
 def machine() -> str:
-    mem = 0
-    try:
-        with open("/proc/meminfo") as fh:
-            mem = int(fh.readline().split()[1]) * 1024
-    except OSError:
-        pass
-    db = f"PostgreSQL {connection.pg_version}" if connection.vendor == "postgresql" else f"SQLite {sqlite3.sqlite_version}"
-    return f"{os.cpu_count()} cores, {mem / 2**30:.0f} GiB RAM, {platform.platform()}, Python {platform.python_version()}, {db}"
+    db = f"PostgreSQL {connection.pg_version}" if connection.vendor == "postgresql" else "SQLite"
+    return f"{shared_machine().removeprefix('machine: ')}; database: {db}"
 
 
 def labels_rel(count: int, rng: random.Random) -> list[Label]:

@@ -142,10 +142,12 @@ def make_node(n: int, env: dict[str, str], dump_path: Path) -> dict[str, object]
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(env: dict[str, str], port: int, workers: int, log: Path,
+                 code: Path | str = ROOT) -> subprocess.Popen[bytes]:
+    """``kizuna serve`` of the checkout ``code`` on the loopback port, once it accepts connections."""
     argv = [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(argv, env=env, cwd=code, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
