@@ -64,7 +64,7 @@ NodeUser = tuple[str, str, str, str, list[str]]
 @contextmanager
 def running_node(data_dir: Path, users: list[NodeUser], *, database_name: str, workers: int = 2,
                  **settings: str) -> Iterator[str]:
-    """A real node (``kizuna serve``) with its own data folder and database (a SQLite file, or on the PostgreSQL run
+    """A real node (``kizuna serve --worker``) with its own data folder and database (a SQLite file, or on the PostgreSQL run
     an empty database ``database_name``), migrated and with ``users``; yields its URL and stops it afterwards."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
@@ -89,7 +89,8 @@ def running_node(data_dir: Path, users: list[NodeUser], *, database_name: str, w
         _kizuna(env, *args)
     log = (data_dir / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        # With its worker, as `make run` serves it: imports and "sync now" are jobs of the queue (issue 12).
+        [sys.executable, "-m", "kizuna", "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker"],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
