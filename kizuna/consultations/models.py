@@ -129,7 +129,8 @@ class Meeting(Labelled):
 
     class Meta:
         indexes = [
-            # The calendar: label_id IN (visible labels) AND start in [month) ORDER BY start.
+            # The calendar walks meeting_start (start in [month) ORDER BY start), each row's label tested as it is
+            # read (kizuna.core.access); the label-led index serves PostgreSQL when few labels are visible.
             models.Index(fields=["label", "start", "id"], name="meeting_label_start"),
             models.Index(fields=["start", "id"], name="meeting_start"),
         ]

@@ -163,7 +163,7 @@ def _entries(user: User, notifications: Sequence[Notification]) -> dict[int, Ent
 def _visible(subject: Subject) -> Q:
     """Notification rows whose meeting or action the subject may see now: for each row, its record looked up by
     primary key (``record_id``; the ``ref`` prefix says which table, so another module's row is never compared) with
-    the label test of ``visible_to`` (``visible_labels``, one decision for both), written as ``label_id + 0 IN (...)``
+    the label test of ``visible_to`` (``visible_labels``, one decision for both), tested on ``label_id + 0``
     (``unindexed_label``) so that the primary key, not the label index, answers it. The cost follows the reader's own
     notifications, not the number of meetings and actions on the node."""
     visible = visible_labels(subject)
@@ -325,7 +325,7 @@ def scan_due_for(user: User, today: date | None = None) -> int:
 
 
 class _Recipients:
-    """Users, their visible label ids and organisation members, fetched once per scan."""
+    """Users, what each may see (``visible_labels``) and organisation members, fetched once per scan."""
 
     def __init__(self, only: User | None) -> None:
         self.only = only

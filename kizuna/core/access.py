@@ -271,6 +271,18 @@ def label_of(record: LabelRecord) -> Label:
     return label
 
 
+def label_by_marking(marking_id: str) -> Label | None:
+    """The label of this node whose STIX marking-definition id is ``marking_id`` (the indexed ``marking`` column),
+    or None. Not a visibility decision: for matching a marking a peer or a stored object names."""
+    record = LabelRecord.objects.filter(marking=marking_id, sound=True).first()
+    return label_of(record) if record is not None else None
+
+
+def marking_of(label_id: int) -> str:
+    """The STIX marking-definition id of the label row ``label_id`` (its ``marking`` column)."""
+    return str(LabelRecord.objects.filter(pk=label_id).values_list("marking", flat=True).get())
+
+
 def label_display(label: Label) -> str:
     return display(label, registry())
 

@@ -45,8 +45,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from kizuna.core import audit
-from kizuna.core.access import label_of
-from kizuna.core.models import LabelRecord
+from kizuna.core.access import label_by_marking
 from kizuna.directory.subjects import peer_subject
 from kizuna.federation import inbound, signing
 from kizuna.federation.checkwork import Checked, check_marshalled, check_objects
@@ -141,14 +140,9 @@ class _NodeLabels(dict[str, Label]):
             return None
         found = super().get(marking_id)
         if found is None:
-            record = LabelRecord.objects.filter(marking=marking_id, sound=True).first()
-            if record is None:
-                return None
-            try:
-                found = label_of(record)
-            except LabelError:
-                return None
-            self[marking_id] = found
+            found = label_by_marking(marking_id)
+            if found is not None:
+                self[marking_id] = found
         return found
 
     def __contains__(self, marking_id: object) -> bool:

@@ -31,7 +31,7 @@ from django.db import connections, router
 from django.db.models import Max, Min
 from django.utils.translation import gettext
 
-from kizuna.core.access import label_of
+from kizuna.core.access import label_by_marking, label_of, marking_of
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.labels import Subject
@@ -42,7 +42,6 @@ from kizuna.threats.markings import (
     TLP_BY_ID,
     label_extension_definition,
     label_marking,
-    label_marking_id,
 )
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects, walk_by_rowid
@@ -84,8 +83,7 @@ class LabelMarkings:
     def marking_of(self, label_id: int) -> str:
         mid = self.by_label.get(label_id)
         if mid is None:
-            mid = label_marking_id(label_of(LabelRecord.objects.get(pk=label_id)))
-            self.by_label[label_id] = mid
+            mid = self.by_label[label_id] = marking_of(label_id)
         return mid
 
 
@@ -143,7 +141,7 @@ def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
                 continue  # this module writes its own copy
             if stix_id.startswith("marking-definition--"):
                 if label_markings is None:
-                    label_markings = _all_label_marking_ids()
+                    label_markings = _LabelMarkingIds()
                 if stix_id in label_markings or stix_id in TLP_BY_ID:
                     if stix_id not in label_markings:
                         append(data)  # the standard TLP definitions are never rewritten
@@ -201,9 +199,9 @@ def _chunks(rows_qs: Any) -> Iterator[list[tuple[int, str, str]]]:
 
 
 class _LabelMarkingIds:
-    """Whether an id is the marking id of a label on the node, looked up by the label rows' indexed marking column
-    and remembered (only when a stored marking-definition comes by). A stored copy of one of them is replaced by the
-    copy this module writes, so no id appears twice."""
+    """Whether an id is the marking id of a label on the node (``access.label_by_marking``), remembered per export
+    (only when a stored marking-definition comes by). A stored copy of one of them is replaced by the copy this
+    module writes, so no id appears twice."""
 
     def __init__(self) -> None:
         self.known: dict[str, bool] = {}
@@ -212,12 +210,8 @@ class _LabelMarkingIds:
         if not isinstance(stix_id, str):
             return False
         if stix_id not in self.known:
-            self.known[stix_id] = LabelRecord.objects.filter(marking=stix_id).exists()
+            self.known[stix_id] = label_by_marking(stix_id) is not None
         return self.known[stix_id]
-
-
-def _all_label_marking_ids() -> _LabelMarkingIds:
-    return _LabelMarkingIds()
 
 
 def write_bundle(subject: Subject, out: TextIO, **filters: object) -> int:

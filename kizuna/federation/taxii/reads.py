@@ -146,7 +146,7 @@ def _version_texts(value: str) -> list[str]:
 def _current_visible(subject: Subject, types: list[str] | None) -> QuerySet[StixObject]:
     """For ``EXISTS``: the current version of the outer row's object and version line, visible to the subject (label
     and relationship rule, and the line the subject is shown, as ``visible_objects``). Looked up by id on the
-    (stix_id, ...) index: the label test is written ``label_id + 0 IN (...)`` as the relationship rule writes it, so
+    (stix_id, ...) index: the label test is made on ``label_id + 0`` as the relationship rule writes it, so
     no database answers it from the label index
     (which read every visible object per row: walks over all versions were quadratic), and the always-true
     ``stix_id >= outer`` keeps PostgreSQL from hashing the subquery."""

@@ -344,7 +344,7 @@ def _visible(subject: Subject) -> Q:
     if not visible:
         return Q(pk__in=[])
     # As ``queries.visible_objects(subject, include_revoked=True)``, written for a lookup by id: the label test as
-    # ``label_id + 0 IN (...)`` (``unindexed_label``) so that no database answers it from the label index (SQLite,
+    # on ``label_id + 0`` (``unindexed_label``) so that no database answers it from the label index (SQLite,
     # without statistics, would scan a label's objects for each notification), and ``stix_id >= ref`` beside the
     # equality so that PostgreSQL probes the index instead of hashing every visible object (see ``queries``).
     current = (StixObject.objects.annotate(_label=unindexed_label())
