@@ -6,11 +6,13 @@ every write waits for"). Run by hand (the suite runs it at a tiny size, untimed)
 
 Builds a fresh node (SQLite under --data-dir, or the PostgreSQL database of DATABASE_URL, dropped and created) and runs
 --writers threads creating reports through the service (``do_create_report``: label, row, STIX form, version, audit
-entry in one transaction) for --seconds, twice: as shipped, and with the audit append skipped (the baseline, same
-run). Prints writes per second and latency for both, and the audit's share of a write: the time from the start of
-the append (on PostgreSQL: waiting for and taking the chain's advisory lock) to the commit that releases it, against
-the whole write. The append is the last step of each write transaction, so the lock is held only for the insert and
-the commit. Exits 0; the chain is verified at the end.
+entry in one transaction) for --seconds, three times: as shipped (the entry appended unsealed, with a sealer thread
+chaining entries every second as the worker's periodic job does every 5 s), with the entry chained inline under one
+lock as before issue 12 closed (each append read the head of the chain; on PostgreSQL under an advisory lock held
+to the commit), and with the audit append skipped (the baseline). Prints writes per second and latency for each, and
+the audit's share of a write: the time from the start of the append to the commit, against the whole write. Each
+mode runs twice, in the order A B C C B A; the figures are the means. Exits 0; the chain is sealed and verified at
+the end.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -53,9 +56,11 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from kizuna.core import audit  # noqa: E402
+from kizuna.core.models import AuditEntry  # noqa: E402
 from kizuna.directory.models import Organisation, User  # noqa: E402
 from kizuna.directory.services import ensure_reference_data  # noqa: E402
 from kizuna.labels import Label  # noqa: E402
@@ -74,8 +79,44 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def run(name: str, users: list[User], append: Callable[..., Any]) -> dict[str, float]:
-    """--writers threads writing reports for --seconds; ``append`` stands in for ``audit.record``."""
+def chained_inline(actor: str, action: str, target_type: str = "", target_ids: Any = (), label_id: int | None = None,
+                   address: str = "", detail: dict[str, Any] | None = None) -> AuditEntry:
+    """The append as it was before sealing was split from it (commit a9c402c): the next ``seq`` and the link to the
+    head computed in the write's transaction, serialised on PostgreSQL by an advisory lock held until the commit. Kept
+    here only as the baseline the shipped append is measured against."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [4775])  # not the sealers' key: no mixing
+        last = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, audit.GENESIS)
+        entry = AuditEntry(seq=seq, at=timezone.now(), actor=actor[:150], action=action[:40],
+                           target_type=target_type[:64], target_ids=",".join(str(t) for t in target_ids),
+                           label_id=label_id, address=address[:64], detail=detail or {}, prev_hash=prev)
+        entry.hash = audit.entry_hash(entry.content())
+        entry.save()
+    return entry
+
+
+SEALER = """
+import time, django
+django.setup()
+from kizuna.core import audit
+while True:
+    audit.seal()
+    time.sleep(1.0)
+"""
+
+
+def start_sealer() -> subprocess.Popen[bytes]:
+    """What the worker's periodic job does (every 5 s there, every second here), in a process of its own as the
+    worker is: chain what the writers appended."""
+    return subprocess.Popen([sys.executable, "-c", SEALER], env=os.environ.copy())
+
+
+def run(name: str, users: list[User], append: Callable[..., Any], sealing: bool = False) -> dict[str, float]:
+    """--writers threads writing reports for --seconds; ``append`` stands in for ``audit.record``; with ``sealing``
+    a sealer thread runs beside them."""
     lock = threading.Lock()
     writes: list[float] = []
     audit_spans: list[float] = []
@@ -110,12 +151,16 @@ def run(name: str, users: list[User], append: Callable[..., Any]) -> dict[str, f
             connection.close()
 
     threads = [threading.Thread(target=writer, args=(u,)) for u in users]
+    sealer = start_sealer() if sealing else None
     started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    if sealer is not None:
+        sealer.terminate()  # a seal cut short rolls back whole: the next pass does it again
+        sealer.wait()
     audit.record = original  # type: ignore[assignment]
     result = {
         "writes/s": len(writes) / elapsed,
@@ -142,14 +187,30 @@ def main() -> None:
     def skipped(*args: Any, **kwargs: Any) -> None:
         return None
 
-    results = {"as shipped": run("shipped", users, audit.record), "audit append skipped": run("skipped", users, skipped)}
-    print(f"\n{ARGS.writers} writers, {ARGS.seconds:.0f} s each")
+    modes: dict[str, tuple[Callable[..., Any], bool]] = {
+        "as shipped": (audit.record, True),
+        "chained inline (before)": (chained_inline, False),
+        "audit append skipped": (skipped, False),
+    }
+    # Each mode twice, in the order A B C C B A, so that a drift in the machine or the tables' growth favours none.
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in modes}
+    for name in [*modes, *reversed(modes)]:
+        append, sealing = modes[name]
+        audit.seal()  # the inline mode continues the chain from its sealed head
+        runs[name].append(run(name, users, append, sealing))
+    results = {name: {k: statistics.mean(r[k] for r in rs) if k != "errors" else sum(r[k] for r in rs)
+                      for k in rs[0]} for name, rs in runs.items()}
+    print(f"\n{ARGS.writers} writers, {ARGS.seconds:.0f} s each run, two runs per mode (means)")
     print(f"{'':24} {'writes/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'audit share':>12} {'audit p95 ms':>13} {'errors':>7}")
     for name, r in results.items():
         print(f"{name:24} {r['writes/s']:9.1f} {r['p50 ms']:8.2f} {r['p95 ms']:8.2f} {r['audit share']:12.1%} "
               f"{r['audit p95 ms']:13.2f} {r['errors']:7.0f}")
-    cost = 1 - results["as shipped"]["writes/s"] / results["audit append skipped"]["writes/s"]
-    print(f"throughput cost of the audit chain: {cost:.1%}")
+    for name in ("as shipped", "chained inline (before)"):
+        cost = 1 - results[name]["writes/s"] / results["audit append skipped"]["writes/s"]
+        print(f"throughput cost of the audit log, {name}: {cost:.1%}")
+    started = time.perf_counter()
+    sealed = audit.seal()
+    print(f"sealing what was left: {sealed} entries in {time.perf_counter() - started:.2f} s")
     problems = audit.verify()
     print(f"audit chain: {'verified' if not problems else problems[:3]}")
     if problems or any(r["errors"] for r in results.values()):

@@ -160,9 +160,10 @@ class Version(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only, hash-chained: each entry's hash covers its content and the previous entry's hash."""
+    """Append-only, hash-chained: each entry's hash covers its content and the previous entry's hash. Written with
+    ``seq`` NULL and no hash; ``kizuna.core.audit.seal`` gives it its place in the chain shortly after (see there)."""
 
-    seq = models.BigIntegerField(unique=True)
+    seq = models.BigIntegerField(unique=True, null=True)  # place in the chain; NULL until sealed
     at = models.DateTimeField()
     actor = models.CharField(max_length=150)
     action = models.CharField(max_length=40)
@@ -171,15 +172,20 @@ class AuditEntry(models.Model):
     label_id = models.BigIntegerField(null=True)
     address = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
         verbose_name_plural = "audit entries"
+        indexes = [
+            # The sealer's walk: the few entries not yet chained, in the order they were written.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.actor} {self.action} {self.target_type}:{self.target_ids}"
+        place = f"#{self.seq}" if self.seq is not None else "(unsealed)"
+        return f"{place} {self.actor} {self.action} {self.target_type}:{self.target_ids}"
 
     def content(self) -> dict[str, Any]:
         return {

@@ -1,4 +1,5 @@
-"""The queue's own periodic job: forget finished jobs after a week (the periodic jobs alone add thousands a day)."""
+"""The node's own periodic jobs: seal the audit entries written since the last pass into the hash chain (every few
+seconds), and forget finished jobs after a week (the periodic jobs alone add thousands a day)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from kizuna.core import audit
 from kizuna.jobs import queue
 
 KEEP = timedelta(days=7)
+# How long an audit entry may stay outside the chain; KIZUNA_JOB_EVERY_AUDIT_SEAL (seconds) overrides it.
+SEAL_EVERY = timedelta(seconds=5)
+
+
+@task()
+def seal_audit() -> int:
+    """Chain the audit entries written since the last pass; how many. One pass at a time (a periodic job is not
+    enqueued while its previous run is unfinished, and ``audit.seal`` itself admits one sealer)."""
+    return audit.seal()
 
 
 @task()
@@ -26,6 +37,7 @@ def prune() -> int:
 
 def register() -> None:
     queue.periodic("jobs.prune", prune, timedelta(hours=1))
+    queue.periodic("audit.seal", seal_audit, SEAL_EVERY)
 
 
 @task()

@@ -84,13 +84,17 @@ def snapshot_facts(cursor: Any, kind: str) -> dict[str, Any]:
     tables = _table_names(cursor, kind)
     # Every f-string below names a table the database itself listed, or a model's own table, quoted.
     counts = {name: int(_one(cursor, f"SELECT COUNT(*) FROM {_quote(name)}")[0]) for name in tables}  # noqa: S608
-    facts: dict[str, Any] = {"tables": counts, "audit": {"entries": 0, "head_seq": 0, "head_hash": audit.GENESIS},
-                             "node": None, "attachments": {}}
+    facts: dict[str, Any] = {"tables": counts, "audit": {"entries": 0, "head_seq": 0, "head_hash": audit.GENESIS,
+                                                         "unsealed": 0}, "node": None, "attachments": {}}
     audit_table = AuditEntry._meta.db_table
     if audit_table in counts:
-        head = _one(cursor, f"SELECT seq, hash FROM {_quote(audit_table)} ORDER BY seq DESC LIMIT 1")  # noqa: S608
-        if head:
-            facts["audit"] = {"entries": counts[audit_table], "head_seq": int(head[0]), "head_hash": str(head[1])}
+        # Entries written while the dump ran may not be sealed yet: they travel as they are, and the restored node's
+        # worker seals them after its head.
+        table = _quote(audit_table)
+        head = _one(cursor, f"SELECT seq, hash FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1")  # noqa: S608
+        unsealed = int(_one(cursor, f"SELECT COUNT(*) FROM {table} WHERE seq IS NULL")[0])  # noqa: S608
+        facts["audit"] = {"entries": counts[audit_table], "head_seq": int(head[0]) if head else 0,
+                          "head_hash": str(head[1]) if head else audit.GENESIS, "unsealed": unsealed}
     node_table, key_table = NodeIdentity._meta.db_table, NodeKey._meta.db_table
     if node_table in counts and key_table in counts:
         node = _one(cursor, f"SELECT id, stix_id, name FROM {_quote(node_table)} WHERE singleton = 1")  # noqa: S608
@@ -237,6 +241,7 @@ def backup(dest: Path) -> dict[str, Any]:
     kind = _kind()
     data_dir = Path(settings.DATA_DIR)
     started = timezone.now()
+    audit.seal()  # the backup carries the chain up to now (what is written during the dump is sealed on either side)
     with tempfile.TemporaryDirectory(prefix=".kizuna-backup-", dir=dest.parent) as tmp:
         work = Path(tmp) / "backup"
         work.mkdir(mode=0o700)
@@ -402,7 +407,7 @@ def verify(manifest: dict[str, Any]) -> Verification:
     result.tables, result.rows = len(manifest["tables"]), sum(manifest["tables"].values())
     result.problems += [f"audit entry #{p.seq}: {p.reason}" for p in audit.verify()]
     head = manifest["audit"]
-    if facts["audit"] != head:
+    if {key: facts["audit"].get(key) for key in head} != head:  # a manifest older than "unsealed" lacks it
         result.problems.append(f"audit head is {facts['audit']['head_seq']}:{facts['audit']['head_hash'][:16]},"
                                f" expected {head['head_seq']}:{head['head_hash'][:16]}")
     result.audit_entries = facts["audit"]["entries"]

@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
+from kizuna.core import audit
 from kizuna.federation.models import Peer, SyncCursor
 from kizuna.jobs import queue as jobs_queue
 from kizuna.threats.models import ImportJob, ImportStatus
@@ -111,6 +112,11 @@ class DatabaseCollector(Collector):
         yield depth
         yield oldest
         yield from _queue_figures(now)
+        waiting, first = audit.unsealed()
+        yield GaugeMetricFamily("kizuna_audit_unsealed_entries", "Audit entries written but not yet sealed into the "
+                                "hash chain (a worker seals them every few seconds).", value=float(waiting))
+        yield GaugeMetricFamily("kizuna_audit_unsealed_age_seconds", "Age of the oldest audit entry not yet sealed "
+                                "(0 when none): how long an entry stays outside the chain.", value=_age(now, first))
 
         totals = ImportJob.objects.aggregate(accepted=Sum("accepted"), unchanged=Sum("unchanged"), rejected=Sum("rejected"))
         imported = CounterMetricFamily(

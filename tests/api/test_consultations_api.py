@@ -208,7 +208,7 @@ def test_meeting_detail_has_attendees_rsvp_and_local_times_of_the_nations(
         "22:00", "+09:00", False)
     assert (rows["NZL"]["start"][11:16], rows["NZL"]["utc_offset"], rows["NZL"]["day"]) == ("02:00", "+13:00",
                                                                                             "Wed 9 Dec")
-    entry = AuditEntry.objects.filter(action="read", target_type="meeting").latest("seq")
+    entry = AuditEntry.objects.filter(action="read", target_type="meeting").latest("id")
     assert (entry.actor, entry.target_ids, entry.address) == ("hanako", str(meeting["id"]), "198.51.100.4")
 
     answer = api_for(attendee).post(f"{BASE}/meetings/{meeting['id']}/rsvp", {"answer": "accepted"})

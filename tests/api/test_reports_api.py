@@ -51,7 +51,7 @@ def test_read_report_returns_it_and_audits_the_read_with_address(jpn_user: Any, 
     response = api_for(jpn_user).get(f"reports/{report.pk}", REMOTE_ADDR="203.0.113.7")
     assert response.status_code == 200
     assert response.json()["id"] == report.pk
-    entry = AuditEntry.objects.filter(action="read", actor="hanako").latest("seq")
+    entry = AuditEntry.objects.filter(action="read", actor="hanako").latest("id")
     assert entry.target_ids == str(report.pk)
     assert entry.address == "203.0.113.7"
     assert entry.label_id == report.label_id
@@ -67,7 +67,7 @@ def test_list_returns_items_and_next_cursor_without_a_count(jpn_user: Any, api_f
     assert [item["id"] for item in data["items"]] == [second.pk, first.pk]
     assert data["next_cursor"] is None
     assert all(set(item) == REPORT_KEYS for item in data["items"])
-    entry = AuditEntry.objects.filter(action="list", actor="hanako").latest("seq")
+    entry = AuditEntry.objects.filter(action="list", actor="hanako").latest("id")
     assert entry.target_ids == f"{second.pk},{first.pk}"
 
 

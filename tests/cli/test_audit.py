@@ -18,7 +18,24 @@ from .helpers import kizuna, kizuna_refused
 @pytest.fixture
 def chain(db: Any) -> list[AuditEntry]:
     AuditEntry.objects.all().delete()
-    return [audit.record(f"user{i}", "read", "report", [i], None, "10.0.0.1", {"n": i}) for i in range(5)]
+    written = [audit.record(f"user{i}", "read", "report", [i], None, "10.0.0.1", {"n": i}) for i in range(5)]
+    audit.seal()
+    return list(AuditEntry.objects.filter(pk__in=[e.pk for e in written]).order_by("seq"))
+
+
+def test_audit_verify_seals_what_was_written_since_the_last_pass(db: Any) -> None:
+    AuditEntry.objects.all().delete()
+    for i in range(3):
+        audit.record(f"user{i}", "read", "report", [i])
+    run = kizuna("audit", "verify")
+    assert run.lines[0].startswith("audit log intact: 3 entries (3 sealed just now); head 3:")
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()
+
+
+def test_audit_tail_shows_unsealed_entries_as_such(chain: list[AuditEntry]) -> None:
+    audit.record("late", "read", "report", [9])
+    lines = kizuna("audit", "tail", "-n", "2").lines
+    assert [line.split()[0] for line in lines[1:]] == ["5", "(unsealed)"]
 
 
 def test_audit_verify_says_intact_with_the_number_of_entries(chain: list[AuditEntry]) -> None:

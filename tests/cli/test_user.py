@@ -88,7 +88,7 @@ def test_user_add_refuses_a_duplicate_user(make_user: Callable[..., Any]) -> Non
 
 def test_user_add_is_audited_as_the_command_line(directory: None) -> None:
     kizuna("user", "add", "olivia", "--nation", "AUS", "--org", "AUS-ACSC", "--password", PW)
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert entry is not None
     assert entry.action == "user.create"
     assert entry.actor.startswith("cli")

@@ -111,7 +111,7 @@ def test_only_the_digest_of_the_secret_is_stored(kor_user: Any) -> None:
 def test_feed_read_is_audited(jpn_user: Any, kor_user: Any) -> None:
     meeting = _meeting(jpn_user, ["JPN", "KOR"], "Cyber consultations", 5)
     _get(notify.new_feed_token(kor_user))
-    entry = AuditEntry.objects.filter(actor=kor_user.username, action="read", target_type="meeting").latest("seq")
+    entry = AuditEntry.objects.filter(actor=kor_user.username, action="read", target_type="meeting").latest("id")
     assert entry.target_ids == str(meeting.pk)
     assert entry.detail == {"via": "calendar feed"}
 

@@ -147,7 +147,7 @@ def test_rotation_retires_old_key_keeps_its_public_key_and_deletes_its_private_f
 
 def test_rotation_is_in_the_audit_log() -> None:
     rotation = services.rotate_key("cli:operator")
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert entry is not None
     assert (entry.actor, entry.action, entry.target_ids) == ("cli:operator", "node.rotate-key", rotation.active)
 

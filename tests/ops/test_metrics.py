@@ -212,3 +212,19 @@ def test_the_job_queue_depth_and_oldest_ready_age_by_queue_and_state(client: Cli
     DBTaskResult.objects.filter(status="RUNNING").update(status="READY")  # ten minutes in the queue, ready again
     text = client.get("/metrics").content.decode()
     assert 590 < value(text, "kizuna_job_oldest_age_seconds", queue="imports", state="ready") < 700
+
+
+def test_audit_entries_waiting_to_be_sealed_and_the_oldest_ones_age(client: Client) -> None:
+    from kizuna.core import audit
+    from kizuna.core.models import AuditEntry
+
+    audit.seal()
+    assert value(client.get("/metrics").content.decode(), "kizuna_audit_unsealed_entries") == 0
+    entry = audit.record("hanako", "read", "report", [1])
+    AuditEntry.objects.filter(pk=entry.pk).update(at=timezone.now() - timedelta(minutes=10))
+    text = client.get("/metrics").content.decode()  # the scrape itself is not audited
+    assert value(text, "kizuna_audit_unsealed_entries") == 1
+    assert 590 < value(text, "kizuna_audit_unsealed_age_seconds") < 700
+    audit.seal()
+    text = client.get("/metrics").content.decode()
+    assert (value(text, "kizuna_audit_unsealed_entries"), value(text, "kizuna_audit_unsealed_age_seconds")) == (0, 0)

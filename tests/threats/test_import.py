@@ -253,7 +253,7 @@ def test_each_batch_is_audited_once(jpn_user: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr("kizuna.threats.importer.BATCH_SIZE", 10)
     before = AuditEntry.objects.filter(action="import").count()
     do_import_objects(jpn_user, [indicator(f"198.51.100.{i}") for i in range(25)], NATO_IP4, "audit test")
-    entries = list(AuditEntry.objects.filter(action="import").order_by("seq"))[before:]
+    entries = list(AuditEntry.objects.filter(action="import").order_by("id"))[before:]
     assert [e.detail["accepted"] for e in entries] == [10, 10, 5]
     assert entries[0].actor == jpn_user.username and entries[0].target_type == "stix"
 

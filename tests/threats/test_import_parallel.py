@@ -75,7 +75,7 @@ def test_each_batch_is_audited_once(jpn_user: Any, mode: str) -> None:
     before = AuditEntry.objects.filter(action="import").count()
     objects = [indicator(f"198.51.100.{i}") for i in range(25)]
     do_import_bundle(jpn_user, as_stream(bundle(objects)), "audit.json", NATO_IP4)
-    entries = list(AuditEntry.objects.filter(action="import").order_by("seq"))[before:]
+    entries = list(AuditEntry.objects.filter(action="import").order_by("id"))[before:]
     assert [e.detail["accepted"] for e in entries] == [10, 10, 5]
 
 

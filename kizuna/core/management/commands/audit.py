@@ -1,6 +1,7 @@
 """``kizuna audit verify|tail``: check the hash chain of the audit log, and show its latest entries.
 
-``verify`` prints one line per problem (an edited entry, a deleted one, a broken link) and exits 1, or prints
+``verify`` first seals the entries written since the last sealing pass (``kizuna.core.audit.seal``; a worker does it
+every few seconds), then prints one line per problem (an edited entry, a deleted one, a broken link) and exits 1, or prints
 ``audit log intact: N entries`` and exits 0. ``--expect-head SEQ:HASH`` also checks that an entry recorded earlier
 (for example the head printed by a previous run, kept off the node) is still there unchanged, which detects the one
 thing a chain alone cannot: entries cut from its end.
@@ -44,6 +45,7 @@ class Command(KizunaCommand):
 
     def _verify(self, expect_head: str) -> None:
         expected = _parse_head(expect_head) if expect_head else None
+        sealed = audit.seal()
         problems = [f"entry #{p.seq}: {p.reason}" for p in audit.verify()]
         if expected is not None:
             seq, digest = expected
@@ -57,14 +59,15 @@ class Command(KizunaCommand):
             for line in problems:
                 self.stdout.write(line)
             raise CommandError(f"audit log damaged: {len(problems)} problem(s) in {count} entries")
-        head = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+        head = audit.head()
+        just_now = f" ({sealed} sealed just now)" if sealed else ""
         suffix = f"; head {head[0]}:{head[1]}" if head else ""
-        self.stdout.write(f"audit log intact: {count} entries{suffix}")
+        self.stdout.write(f"audit log intact: {count} entries{just_now}{suffix}")
 
     def _tail(self, lines: int) -> None:
         if lines < 1:
             raise CommandError("-n must be at least 1")
-        entries = list(AuditEntry.objects.order_by("-seq")[:lines])[::-1]
+        entries = list(AuditEntry.objects.order_by("-id")[:lines])[::-1]
         if not entries:
             self.stdout.write("the audit log is empty")
             return
@@ -77,7 +80,7 @@ class Command(KizunaCommand):
             if len(target) > 40:
                 target = target[:39] + "…"
             rows.append((
-                str(e.seq),
+                str(e.seq) if e.seq is not None else "(unsealed)",
                 e.at.strftime("%Y-%m-%d %H:%M:%S"),
                 e.actor,
                 e.action,
