@@ -643,7 +643,10 @@ class HeldTransaction:
         if self.atomic is not None:
             atomic, self.atomic = self.atomic, None
             atomic.__exit__(None, None, None)
-            self._count(time.monotonic() - self.started)
+            held = time.monotonic() - self.started
+            self._count(held)
+            if self.turns is not None:
+                self.turns.last_held = held  # the next slice gives way in proportion (turns.IMPORT_SHARE)
             if self.checkpointer is not None:
                 self.checkpointer.request()
 

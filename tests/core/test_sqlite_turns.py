@@ -68,6 +68,24 @@ def test_a_writer_gives_up_with_the_lock_error_after_its_timeout(tmp_path: Path)
     holder.execute("ROLLBACK")
 
 
+def test_a_begin_answered_not_an_error_is_tried_again(tmp_path: Path) -> None:
+    """Python 3.11's sqlite3 sometimes answers a busy BEGIN with ``OperationalError: not an error``: it is the lock
+    being taken, and is tried again (it was a 500)."""
+    writer = _connect(tmp_path / "node.sqlite3")
+    answers = [sqlite3.OperationalError("not an error")]
+
+    def begin() -> None:
+        if answers:
+            raise answers.pop()
+        writer.execute("BEGIN IMMEDIATE")
+
+    turns.take(begin, writer.cursor, timeout=5)
+    assert writer.in_transaction
+    writer.execute("ROLLBACK")
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        turns.take(lambda: writer.execute("INSERT INTO missing VALUES (1)"), writer.cursor, timeout=5)
+
+
 RACE = """
 import threading
 import django
