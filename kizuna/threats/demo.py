@@ -11,6 +11,7 @@ from typing import Any
 
 from kizuna.directory.models import User
 from kizuna.labels import Label
+from kizuna.threats.disinfo import disarm
 from kizuna.threats.disinfo.services import IncidentInput, do_create_incident
 from kizuna.threats.geo import services as geo
 from kizuna.threats.geo import stix as geo_stix
@@ -83,6 +84,8 @@ def _stored(name: str) -> bool:
 def load_threat_demo(users: dict[str, User]) -> int:
     """Returns the number of objects accepted (0 when everything was already there)."""
     accepted = 0
+    if not disarm.is_loaded():  # the framework the disinformation incident is described with, names and links
+        accepted += disarm.load(users["admin"], disarm.SHIPPED, disarm.SHIPPED_VERSION).accepted
     cyber = [("olivia", _cyber_bundle_acsc(), _label(["NATO", "IP4"], ["CYBER"])),
              ("kenji", _cyber_jpn(), _label(["JPN"], ["CYBER"], tlp="AMBER")),
              ("seoyeon", _cyber_kor(), _label(["NATO", "KOR"], ["CYBER"], tlp="AMBER"))]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from kizuna.core.models import AuditEntry, Version
 from kizuna.demo import DEMO_PASSWORD, visible_titles
@@ -103,3 +104,16 @@ def test_demo_runs_again_after_users_were_added_to_a_demo_node(demo: str, make_u
     before = _counts()
     assert "nothing changed" in kizuna("demo", "--quiet").out
     assert _counts() == before
+
+
+def test_the_demo_loads_disarm_so_its_incident_shows_names_not_bare_ids(demo: str) -> None:
+    """Issue 13: the demo showed "TA06" and "the DISARM framework is not loaded"; it loads the shipped framework."""
+    from kizuna.threats.disinfo import disarm
+
+    pinned = disarm.loaded_version()
+    assert pinned is not None and pinned.version == disarm.SHIPPED_VERSION
+    client = Client()
+    client.force_login(User.objects.get(username="sophie"))
+    page = client.get("/threats/disinformation/disarm/").content.decode()
+    assert "disarm-not-loaded" not in page
+    assert "Develop Content" in page  # TA06's name

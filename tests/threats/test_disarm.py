@@ -18,7 +18,6 @@ from tests.cli.helpers import kizuna, kizuna_refused
 
 pytestmark = pytest.mark.django_db
 
-REAL_BUNDLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "disarm" / "DISARM.json"
 IDENTITY = "identity--f1a0f560-2d9e-4c5d-bf47-7e96e805de82"
 MARKING = "marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31"
 T = "2024-11-22T16:43:58.074918Z"
@@ -162,13 +161,22 @@ def test_without_disarm_the_lookups_answer_nothing(jpn_user: Any) -> None:
     assert "not loaded" in kizuna("disarm", "show").out
 
 
-@pytest.mark.skipif(not REAL_BUNDLE.exists(), reason="the published DISARM bundle is not in ../shared/data")
-def test_the_published_bundle_loads_whole(admin: Any, jpn_user: Any) -> None:
-    run = kizuna("disarm", "load", str(REAL_BUNDLE), "--version", "1.6", "--user", "nodeadmin")
-    assert "16 tactics, 391 techniques" in run.out
+def test_the_bundle_shipped_with_the_node_loads_whole_with_no_file_named(admin: Any, jpn_user: Any) -> None:
+    """Issue 13: the published bundle ships with the package (with its licence), so a node on a closed network loads
+    the framework with one command and no download."""
+    assert disarm.SHIPPED.is_file() and (disarm.SHIPPED.parent / "LICENSE.md").is_file()
+    run = kizuna("disarm", "load", "--user", "nodeadmin")
+    assert "DISARM 1.6: 16 tactics, 391 techniques" in run.out
     assert "rejected 0" in run.out
     framework = disarm.framework(subject_for(jpn_user))
     assert framework is not None and [t.external_id for t in framework.tactics][:3] == ["TA01", "TA02", "TA13"]
     assert {t.phase for t in framework.tactics} == {"P01", "P02", "P03", "P04"}
     assert framework.technique("T0015.001") is not None
     assert "TA12" in kizuna("disarm", "show").out
+
+
+def test_a_named_file_needs_its_version_and_the_shipped_one_is_1_6(admin: Any, bundle_file: Path) -> None:
+    message, _run = kizuna_refused("disarm", "load", str(bundle_file), "--user", "nodeadmin")
+    assert message == "give the framework version of the file with --version (for example 1.6)"
+    message, _run = kizuna_refused("disarm", "load", "--version", "1.7", "--user", "nodeadmin")
+    assert message.startswith("the shipped bundle is DISARM 1.6, not 1.7")

@@ -6,7 +6,10 @@ DISARM's own bundle is shaped like MITRE ATT&CK's: one ``x-mitre-matrix`` (its `
 techniques (external id Tnnnn or Tnnnn.nnn under source "mitre-attack", one kill-chain phase named after the tactic's
 shortname, kill-chain "mitre-attack"; other converters say "disarm") and ``subtechnique-of`` relationships.
 
-Loading (``kizuna disarm load FILE --version V``) stores the bundle through the importer, under a label for everyone
+The node ships DISARM's published bundle (``data/DISARM.json``, version ``SHIPPED_VERSION``, DISARM Foundation, CC BY-SA
+4.0: ``data/LICENSE.md``); the demo loads it, and ``kizuna disarm load`` with no file loads it too.
+
+Loading (``kizuna disarm load [FILE --version V]``) stores the bundle through the importer, under a label for everyone
 (NATO UNCLASSIFIED REL TO NATO, IP4, TLP:CLEAR), as a node administrator named with ``--user``: the administrator's
 organisation becomes the originator, so a later version must be loaded by an administrator of the same organisation
 (only the originator may issue new versions). The version is pinned in ``DisarmVersion``: a different version, or the
@@ -34,6 +37,10 @@ from kizuna.labels import Label, Subject
 LABEL = Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["IP4", "NATO"]}, "CLEAR", [])
 SOURCES = ("DISARM", "mitre-attack", "disarm")
 KILL_CHAINS = ("mitre-attack", "disarm")
+# DISARM's published STIX bundle as shipped with the node (the DISARM Foundation's DISARMframeworks repository,
+# generated_files/DISARM_STIX/DISARM.json, framework version 1.6, created 2024-11-22), and its licence beside it.
+SHIPPED = Path(__file__).resolve().parent / "data" / "DISARM.json"
+SHIPPED_VERSION = "1.6"
 TACTIC_ID = re.compile(r"^TA\d{2}$")
 TECHNIQUE_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
 _VERSION = re.compile(r"^[\w.+-]{1,64}$")

@@ -1,5 +1,6 @@
-"""``kizuna disarm load FILE --version V --user ADMIN [--replace]``: load the DISARM framework from its published
-STIX bundle, pinned to version V; ``kizuna disarm show``: the pinned version and its tactics.
+"""``kizuna disarm load [FILE --version V] --user ADMIN [--replace]``: load the DISARM framework from its published
+STIX bundle, pinned to version V (with no FILE: the bundle shipped with the node, version 1.6); ``kizuna disarm
+show``: the pinned version and its tactics.
 
 See ``kizuna.threats.disinfo.disarm`` for the label (for everyone: NATO UNCLASSIFIED REL TO NATO, IP4, TLP:CLEAR), the
 loading account (a node administrator; their organisation is the originator) and the pin (a different version, or
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from kizuna.core.management.base import KizunaCommand, format_table
 from kizuna.directory.commands import named_user
@@ -24,9 +25,12 @@ class Command(KizunaCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = self.add_subcommands(parser)
         load = sub.add_parser("load", help="load DISARM's STIX bundle as a pinned version",
-                              description="Load DISARM's STIX bundle (e.g. DISARM.json) as version V.")
-        load.add_argument("file", help="DISARM's STIX 2.1 bundle")
-        load.add_argument("--version", required=True, dest="disarm_version", help="the framework version, e.g. 1.6")
+                              description="Load DISARM's STIX bundle (e.g. DISARM.json) as version V; with no file, "
+                                          f"the bundle shipped with the node (DISARM {disarm.SHIPPED_VERSION}).")
+        load.add_argument("file", nargs="?", default="",
+                          help=f"DISARM's STIX 2.1 bundle (default: the shipped one, {disarm.SHIPPED_VERSION})")
+        load.add_argument("--version", default="", dest="disarm_version",
+                          help="the framework version of FILE, e.g. 1.6 (required with a file)")
         load.add_argument("--user", required=True, help="a node administrator (the originator of the objects)")
         load.add_argument("--replace", action="store_true", help="replace the pinned version by this one")
         sub.add_parser("show", help="the pinned version and its tactics", description="Show the pinned DISARM version.")
@@ -36,7 +40,15 @@ class Command(KizunaCommand):
             self._show()
             return
         user = named_user(options["user"])
-        result = disarm.load(user, Path(options["file"]), options["disarm_version"], replace=options["replace"])
+        path, version = Path(options["file"]) if options["file"] else disarm.SHIPPED, options["disarm_version"]
+        if not options["file"]:
+            if version and version != disarm.SHIPPED_VERSION:
+                raise CommandError(f"the shipped bundle is DISARM {disarm.SHIPPED_VERSION}, not {version}; "
+                                   "name the file of another version")
+            version = disarm.SHIPPED_VERSION
+        elif not version:
+            raise CommandError("give the framework version of the file with --version (for example 1.6)")
+        result = disarm.load(user, path, version, replace=options["replace"])
         if result.replaced:
             self.stdout.write(f"replaced DISARM {result.replaced}")
         self.stdout.write(f"DISARM {result.version}: {result.tactics} tactics, {result.techniques} techniques")
