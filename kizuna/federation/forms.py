@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kizuna.core.access import registry
+from kizuna.federation import cards
 
 CLEARANCE_PREFIX = "clearance_"
 # ServiceError.field values of the services that are not the names of this form's fields.
@@ -55,7 +56,7 @@ class PeerForm(forms.Form):
                                 help_text=_("The peer's TAXII API root, e.g. https://jpn.example/taxii2/kizuna/. "
                                             "Empty: its keys are trusted, nothing is pulled from it."))
     credential = forms.CharField(label=_("Credential"), max_length=300, required=False, strip=True,
-                                 widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+                                 widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=True),
                                  help_text=_("The API token the peer's administrator created for this node."))
     interval = forms.IntegerField(label=_("Sync interval (seconds)"), initial=300, min_value=0, max_value=86400 * 7)
 
@@ -81,6 +82,29 @@ class PeerForm(forms.Form):
             return names[0] if names else None
         name = _FIELD_ALIASES.get(service_field or "", service_field)
         return name if name in self.fields else None
+
+
+class CardForm(forms.Form):
+    """A node card from the peer's administrator, as the file they downloaded or pasted as text."""
+
+    card_file = forms.FileField(label=_("Node card file"), required=False,
+                                help_text=_("The .kizuna-node.json file the peer's administrator downloaded from "
+                                            "their federation page."))
+    card_text = forms.CharField(label=_("or paste the card"), required=False,
+                                widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("card_file") and not str(data.get("card_text") or "").strip():
+            raise forms.ValidationError(_("Choose the node card file, or paste the card."))
+        return data
+
+    def card(self) -> cards.Card:
+        """The card given (a ServiceError when it is not one)."""
+        upload = self.cleaned_data.get("card_file")
+        if upload is not None:  # read no more than a card can be: a larger file is refused as too large
+            return cards.read(upload.read(cards.MAX_BYTES + 1), upload.name)
+        return cards.read(str(self.cleaned_data["card_text"]))
 
 
 class KeyForm(forms.Form):

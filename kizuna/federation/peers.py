@@ -56,7 +56,8 @@ def _check_nations(nations: list[str]) -> list[str]:
     return codes
 
 
-def _check_url(url: str) -> str:
+def check_url(url: str) -> str:
+    """The TAXII URL as stored (ending in /), or a ServiceError on field taxii_url."""
     url = url.strip()
     if not url:
         return ""
@@ -98,7 +99,7 @@ def add_peer(
     communities = sorted({c.strip() for c in communities or [] if c.strip()})
     _check_communities(communities)
     key_infos = [check_public_key(k) for k in public_keys]
-    url = _check_url(taxii_url)
+    url = check_url(taxii_url)
     if url and not credential.strip():
         raise ServiceError(_("a peer with a TAXII URL needs the credential (API token) this node presents to it"),
                            "credential")
@@ -165,7 +166,7 @@ def update_peer(peer: Peer, *, actor: str, **changes: Any) -> Peer:
         _check_communities(communities)
         fields["communities"] = communities
     if "taxii_url" in changes:
-        fields["taxii_url"] = _check_url(str(changes["taxii_url"]))
+        fields["taxii_url"] = check_url(str(changes["taxii_url"]))
     if "credential" in changes:
         fields["credential"] = str(changes["credential"]).strip()
     if "interval" in changes:

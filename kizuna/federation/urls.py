@@ -8,6 +8,7 @@ app_name = "federation"
 urlpatterns = [
     path("", views.index, name="index"),
     path("peers/new/", views.peer_new, name="peer-new"),
+    path("card.json", views.node_card, name="node-card"),
     # One peer's pages.
     path("peers/<slug:name>/", include([
         path("", views.peer_detail, name="peer"),

@@ -9,7 +9,9 @@ be the administrator's to read.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -30,9 +32,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import decode_cursor, encode_cursor
 from kizuna.directory.models import Role, User
-from kizuna.federation import peers, sync, tasks
+from kizuna.federation import cards, peers, sync, tasks
 from kizuna.federation.client import EVERYTHING, PeerError
-from kizuna.federation.forms import KeyForm, PeerForm, split_codes
+from kizuna.federation.forms import CardForm, KeyForm, PeerForm, split_codes
 from kizuna.federation.models import Peer, QuarantinedObject, SyncCursor
 from kizuna.federation.services import active_key, node_identity
 from kizuna.jobs import queue
@@ -132,12 +134,62 @@ def _add_service_error(form: PeerForm, exc: ServiceError) -> None:
     form.add_error(form.field_for(exc.field), exc.message)
 
 
+def _slug(name: str) -> str:
+    """A peer name suggested from a node's name: lower-case letters, digits and dashes."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:40].strip("-")
+
+
+def _from_card(request: HttpRequest) -> tuple[PeerForm, CardForm]:
+    """The new-peer form filled from the node card uploaded or pasted (or the card form with its error)."""
+    card_form = CardForm(request.POST, request.FILES)
+    form = PeerForm()
+    if card_form.is_valid():
+        try:
+            card = card_form.card()
+        except ServiceError as exc:
+            card_form.add_error(None, exc.message)
+        else:
+            form = PeerForm(initial={
+                "name": _slug(card.name), "node_id": card.node_id, "title": card.name,
+                "public_key": card.public_keys[0] if card.public_keys else "", "taxii_url": card.taxii_url,
+                "nations": card.nation, "interval": 300})
+            messages.info(request, _("Filled in from the node card of %(name)s. Check the entitlements, then add "
+                                     "the peer.") % {"name": card.name or card.node_id})
+    return form, card_form
+
+
+def _test_form(request: HttpRequest, form: PeerForm) -> None:
+    """"Test connection" before the peer exists: the TAXII URL and credential as typed, nothing saved."""
+    url, credential = form.data.get("taxii_url", "").strip(), form.data.get("credential", "").strip()
+    if not url:
+        messages.error(request, _("Give the peer's TAXII URL to test the connection."))
+        return
+    try:
+        summary = sync.test_connection(Peer(name="new", taxii_url=peers.check_url(url), credential=credential))
+    except (PeerError, ServiceError) as exc:
+        messages.error(request, _("Test failed: %(error)s") % {"error": exc})
+    else:
+        messages.success(request, _("Test: %(summary)s") % {"summary": summary})
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @admin_only
 def peer_new(request: HttpRequest) -> HttpResponse:
     user = _admin(request)
+    action = request.POST.get("action", "add") if request.method == "POST" else ""
+    card_form = CardForm()
+    if action == "card":
+        form, card_form = _from_card(request)
+        status = 200 if not card_form.errors else 400
+        return render(request, "federation/peer_form.html",
+                      {"form": form, "card_form": card_form, **_identity_context()}, status=status)
     form = PeerForm(request.POST or None)
+    if action == "test":
+        _test_form(request, form)
+        return render(request, "federation/peer_form.html",
+                      {"form": form, "card_form": card_form, **_identity_context()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -158,7 +210,20 @@ def peer_new(request: HttpRequest) -> HttpResponse:
             # Rendered, not redirected: the token is shown this once and stored nowhere but as its digest.
             return _render_peer(request, peer, new_secret=secret)
     status = 400 if request.method == "POST" else 200
-    return render(request, "federation/peer_form.html", {"form": form, **_identity_context()}, status=status)
+    return render(request, "federation/peer_form.html", {"form": form, "card_form": card_form,
+                                                         **_identity_context()}, status=status)
+
+
+@never_cache
+@require_GET
+@admin_only
+def node_card(request: HttpRequest) -> HttpResponse:
+    """This node's card as a file, with its TAXII URL as this request reached the node."""
+    card = cards.this_node(request.build_absolute_uri("/").rstrip("/"))
+    response = HttpResponse(json.dumps(card, indent=2) + "\n", content_type="application/json")
+    name = _slug(str(card["name"])) or "node"
+    response["Content-Disposition"] = f'attachment; filename="{name}.kizuna-node.json"'
+    return response
 
 
 def _quarantine_page(peer: Peer, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from kizuna.core.management.base import KizunaCommand, cli_actor, format_table
-from kizuna.federation import services
+from kizuna.federation import cards, services
 
 
 class Command(KizunaCommand):
@@ -23,6 +23,8 @@ class Command(KizunaCommand):
         sub = self.add_subcommands(parser)
         show = sub.add_parser("show", help="identity and keys", description="Show this node's identity and keys.")
         show.add_argument("--json", action="store_true", help="the node card for 'kizuna peer add --from-card'")
+        show.add_argument("--url", default="", help="with --json: this node's address as peers reach it "
+                                                    "(https://host[:port]); the card then names its TAXII URL")
         sub.add_parser("sign", help="sign the object versions not signed yet",
                        description="Sign every object version this node originated that has no signature yet.")
         sub.add_parser("rotate-key", help="new signing key; the old one is retired",
@@ -41,10 +43,7 @@ class Command(KizunaCommand):
         node = services.node_identity()
         active = services.active_key()
         if options.get("json"):
-            card = {"id": node.stix_id, "name": node.name, "nation": node.serves,
-                    "keys": [{"key_id": k.key_id, "public_key": k.public_key,
-                              "retired": k.retired_at is not None} for k in node.keys.all()]}
-            self.stdout.write(json.dumps(card, indent=2))
+            self.stdout.write(json.dumps(cards.this_node(options.get("url") or ""), indent=2))
             return
         for title, value in (("id", node.stix_id), ("name", node.name), ("serves", node.serves),
                              ("key id", active.key_id), ("public key", f"{active.public_key} (Ed25519, raw, base64)")):

@@ -15,7 +15,6 @@ keys), so two administrators exchange one file instead of copying keys by hand.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from django.core.management.base import CommandParser
 
 from kizuna.core.errors import ServiceError
 from kizuna.core.management.base import KizunaCommand, cli_actor, format_table
-from kizuna.federation import peers
+from kizuna.federation import cards, peers
 from kizuna.federation.models import Peer
 
 
@@ -57,16 +56,12 @@ def _credential(options: dict[str, Any]) -> str | None:
     return None
 
 
-def _card(path: str) -> dict[str, Any]:
+def _card(path: str) -> cards.Card:
     try:
-        card = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_bytes()
     except OSError as exc:
         raise ServiceError(f"cannot read the node card {path}: {exc.strerror}", "from_card") from None
-    except ValueError as exc:
-        raise ServiceError(f"the node card {path} is not JSON: {exc}", "from_card") from None
-    if not isinstance(card, dict) or not isinstance(card.get("id"), str) or not isinstance(card.get("keys"), list):
-        raise ServiceError(f"the node card {path} is not the output of 'kizuna node show --json'", "from_card")
-    return card
+    return cards.read(text, path)
 
 
 class Command(KizunaCommand):
@@ -117,9 +112,10 @@ class Command(KizunaCommand):
             node_id, keys, title = options["node_id"], list(options["key"]), options["title"]
             if options.get("from_card"):
                 card = _card(options["from_card"])
-                node_id = node_id or card["id"]
-                keys += [str(k.get("public_key")) for k in card["keys"] if isinstance(k, dict)]
-                title = title or str(card.get("name") or "")
+                node_id = node_id or card.node_id
+                keys += card.public_keys
+                title = title or card.name
+                options["url"] = options["url"] or card.taxii_url
             if not node_id:
                 raise ServiceError("give --node-id or --from-card", "node_id")
             peer = peers.add_peer(
