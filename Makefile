@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KIZUNA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-sqlite test-postgres lint install chromium nginx pgclient clean bench
+.PHONY: run run-pair test test-sqlite test-postgres lint install chromium nginx pgclient clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: $(STAMP)
 	$(BIN)/kizuna migrate --noinput
 	$(BIN)/kizuna demo
 	KIZUNA_COOKIE_SECURE=0 $(BIN)/kizuna serve --worker
+
+# Two demo nodes exchanging over TAXII: the NATO node of `make run` (port 8000) and a Japanese node (localhost:8001),
+# joined by node cards; Ctrl-C stops both.
+run-pair: $(STAMP)
+	$(BIN)/python -m kizuna.demo.pair
 
 lint: $(STAMP)
 	$(BIN)/ruff check kizuna tests benchmarks

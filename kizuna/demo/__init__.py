@@ -21,7 +21,7 @@ __all__ = ["DEMO_PASSWORD", "DemoRefused", "DemoResult", "Login", "demo_logins",
 
 def __getattr__(name: str) -> Any:
     if name == "DEMO_PASSWORD":
-        return import_module("kizuna.demo.people").DEMO_PASSWORD
+        return import_module("kizuna.demo.facts").DEMO_PASSWORD
     if name in __all__:
         return getattr(import_module("kizuna.demo.scenario"), name)
     raise AttributeError(name)

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kizuna.demo.facts import ALL_COMMUNITIES, DEMO_PASSWORD
 from kizuna.directory.models import Organisation, Role, User
 from kizuna.directory.services import create_user, ensure_organisation
-
-# The one password of every demo account (documented in docs/cli.md and printed by `kizuna demo`).
-DEMO_PASSWORD = "kizuna-demo-2025"  # noqa: S105 - a published demo password, never a real one
-
-ALL_COMMUNITIES = ("CYBER", "MARITIME", "HADR", "SPACE", "EDT", "DISINFO", "INDUSTRY")
 
 
 @dataclass(frozen=True)
