@@ -429,3 +429,12 @@ def test_a_node_without_the_fonts_says_which_packages_to_install(
     doc = collect(people["restricted"], meeting)
     with pytest.raises(printing_pdf.FontsMissing, match="fonts-migmix and fonts-nanum"):
         printing_pdf.render_pdf(doc, Banner("NATO RESTRICTED", "#c8102e", "#ffffff", "banner-NATO-RESTRICTED"))
+
+
+def test_system_check_warns_a_node_without_the_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from django.core import checks
+
+    assert [m for m in checks.run_checks() if m.id == "kizuna.W001"] == []
+    monkeypatch.setattr(printing_pdf, "FONT_DIR", tmp_path)
+    warnings = [m for m in checks.run_checks() if m.id == "kizuna.W001"]
+    assert len(warnings) == 1 and "fonts-migmix and fonts-nanum" in warnings[0].msg

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.core import checks
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from markdown_it import MarkdownIt
@@ -95,13 +96,28 @@ class FontsMissing(RuntimeError):
     """The node lacks the CJK fonts the PDF embeds (installed by ``make fonts``)."""
 
 
+def missing_font_packages() -> list[str]:
+    """The Debian packages whose font files the PDF needs and this node lacks (none on a node set up by make)."""
+    return sorted({package for package, file in FONT_FILES.values() if not (FONT_DIR / file).is_file()})
+
+
+def fonts_check(**_: Any) -> list[checks.CheckMessage]:
+    """A system check (``kizuna check``, ``migrate``): a node without the fonts says so when it starts, not when
+    someone first asks for a PDF."""
+    missing = missing_font_packages()
+    if not missing:
+        return []
+    return [checks.Warning(f"the minutes PDF needs Debian's {' and '.join(missing)} under {FONT_DIR}",
+                           hint="run `make fonts` (apt-get install fonts-migmix fonts-nanum)", id="kizuna.W001")]
+
+
 def _register_fonts() -> None:
     """Load the CJK faces once per process (about a second: the files are large) and tie each bold face to its
     regular one, so that ``<b>`` and bold styles pick it (see ``_embolden``)."""
     global _fonts_ready
     if _fonts_ready:
         return
-    missing = sorted({package for package, file in FONT_FILES.values() if not (FONT_DIR / file).is_file()})
+    missing = missing_font_packages()
     if missing:
         raise FontsMissing(f"the PDF needs Debian's {' and '.join(missing)} under {FONT_DIR} (run `make fonts`)")
     for name, (_package, file) in FONT_FILES.items():
