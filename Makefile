@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KIZUNA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run run-pair test test-sqlite test-postgres lint install chromium nginx pgclient clean bench
+.PHONY: run run-pair test test-sqlite test-postgres lint install fonts chromium nginx pgclient clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) fonts
+
+# Debian's CJK TrueType fonts that the minutes PDF embeds (kizuna/consultations/printing/pdf.py): MigMix for Japanese
+# and Chinese, Nanum Gothic for Korean, each regular and bold. The node downloads nothing at run time.
+fonts:
+	@test -f /usr/share/fonts/truetype/migmix/migmix-1p-bold.ttf -a -f /usr/share/fonts/truetype/nanum/NanumGothicBold.ttf || { (apt-get update -q && apt-get install -y -q fonts-migmix fonts-nanum) >/dev/null || { echo "could not install Debian's fonts-migmix and fonts-nanum"; exit 1; }; }
 
 # Debian's Chromium for the browser tests (never a browser download).
 chromium:
@@ -28,14 +33,14 @@ nginx:
 pgclient:
 	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { (apt-get update -q && apt-get install -y -q postgresql-client) >/dev/null || { echo "could not install Debian's postgresql-client"; exit 1; }; }
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/kizuna migrate --noinput
 	$(BIN)/kizuna demo
 	KIZUNA_COOKIE_SECURE=0 $(BIN)/kizuna serve --worker
 
 # Two demo nodes exchanging over TAXII: the NATO node of `make run` (port 8000) and a Japanese node (localhost:8001),
 # joined by node cards; Ctrl-C stops both.
-run-pair: $(STAMP)
+run-pair: $(STAMP) fonts
 	$(BIN)/python -m kizuna.demo.pair
 
 lint: $(STAMP)
@@ -43,7 +48,7 @@ lint: $(STAMP)
 	$(BIN)/mypy kizuna
 	$(BIN)/lint-imports --no-cache
 
-test: $(STAMP) chromium nginx pgclient lint test-sqlite test-postgres
+test: $(STAMP) fonts chromium nginx pgclient lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	KIZUNA_TEST_DB=sqlite $(BIN)/pytest -n 2

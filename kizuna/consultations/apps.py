@@ -3,7 +3,16 @@ registers its module with the registry of shareable types: the six record types 
 that turns records received from peers into local read-only records), its pages, API router, navigation entry and
 demo data."""
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.core import checks
+
+
+def _fonts_check(**kwargs: Any) -> list[checks.CheckMessage]:
+    from kizuna.consultations.printing.pdf import fonts_check  # reportlab is imported only when checks run
+
+    return fonts_check(**kwargs)
 
 
 class ConsultationsConfig(AppConfig):
@@ -18,6 +27,7 @@ class ConsultationsConfig(AppConfig):
         from kizuna.core import registry
 
         tasks.register()  # reminders and digests: a periodic job of `kizuna worker`
+        checks.register(_fonts_check)  # the CJK fonts the minutes PDF embeds (make fonts)
 
         def kind(model: str, stix_type: str, text_fields: tuple[str, ...], first: bool = False) -> registry.RecordType:
             # One extension-definition declares the six types and one backfill publishes them all: both are given

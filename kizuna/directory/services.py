@@ -93,11 +93,7 @@ def _check_clearances(clearances: dict[str, str]) -> None:
 
 
 def _check_communities(communities: list[str]) -> None:
-    allowed: set[str] = set()
-    for policy in registry():
-        for category in policy.categories.values():
-            if category.subject_attribute == "communities":
-                allowed.update(category.values)
+    allowed = set(registry().community_values())
     unknown = [c for c in communities if c not in allowed]
     if unknown:
         raise ServiceError(gettext("unknown community %(communities)s; use one of %(allowed)s") % {

@@ -144,6 +144,17 @@ class PolicyRegistry:
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self._policies.values())
 
+    def community_values(self) -> list[str]:
+        """The communities a subject may hold: every value of the restrictive and permissive categories checked against
+        a subject's communities, in every policy, in the order the policy files list them (first seen first).
+        Informative categories are left out: holding one of their values would change nothing."""
+        values: dict[str, None] = {}
+        for policy in self._policies.values():
+            for category in policy.categories.values():
+                if category.subject_attribute == "communities" and category.type is not CategoryType.INFORMATIVE:
+                    values.update(dict.fromkeys(category.values))
+        return list(values)
+
     @classmethod
     def default(cls) -> PolicyRegistry:
         return cls([load_policy(p) for p in sorted(POLICY_DIR.glob("*.json"))])

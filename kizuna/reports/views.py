@@ -41,7 +41,7 @@ from kizuna.reports.forms import (
     apply_service_error,
 )
 from kizuna.reports.models import Report, ReportStatus
-from kizuna.web.banner import chip_class, note_labels
+from kizuna.web.banner import chip_class, note_document, note_labels
 from kizuna.web.labelpicker import LabelPickerWidget, describe, preview_for
 from kizuna.web.shortcuts import forbidden, signed_in_user
 
@@ -122,7 +122,7 @@ def _render_detail(
     subject = subject_for(user)
     label = label_of(report.label)
     versions = history(report, subject)
-    note_labels(request, report.label, *(v.label for v in versions))
+    note_document(request, report.label, *(v.label for v in versions))
     queries.audit_read(user.username, [report], audit.client_address(request))
     context = {
         "report": report,

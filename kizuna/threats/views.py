@@ -46,7 +46,7 @@ from kizuna.threats.forms import (
     ImportForm,
 )
 from kizuna.threats.models import ImportJob, ImportStatus, StixObject
-from kizuna.web.banner import chip_class, note_labels
+from kizuna.web.banner import chip_class, note_document, note_labels
 from kizuna.web.labelpicker import describe
 from kizuna.web.shortcuts import forbidden, signed_in_user
 
@@ -250,7 +250,7 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
         extra.update(more)
         extra_labels.extend(labels)
     names = _names(subject, _referenced_ids(data))
-    note_labels(request, obj.label, *(v.label for v in versions), *(r["rel"].label for r in relationships),
+    note_document(request, obj.label, *(v.label for v in versions), *(r["rel"].label for r in relationships),
                 *(a["object"].label for a in also), *extra_labels)
     _audit_read(user, [obj], request)
     context = {

@@ -1,5 +1,13 @@
 """The classification banner: views note the labels they show; the banner at the top and bottom of the page shows
-the highest of them (the full label on a page that shows one item, the highest classification on a list).
+their overall marking.
+
+- A page that shows one record with its parts (a meeting with its agenda, minutes, decisions and actions; the printed
+  minutes; a report with its versions; a threat object with its relationships) is a document made of parts and
+  carries their least upper bound (``kizuna.labels.lattice.least_upper_bound`` through ``core.access.label_lub``):
+  the highest classification, releasability narrowed to the nations every part allows, communities joined, the
+  strictest TLP. The view says so with ``note_document``. When no single label expresses that bound (parts of
+  different policies, or with no releasable value in common) the banner falls back to the highest classification.
+- Any other page (a list) shows the full label when it shows one label only, else the highest classification.
 
 Colours come from the policy files. They reach the browser through a stylesheet generated from the policies
 (``/banners.css``), never through a ``style=`` attribute, because the Content-Security-Policy forbids inline styles.
@@ -14,9 +22,9 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from kizuna.core.access import label_display, label_of, registry
+from kizuna.core.access import label_display, label_lub, label_of, registry
 from kizuna.core.models import LabelRecord
-from kizuna.labels import Label
+from kizuna.labels import Label, LabelError
 from kizuna.labels.decision import highest
 from kizuna.labels.policy import PolicyRegistry
 
@@ -50,9 +58,16 @@ def chip_class(policy: str, classification: str) -> str:
 
 
 def note_labels(request: HttpRequest, *records: LabelRecord | Label) -> None:
+    """Note labels the page shows, for its banner."""
     noted: list[Label] = request.__dict__.setdefault("_kizuna_labels", [])
     for record in records:
         noted.append(record if isinstance(record, Label) else label_of(record))
+
+
+def note_document(request: HttpRequest, *records: LabelRecord | Label) -> None:
+    """Note the labels of a page that shows one record with its parts: its banner is their least upper bound."""
+    request.__dict__["_kizuna_document"] = True
+    note_labels(request, *records)
 
 
 def default_banner() -> Banner:
@@ -68,10 +83,18 @@ def banner_for(request: HttpRequest) -> Banner:
     top = highest(labels, reg)
     if top is None:
         return default_banner()
+    distinct = {label.key() for label in labels}
+    overall: Label | None = top if len(distinct) == 1 else None
+    if overall is None and request.__dict__.get("_kizuna_document"):
+        try:
+            overall = label_lub(labels)
+        except LabelError:
+            overall = None  # no one label says "whoever may see every part": the highest classification below
+    if overall is not None:
+        top = overall
     policy = reg.require(top.policy)
     level = policy.classification(top.classification)
-    distinct = {label.key() for label in labels}
-    text = label_display(top) if len(distinct) == 1 else level.display
+    text = label_display(overall) if overall is not None else level.display
     return Banner(text, level.banner_colour, level.text_colour, banner_class(policy.identifier, level.name))
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import available_timezones
-
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from kizuna.directory.choices import language_choices, timezone_choices
 from kizuna.directory.models import User
 
 
@@ -37,15 +34,9 @@ class TokenCodeForm(forms.Form):
         return str(self.cleaned_data["code"]).strip()
 
 
-@lru_cache(maxsize=1)
-def _timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
-    return [(name, name.replace("_", " ")) for name in names]
-
-
 class ProfileForm(forms.ModelForm):
-    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=_timezone_choices)
+    language = forms.ChoiceField(label=_("Language"), choices=language_choices)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
 
     class Meta:
         model = User

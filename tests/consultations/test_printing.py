@@ -1,6 +1,6 @@
 """Printable minutes: the HTML print view and the PDF show a viewer only what the meeting page would (404 for a meeting
 they may not see, no part beyond their labels, no draft minutes unless they organise), and carry the marking — the
-highest label among what is printed — at the top and bottom of every page, with each part's own portion marking."""
+least upper bound of the labels printed — at the top and bottom of every page, with each part's own portion marking."""
 
 from __future__ import annotations
 
@@ -142,8 +142,8 @@ def test_banner_at_top_and_bottom_is_raised_by_a_restricted_part_the_viewer_may_
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     html = response.content.decode()
-    # Two labels are shown (the meeting's and the restricted part's): the banner names the highest classification.
-    assert _banner(html, "top") == _banner(html, "bottom") == "NATO RESTRICTED"
+    # Two labels are shown (the meeting's and the restricted part's): the banner is their least upper bound.
+    assert _banner(html, "top") == _banner(html, "bottom") == "NATO RESTRICTED REL TO IP4 // TLP:AMBER"
     assert "banner-NATO-RESTRICTED" in html
     assert "Restricted assessment" in html and "<strong>open</strong>" in html
     # Each part carries its own label as a portion marking.
@@ -235,7 +235,8 @@ def test_pdf_carries_the_marking_and_page_number_on_every_page_of_a_long_documen
     services.do_add_minutes(organiser, meeting, long_text, IP4)
     services.do_publish_minutes(organiser, meeting)
 
-    for viewer, marking in (("restricted", "NATO RESTRICTED"), ("unclassified", UNCLASSIFIED_BANNER)):
+    for viewer, marking in (("restricted", "NATO RESTRICTED REL TO IP4 // TLP:AMBER"),
+                            ("unclassified", UNCLASSIFIED_BANNER)):
         pdf = client_for(people[viewer]).get(pdf_url(meeting)).content
         pages = _pages(pdf)
         assert len(pages) >= 3
@@ -327,7 +328,113 @@ def test_chromium_prints_the_banner_at_the_top_and_bottom_of_every_page(
         finally:
             browser.close()
     (tmp_path / "print.pdf").write_bytes(pdf)
-    heights = _heights_of(pdf, "NATO RESTRICTED")
+    heights = _heights_of(pdf, "NATO RESTRICTED REL TO IP4 // TLP:AMBER")
     assert len(heights) >= 3
     for number, found in enumerate(heights, start=1):
         assert len(found) == 2 and found[0] < 0.1 and found[1] > 0.9, (number, found)
+
+
+# --- the overall marking: the least upper bound of the parts (issue 13, point 12) ------------------------------------
+
+NATO_IP4_RESTRICTED = make_label(releasable_to=["NATO", "IP4"], classification="RESTRICTED")
+
+
+def test_minutes_whose_every_part_is_rel_to_nato_ip4_are_marked_so_as_a_whole(people: dict[str, Any]) -> None:
+    """As in the demo: a NATO UNCLASSIFIED REL TO NATO, IP4 // TLP:GREEN meeting whose every part is NATO RESTRICTED
+    REL TO NATO, IP4 // TLP:AMBER. The printed whole carries the full bound, not only "NATO RESTRICTED"."""
+    organiser = people["organiser"]
+    start = datetime(2026, 6, 2, 7, 0, tzinfo=UTC)
+    meeting = do_create_meeting(organiser, MeetingInput(
+        title="Restricted consultations", label=make_label(releasable_to=["NATO", "IP4"], tlp="GREEN"), start=start,
+        end=start + timedelta(hours=2),
+        time_zone="Europe/Brussels", link="https://meet.example.org/r", attendees=[people["restricted"]]))
+    item = do_add_agenda_item(organiser, meeting, "Threat picture", NATO_IP4_RESTRICTED, presenter="JPN-MOD")
+    services.do_publish_agenda(organiser, meeting)
+    services.do_add_minutes(organiser, meeting, "Assessment.", NATO_IP4_RESTRICTED, item)
+    services.do_record_decision(organiser, meeting, "Exchange indicators.", NATO_IP4_RESTRICTED, item)
+    services.do_publish_minutes(organiser, meeting)
+    marking = "NATO RESTRICTED REL TO NATO, IP4 // TLP:AMBER"
+
+    html = client_for(people["restricted"]).get(print_url(meeting)).content.decode()
+    assert _banner(html, "top") == _banner(html, "bottom") == marking
+    pdf = client_for(people["restricted"]).get(pdf_url(meeting)).content
+    assert [len(heights) for heights in _heights_of(pdf, marking)] == [2] * len(_pages(pdf))
+    assert PdfReader(io.BytesIO(pdf)).metadata.subject == marking
+
+
+def test_mixed_parts_are_marked_with_their_least_upper_bound_not_only_the_highest_classification(
+        people: dict[str, Any], meeting: Meeting) -> None:
+    """An UNCLASSIFIED REL TO IP4 meeting with a RESTRICTED REL TO IP4 part: the whole is RESTRICTED REL TO IP4, on
+    the print view, the PDF and the meeting page alike."""
+    marking = "NATO RESTRICTED REL TO IP4 // TLP:AMBER"
+    client = client_for(people["restricted"])
+    html = client.get(print_url(meeting)).content.decode()
+    assert _banner(html, "top") == marking
+    assert _heights_of(client.get(pdf_url(meeting)).content, marking)[0][:1]
+    page = client.get(f"/consultations/meetings/{meeting.pk}/").content.decode()
+    assert marking in page.split('data-testid="banner-top"', 1)[1].split("</div>", 1)[0]
+
+
+# --- fonts: embedded, never the reader's (issue 13, point 13) ------------------------------------------------------
+
+STANDARD_FONTS = {"Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique", "Courier"}
+
+
+def _fonts(pdf: bytes) -> dict[str, bool]:
+    """Every font the PDF uses -> whether its glyphs are embedded in the file."""
+    found: dict[str, bool] = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"].get_object().get("/Font", {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            descriptor = (descendants[0].get_object() if descendants else font).get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            found[str(font["/BaseFont"]).lstrip("/")] = any(key in descriptor for key in
+                                                            ("/FontFile", "/FontFile2", "/FontFile3"))
+    return found
+
+
+def test_japanese_and_korean_fonts_are_embedded_subsets_and_bold_survives(people: dict[str, Any]) -> None:
+    organiser = people["organiser"]
+    meeting = _meeting(people, title="日韓 宇宙対話")
+    item = do_add_agenda_item(organiser, meeting, "宇宙状況監視", IP4, presenter="防衛省")
+    services.do_publish_agenda(organiser, meeting)
+    text = "**日本側**は協力を提案した。\n\n한국 측은 **동의했다**."
+    services.do_add_minutes(organiser, meeting, text, IP4, item)
+    services.do_publish_minutes(organiser, meeting)
+    pdf = client_for(people["restricted"]).get(pdf_url(meeting)).content
+
+    fonts = _fonts(pdf)
+    # No font the reader must supply, other than the PDF standard Latin fonts.
+    assert {name for name, embedded in fonts.items() if not embedded} <= STANDARD_FONTS, fonts
+    assert not any("Heisei" in name or "HYGothic" in name for name in fonts)
+    embedded = [name for name, yes in fonts.items() if yes]
+    # Subsets (a six-letter tag before the name): regular and bold faces, Japanese and Korean.
+    for face in ("migmix-1p-regular", "migmix-1p-bold", "NanumGothic", "NanumGothicBold"):
+        assert any(re.fullmatch(rf"[A-Z]{{6}}\+{face}", name) for name in embedded), (face, embedded)
+    text = "".join(_pages(pdf))
+    assert "日本側は協力を提案した" in text and "한국 측은 동의했다" in text
+
+
+def test_printed_by_appears_once_in_the_pdf(people: dict[str, Any], meeting: Meeting) -> None:
+    pages = _pages(client_for(people["restricted"]).get(pdf_url(meeting)).content)
+    assert sum(text.count("Printed by minjun") for text in pages) == 1
+    assert "Printed by minjun" in pages[-1]
+
+
+def test_a_node_without_the_fonts_says_which_packages_to_install(
+        people: dict[str, Any], meeting: Meeting, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(printing_pdf, "_fonts_ready", False)
+    monkeypatch.setattr(printing_pdf, "FONT_DIR", tmp_path)
+    doc = collect(people["restricted"], meeting)
+    with pytest.raises(printing_pdf.FontsMissing, match="fonts-migmix and fonts-nanum"):
+        printing_pdf.render_pdf(doc, Banner("NATO RESTRICTED", "#c8102e", "#ffffff", "banner-NATO-RESTRICTED"))
+
+
+def test_system_check_warns_a_node_without_the_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from django.core import checks
+
+    assert [m for m in checks.run_checks() if m.id == "kizuna.W001"] == []
+    monkeypatch.setattr(printing_pdf, "FONT_DIR", tmp_path)
+    warnings = [m for m in checks.run_checks() if m.id == "kizuna.W001"]
+    assert len(warnings) == 1 and "fonts-migmix and fonts-nanum" in warnings[0].msg

@@ -248,3 +248,14 @@ def test_policy_from_dict_keeps_category_display_settings() -> None:
     )
     reg = PolicyRegistry([policy])
     assert display(Label.build("P", "HIGH", {"rel": ["A", "B"]}, "GREEN"), reg) == "HIGH REL B, A // TLP:GREEN"
+
+
+def test_community_values_are_the_restrictive_community_values_of_every_policy_in_file_order() -> None:
+    assert REG.community_values() == ["CYBER", "MARITIME", "HADR", "SPACE", "EDT", "DISINFO", "INDUSTRY"]
+    # An informative category over communities (the caveats) is not something a person holds.
+    assert "EXERCISE" not in REG.community_values()
+    other = policy_from_dict({"identifier": "X", "classifications": [{"name": "OPEN"}], "categories": {
+        "teams": {"type": "PERMISSIVE", "values": ["BLUE", "CYBER"], "subject_attribute": "communities"},
+        "rel": {"type": "PERMISSIVE", "values": ["JPN"], "subject_attribute": "nations"}}})
+    combined = PolicyRegistry([*REG, other])
+    assert combined.community_values() == [*REG.community_values(), "BLUE"]

@@ -56,6 +56,28 @@ def test_banner_takes_the_class_of_the_highest_label_noted(rf: Any, jpn_user: An
     assert banner.text == "NATO RESTRICTED"
 
 
+def test_banner_of_one_record_with_parts_is_their_least_upper_bound(rf: Any, jpn_user: Any) -> None:
+    from kizuna.web.banner import banner_for, note_document
+
+    request = rf.get("/")
+    low = Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["NATO", "IP4"], "communities": ["CYBER"]}, "GREEN", [])
+    high = Label.build("NATO", "RESTRICTED", {"releasable_to": ["IP4"], "communities": ["SPACE"]}, "AMBER", [])
+    note_document(request, low, intern_label(high))
+    banner = banner_for(request)
+    assert banner.css_class == "banner-NATO-RESTRICTED"
+    assert banner.text == "NATO RESTRICTED REL TO IP4 // CYBER, SPACE // TLP:AMBER"
+
+
+def test_banner_of_parts_with_no_releasability_in_common_falls_back_to_the_classification(
+        rf: Any, jpn_user: Any) -> None:
+    from kizuna.web.banner import banner_for, note_document
+
+    request = rf.get("/")
+    note_document(request, Label.build("NATO", "UNCLASSIFIED", {"releasable_to": ["JPN"]}, "GREEN", []),
+                  Label.build("NATO", "RESTRICTED", {"releasable_to": ["KOR"]}, "AMBER", []))
+    assert banner_for(request).text == "NATO RESTRICTED"
+
+
 def test_banner_stylesheet_has_a_rule_per_classification(client: Client, directory: None) -> None:
     response = client.get("/banners.css")
     assert response["Content-Type"].startswith("text/css")

@@ -3,9 +3,10 @@ view and the PDF (``pdf.py`` draws the second from what this returns, and reads 
 
 Everything comes from the reads of ``kizuna.consultations.queries`` (``visible_to`` first, then the draft/published
 rule), so a part the viewer may not see is neither printed nor counted in the marking. The marking of the whole
-document is the site banner's (``kizuna.web.banner``): the highest label among everything printed. Each labelled record
-keeps its own label as a portion marking in front of it, as STANAG 4774 display practice asks of a document that
-mixes labels.
+document is the site banner's (``kizuna.web.banner.note_document``): the least upper bound of every label printed
+(highest classification, releasability narrowed to what every part allows, communities joined, strictest TLP). Each
+labelled record keeps its own label as a portion marking in front of it, as STANAG 4774 display practice asks of a
+document that mixes labels.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class PrintableMinutes:
     draft_minutes: bool  # likewise the minutes
     printed_by: str
     printed_at: str
-    labels: list[Label]  # every label printed: the banner is the highest of them
+    labels: list[Label]  # every label printed: the banner is their least upper bound
     ids: dict[str, list[int]]  # what was shown, for the audit entry
 
     @property

@@ -4,8 +4,11 @@ the ``PrintableMinutes`` that ``collect.py`` gathered for one viewer — nothing
 The PDF draws the banner at the top and the bottom of every page from the page template's ``onPage`` callback, with
 "page N of M" (the document is laid out twice: the first pass only counts the pages). Markdown is rendered from
 markdown-it's syntax tree into reportlab's own small markup, every character escaped: raw HTML in the text stays text,
-links are written out, images are never fetched. Japanese and Korean text is set in the CID fonts reportlab ships
-(HeiseiKakuGo-W5, HYGothic-Medium), which PDF readers supply themselves, so nothing is embedded and nothing fails.
+links are written out, images are never fetched. Japanese (and Chinese) text is set in MigMix 1P (IPA Gothic's
+kanji and kana, IPA Font Licence), Korean in Nanum Gothic (SIL OFL), each in a regular and a bold face: TrueType
+fonts installed from Debian's packages ``fonts-migmix`` and ``fonts-nanum`` (``make fonts``, part of ``make install``),
+embedded in every PDF as a subset of the glyphs used, so the document reads the same on any reader and the node
+fetches nothing at run time. A node without them cannot print a PDF (``FontsMissing`` names the packages).
 """
 
 from __future__ import annotations
@@ -16,20 +19,23 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from django.core import checks
 from django.utils.text import slugify
 from django.utils.translation import gettext
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -62,31 +68,95 @@ def pdf_filename(doc: PrintableMinutes, start: datetime) -> str:
 # --- fonts ---------------------------------------------------------------------------------------------------------
 
 LATIN, LATIN_BOLD, MONO = "Helvetica", "Helvetica-Bold", "Courier"
-JAPANESE, KOREAN = "HeiseiKakuGo-W5", "HYGothic-Medium"
+JAPANESE, KOREAN = "Kizuna-Japanese", "Kizuna-Korean"
+_BOLD = {JAPANESE: f"{JAPANESE}-Bold", KOREAN: f"{KOREAN}-Bold"}
+FONT_DIR = Path("/usr/share/fonts/truetype")
+# Face name -> (Debian package, file under FONT_DIR). TrueType outlines: reportlab cannot embed the CFF outlines of
+# Noto Sans CJK (fonts-noto-cjk), so the IPA-derived MigMix and Nanum Gothic are used instead.
+FONT_FILES: dict[str, tuple[str, str]] = {
+    JAPANESE: ("fonts-migmix", "migmix/migmix-1p-regular.ttf"),
+    _BOLD[JAPANESE]: ("fonts-migmix", "migmix/migmix-1p-bold.ttf"),
+    KOREAN: ("fonts-nanum", "nanum/NanumGothic.ttf"),
+    _BOLD[KOREAN]: ("fonts-nanum", "nanum/NanumGothicBold.ttf"),
+}
 
-# Characters the standard Latin fonts lack, by the CID font that has them. Han ideographs and kana go to the Japanese
-# font (it also covers the common Chinese characters); Hangul to the Korean one. Anything else outside Latin-1 stays
-# in Helvetica, which shows a missing glyph rather than failing.
+# Characters the standard Latin fonts lack, by the embedded font that has them. Han ideographs and kana go to the
+# Japanese font (it also covers the common Chinese characters); Hangul to the Korean one. Anything else outside
+# Latin-1 stays in Helvetica, which shows a missing glyph rather than failing.
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff]+")
 _CJK = re.compile("[\u2e80-\u2fdf\u3000-\u30ff\u31f0-\u31ff\u3200-\u33ff\u3400-\u4dbf\u4e00-\u9fff"
                   "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+")
 _ASIAN = re.compile(f"({_HANGUL.pattern}|{_CJK.pattern})")
-# Outside the Basic Multilingual Plane (emoji, rare ideographs) the CID fonts' UCS-2 encodings cannot go.
+# Outside the Basic Multilingual Plane (emoji, rare ideographs) none of the fonts has a glyph.
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _fonts_ready = False
 
 
+class FontsMissing(RuntimeError):
+    """The node lacks the CJK fonts the PDF embeds (installed by ``make fonts``)."""
+
+
+def missing_font_packages() -> list[str]:
+    """The Debian packages whose font files the PDF needs and this node lacks (none on a node set up by make)."""
+    return sorted({package for package, file in FONT_FILES.values() if not (FONT_DIR / file).is_file()})
+
+
+def fonts_check(**_: Any) -> list[checks.CheckMessage]:
+    """A system check (``kizuna check``, ``migrate``): a node without the fonts says so when it starts, not when
+    someone first asks for a PDF."""
+    missing = missing_font_packages()
+    if not missing:
+        return []
+    return [checks.Warning(f"the minutes PDF needs Debian's {' and '.join(missing)} under {FONT_DIR}",
+                           hint="run `make fonts` (apt-get install fonts-migmix fonts-nanum)", id="kizuna.W001")]
+
+
 def _register_fonts() -> None:
+    """Load the CJK faces once per process (about a second: the files are large) and tie each bold face to its
+    regular one, so that ``<b>`` and bold styles pick it (see ``_embolden``)."""
     global _fonts_ready
-    if not _fonts_ready:
-        for name in (JAPANESE, KOREAN):
-            pdfmetrics.registerFont(UnicodeCIDFont(name))
-        _fonts_ready = True
+    if _fonts_ready:
+        return
+    missing = missing_font_packages()
+    if missing:
+        raise FontsMissing(f"the PDF needs Debian's {' and '.join(missing)} under {FONT_DIR} (run `make fonts`)")
+    for name, (_package, file) in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
+    for regular, bold in _BOLD.items():
+        for is_bold, is_italic in ((0, 0), (0, 1), (1, 0), (1, 1)):
+            addMapping(regular, is_bold, is_italic, bold if is_bold else regular)
+    _fonts_ready = True
+
+
+_B_TAG = re.compile(r"(</?b>)")
+
+
+def _embolden(text: str, bold: bool = False) -> str:
+    """Paragraph markup with the CJK runs inside ``<b>`` (or all of them, in a bold style) set in the bold face.
+    Needed because reportlab's ``<font name=...>`` resets the bold flag it finds: bold Japanese would print regular."""
+    out: list[str] = []
+    depth = 1 if bold else 0
+    for piece in _B_TAG.split(text):
+        if piece == "<b>":
+            depth += 1
+        elif piece == "</b>":
+            depth = max(depth - 1, 0)
+        elif depth:
+            for regular, heavy in _BOLD.items():
+                piece = piece.replace(f'<font name="{regular}">', f'<font name="{heavy}">')
+        out.append(piece)
+    return "".join(out)
+
+
+def para(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph whose CJK runs keep bold (``<b>``, bold styles). A function, not a Paragraph subclass: reportlab
+    splits a paragraph across pages by building new ones of its class from fragments, without text."""
+    return Paragraph(_embolden(text, bold=style.fontName == LATIN_BOLD), style)
 
 
 def markup(text: str) -> str:
     """Plain text as reportlab paragraph markup: escaped, with each run of Japanese, Chinese or Korean characters set
-    in a CID font that has them."""
+    in an embedded font that has them."""
     text = _ASTRAL.sub("\ufffd", text)
     out: list[str] = []
     for piece in _ASIAN.split(text):
@@ -203,11 +273,11 @@ def _blocks(nodes: Iterable[SyntaxTreeNode], styles: Styles) -> list[Flowable]:
     for node in nodes:
         kind = node.type
         if kind == "paragraph":
-            out.append(Paragraph(_inline_of(node), styles.body))
+            out.append(para(_inline_of(node), styles.body))
         elif kind == "heading":
-            out.append(Paragraph(_inline_of(node), styles.md_heading))
+            out.append(para(_inline_of(node), styles.md_heading))
         elif kind in ("bullet_list", "ordered_list"):
-            entries = [ListItem(_blocks(item.children, styles) or [Paragraph("", styles.body)]) for item in node.children]
+            entries = [ListItem(_blocks(item.children, styles) or [para("", styles.body)]) for item in node.children]
             if kind == "ordered_list":
                 out.append(ListFlowable(entries, bulletType="1", start=int(str(node.attrs.get("start", 1))),
                                         bulletFormat="%s.", leftIndent=16, bulletFontName=LATIN, bulletFontSize=9.5))
@@ -224,11 +294,11 @@ def _blocks(nodes: Iterable[SyntaxTreeNode], styles: Styles) -> list[Flowable]:
             out.append(HRFlowable(width="100%", thickness=0.5, color=colors.HexColor("#d5dbe1"), spaceBefore=3,
                                   spaceAfter=3))
         elif kind == "table":
-            out.extend(Paragraph(row, styles.body) for row in _table_text(node))
+            out.extend(para(row, styles.body) for row in _table_text(node))
         elif node.children:
             out.extend(_blocks(node.children, styles))
         elif node.content.strip():
-            out.append(Paragraph(markup(node.content), styles.body))
+            out.append(para(markup(node.content), styles.body))
     return out
 
 
@@ -265,7 +335,7 @@ class _Layout:
 
     def __init__(self, doc: PrintableMinutes, banner: Banner, styles: Styles, pages: int | None) -> None:
         self.doc, self.banner, self.styles, self.pages = doc, banner, styles, pages
-        self.band = Paragraph(markup(banner.text), styles.banner)
+        self.band = para(markup(banner.text), styles.banner)
         _w, text_height = self.band.wrap(PAGE_WIDTH - 2 * SIDE - 8 * mm, PAGE_HEIGHT)
         self.band_height = text_height + 2.5 * mm
         self.margin = EDGE + self.band_height + GAP + RUNNING + GAP  # top and bottom alike
@@ -278,7 +348,7 @@ class _Layout:
         self.band.drawOn(canvas, SIDE + 4 * mm, y + (self.band_height - height) / 2)
 
     def _line(self, canvas: Canvas, text: str, style: ParagraphStyle, y: float) -> None:
-        paragraph = Paragraph(text, style)
+        paragraph = para(text, style)
         paragraph.wrap(PAGE_WIDTH - 2 * SIDE, RUNNING * 2)
         paragraph.drawOn(canvas, SIDE, y)
 
@@ -289,9 +359,7 @@ class _Layout:
         self._band(canvas, EDGE)
         self._line(canvas, markup(self.doc.title), self.styles.running, top - GAP - RUNNING)
         footer_y = EDGE + self.band_height + GAP
-        self._line(canvas, markup(gettext("Printed by %(user)s at %(time)s")
-                                  % {"user": self.doc.printed_by, "time": self.doc.printed_at}),
-                   self.styles.running, footer_y)
+        # "Printed by" is said once, at the end of the document (as in the HTML view), not on every page.
         number = canvas.getPageNumber()
         page = (gettext("page %(page)d of %(pages)d") % {"page": number, "pages": self.pages} if self.pages
                 else gettext("page %(page)d") % {"page": number})
@@ -302,7 +370,7 @@ class _Layout:
 def _portion(marking: Marking, styles: Styles) -> Paragraph:
     """The portion marking in front of a record, in its classification's colour."""
     colour = _hex(_banner_colours().get(marking.chip, ""), "#1b1f24")
-    return Paragraph(f'<font color="{colour}">({markup(marking.text)})</font>', styles.portion)
+    return para(f'<font color="{colour}">({markup(marking.text)})</font>', styles.portion)
 
 
 @lru_cache(maxsize=1)
@@ -313,7 +381,7 @@ def _banner_colours() -> dict[str, str]:
 
 
 def _table(rows: list[list[str]], widths: list[float], styles: Styles) -> Table:
-    data = [[Paragraph(cell, styles.cell_head if index == 0 else styles.cell) for cell in row]
+    data = [[para(cell, styles.cell_head if index == 0 else styles.cell) for cell in row]
             for index, row in enumerate(rows)]
     table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([
@@ -339,35 +407,35 @@ def _action_table(actions: list[PrintedAction], styles: Styles, width: float) ->
 def _story(doc: PrintableMinutes, styles: Styles) -> list[Flowable]:
     width = PAGE_WIDTH - 2 * SIDE
     heading = gettext("Minutes: %(title)s") % {"title": doc.title}
-    story: list[Flowable] = [_portion(doc.marking, styles), Paragraph(markup(heading), styles.title)]
+    story: list[Flowable] = [_portion(doc.marking, styles), para(markup(heading), styles.title)]
     if doc.series_title:
-        story.append(Paragraph(markup(doc.series_title), styles.small))
+        story.append(para(markup(doc.series_title), styles.small))
     facts = [(gettext("Time (home zone)"), doc.when_home), (gettext("Time (UTC)"), doc.when_utc),
              (gettext("Mode"), doc.mode)]
     if doc.place:
         facts.append((gettext("Place"), doc.place))
     if doc.link:
         facts.append((gettext("Link"), doc.link))
-    story.append(Table([[Paragraph(f"<b>{escape(k)}</b>", styles.cell), Paragraph(markup(v), styles.cell)]
+    story.append(Table([[para(f"<b>{escape(k)}</b>", styles.cell), para(markup(v), styles.cell)]
                         for k, v in facts], colWidths=[width * 0.22, width * 0.78], hAlign="LEFT",
                        style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)])))
     if doc.cancelled:
         reason = f": {doc.cancel_reason}" if doc.cancel_reason else ""
-        story.append(Paragraph(f"<b>{markup(gettext('This meeting was cancelled') + reason)}</b>", styles.body))
+        story.append(para(f"<b>{markup(gettext('This meeting was cancelled') + reason)}</b>", styles.body))
     if doc.draft_minutes:
-        story.append(Paragraph(f"<b>{escape(gettext('DRAFT: these minutes are not published yet.'))}</b>", styles.body))
+        story.append(para(f"<b>{escape(gettext('DRAFT: these minutes are not published yet.'))}</b>", styles.body))
 
-    story.append(Paragraph(escape(gettext("Attendees")), styles.h2))
+    story.append(para(escape(gettext("Attendees")), styles.h2))
     if doc.attendees:
         story.append(_table([[escape(gettext("Name")), escape(gettext("Organisation")), escape(gettext("Answer"))]]
                             + [[markup(a.name), markup(a.organisation), markup(a.rsvp)] for a in doc.attendees],
                             [width * 0.4, width * 0.4, width * 0.2], styles))
     else:
-        story.append(Paragraph(escape(gettext("No attendees.")), styles.body))
+        story.append(para(escape(gettext("No attendees.")), styles.body))
 
-    story.append(Paragraph(escape(gettext("Agenda")), styles.h2))
+    story.append(para(escape(gettext("Agenda")), styles.h2))
     if doc.draft_agenda:
-        story.append(Paragraph(f"<b>{escape(gettext('DRAFT: this agenda is not published yet.'))}</b>", styles.body))
+        story.append(para(f"<b>{escape(gettext('DRAFT: this agenda is not published yet.'))}</b>", styles.body))
     if doc.items or doc.review:
         rows = [["#", escape(gettext("Item")), escape(gettext("Presenter")), escape(gettext("Minutes"))]]
         for item in doc.items:
@@ -379,44 +447,44 @@ def _story(doc: PrintableMinutes, styles: Styles) -> list[Flowable]:
             rows.append(["", escape(gettext("Review of actions")), "", ""])
         story.append(_table(rows, [width * 0.06, width * 0.6, width * 0.22, width * 0.12], styles))
     else:
-        story.append(Paragraph(escape(gettext("No agenda has been published.")), styles.body))
+        story.append(para(escape(gettext("No agenda has been published.")), styles.body))
 
-    story.append(Paragraph(escape(gettext("Minutes")), styles.h2))
+    story.append(para(escape(gettext("Minutes")), styles.h2))
     if not doc.has_minutes:
-        story.append(Paragraph(escape(gettext("No minutes have been published.")), styles.body))
+        story.append(para(escape(gettext("No minutes have been published.")), styles.body))
     for item in doc.items:
         if item.minutes:
-            story.append(Paragraph(f"{item.order}. {markup(item.title)}", styles.h3))
+            story.append(para(f"{item.order}. {markup(item.title)}", styles.h3))
             for portion in item.minutes:
                 story.extend([_portion(portion.marking, styles), *markdown_flowables(portion.text, styles)])
     if doc.other_minutes:
-        story.append(Paragraph(escape(gettext("General")), styles.h3))
+        story.append(para(escape(gettext("General")), styles.h3))
         for portion in doc.other_minutes:
             story.extend([_portion(portion.marking, styles), *markdown_flowables(portion.text, styles)])
 
-    story.append(Paragraph(escape(gettext("Decisions")), styles.h2))
+    story.append(para(escape(gettext("Decisions")), styles.h2))
     if not doc.decisions:
-        story.append(Paragraph(escape(gettext("No decisions recorded.")), styles.body))
+        story.append(para(escape(gettext("No decisions recorded.")), styles.body))
     for number, decision in enumerate(doc.decisions, start=1):
         about = f" — {markup(decision.item_title)}" if decision.item_title else ""
         body = markdown_flowables(decision.text, styles)
         # The marking and heading never stay behind at the foot of a page without the decision's first block.
         story.append(KeepTogether([_portion(decision.marking, styles),
-                                   Paragraph(f"<b>{escape(gettext('Decision'))} {number}</b>{about}", styles.body),
+                                   para(f"<b>{escape(gettext('Decision'))} {number}</b>{about}", styles.body),
                                    *body[:1]]))
         story.extend(body[1:])
 
-    story.append(Paragraph(escape(gettext("Actions")), styles.h2))
+    story.append(para(escape(gettext("Actions")), styles.h2))
     if doc.actions:
         story.append(_action_table(doc.actions, styles, width))
     else:
-        story.append(Paragraph(escape(gettext("No actions recorded.")), styles.body))
+        story.append(para(escape(gettext("No actions recorded.")), styles.body))
     if doc.review:
-        story.append(Paragraph(escape(gettext("Review of actions from earlier meetings")), styles.h2))
+        story.append(para(escape(gettext("Review of actions from earlier meetings")), styles.h2))
         story.append(_action_table(doc.review, styles, width))
 
     story.append(Spacer(1, 6 * mm))
-    story.append(Paragraph(markup(gettext("Printed by %(user)s at %(time)s")
+    story.append(para(markup(gettext("Printed by %(user)s at %(time)s")
                                   % {"user": doc.printed_by, "time": doc.printed_at}), styles.small))
     return story
 

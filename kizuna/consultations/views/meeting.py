@@ -64,7 +64,7 @@ from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
-from kizuna.web.banner import note_labels
+from kizuna.web.banner import note_document, note_labels
 from kizuna.web.labelpicker import describe
 from kizuna.web.shortcuts import signed_in_user
 
@@ -107,7 +107,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     shown += [i.label for i in agenda] + [a.label for a in review] + [m.label for m in minutes]
     shown += [d.label for d in decisions] + [a.label for a in actions]
     shown += [r.label for rs in reports.values() for r in rs]
-    note_labels(request, *shown)
+    note_document(request, *shown)  # one meeting with its parts: their least upper bound
 
     viewer_zone = zone_or_utc(user.timezone)
     home_zone = zone_or_utc(meeting.time_zone)

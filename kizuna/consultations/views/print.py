@@ -3,7 +3,7 @@
 Both documents show one viewer exactly what the meeting page would: the meeting through
 ``queries.get_meeting_or_404`` (a meeting the viewer may not see is a 404 like a missing one), then
 ``printing.collect``, which reads through ``queries`` (``visible_to``, then the draft rule). The labels of everything
-printed are noted for the banner, so the marking at the top and the bottom of every page is the highest among them,
+printed are noted for the banner, so the marking at the top and the bottom of every page is their least upper bound,
 and every print is audited with the ids of what it contained.
 """
 
@@ -26,7 +26,7 @@ from kizuna.consultations.views.common import (
 )
 from kizuna.core import audit
 from kizuna.directory.models import User
-from kizuna.web.banner import banner_for, note_labels
+from kizuna.web.banner import banner_for, note_document
 from kizuna.web.shortcuts import signed_in_user
 
 NO_STORE = "private, no-store"
@@ -43,7 +43,7 @@ def minutes_print(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     meeting = queries.get_meeting_or_404(user, pk)
     doc = collect(user, meeting)
-    note_labels(request, *doc.labels)
+    note_document(request, *doc.labels)
     _audit(request, user, meeting, doc, "html")
     context = {
         "doc": doc,
@@ -62,7 +62,7 @@ def minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     meeting = queries.get_meeting_or_404(user, pk)
     doc = collect(user, meeting)
-    note_labels(request, *doc.labels)
+    note_document(request, *doc.labels)
     document = pdf.render_pdf(doc, banner_for(request))
     _audit(request, user, meeting, doc, "pdf")
     response = HttpResponse(document, content_type="application/pdf")

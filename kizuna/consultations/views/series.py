@@ -56,7 +56,7 @@ from kizuna.core.access import label_of, visible_labels
 from kizuna.core.errors import ServiceError
 from kizuna.core.focus import FocusArea
 from kizuna.directory.subjects import subject_for
-from kizuna.web.banner import note_labels
+from kizuna.web.banner import note_document, note_labels
 from kizuna.web.shortcuts import forbidden, signed_in_user
 
 SERIES_PAGE = 50
@@ -154,7 +154,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     kit = RowKit()
     action_rows = [action_row(a, today, visible, chips, kit) for a in actions]
-    note_labels(request, series.label, *(m.label for m in past + upcoming), *(a.label for a in actions))
+    note_document(request, series.label, *(m.label for m in past + upcoming), *(a.label for a in actions))
     audit.record(user.username, "read", "series", [series.pk], series.label_id, audit.client_address(request),
                  {"meetings": [m.pk for m in past + upcoming], "actions": [a.pk for a in actions]})
     return render(request, "consultations/series_detail.html", {
