@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.messages import get_messages
-from django.test import Client
 
 from kizuna.federation import cards, keys, peers
 from kizuna.federation.models import Peer
 from kizuna.federation.services import active_key, node_identity
 from tests.cli.helpers import kizuna, kizuna_refused
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.federation.test_peer_pages import _client, _closed_port, _messages
 
 
 @pytest.fixture
@@ -37,10 +29,6 @@ def _other_card(url: str = "https://jpn.example/taxii2/kizuna/") -> dict[str, An
     return {"format": cards.FORMAT, "id": f"identity--{uuid.uuid4()}", "name": "Japan MOD node", "nation": "JPN",
             "keys": [{"key_id": "k1", "public_key": keys.public_b64(keys.public_raw(private)), "retired": False}],
             "taxii_url": url}
-
-
-def _messages(response: Any) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
 
 
 @pytest.mark.django_db
@@ -97,12 +85,6 @@ def test_a_pasted_card_works_and_something_else_is_refused_in_one_line(admin: An
     assert nothing.context["card_form"].non_field_errors() == ["Choose the node card file, or paste the card."]
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.django_db(transaction=True)
 def test_test_connection_tries_the_url_and_credential_as_typed_and_saves_nothing(admin: Any, live_server: Any) -> None:
     """Against a real TAXII server (this node, served by pytest-django's live server) with a token created for a peer
@@ -131,7 +113,7 @@ def test_test_connection_tries_the_url_and_credential_as_typed_and_saves_nothing
 
 
 @pytest.mark.django_db
-def test_the_command_line_card_carries_the_url_and_peer_add_takes_it(tmp_path: Any,
+def test_the_command_line_card_carries_the_url_and_peer_add_takes_it(admin: Any, tmp_path: Any,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     card = json.loads(kizuna("node", "show", "--json", "--url", "https://nato.example").out)
     assert card["taxii_url"] == "https://nato.example/taxii2/kizuna/" and card["format"] == cards.FORMAT
