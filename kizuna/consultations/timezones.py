@@ -177,12 +177,12 @@ def local_times_for(start: datetime, end: datetime, home_zone: str, nations: Ite
     return rows
 
 
-def local_times(meeting: Meeting, nations: Iterable[str] | None = None) -> list[LocalTime]:
+def local_times(meeting: Meeting, nations: Iterable[str] | None = None, by_place: bool = False) -> list[LocalTime]:
     """The meeting's local times in each participating nation's capital; by default the nations of its series.
     The caller has fetched the meeting through ``visible_to``."""
     if nations is None:
         nations = list(meeting.series.nations) if meeting.series_id and meeting.series else []
-    return local_times_for(meeting.start, meeting.end, meeting.time_zone, nations)
+    return local_times_for(meeting.start, meeting.end, meeting.time_zone, nations, by_place=by_place)
 
 
 # --- the scheduling assistant --------------------------------------------------------------------------------------

@@ -127,6 +127,25 @@ def test_local_time_table_lists_the_series_capitals_and_the_day_where_it_differs
     assert "NATO–IP4 cyber defence consultations" in body
 
 
+def test_brussels_is_one_row_for_nato_hq_and_belgium_and_the_organisers_capital_is_listed(jpn_user: Any,
+                                                                                            kor_user: Any) -> None:
+    # The organiser (Japan) chose a series of NATO HQ, Belgium and Korea and invited only a Korean colleague.
+    series = do_create_series(jpn_user, SeriesInput(
+        title="NATO–Korea cyber talks", label=make_label(releasable_to=[*IP4, "NATO"]),
+        time_zone="Europe/Brussels", nations=["NATO", "BEL", "KOR"]))
+    meeting = meeting_of(jpn_user, series=series, attendees=[kor_user])
+    body = client_for(kor_user).get(f"/consultations/meetings/{meeting.pk}/").content.decode()
+    table = body[body.index('data-testid="local-times"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("Brussels") == 1
+    row = re.search(r'data-nations="([A-Z ]+)" data-nation="\w+">\s*<th scope="row">Brussels</th>\s*<td>([^<]*)</td>',
+                    table)
+    assert row is not None and set(row.group(1).split()) == {"NATO", "BEL"}
+    assert set(row.group(2).split(", ")) == {"NATO", "BEL"}
+    assert 'data-nation="KOR"' in table and "Seoul" in table
+    assert 'data-nation="JPN"' in table and "Tokyo" in table  # the organiser's capital, though not an attendee
+
+
 def test_without_a_series_the_table_lists_the_attendees_nations(jpn_user: Any, kor_user: Any) -> None:
     meeting = meeting_of(jpn_user, attendees=[jpn_user, kor_user])
     body = client_for(kor_user).get(f"/consultations/meetings/{meeting.pk}/").content.decode()

@@ -113,7 +113,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     home_zone = zone_or_utc(meeting.time_zone)
     nations = queries.participating_nations(meeting, series, attendees)
     rows = []
-    for row in local_times(meeting, nations):
+    for row in local_times(meeting, nations, by_place=True):
         end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
         rows.append({"row": row, "day": fmt(row.start, DAY) if row.day_differs else "",
                      "start": fmt(row.start, TIME), "end": end_text,
