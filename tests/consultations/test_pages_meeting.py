@@ -432,7 +432,7 @@ def test_attendee_check_names_the_chosen_attendees_who_could_not_read_the_meetin
     assert 'data-testid="attendees-left-out"' not in body
     assert "The label's nations and recipients include all 2 chosen attendees." in body
     # The organiser may know their own clearance: choosing only themself, the check is sure.
-    assert "The chosen attendee can read it." in _check(jpn_user, ["JPN"], [jpn_user])
+    assert "The 1 chosen attendee can read it." in _check(jpn_user, ["JPN"], [jpn_user])
 
 
 def test_attendee_check_tells_nothing_of_clearances_or_of_people_not_chosen(jpn_user: Any, make_user: Any) -> None:
