@@ -687,8 +687,9 @@ MAX_SLOT_MINUTES = 24 * 60
 def schedule(request: HttpRequest, payload: ScheduleIn) -> dict[str, Any]:
     """Slots of ``duration_minutes`` every ``step_minutes`` (UTC) from ``first_day`` to ``last_day`` (at most 93
     days), ranked by how far outside working hours (08:00-18:00 Monday to Friday unless ``hours`` says otherwise, not
-    on a public holiday) they fall, summed over the nations (``cost``), then the largest burden on one nation, then
-    earliest; the best two non-overlapping slots of each UTC day come first. Each slot says who would be outside, why
+    on a public holiday) they fall for each nation: the sum of each nation's minutes outside, squared (an hour deeper
+    into the night weighs more), then the minutes outside in all (``cost``), then earliest; the best two
+    non-overlapping slots of each UTC day come first. Each slot says who would be outside, why
     and by how many minutes. ``offset`` and ``limit`` page through all ``total`` slots."""
     caller(request)
     if not 1 <= payload.limit <= MAX_SLOTS:

@@ -468,7 +468,8 @@ class SlotOut(Out):
     start: datetime
     end: datetime
     score: int
-    cost: int = Field(description="minutes outside working hours summed over the participants (the ranking's key)")
+    cost: int = Field(description="minutes outside working hours summed over the participants (the ranking weighs "
+                                  "each participant's minutes squared)")
     inside: list[str]
     outside: list[OutsideOut]
 

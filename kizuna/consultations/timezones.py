@@ -233,13 +233,15 @@ class Slot:
 
     @property
     def cost(self) -> int:
-        """Minutes outside working hours, summed over the participants: the ranking's first key."""
+        """Minutes outside working hours, summed over the participants (shown beside the slot)."""
         return sum(o.minutes for o in self.outside)
 
     @property
-    def worst(self) -> int:
-        """The most any one participant is asked to bear: between two slots of equal cost, the fairer one first."""
-        return max((o.minutes for o in self.outside), default=0)
+    def burden(self) -> int:
+        """The ranking's first key: each participant's minutes outside, squared, summed. Squares because an hour
+        deeper into the night costs more than the hour before it: 04:30 in Brussels (3 h 30 early for one) ranks
+        below 06:00 in Brussels and 19:30 in Wellington (2 h and 1 h 30 for two), though both sum to 210 minutes."""
+        return sum(o.minutes * o.minutes for o in self.outside)
 
 
 def _participants(items: Sequence[Any]) -> list[Participant]:
@@ -327,14 +329,14 @@ def propose_slots(
 ) -> list[Slot]:
     """Rank every slot of ``duration`` starting each ``step`` from 00:00 UTC of ``first_day`` to the end of
     ``last_day`` (UTC; both included) by how far outside working hours it falls, for whom and by how much: the
-    fewest minutes outside in all (``Slot.cost``; a slot inside everyone's hours costs 0), then the smallest burden on
-    any one participant, then the most participants inside, then earliest. So 08:00 in Brussels, 16:00 in Tokyo and
-    20:00 in Wellington (two hours late in one capital) beats 01:00 in Brussels (seven hours early), though the second
-    has more participants inside. Then the suggestions are spread over the days (``spread_over_days``: at most
-    ``per_day`` non-overlapping slots a day, days read in ``day_zone``, come first; ``None`` keeps the plain rank).
-    Each slot lists who would be outside, why and by how many minutes. ``participants`` are nation codes, Users
-    (counted under their nation's capital) or ``Participant``; ``hours`` overrides the 08:00–18:00 weekday default
-    per nation."""
+    smallest ``Slot.burden`` (each participant's minutes outside, squared, summed; a slot inside everyone's hours
+    weighs 0), then the fewest minutes outside in all, then the most participants inside, then earliest. So 08:00 in
+    Brussels, 16:00 in Tokyo and 20:00 in Wellington (3 h 30 late there, 1 h 30 in Canberra) beats 01:00 in Brussels
+    (seven hours early), though the second has more participants inside. Then the suggestions are spread over the
+    days (``spread_over_days``: at most ``per_day`` non-overlapping slots a day, days read in ``day_zone``, come
+    first; ``None`` keeps the plain rank). Each slot lists who would be outside, why and by how many minutes.
+    ``participants`` are nation codes, Users (counted under their nation's capital) or ``Participant``; ``hours``
+    overrides the 08:00–18:00 weekday default per nation."""
     if duration <= timedelta(0) or duration > timedelta(hours=24):
         raise ValueError("the duration must be more than 0 and at most 24 hours")
     if step < timedelta(minutes=5):
@@ -377,7 +379,7 @@ def propose_slots(
                 slot.outside.extend(Outside(p.name, nation, reason, local_start, minutes) for p in members[nation])
         slots.append(slot)
         start += step
-    slots.sort(key=lambda s: (s.cost, s.worst, -s.score, s.start))
+    slots.sort(key=lambda s: (s.burden, s.cost, -s.score, s.start))
     if per_day is not None:
         slots = spread_over_days(slots, ZoneInfo(day_zone), per_day)
     return slots[:limit] if limit is not None else slots

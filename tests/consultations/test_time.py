@@ -97,7 +97,9 @@ def test_suggestions_are_spread_over_days_and_paging_reaches_every_slot() -> Non
         assert len(pair) == 1 or pair[0].end <= pair[1].start or pair[1].end <= pair[0].start
     # Nothing is dropped: the same slots, reordered, so a later page shows the rest.
     assert sorted(s.start for s in spread) == sorted(s.start for s in ranked)
-    assert [s.cost for s in best] == sorted(s.cost for s in best)
+    assert [s.burden for s in best] == sorted(s.burden for s in best)
+    # Deep night for one weighs more than a little outside for two: never before 05:00 at NATO HQ among the best.
+    assert all(s.start.astimezone(brussels).hour >= 5 for s in best)
     # A day off weighs more than a few hours outside: no weekend slot among the best.
     assert all(o.reason != "weekend" for s in best for o in s.outside)
 
