@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +50,7 @@ from kizuna.consultations.views.common import (
     DAY,
     DAY_TIME,
     TIME,
+    alliance_label,
     fmt,
     forbidden,
     marking,
@@ -71,7 +71,7 @@ from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, LabelError
 from kizuna.web.banner import note_labels
-from kizuna.web.labelpicker import LabelChoice, LabelPickerWidget, choice_to_label, default_choice, describe
+from kizuna.web.labelpicker import LabelChoice, LabelPickerWidget, choice_to_label, describe
 from kizuna.web.shortcuts import signed_in_user
 
 
@@ -296,11 +296,7 @@ def _meeting_input(form: MeetingForm, user: User) -> dict[str, Any]:
 def _prefill(request: HttpRequest, user: User) -> dict[str, Any]:
     """?series=<pk>&start=<ISO date-time> from the calendar or series page: the series' title, label, zone and
     length, and the start read in that zone (a naive start is already wall-clock time there)."""
-    # A meeting brings nations together: it starts releasable to NATO and the IP4 partners (the office's whole
-    # audience), not to the organiser's nation only, which would shut out every invited partner.
-    initial: dict[str, Any] = {"time_zone": zone_or_utc(user.timezone).key,
-                               "label": replace(default_choice(user), releasable_to=["IP4", "NATO"],
-                                                preset="nato_ip4")}
+    initial: dict[str, Any] = {"time_zone": zone_or_utc(user.timezone).key, "label": alliance_label(user)}
     series = None
     raw_series = request.GET.get("series", "")
     if raw_series.isdigit():
