@@ -20,7 +20,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.consultations.models import ActionStatus, MeetingMode, Rsvp
-from kizuna.directory.models import Organisation, User
+from kizuna.directory.models import Nation, Organisation, User
 from kizuna.web.labelpicker import LabelPickerField
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> posts and shows
@@ -104,7 +104,8 @@ def group_choices(users: Iterable[User]) -> list[tuple[str, str]]:
             nations[str(user.nation_id)] = str(user.nation_id)
         if user.organisation is not None:
             organisations[user.organisation.code] = f"{user.organisation.name} ({user.organisation.code})"
-    return ([(f"nation:{code}", code) for code in sorted(nations)]
+    names = {n.code: n.localised_name for n in Nation.objects.filter(code__in=list(nations))}
+    return ([(f"nation:{code}", f"{names.get(code, code)} ({code})") for code in sorted(nations)]
             + [(f"org:{code}", name) for code, name in sorted(organisations.items(), key=lambda x: x[1])])
 
 

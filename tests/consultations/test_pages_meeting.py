@@ -476,3 +476,11 @@ def test_attendee_picker_offers_search_and_groups_and_a_group_invites_its_people
     meeting = Meeting.objects.get()
     assert sorted(meeting.attendees.values_list("user__username", flat=True)) == ["jiwoo", "minjun"]
     assert other.pk in set(meeting.attendees.values_list("user_id", flat=True))
+
+
+def test_edit_form_checks_the_present_attendees_against_the_meeting_label(jpn_user: Any, kor_user: Any) -> None:
+    meeting = meeting_of(jpn_user, releasable_to=["JPN", "KOR"], attendees=[kor_user])
+    body = client_for(jpn_user).get(f"/consultations/meetings/{meeting.pk}/edit/").content.decode()
+    check = body.split('data-testid="attendee-check"')[1]
+    assert "include the 1 chosen attendee" in check and 'data-testid="attendees-left-out"' not in check
+    assert re.search(rf'name="attendees" value="{kor_user.pk}"[^>]*checked', body)
