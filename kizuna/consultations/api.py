@@ -686,8 +686,11 @@ MAX_SLOT_MINUTES = 24 * 60
 @router.post("/schedule", response={200: ScheduleOut, **ERRORS}, summary="Propose meeting slots")
 def schedule(request: HttpRequest, payload: ScheduleIn) -> dict[str, Any]:
     """Slots of ``duration_minutes`` every ``step_minutes`` (UTC) from ``first_day`` to ``last_day`` (at most 93
-    days), ranked by how many nations are inside their working hours (08:00-18:00 Monday to Friday unless ``hours``
-    says otherwise) and not on a public holiday, then earliest; each slot says who would be outside, and why."""
+    days), ranked by how far outside working hours (08:00-18:00 Monday to Friday unless ``hours`` says otherwise, not
+    on a public holiday) they fall for each nation: the sum of each nation's minutes outside, squared (an hour deeper
+    into the night weighs more), then the minutes outside in all (``cost``), then earliest; the best two
+    non-overlapping slots of each UTC day come first. Each slot says who would be outside, why
+    and by how many minutes. ``offset`` and ``limit`` page through all ``total`` slots."""
     caller(request)
     if not 1 <= payload.limit <= MAX_SLOTS:
         raise ServiceError(gettext("limit must be between 1 and %(max)d") % {"max": MAX_SLOTS}, "limit")
@@ -698,14 +701,17 @@ def schedule(request: HttpRequest, payload: ScheduleIn) -> dict[str, Any]:
         raise ServiceError(gettext("the duration must be more than 0 and at most 24 hours"), "duration_minutes")
     if not 5 <= payload.step_minutes <= MAX_SLOT_MINUTES:
         raise ServiceError(gettext("the step must be at least 5 minutes and at most 24 hours"), "step_minutes")
+    if payload.offset < 0:
+        raise ServiceError(gettext("offset must not be negative"), "offset")
     hours = _hours(payload)
     try:
         slots = propose_slots(list(dict.fromkeys(payload.nations)), timedelta(minutes=payload.duration_minutes),
                               payload.first_day, payload.last_day, step=timedelta(minutes=payload.step_minutes),
-                              hours=hours, limit=payload.limit)
+                              hours=hours)
     except UnknownNation as exc:
         raise ServiceError(str(exc), "nations") from None
     except ValueError as exc:
         raise ServiceError(str(exc), _schedule_field(str(exc))) from None
-    return {"participants": len(set(payload.nations)), "slots": [slot_out(s) for s in slots]}
+    page = slots[payload.offset:payload.offset + payload.limit]
+    return {"participants": len(set(payload.nations)), "total": len(slots), "slots": [slot_out(s) for s in page]}
 

@@ -20,7 +20,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.consultations.models import ActionStatus, MeetingMode, Rsvp
-from kizuna.directory.models import Organisation, User
+from kizuna.directory.models import Nation, Organisation, User
 from kizuna.web.labelpicker import LabelPickerField
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> posts and shows
@@ -72,11 +72,49 @@ class ZoneField(forms.ChoiceField):
         return True
 
 
-def _user_choice(user: User) -> tuple[str, str]:
+def user_choice(user: User) -> tuple[str, str]:
     full = user.get_full_name()
     name = f"{full} — {user.username}" if full else user.username
     where = ", ".join(x for x in (user.nation_id or "", user.organisation.code if user.organisation else "") if x)
     return str(user.pk), name + (f" ({where})" if where else "")
+
+
+class AttendeeWidget(forms.CheckboxSelectMultiple):
+    """Tick boxes, one per person, each carrying the person's nation and organisation (``data-nation``,
+    ``data-org``) so ``attendees.js`` can filter the list as one types and tick a whole group at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people: dict[str, dict[str, str]] = {}
+
+    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int,
+                      subindex: int | None = None, attrs: dict[str, Any] | None = None) -> dict[str, Any]:
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.people.get(str(value), {}))
+        return option
+
+
+def group_choices(users: Iterable[User]) -> list[tuple[str, str]]:
+    """"Everyone of Japan", "everyone of JPN-MOD": the nations and organisations of the people who can be invited.
+    The directory is not labelled (``directory.disclosure``): naming its groups reveals no record."""
+    nations: dict[str, str] = {}
+    organisations: dict[str, str] = {}
+    for user in users:
+        if user.nation_id:
+            nations[str(user.nation_id)] = str(user.nation_id)
+        if user.organisation is not None:
+            organisations[user.organisation.code] = f"{user.organisation.name} ({user.organisation.code})"
+    names = {n.code: n.localised_name for n in Nation.objects.filter(code__in=list(nations))}
+    return ([(f"nation:{code}", f"{names.get(code, code)} ({code})") for code in sorted(nations)]
+            + [(f"org:{code}", name) for code, name in sorted(organisations.items(), key=lambda x: x[1])])
+
+
+def members_of(groups: Iterable[str], users: Iterable[User]) -> list[int]:
+    """The people (ids) of the chosen groups, among ``users``."""
+    nations = {g.removeprefix("nation:") for g in groups if g.startswith("nation:")}
+    organisations = {g.removeprefix("org:") for g in groups if g.startswith("org:")}
+    return [u.pk for u in users if (u.nation_id and u.nation_id in nations)
+            or (u.organisation is not None and u.organisation.code in organisations)]
 
 
 def active_users() -> list[User]:
@@ -107,23 +145,37 @@ class MeetingForm(_LabelledForm):
     link = forms.CharField(label=_("Video link (https://…)"), required=False, max_length=500,
                            help_text=_("Needed when virtual or hybrid."))
     attendees = forms.TypedMultipleChoiceField(
-        label=_("Attendees"), required=False, coerce=int,
-        help_text=_("Everyone invited must be able to see the meeting's label. Hold Ctrl (⌘ on a Mac) to pick several."),
+        label=_("Attendees"), required=False, coerce=int, widget=AttendeeWidget,
+        help_text=_("Everyone invited must be able to see the meeting's label."),
+    )
+    attendee_groups = forms.MultipleChoiceField(
+        label=_("Invite everyone of a nation or an organisation"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Adds every active person of the group to the attendees."),
     )
 
-    field_order = ["title", "series", "time_zone", "start", "end", "mode", "place", "link", "attendees", "label"]
+    field_order = ["title", "series", "time_zone", "start", "end", "mode", "place", "link", "attendees",
+                   "attendee_groups", "label"]
 
     def __init__(self, *args: Any, user: User, series_choices: Iterable[tuple[int, str]],
                  users: Iterable[User], **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         self.fields["series"].choices = [("", _("— no series —")), *series_choices]  # type: ignore[attr-defined]
         self.fields["time_zone"].choices = zone_choices()  # type: ignore[attr-defined]
+        self.users = list(users)
         attendees = self.fields["attendees"]
-        attendees.choices = [_user_choice(u) for u in users]  # type: ignore[attr-defined]
-        attendees.widget.attrs["size"] = "8"
+        attendees.choices = [user_choice(u) for u in self.users]  # type: ignore[attr-defined]
+        widget = attendees.widget
+        assert isinstance(widget, AttendeeWidget)
+        widget.people = {str(u.pk): {"data-nation": u.nation_id or "",
+                                     "data-org": u.organisation.code if u.organisation else ""} for u in self.users}
+        self.fields["attendee_groups"].choices = group_choices(self.users)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # A group ticked without JavaScript is expanded here; with it, attendees.js has ticked its people already.
+        chosen = list(data.get("attendees") or [])
+        data["attendees"] = list(dict.fromkeys(chosen + members_of(data.get("attendee_groups") or [], self.users)))
         start, end = data.get("start"), data.get("end")
         # Said here too (the service says it again) so both fields' errors show in one round.
         if isinstance(start, datetime) and isinstance(end, datetime) and end <= start:
@@ -193,7 +245,7 @@ class ActionForm(_LabelledForm):
     def __init__(self, *args: Any, user: User, users: Iterable[User], item_choices: Iterable[tuple[int, str]],
                  **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        people = [(f"user:{pk}", name) for pk, name in (_user_choice(u) for u in users)]
+        people = [(f"user:{pk}", name) for pk, name in (user_choice(u) for u in users)]
         orgs = [(f"org:{o.pk}", f"{o.name} ({o.code})") for o in Organisation.objects.order_by("name")]
         self.fields["owner"].choices = [  # type: ignore[attr-defined]
             ("", _("— choose —")), (_("People"), people), (_("Organisations"), orgs)]

@@ -209,7 +209,7 @@ def action_roles(author: User, action: ActionItem) -> tuple[bool, bool]:
 
 def get_meeting_or_404(user: User, pk: int) -> Meeting:
     """The meeting if ``user`` may see it (visible_to), else Http404 alike for missing and not visible."""
-    qs: Any = Meeting.objects.select_related("series", "label", "originator")
+    qs: Any = Meeting.objects.select_related("series", "label", "originator", "created_by")
     meeting: Meeting = get_visible_or_404(qs, subject_for(user), pk=pk)
     return meeting
 
@@ -350,12 +350,12 @@ def is_overdue(action: ActionItem, today: date | None = None) -> bool:
 
 def participating_nations(meeting: Meeting, series: Series | None, attendees: Iterable[Attendee]) -> list[str]:
     """The nations of a meeting's local-time table, one rule for the page, the API and print: the nations of its series
-    (``series`` is None when there is none or the reader may not see it), then those of the attendees, then — with no
-    visible series — the organising organisation's, which takes part even when it invited only others."""
+    (``series`` is None when there is none or the reader may not see it), then those of the attendees and of the
+    organisers — the organising organisation and the person who arranged it — who take part even when they invited
+    only others (an organiser is not an attendee by default)."""
     codes = list(series.nations or []) if series is not None else []
     extra = {a.user.nation_id for a in attendees if a.user.nation_id}
-    if series is None and meeting.originator.nation_id:
-        extra.add(meeting.originator.nation_id)
+    extra |= {n for n in (meeting.originator.nation_id, meeting.created_by.nation_id) if n}
     codes += sorted(extra - set(codes))
     return [c for c in codes if c in CAPITALS]
 

@@ -452,6 +452,7 @@ class ScheduleIn(Strict):
         default=None, description="working hours per nation code; others keep 08:00-18:00 Monday to Friday")
     step_minutes: int = 30
     limit: int = Field(default=20, description="how many of the best slots to return (1-500)")
+    offset: int = Field(default=0, description="how many of the best slots to skip: the next page starts at offset + limit")
 
 
 class OutsideOut(Out):
@@ -459,18 +460,23 @@ class OutsideOut(Out):
     nation: str
     reason: str
     local_start: datetime
+    minutes: int = Field(description="how far outside the working day: minutes from the slot's far edge to it, plus "
+                                     "600 on a weekend or public holiday")
 
 
 class SlotOut(Out):
     start: datetime
     end: datetime
     score: int
+    cost: int = Field(description="minutes outside working hours summed over the participants (the ranking weighs "
+                                  "each participant's minutes squared)")
     inside: list[str]
     outside: list[OutsideOut]
 
 
 class ScheduleOut(Out):
     participants: int
+    total: int = Field(description="how many slots the range holds in all (page on with offset)")
     slots: list[SlotOut]
 
 
@@ -479,7 +485,8 @@ def slot_out(slot: Slot) -> dict[str, Any]:
         "start": slot.start,
         "end": slot.end,
         "score": slot.score,
+        "cost": slot.cost,
         "inside": list(slot.inside),
         "outside": [{"participant": o.participant, "nation": o.nation, "reason": o.reason,
-                     "local_start": o.local_start} for o in slot.outside],
+                     "local_start": o.local_start, "minutes": o.minutes} for o in slot.outside],
     }

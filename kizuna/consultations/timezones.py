@@ -1,6 +1,6 @@
 """Time logic of consultations: the capital time zone of each participating nation, the side-by-side table of a
-meeting's local times, and the scheduling assistant that ranks slots by how many participants are inside their
-working hours and not on a public holiday.
+meeting's local times, and the scheduling assistant that ranks slots by how far outside working hours (and public
+holidays) they fall, for whom and by how much, and spreads its suggestions over the days.
 
 Pure functions over datetimes (no database access except reading a meeting's fields), so that they are cheap to test
 and to call from views, the API and feeds alike.
@@ -15,7 +15,7 @@ Zone choices worth knowing:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,11 @@ class Capital:
     zone: str  # IANA key
     country: str  # ISO 3166-1 alpha-2, for the holidays library
     subdiv: str | None = None  # the capital's subdivision, so that its own public holidays count (e.g. Canberra Day)
+
+    @property
+    def town(self) -> str:
+        """The city without a qualifier: NATO HQ's "Brussels (NATO HQ)" is in "Brussels", as Belgium's capital is."""
+        return self.city.split(" (", 1)[0]
 
 
 # NATO's 32 members and the four Indo-Pacific partners (IP4). "NATO" itself stands for its headquarters in Brussels.
@@ -113,7 +118,7 @@ def zone_of(nation: str) -> ZoneInfo:
 
 @dataclass(frozen=True)
 class LocalTime:
-    nation: str
+    nation: str  # the first nation of the row
     city: str
     zone: str
     start: datetime  # aware, in ``zone``
@@ -121,6 +126,7 @@ class LocalTime:
     utc_offset: str  # "+09:00" at the start
     day_differs: bool  # the local start falls on another calendar day than the meeting's home start
     day: str  # e.g. "Tue 3 Mar" when day_differs, else ""
+    nations: tuple[str, ...] = ()  # every nation whose capital is this place (BEL and NATO share Brussels)
 
 
 def _offset(dt: datetime) -> str:
@@ -131,19 +137,29 @@ def _offset(dt: datetime) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def local_times_for(start: datetime, end: datetime, home_zone: str, nations: Iterable[str]) -> list[LocalTime]:
+def local_times_for(start: datetime, end: datetime, home_zone: str, nations: Iterable[str],
+                    by_place: bool = False) -> list[LocalTime]:
     """Rows for each nation (in the order given, duplicates dropped): its capital's local start and end, and the day
-    where it differs from the home day. ``start``/``end`` must be aware."""
+    where it differs from the home day. ``start``/``end`` must be aware. With ``by_place`` the nations whose capitals
+    are one place (Belgium and NATO HQ, both in Brussels) share one row, so a table does not list a city twice; the
+    row's ``nations`` names them all and its ``city`` is the place."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be aware datetimes")
     home_day = start.astimezone(ZoneInfo(home_zone)).date()
     rows: list[LocalTime] = []
     seen: set[str] = set()
+    places: dict[tuple[str, str], int] = {}  # (zone, town) -> index of its row
     for nation in nations:
         if nation in seen:
             continue
         seen.add(nation)
         cap = capital(nation)
+        place = (cap.zone, cap.town)
+        if by_place and place in places:
+            index = places[place]
+            rows[index] = replace(rows[index], nations=(*rows[index].nations, nation), city=cap.town)
+            continue
+        places[place] = len(rows)
         tz = ZoneInfo(cap.zone)
         local_start, local_end = start.astimezone(tz), end.astimezone(tz)
         differs = local_start.date() != home_day
@@ -156,16 +172,17 @@ def local_times_for(start: datetime, end: datetime, home_zone: str, nations: Ite
             utc_offset=_offset(local_start),
             day_differs=differs,
             day=f"{local_start:%a} {local_start.day} {local_start:%b}" if differs else "",
+            nations=(nation,),
         ))
     return rows
 
 
-def local_times(meeting: Meeting, nations: Iterable[str] | None = None) -> list[LocalTime]:
+def local_times(meeting: Meeting, nations: Iterable[str] | None = None, by_place: bool = False) -> list[LocalTime]:
     """The meeting's local times in each participating nation's capital; by default the nations of its series.
     The caller has fetched the meeting through ``visible_to``."""
     if nations is None:
         nations = list(meeting.series.nations) if meeting.series_id and meeting.series else []
-    return local_times_for(meeting.start, meeting.end, meeting.time_zone, nations)
+    return local_times_for(meeting.start, meeting.end, meeting.time_zone, nations, by_place=by_place)
 
 
 # --- the scheduling assistant --------------------------------------------------------------------------------------
@@ -188,12 +205,19 @@ class Participant:
     nation: str
 
 
+# A day off (weekend, public holiday) weighs as much as being ten hours outside a working day, plus how far outside
+# that day's hours the slot falls: a Saturday 03:00 is worse than a Saturday 11:00, and both worse than 07:00 on a
+# weekday (one hour early).
+DAY_OFF_MINUTES = 600
+
+
 @dataclass(frozen=True)
 class Outside:
     participant: str
     nation: str
     reason: str  # "weekend", "public holiday: …", "before 08:00" / "after 18:00" (local), "spans midnight"
     local_start: datetime
+    minutes: int = 0  # how far outside: from the slot's far edge to the working day (plus DAY_OFF_MINUTES on a day off)
 
 
 @dataclass
@@ -206,6 +230,18 @@ class Slot:
     @property
     def score(self) -> int:
         return len(self.inside)
+
+    @property
+    def cost(self) -> int:
+        """Minutes outside working hours, summed over the participants (shown beside the slot)."""
+        return sum(o.minutes for o in self.outside)
+
+    @property
+    def burden(self) -> int:
+        """The ranking's first key: each participant's minutes outside, squared, summed. Squares because an hour
+        deeper into the night costs more than the hour before it: 04:30 in Brussels (3 h 30 early for one) ranks
+        below 06:00 in Brussels and 19:30 in Wellington (2 h and 1 h 30 for two), though both sum to 210 minutes."""
+        return sum(o.minutes * o.minutes for o in self.outside)
 
 
 def _participants(items: Sequence[Any]) -> list[Participant]:
@@ -250,6 +286,36 @@ def _verdict(local_start: datetime, local_end: datetime, hours: WorkingHours, da
     return None
 
 
+def _minutes_outside(local_start: datetime, duration: timedelta, hours: WorkingHours, day_off: bool) -> int:
+    """How far a slot falls outside one capital's working day, in minutes: from the working day's start back to the
+    slot's start, plus from the day's end on to the slot's end (wall-clock, on the slot's local start day), plus
+    DAY_OFF_MINUTES on a weekend or holiday. 01:00–02:30 is 420 (seven hours early); 20:00–21:30 is 210."""
+    start = local_start.hour * 60 + local_start.minute
+    end = start + int(duration.total_seconds() // 60)
+    work_start = hours.start.hour * 60 + hours.start.minute
+    work_end = hours.end.hour * 60 + hours.end.minute
+    distance = max(0, work_start - start) + max(0, end - work_end)
+    return distance + (DAY_OFF_MINUTES if day_off else 0)
+
+
+def spread_over_days(slots: Sequence[Slot], zone: ZoneInfo, per_day: int) -> list[Slot]:
+    """``slots`` (ranked) reordered so that each day's best come first: in rank order, a slot is taken unless its day
+    (in ``zone``) already has ``per_day`` slots taken or it overlaps one taken that day; the slots passed over follow,
+    still in rank order. Nothing is dropped, so paging on reaches every slot."""
+    taken: list[Slot] = []
+    later: list[Slot] = []
+    by_day: dict[date, list[Slot]] = {}
+    for slot in slots:
+        day = slot.start.astimezone(zone).date()
+        same_day = by_day.setdefault(day, [])
+        if len(same_day) >= per_day or any(slot.start < s.end and s.start < slot.end for s in same_day):
+            later.append(slot)
+        else:
+            same_day.append(slot)
+            taken.append(slot)
+    return taken + later
+
+
 def propose_slots(
     participants: Sequence[Any],
     duration: timedelta,
@@ -258,12 +324,19 @@ def propose_slots(
     step: timedelta = timedelta(minutes=30),
     hours: dict[str, WorkingHours] | None = None,
     limit: int | None = None,
+    per_day: int | None = 2,
+    day_zone: str = "UTC",
 ) -> list[Slot]:
     """Rank every slot of ``duration`` starting each ``step`` from 00:00 UTC of ``first_day`` to the end of
-    ``last_day`` (UTC; both included): most participants inside their working hours and not on a public holiday
-    first, then earliest. Each slot lists who would be outside, and why. ``participants`` are nation codes, Users
-    (counted under their nation's capital) or ``Participant``; ``hours`` overrides the 08:00–18:00 weekday default
-    per nation."""
+    ``last_day`` (UTC; both included) by how far outside working hours it falls, for whom and by how much: the
+    smallest ``Slot.burden`` (each participant's minutes outside, squared, summed; a slot inside everyone's hours
+    weighs 0), then the fewest minutes outside in all, then the most participants inside, then earliest. So 08:00 in
+    Brussels, 16:00 in Tokyo and 20:00 in Wellington (3 h 30 late there, 1 h 30 in Canberra) beats 01:00 in Brussels
+    (seven hours early), though the second has more participants inside. Then the suggestions are spread over the
+    days (``spread_over_days``: at most ``per_day`` non-overlapping slots a day, days read in ``day_zone``, come
+    first; ``None`` keeps the plain rank). Each slot lists who would be outside, why and by how many minutes.
+    ``participants`` are nation codes, Users (counted under their nation's capital) or ``Participant``; ``hours``
+    overrides the 08:00–18:00 weekday default per nation."""
     if duration <= timedelta(0) or duration > timedelta(hours=24):
         raise ValueError("the duration must be more than 0 and at most 24 hours")
     if step < timedelta(minutes=5):
@@ -296,12 +369,17 @@ def propose_slots(
         for nation in nations:
             tz = zones[nation]
             local_start, local_end = start.astimezone(tz), end.astimezone(tz)
-            reason = _verdict(local_start, local_end, hours.get(nation, DEFAULT_HOURS), days_off[nation])
+            own_hours = hours.get(nation, DEFAULT_HOURS)
+            reason = _verdict(local_start, local_end, own_hours, days_off[nation])
             if reason is None:
                 slot.inside.extend(p.name for p in members[nation])
             else:
-                slot.outside.extend(Outside(p.name, nation, reason, local_start) for p in members[nation])
+                day_off = reason == "weekend" or reason.startswith("public holiday")
+                minutes = _minutes_outside(local_start, duration, own_hours, day_off)
+                slot.outside.extend(Outside(p.name, nation, reason, local_start, minutes) for p in members[nation])
         slots.append(slot)
         start += step
-    slots.sort(key=lambda s: (-s.score, s.start))
+    slots.sort(key=lambda s: (s.burden, s.cost, -s.score, s.start))
+    if per_day is not None:
+        slots = spread_over_days(slots, ZoneInfo(day_zone), per_day)
     return slots[:limit] if limit is not None else slots

@@ -19,6 +19,7 @@ pages: list[URLPattern] = [
     path("actions/", actions.my_actions, name="my_actions"),
     path("actions/<int:pk>/status/", actions.my_action_status, name="my_action_status"),
     path("meetings/new/", meeting.meeting_create, name="meeting_create"),
+    path("meetings/attendee-check/", meeting.meeting_attendee_check, name="meeting_attendee_check"),
     path("meetings/<int:pk>/", meeting.meeting_detail, name="meeting"),
     path("meetings/<int:pk>/edit/", meeting.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/cancel/", meeting.meeting_cancel, name="meeting_cancel"),

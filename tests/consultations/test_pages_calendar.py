@@ -420,3 +420,45 @@ def test_an_action_of_a_hidden_meeting_does_not_name_the_meeting(jpn_user: Any, 
     body = client_for(jpn_user).get("/consultations/actions/").content.decode()
     assert "Send the Japanese summary" in body
     assert "Korea only round" not in body and f"/consultations/meetings/{hidden.pk}/" not in body
+
+
+def test_scheduling_assistant_pages_through_more_slots_and_says_by_how_much(jpn_user: Any) -> None:
+    query = {"nations": ["AUS", "BEL", "JPN", "KOR", "NATO", "NZL"], "duration_minutes": "90",
+             "first_day": "2026-12-07", "last_day": "2027-01-03"}
+    client = client_for(jpn_user, "Europe/Brussels")
+    body = client.get("/consultations/schedule/", query).content.decode()
+    assert 'data-testid="more-slots"' in body and "page=2" in body
+    assert "Page 1 of" in body
+    # For whom and by how much, not only why.
+    assert re.search(r"<strong>NZL</strong>: after 18:00, by \d+ h( \d+ min)?", body)
+    # One row for Brussels though NATO HQ and Belgium's capital are the same place.
+    slots = body.split('data-testid="slots"')[1]
+    first = slots.split('data-testid="slot"')[1]
+    assert first.count("Brussels") == 1
+    second = client.get("/consultations/schedule/", {**query, "page": "2"}).content.decode()
+    ranks = re.findall(r'<tr data-testid="slot">\s*<td class="num">(\d+)</td>', second)
+    assert ranks[:2] == ["21", "22"]
+    assert 'rel="prev"' in second
+
+
+def test_series_page_says_the_second_thursday_of_every_third_month_in_english_and_japanese(jpn_user: Any) -> None:
+    from django.conf import settings
+
+    series = do_create_series(jpn_user, SeriesInput(
+        title="NATO–Japan strategic dialogue", label=make_label(releasable_to=["JPN"]), time_zone="Asia/Tokyo",
+        rrule="FREQ=MONTHLY;INTERVAL=3;BYDAY=TH;BYSETPOS=2", first_date=date(2026, 1, 8), start_time=time(16, 0),
+        duration_minutes=120))
+    client = client_for(jpn_user)
+    english = client.get(f"/consultations/series/{series.pk}/").content.decode()
+    assert ('data-testid="cadence">The second Thursday of every third month, at 16:00 (Asia/Tokyo), 120 minutes'
+            in english)
+    assert "BYSETPOS=2<br>" not in english and "and BYSETPOS" not in english
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    japanese = client.get(f"/consultations/series/{series.pk}/").content.decode()
+    assert 'data-testid="cadence">3か月ごとの第2木曜日、16:00（Asia/Tokyo）、120 分' in japanese
+    assert "その他の規則" not in japanese
+
+
+def test_new_series_starts_releasable_to_nato_and_the_partners(jpn_user: Any) -> None:
+    body = client_for(jpn_user).get("/consultations/series/new/").content.decode()
+    assert re.search(r'name="label_preset" value="nato_ip4"[^>]*checked', body)

@@ -127,6 +127,25 @@ def test_local_time_table_lists_the_series_capitals_and_the_day_where_it_differs
     assert "NATO–IP4 cyber defence consultations" in body
 
 
+def test_brussels_is_one_row_for_nato_hq_and_belgium_and_the_organisers_capital_is_listed(jpn_user: Any,
+                                                                                            kor_user: Any) -> None:
+    # The organiser (Japan) chose a series of NATO HQ, Belgium and Korea and invited only a Korean colleague.
+    series = do_create_series(jpn_user, SeriesInput(
+        title="NATO–Korea cyber talks", label=make_label(releasable_to=[*IP4, "NATO"]),
+        time_zone="Europe/Brussels", nations=["NATO", "BEL", "KOR"]))
+    meeting = meeting_of(jpn_user, series=series, attendees=[kor_user])
+    body = client_for(kor_user).get(f"/consultations/meetings/{meeting.pk}/").content.decode()
+    table = body[body.index('data-testid="local-times"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("Brussels") == 1
+    row = re.search(r'data-nations="([A-Z ]+)" data-nation="\w+">\s*<th scope="row">Brussels</th>\s*<td>([^<]*)</td>',
+                    table)
+    assert row is not None and set(row.group(1).split()) == {"NATO", "BEL"}
+    assert set(row.group(2).split(", ")) == {"NATO", "BEL"}
+    assert 'data-nation="KOR"' in table and "Seoul" in table
+    assert 'data-nation="JPN"' in table and "Tokyo" in table  # the organiser's capital, though not an attendee
+
+
 def test_without_a_series_the_table_lists_the_attendees_nations(jpn_user: Any, kor_user: Any) -> None:
     meeting = meeting_of(jpn_user, attendees=[jpn_user, kor_user])
     body = client_for(kor_user).get(f"/consultations/meetings/{meeting.pk}/").content.decode()
@@ -382,3 +401,86 @@ def test_organiser_edits_and_deletes_a_decision_and_a_minutes_part_others_get_40
     assert organiser.post(f"{url}minutes/{part.pk}/edit/", {"delete": "1"}).status_code == 302
     assert not MinutesPart.objects.filter(pk=part.pk).exists()
     assert AuditEntry.objects.filter(target_type="decision", target_ids=str(decision.pk)).count() >= 3
+
+
+# --- the new-meeting form: default label, attendee search and groups, who could not read it (issue 13, point 11) ---
+
+def _check(user: Any, releasable_to: list[str], attendees: list[Any], **extra: Any) -> str:
+    query: dict[str, Any] = {"label_policy": "NATO", "label_preset": "custom", "label_classification": "UNCLASSIFIED",
+                             "label_releasable_to": releasable_to, "label_tlp": "AMBER", "label_recipients": "",
+                             "attendees": [str(a if isinstance(a, int) else a.pk) for a in attendees], **extra}
+    response = client_for(user).get("/consultations/meetings/attendee-check/", query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_new_meeting_starts_releasable_to_nato_and_the_partners_not_the_organisers_nation(jpn_user: Any) -> None:
+    body = client_for(jpn_user).get("/consultations/meetings/new/").content.decode()
+    assert re.search(r'name="label_preset" value="nato_ip4"[^>]*checked', body)
+    assert not re.search(r'name="label_preset" value="own_nation"[^>]*checked', body)
+
+
+def test_attendee_check_names_the_chosen_attendees_who_could_not_read_the_meeting(jpn_user: Any, kor_user: Any,
+                                                                                  make_user: Any) -> None:
+    taro = make_user("taro", "JPN", "JPN-MOD")
+    body = _check(jpn_user, ["JPN"], [taro, kor_user])
+    left_out = body.split('data-testid="attendees-left-out"')[1].split("</div>")[0]
+    assert "minjun (KOR, KOR-MND)" in left_out and "taro" not in left_out
+    assert 'data-testid="attendees-ok"' not in body
+    # Widened to Korea: nobody is shut out by nation; their clearances are not the organiser's to know.
+    body = _check(jpn_user, ["JPN", "KOR"], [taro, kor_user])
+    assert 'data-testid="attendees-left-out"' not in body
+    assert "The label's nations and recipients include all 2 chosen attendees." in body
+    # The organiser may know their own clearance: choosing only themself, the check is sure.
+    assert "The 1 chosen attendee can read it." in _check(jpn_user, ["JPN"], [jpn_user])
+
+
+def test_attendee_check_tells_nothing_of_clearances_or_of_people_not_chosen(jpn_user: Any, make_user: Any) -> None:
+    # Two Koreans, one cleared and in CYBER, one with neither: to the organiser both read alike.
+    cleared = make_user("jiwoo", "KOR", "KOR-MND", clearance="RESTRICTED", communities=["CYBER"])
+    bare = make_user("seoyeon", "KOR", "KOR-MND", clearance="", communities=[])
+    inactive = make_user("gone", "KOR", "KOR-MND")
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    extra = {"label_communities": ["CYBER"], "label_classification": "RESTRICTED"}
+    both = _check(jpn_user, ["KOR", "JPN"], [cleared, bare, inactive, 999_999], **extra)
+    assert 'data-testid="attendees-left-out"' not in both
+    undisclosed = both.split('data-testid="attendees-undisclosed"')[1]
+    assert "jiwoo" in undisclosed and "seoyeon" in undisclosed
+    assert "gone" not in both and "999999" not in both
+    alone_cleared = _check(jpn_user, ["KOR", "JPN"], [cleared], **extra).replace("jiwoo", "X")
+    alone_bare = _check(jpn_user, ["KOR", "JPN"], [bare], **extra).replace("seoyeon", "X")
+    assert alone_cleared == alone_bare
+
+
+def test_the_form_shows_the_check_before_sending_and_again_with_its_errors(jpn_user: Any, kor_user: Any) -> None:
+    response = client_for(jpn_user).post("/consultations/meetings/new/", form_data(attendees=[str(kor_user.pk)]))
+    assert response.status_code == 400
+    body = response.content.decode()
+    check = body.split('data-testid="attendee-check"')[1]
+    assert "could not read the meeting with this label" in check and "minjun" in check
+    assert 'hx-get="/consultations/meetings/attendee-check/"' in body
+
+
+def test_attendee_picker_offers_search_and_groups_and_a_group_invites_its_people(jpn_user: Any, kor_user: Any,
+                                                                                make_user: Any) -> None:
+    other = make_user("jiwoo", "KOR", "KOR-MOFA")
+    body = client_for(jpn_user).get("/consultations/meetings/new/").content.decode()
+    assert 'data-attendee-search' in body
+    assert re.search(r'type="checkbox" name="attendees" value="\d+"[^>]*data-nation="KOR" data-org="KOR-MND"', body)
+    assert 'value="nation:KOR"' in body and 'value="org:KOR-MND"' in body
+    # Without JavaScript a ticked group is expanded by the server.
+    response = client_for(jpn_user).post("/consultations/meetings/new/", form_data(
+        attendee_groups=["nation:KOR"], label_releasable_to=["JPN", "KOR"]))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    meeting = Meeting.objects.get()
+    assert sorted(meeting.attendees.values_list("user__username", flat=True)) == ["jiwoo", "minjun"]
+    assert other.pk in set(meeting.attendees.values_list("user_id", flat=True))
+
+
+def test_edit_form_checks_the_present_attendees_against_the_meeting_label(jpn_user: Any, kor_user: Any) -> None:
+    meeting = meeting_of(jpn_user, releasable_to=["JPN", "KOR"], attendees=[kor_user])
+    body = client_for(jpn_user).get(f"/consultations/meetings/{meeting.pk}/edit/").content.decode()
+    check = body.split('data-testid="attendee-check"')[1]
+    assert "include the 1 chosen attendee" in check and 'data-testid="attendees-left-out"' not in check
+    assert re.search(rf'name="attendees" value="{kor_user.pk}"[^>]*checked', body)

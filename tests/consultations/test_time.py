@@ -55,11 +55,53 @@ def test_scheduling_ranks_a_slot_inside_everyones_hours_first() -> None:
     best = slots[0]
     assert best.score == 2 and best.outside == []
     # Brussels 08:00–18:00 CEST = 06:00–16:00 UTC; Tokyo 08:00–18:00 = 23:00–09:00 UTC: overlap 06:00–09:00 UTC.
-    both = [s.start for s in slots if s.score == 2]
+    both = sorted(s.start for s in slots if s.score == 2)
     assert both == [datetime(2026, 4, 13, h, m, tzinfo=UTC) for h, m in [(6, 0), (6, 30), (7, 0), (7, 30), (8, 0)]]
+    # Two non-overlapping slots of the day first, then those passed over, still best first.
+    assert [s.start.hour * 60 + s.start.minute for s in slots[:3]] == [6 * 60, 7 * 60, 6 * 60 + 30]
     noon = next(s for s in slots if s.start == datetime(2026, 4, 13, 12, 0, tzinfo=UTC))
     assert noon.inside == ["BEL"]
     assert [(o.participant, o.reason) for o in noon.outside] == [("JPN", "after 18:00")]
+
+
+IP4_AND_NATO = ["AUS", "JPN", "KOR", "NATO", "NZL"]
+
+
+def test_a_slot_a_few_hours_late_in_one_capital_beats_midnight_in_brussels() -> None:
+    # Tuesday 8 December 2026. 07:00 UTC: 08:00 Brussels, 16:00 Tokyo and Seoul, 18:00 Canberra, 20:00 Wellington.
+    # 00:00 UTC: 01:00 Brussels, everyone else inside. Four of five inside must not beat two hours late for two.
+    slots = propose_slots(IP4_AND_NATO, timedelta(minutes=90), date(2026, 12, 8), date(2026, 12, 8), per_day=None)
+    by_start = {s.start: s for s in slots}
+    morning, night = by_start[datetime(2026, 12, 8, 7, 0, tzinfo=UTC)], by_start[datetime(2026, 12, 8, 0, 0, tzinfo=UTC)]
+    assert night.score == 4 and morning.score == 3
+    assert slots.index(morning) < slots.index(night)
+    # For whom and by how much: Wellington 20:00-21:30 is 3 h 30 past 18:00, Canberra 18:00-19:30 1 h 30.
+    assert {(o.nation, o.minutes) for o in morning.outside} == {("NZL", 210), ("AUS", 90)}
+    assert [(o.nation, o.reason, o.minutes) for o in night.outside] == [("NATO", "before 08:00", 420)]
+    # No night in Brussels among the best: the first slot keeps NATO HQ past 05:00 local.
+    brussels = ZoneInfo("Europe/Brussels")
+    assert slots[0].start.astimezone(brussels).hour >= 5
+
+
+def test_suggestions_are_spread_over_days_and_paging_reaches_every_slot() -> None:
+    ranked = propose_slots(IP4_AND_NATO, timedelta(minutes=90), date(2026, 12, 7), date(2027, 1, 3), per_day=None)
+    spread = propose_slots(IP4_AND_NATO, timedelta(minutes=90), date(2026, 12, 7), date(2027, 1, 3),
+                           day_zone="Europe/Brussels")
+    brussels = ZoneInfo("Europe/Brussels")
+    best = spread[:20]
+    days = [s.start.astimezone(brussels).date() for s in best]
+    assert len(set(days)) >= 10, days  # once: all 20 on the first two days
+    assert all(days.count(d) <= 2 for d in days)
+    for day in set(days):  # two slots of one day never overlap
+        pair = [s for s in best if s.start.astimezone(brussels).date() == day]
+        assert len(pair) == 1 or pair[0].end <= pair[1].start or pair[1].end <= pair[0].start
+    # Nothing is dropped: the same slots, reordered, so a later page shows the rest.
+    assert sorted(s.start for s in spread) == sorted(s.start for s in ranked)
+    assert [s.burden for s in best] == sorted(s.burden for s in best)
+    # Deep night for one weighs more than a little outside for two: never before 05:00 at NATO HQ among the best.
+    assert all(s.start.astimezone(brussels).hour >= 5 for s in best)
+    # A day off weighs more than a few hours outside: no weekend slot among the best.
+    assert all(o.reason != "weekend" for s in best for o in s.outside)
 
 
 def test_a_national_holiday_counts_against(make_user: Any) -> None:

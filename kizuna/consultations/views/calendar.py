@@ -219,6 +219,35 @@ def _reason(text: str) -> str:
     return text
 
 
+def _duration_words(minutes: int) -> str:
+    """"3 h 30 min", "45 min", "2 h": how far outside working hours, in the reader's language."""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+    if hours:
+        return gettext("%(hours)d h") % {"hours": hours}
+    return gettext("%(minutes)d min") % {"minutes": rest}
+
+
+def _page_number(raw: str | None, count: int) -> int:
+    """The page asked for, within 1..the last page; anything else is page 1."""
+    last = max(1, -(-count // SLOT_LIMIT))
+    return min(int(raw), last) if raw and raw.isdigit() and int(raw) >= 1 else 1
+
+
+def _slot_paging(request: HttpRequest, page: int, count: int) -> dict[str, Any]:
+    """Links to the previous and next page of slots: the same query with another ``page``."""
+    query = request.GET.copy()
+
+    def link(number: int) -> str:
+        query["page"] = str(number)
+        return f"?{query.urlencode()}"
+
+    last = max(1, -(-count // SLOT_LIMIT))
+    return {"page": page, "pages": last, "count": count,
+            "previous": link(page - 1) if page > 1 else "", "next": link(page + 1) if page < last else ""}
+
+
 @login_required
 @require_GET
 def schedule(request: HttpRequest) -> HttpResponse:
@@ -243,30 +272,37 @@ def schedule(request: HttpRequest) -> HttpResponse:
         })
     rows: list[dict[str, Any]] = []
     total = 0
+    paging: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         nations: list[str] = list(data["nations"])
         hours = WorkingHours(start=data["work_start"] or time(8, 0), end=data["work_end"] or time(18, 0))
         try:
+            # Every slot, ranked and spread over the viewer's days; a page shows SLOT_LIMIT of them.
             slots = propose_slots(nations, timedelta(minutes=data["duration_minutes"]), data["first_day"],
-                                  data["last_day"], hours={n: hours for n in nations}, limit=SLOT_LIMIT)
+                                  data["last_day"], hours={n: hours for n in nations}, day_zone=str(zone.key))
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
             total = len(nations)
-            for rank, slot in enumerate(slots, start=1):
+            page = _page_number(request.GET.get("page"), len(slots))
+            first = (page - 1) * SLOT_LIMIT
+            paging = _slot_paging(request, page, len(slots))
+            for rank, slot in enumerate(slots[first:first + SLOT_LIMIT], start=first + 1):
                 start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
                 local = []
-                for row in local_times_for(slot.start, slot.end, str(zone.key), nations):
-                    local.append({"nation": row.nation, "city": row.city, "offset": row.utc_offset,
+                outside = {o.nation for o in slot.outside}
+                for row in local_times_for(slot.start, slot.end, str(zone.key), nations, by_place=True):
+                    local.append({"nation": ", ".join(row.nations), "city": row.city, "offset": row.utc_offset,
                                   "time": f"{fmt(row.start, 'H:i')}–{fmt(row.end, 'H:i')}",
                                   "day": fmt(row.start, pgettext("short day", "D j M")) if row.day_differs else "",
-                                  "inside": row.nation not in {o.nation for o in slot.outside}})
+                                  "inside": not outside.intersection(row.nations)})
                 rows.append({
                     "rank": rank, "start": start,
                     "when": f"{fmt(start, pgettext('day and time', 'D j M Y H:i'))}–{fmt(end, 'H:i')}",
                     "inside": slot.score,
-                    "outside": [{"nation": o.nation, "reason": _reason(o.reason),
+                    "cost": _duration_words(slot.cost),
+                    "outside": [{"nation": o.nation, "reason": _reason(o.reason), "by": _duration_words(o.minutes),
                                  "local": fmt(o.local_start, pgettext("short day and time", "D H:i"))}
                                 for o in slot.outside],
                     "local": local,
@@ -274,5 +310,5 @@ def schedule(request: HttpRequest) -> HttpResponse:
                 })
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "consultations/schedule.html", {
-        "form": form, "rows": rows, "total": total, "series": series,
+        "form": form, "rows": rows, "total": total, "series": series, "paging": paging,
         "series_chip": Chips()(series.label) if series else None, **zone_context(zone)}, status=status)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,7 @@ from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.web import shortcuts
 from kizuna.web.banner import chip_class, note_labels
+from kizuna.web.labelpicker import LabelChoice, default_choice
 from kizuna.web.shortcuts import apply_service_error, signed_in_user
 from kizuna.web.templatetags.kizuna_web import label_chip
 
@@ -45,6 +47,13 @@ from kizuna.web.templatetags.kizuna_web import label_chip
 DAY_TIME = "D j M Y, H:i"
 DAY = "D j M"
 TIME = "H:i"
+
+
+def alliance_label(user: User) -> LabelChoice:
+    """Where a new meeting or series starts: releasable to NATO and the IP4 partners (the office's whole audience),
+    at the lowest classification. A consultation brings nations together; starting at the organiser's own nation
+    would shut out every partner they invite."""
+    return replace(default_choice(user), releasable_to=["IP4", "NATO"], preset="nato_ip4")
 
 
 # --- zones and times -----------------------------------------------------------------------------------------------

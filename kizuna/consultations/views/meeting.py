@@ -12,6 +12,7 @@ shows for the classification banner and audits the read.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +34,8 @@ from kizuna.consultations.meeting_forms import (
     MeetingForm,
     RsvpForm,
     active_users,
+    members_of,
+    user_choice,
 )
 from kizuna.consultations.models import (
     ActionItem,
@@ -47,6 +50,7 @@ from kizuna.consultations.views.common import (
     DAY,
     DAY_TIME,
     TIME,
+    alliance_label,
     fmt,
     forbidden,
     marking,
@@ -62,10 +66,12 @@ from kizuna.core.access import label_of
 from kizuna.core.errors import ServiceError
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import LabelRecord
+from kizuna.directory import disclosure
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
+from kizuna.labels import Label, LabelError
 from kizuna.web.banner import note_document, note_labels
-from kizuna.web.labelpicker import describe
+from kizuna.web.labelpicker import LabelChoice, LabelPickerWidget, choice_to_label, describe
 from kizuna.web.shortcuts import signed_in_user
 
 
@@ -113,7 +119,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     home_zone = zone_or_utc(meeting.time_zone)
     nations = queries.participating_nations(meeting, series, attendees)
     rows = []
-    for row in local_times(meeting, nations):
+    for row in local_times(meeting, nations, by_place=True):
         end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
         rows.append({"row": row, "day": fmt(row.start, DAY) if row.day_differs else "",
                      "start": fmt(row.start, TIME), "end": end_text,
@@ -219,6 +225,61 @@ def _meeting_form(request: HttpRequest, user: User, data: Any = None, initial: d
                        users=active_users())
 
 
+def attendee_check(user: User, label: Label | None, ids: Iterable[int]) -> dict[str, Any]:
+    """Which of the chosen attendees could not read a meeting with ``label``, told before the form is sent. Decided
+    by the label engine exactly as the service will decide it (``directory.disclosure``): nation, organisation and
+    TLP:RED naming are shared, so a person they exclude is named; whether someone holds a clearance or a community is
+    not, so such a person is "not shown to you" whatever they hold. Only people the organiser chose are mentioned,
+    by the name the picker shows; an id that is no active person of the directory is ignored."""
+    wanted = list(dict.fromkeys(ids))
+    if label is None or not wanted:
+        return {"count": 0}
+    people = {p.pk: p for p in disclosure.people().filter(pk__in=wanted).select_related("organisation")}
+    left_out: list[str] = []
+    undisclosed: list[str] = []
+    for pk in wanted:
+        person = people.get(pk)
+        if person is None:
+            continue
+        access = disclosure.access_as_known_to(user, person, label)
+        if access is disclosure.Access.NO:
+            left_out.append(user_choice(person)[1])
+        elif access is disclosure.Access.UNDISCLOSED:
+            undisclosed.append(user_choice(person)[1])
+    count = sum(1 for pk in wanted if pk in people)
+    return {"count": count, "left_out": left_out, "undisclosed": undisclosed, "ok": count > 0 and not left_out}
+
+
+def _check_of_form(user: User, form: MeetingForm) -> dict[str, Any]:
+    """The attendee check of the form as it stands: as posted, or as it was first filled."""
+    if form.is_bound:
+        return _check_of_query(user, form.data, form.users)
+    initial = form.initial.get("label")
+    label = choice_to_label(initial, user) if isinstance(initial, LabelChoice) else initial
+    return attendee_check(user, label if isinstance(label, Label) else None, form.initial.get("attendees") or [])
+
+
+def _check_of_query(user: User, data: Any, users: list[User]) -> dict[str, Any]:
+    widget = LabelPickerWidget()
+    widget.user = user
+    try:
+        label: Label | None = choice_to_label(widget.value_from_datadict(data, {}, "label"), user)
+    except LabelError:
+        label = None  # the picker's own preview says why
+    ids = [int(v) for v in data.getlist("attendees") if str(v).isdigit()][:500]
+    groups = [str(g) for g in data.getlist("attendee_groups")][:100]
+    return attendee_check(user, label, ids + members_of(groups, users))
+
+
+@login_required
+@require_GET
+def meeting_attendee_check(request: HttpRequest) -> HttpResponse:
+    """The htmx fragment under the meeting form's label: who of the chosen attendees could not read the meeting."""
+    user = signed_in_user(request)
+    check = _check_of_query(user, request.GET, active_users())
+    return render(request, "consultations/_attendee_check.html", {"check": check})
+
+
 def _meeting_input(form: MeetingForm, user: User) -> dict[str, Any]:
     data = form.cleaned_data
     series = None
@@ -235,7 +296,7 @@ def _meeting_input(form: MeetingForm, user: User) -> dict[str, Any]:
 def _prefill(request: HttpRequest, user: User) -> dict[str, Any]:
     """?series=<pk>&start=<ISO date-time> from the calendar or series page: the series' title, label, zone and
     length, and the start read in that zone (a naive start is already wall-clock time there)."""
-    initial: dict[str, Any] = {"time_zone": zone_or_utc(user.timezone).key}
+    initial: dict[str, Any] = {"time_zone": zone_or_utc(user.timezone).key, "label": alliance_label(user)}
     series = None
     raw_series = request.GET.get("series", "")
     if raw_series.isdigit():
@@ -273,7 +334,8 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
                 return saved
     else:
         form = _meeting_form(request, user, initial=_prefill(request, user))
-    return render(request, "consultations/meeting_form.html", {"form": form, "meeting": None},
+    return render(request, "consultations/meeting_form.html",
+                  {"form": form, "meeting": None, "check": _check_of_form(user, form)},
                   status=400 if form.is_bound else 200)
 
 
@@ -308,7 +370,8 @@ def meeting_edit(request: HttpRequest, user: User, meeting: Meeting) -> HttpResp
     else:
         form = _meeting_form(request, user, initial=initial)
         audit.record(user.username, "read", "meeting", [meeting.pk], meeting.label_id, audit.client_address(request))
-    return render(request, "consultations/meeting_form.html", {"form": form, "meeting": meeting},
+    return render(request, "consultations/meeting_form.html",
+                  {"form": form, "meeting": meeting, "check": _check_of_form(user, form)},
                   status=400 if form.is_bound else 200)
 
 

@@ -42,6 +42,7 @@ from kizuna.consultations.timezones import CAPITALS, is_known_zone
 from kizuna.consultations.views.actions import RowKit, action_row
 from kizuna.consultations.views.common import (
     Chips,
+    alliance_label,
     calendar_url,
     fmt,
     meeting_create_url,
@@ -224,7 +225,8 @@ def series_create(request: HttpRequest) -> HttpResponse:
             if saved is not None:
                 return saved
     else:
-        form = SeriesForm(user=user, initial={"preset": "custom", "first_date": timezone.now().date()})
+        form = SeriesForm(user=user, initial={"preset": "custom", "first_date": timezone.now().date(),
+                                              "label": alliance_label(user)})
     return _series_form_page(request, form, None)
 
 
