@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
-    "kizuna.directory.apps.TOTPDevicesConfig",  # django_otp.plugins.otp_totp, with a readable admin heading
+    "kizuna.directory.totp.TOTPDevicesConfig",  # django_otp.plugins.otp_totp, with a readable admin heading
 ]
 
 # Background work (imports, sync, signing, reminders) goes through one queue in the database, run by `kizuna worker`.

@@ -126,3 +126,18 @@ def test_user_page_refuses_a_classification_community_language_or_zone_the_node_
     person = User.objects.get(pk=person.pk)
     assert person.clearances == {"NATO": "UNCLASSIFIED"} and person.communities == ["CYBER"]
     assert (person.language, person.timezone) == ("en", "UTC")
+
+
+def test_every_kizuna_app_runs_its_own_config() -> None:
+    """A second AppConfig subclass in an app's apps.py makes Django fall back to a bare AppConfig, and the app's
+    ready() (for the directory: nation groups) silently never runs; the admin's TOTP heading once did that."""
+    from django.apps import apps
+
+    from kizuna.directory.apps import DirectoryConfig
+    from kizuna.directory.totp import TOTPDevicesConfig
+
+    assert type(apps.get_app_config("directory")) is DirectoryConfig
+    assert type(apps.get_app_config("otp_totp")) is TOTPDevicesConfig
+    for config in apps.get_app_configs():
+        if config.name.startswith("kizuna"):
+            assert type(config).__module__.startswith("kizuna."), config.name

@@ -5,8 +5,6 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import m2m_changed, post_migrate
-from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_totp.apps import DefaultConfig as OTPTOTPConfig
 
 
 def _load_reference_data(sender: AppConfig, **kwargs: Any) -> None:
@@ -31,10 +29,3 @@ class DirectoryConfig(AppConfig):
         m2m_changed.connect(groups_changed, sender=NationGroup.members.through, dispatch_uid="kizuna-subject-groups")
         set_group_source(nation_groups)
 
-
-class TOTPDevicesConfig(OTPTOTPConfig):
-    """django-otp's TOTP devices (a user's second factor), under a heading that says so in the administration rather
-    than the app label "OTP_TOTP". Installed in place of ``django_otp.plugins.otp_totp``; its label stays
-    ``otp_totp``, so its tables and migrations are unchanged."""
-
-    verbose_name = _("Second factor (authenticator apps)")
