@@ -27,6 +27,14 @@
     }
   });
 
+  // A refused form comes back with its error summary (role="alert"): move focus there, so a keyboard or screen
+  // reader user is not left on <body> and hears what to correct (WCAG 3.3.1, 4.1.3). The script is deferred: the
+  // document is parsed when it runs.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+
   // <button data-copy="ID"> copies the text of element ID (the new API token).
   document.addEventListener("click", function (event) {
     var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
