@@ -35,6 +35,17 @@
     summary.focus();
   }
 
+  // A link of the summary takes the keyboard to its field, not only the view.
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+    var field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({block: "center"});
+    }
+  });
+
   // <button data-copy="ID"> copies the text of element ID (the new API token).
   document.addEventListener("click", function (event) {
     var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
