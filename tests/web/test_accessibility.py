@@ -69,6 +69,20 @@ def test_a_refused_report_links_each_error_to_its_field_and_announces_a_focusabl
     assert 'href="#id_title"' in summary.group(2)
 
 
+
+@pytest.mark.parametrize("url", ["/reports/new/", "/threats/import/"])
+def test_every_link_of_the_error_summary_reaches_an_element_of_the_page(hanako: Client, url: str) -> None:
+    # Nothing posted: the label picker (a fieldset, not one input) is in error too.
+    body = hanako.post(url, {}).content.decode()
+    summary = re.search(r'data-error-summary[^>]*>(.*?)</div>', body, re.S)
+    assert summary is not None
+    targets = re.findall(r'href="#([^"]+)"', summary.group(1))
+    assert "id_label" in targets
+    assert [t for t in targets if t not in _ids(body).ids] == []
+    errors = re.search(r'<ul class="errorlist"[^>]*data-testid="label-errors"', body)
+    assert errors is not None and 'role="alert"' not in errors.group(0)  # the summary is the one announcement
+
+
 def test_a_page_without_errors_has_no_error_summary(hanako: Client) -> None:
     assert "data-error-summary" not in hanako.get("/reports/new/").content.decode()
 
