@@ -112,6 +112,10 @@ def test_english_markings_are_marked_english_in_the_japanese_ui(hanako: Client) 
         assert banner is not None and 'lang="en"' in banner.group(0)
     preview = re.search(r'<p class="preview-label"><span [^>]*>', body)
     assert preview is not None and 'lang="en"' in preview.group(0)
+    # The label picker's markings: classifications, TLP names and community codes.
+    assert re.search(r'<option value="UNCLASSIFIED" lang="en"', body)
+    assert '<strong lang="en">TLP:AMBER</strong>' in body
+    assert '<span lang="en">CYBER</span>' in body
 
 
 def test_label_chips_are_marked_english() -> None:
