@@ -95,8 +95,12 @@ def test_the_focus_areas_checkbox_group_is_a_fieldset_named_by_its_legend(hanako
     assert 'for="">' not in body and "for=\"\"" not in body  # no label that points at nothing
 
 
-def test_banners_are_inside_the_header_and_footer_landmarks(hanako: Client) -> None:
-    body = hanako.get("/reports/").content.decode()
+@pytest.mark.parametrize("page", ["/reports/", "500.html"])
+def test_banners_are_inside_the_header_and_footer_landmarks(hanako: Client, page: str) -> None:
+    from django.template import loader
+
+    # The server-error page stands alone (rendered without a request): the same landmarks there.
+    body = hanako.get(page).content.decode() if page.startswith("/") else loader.get_template(page).render()
     header = re.search(r"<header>(.*?)</header>", body, re.S)
     footer = re.search(r"<footer>(.*?)</footer>", body, re.S)
     assert header is not None and 'data-testid="banner-top"' in header.group(1)
