@@ -203,10 +203,11 @@ def test_pages_need_a_login(client: Client) -> None:
         assert response.status_code == 302 and "login" in response["Location"]
 
 
-def test_main_navigation_links_the_calendar_and_my_actions(jpn_user: Any) -> None:
+def test_main_navigation_links_the_calendar_and_my_actions_is_a_consultations_tab(jpn_user: Any) -> None:
     body = client_for(jpn_user).get("/reports/").content.decode()
     assert 'href="/consultations/" data-testid="nav-consultations"' in body
-    assert 'href="/consultations/actions/"' in body
+    assert 'href="/consultations/actions/"' not in body  # one "My actions": the tab, not a second main entry
+    assert 'href="/consultations/actions/"' in client_for(jpn_user).get("/consultations/").content.decode()
 
 
 # --- series --------------------------------------------------------------------------------------------------------
@@ -241,10 +242,10 @@ def test_series_create_with_a_bad_rrule_shows_a_form_error_and_writes_nothing(jp
     response = client.post("/consultations/series/new/", series_form(rrule="FREQ=FORTNIGHTLY"))
     assert response.status_code == 400
     body = response.content.decode()
-    assert re.search(r'id="id_rrule_errors"><li>(invalid RRULE|the cadence must be)', body)
+    assert re.search(r'id="id_rrule_error"><li>(invalid RRULE|the cadence must be)', body)
     response = client.post("/consultations/series/new/", series_form(time_zone="Mars/Olympus"))
     assert response.status_code == 400
-    assert 'id="id_time_zone_errors"><li>unknown time zone' in response.content.decode()
+    assert 'id="id_time_zone_error"><li>unknown time zone' in response.content.decode()
     assert not Series.objects.exists()
     assert AuditEntry.objects.count() == before
 
@@ -392,7 +393,7 @@ def test_navigation_counts_unread_consultation_notifications(jpn_user: Any, kor_
         title="Invitation", label=make_label(releasable_to=["IP4"]), start=start, end=start + timedelta(hours=1),
         time_zone="Asia/Seoul", link=LINK, attendees=[jpn_user]))
     body = client.get("/consultations/").content.decode()
-    assert re.search(r'href="/inbox/" data-testid="inbox-unread"[^>]*>1 new<', body)
+    assert re.search(r'href="/inbox/" data-testid="nav-inbox">Inbox <span[^>]*data-testid="inbox-unread">1 new<', body)
 
 
 def test_pages_render_in_japanese(jpn_user: Any) -> None:

@@ -202,7 +202,7 @@ def test_bad_meeting_input_is_a_form_error_and_nothing_is_written(jpn_user: Any,
     response = client_for(jpn_user).post("/consultations/meetings/new/", form_data(**overrides))
     body = response.content.decode()
     assert response.status_code == 400
-    errors = re.search(rf'id="id_{field}_errors">(.*?)</ul>', body, re.S)
+    errors = re.search(rf'id="id_{field}_error">(.*?)</ul>', body, re.S)
     assert errors is not None and message in errors.group(1)
     assert not Meeting.objects.exists()
     assert not AuditEntry.objects.filter(target_type="meeting").exists()
@@ -213,7 +213,7 @@ def test_attendee_who_may_not_see_the_label_is_a_form_error_and_nothing_is_writt
     response = client_for(jpn_user).post("/consultations/meetings/new/", form_data(attendees=[str(kor_user.pk)]))
     body = response.content.decode()
     assert response.status_code == 400
-    errors = re.search(r'id="id_attendees_errors">(.*?)</ul>', body, re.S)
+    errors = re.search(r'id="id_attendees_error">(.*?)</ul>', body, re.S)
     assert errors is not None and "may not see a meeting with this label: minjun" in errors.group(1)
     assert not Meeting.objects.exists() and not Attendee.objects.exists()
 
@@ -335,7 +335,7 @@ def test_action_recorded_on_the_page_and_its_owner_moves_the_status(jpn_user: An
     refused = organiser.post(f"{url}actions/new/", {
         "title": "Share indicators", "owner": f"user:{kor_user.pk}", "due": "2026-06-30", **label_data(["JPN"])})
     assert refused.status_code == 400
-    errors = re.search(r'id="id_owner_errors">(.*?)</ul>', refused.content.decode(), re.S)
+    errors = re.search(r'id="id_owner_error">(.*?)</ul>', refused.content.decode(), re.S)
     assert errors is not None and "minjun" in errors.group(1)
     assert not ActionItem.objects.exists()
 

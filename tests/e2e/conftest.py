@@ -62,10 +62,11 @@ NodeUser = tuple[str, str, str, str, list[str]]
 
 
 @contextmanager
-def running_node(data_dir: Path, users: list[NodeUser], *, database_name: str, workers: int = 2,
+def running_node(data_dir: Path, users: list[NodeUser], *, database_name: str, workers: int = 2, demo: bool = False,
                  **settings: str) -> Iterator[str]:
     """A real node (``kizuna serve --worker``) with its own data folder and database (a SQLite file, or on the PostgreSQL run
-    an empty database ``database_name``), migrated and with ``users``; yields its URL and stops it afterwards."""
+    an empty database ``database_name``), migrated and with ``users`` (or, with ``demo``, the demo scenario of
+    ``kizuna demo``: its people and content); yields its URL and stops it afterwards."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make chromium)")
     port = _free_port()
@@ -87,6 +88,8 @@ def running_node(data_dir: Path, users: list[NodeUser], *, database_name: str, w
         for community in communities:
             args += ["--community", community]
         _kizuna(env, *args)
+    if demo:
+        _kizuna(env, "demo", "--quiet")
     log = (data_dir / "server.log").open("w")
     server = subprocess.Popen(
         # With its worker, as `make run` serves it: imports and "sync now" are jobs of the queue (issue 12).

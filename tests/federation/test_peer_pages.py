@@ -121,7 +121,7 @@ def test_bad_node_id_shows_the_field_error_and_writes_nothing(admin: Any) -> Non
     response = _client(admin).post("/federation/peers/new/", _form(node_id="identity--not-a-uuid"))
     assert response.status_code == 400
     body = unescape(response.content.decode())
-    errors = re.search(r'<ul class="errorlist" id="id_node_id_errors">(.*?)</ul>', body, re.S)
+    errors = re.search(r'<ul class="errorlist" id="id_node_id_error">(.*?)</ul>', body, re.S)
     assert errors is not None and "the node id must be the peer's identity id" in errors.group(1)
     assert 'value="aus-node"' in body  # what was typed stays in the form
     assert not Peer.objects.exists()
@@ -133,7 +133,7 @@ def test_bad_node_id_shows_the_field_error_and_writes_nothing(admin: Any) -> Non
 def test_unknown_clearance_level_is_refused_on_the_form(admin: Any) -> None:
     response = _client(admin).post("/federation/peers/new/", _form(clearance_NATO="COSMIC"))
     assert response.status_code == 400
-    assert 'id="id_clearance_NATO_errors"' in response.content.decode()
+    assert 'id="id_clearance_NATO_error"' in response.content.decode()
     assert not Peer.objects.exists()
 
 

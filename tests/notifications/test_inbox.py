@@ -122,7 +122,7 @@ def test_inbox_page_lists_every_module_and_marks_read(jpn_user: Any, both: dict[
     assert "REL TO JPN, KOR" in body
     assert 'href="/consultations/settings/"' in body  # a module's settings page, named by its resolver
     badge = client.get("/reports/").content.decode()
-    assert 'href="/inbox/" data-testid="inbox-unread"' in badge and ">2 new<" in badge
+    assert 'href="/inbox/" data-testid="nav-inbox">Inbox <span class="nav-count" data-testid="inbox-unread">2 new<' in badge
     only = client.get("/inbox/", {"module": "threats"}).content.decode()
     assert "Shared indicator" in only and "Shared dialogue" not in only
     assert client.get("/inbox/", {"module": "nothing"}).status_code == 404

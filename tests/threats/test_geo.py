@@ -239,7 +239,7 @@ def test_bad_maritime_input_gives_a_form_error_and_stores_nothing(
     body = response.content.decode()
     assert 'class="errorlist' in body
     if needle in ("latitude", "longitude", "observed_end", "observation_type", "title"):
-        assert re.search(rf'id="id_{needle}_errors"', body), needle
+        assert re.search(rf'id="id_{needle}_error"', body), needle
     else:
         assert needle in body
     assert _geo_objects() == 0
@@ -278,7 +278,7 @@ def test_bad_event_input_gives_a_form_error_and_stores_nothing(jpn_client: Clien
 def test_bad_site_country_gives_a_form_error(jpn_client: Client) -> None:
     response = jpn_client.post("/threats/strategic/sites/new/", site_post(country="ZZ"))
     assert response.status_code == 400
-    assert 'id="id_country_errors"' in response.content.decode()
+    assert 'id="id_country_error"' in response.content.decode()
     assert _geo_objects() == 0
 
 
@@ -329,6 +329,11 @@ def test_marker_links_to_the_detail_and_names_the_incident(jpn_client: Client) -
     assert marker is not None
     assert marker.group(1) == f"/threats/maritime/{stix_id}/"
     assert "Suspected ship-to-ship transfer" in marker.group(2)
+    # The markers are links inside the map, so the map is a named group, not an image (an image's children are
+    # presentational: a focusable marker there has no name, WCAG 4.1.2); each link is named by its item.
+    assert re.search(r'<svg class="geo-map"[^>]*role="group" aria-labelledby="geo-map-caption"', body)
+    assert 'role="img"' not in body
+    assert re.search(r'data-testid="geo-marker" aria-label="[^"]*Suspected ship-to-ship transfer', body)
 
 
 @pytest.mark.django_db

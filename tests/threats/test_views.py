@@ -113,8 +113,10 @@ def test_overview_counts_only_objects_the_reader_may_see(jpn_user: Any, kor_user
 def test_overview_links_every_area_and_page(jpn_user: Any) -> None:
     body = body_of(client_for(jpn_user).get("/threats/"))
     for href in ("/threats/cyber/", "/threats/disinformation/", "/threats/maritime/", "/threats/strategic/",
-                 "/threats/import/", "/threats/export/", "/threats/watch/", "/threats/inbox/"):
+                 "/threats/import/", "/threats/export/", "/threats/watch/", "/inbox/"):
         assert f'href="{href}"' in body, href
+    # The inbox is the navigation's one entry: the threat tabs link to no inbox of their own.
+    assert 'href="/threats/inbox/"' not in body
 
 
 def test_overview_relationship_to_invisible_object_is_not_counted(jpn_user: Any, kor_user: Any) -> None:

@@ -23,9 +23,9 @@ def _nav(client: Client, url: str) -> str:
 
 REPORTS = '<a href="/reports/"{}>Reports</a>'
 PRACTICES = '<a href="/practices/"{} data-testid="nav-practices">Best practice</a>'
-CONSULTATIONS = ('<a href="/consultations/"{} data-testid="nav-consultations">Consultations</a>'
-                 '<a href="/consultations/actions/"{} data-testid="nav-my-actions">My actions</a>')
+CONSULTATIONS = '<a href="/consultations/"{} data-testid="nav-consultations">Consultations</a>'
 THREATS = '<a href="/threats/"{} data-testid="nav-threats">Threats</a>'
+INBOX = '<a href="/inbox/"{} data-testid="nav-inbox">Inbox</a>'
 FEDERATION = '<a href="/federation/"{} data-testid="nav-federation">Federation</a>'
 ACCOUNT = '<a href="/account/"{}>Account</a>'
 CURRENT = ' aria-current="page"'
@@ -35,10 +35,10 @@ def _expected(current: str, admin: bool) -> str:
     def mark(name: str, count: int = 1) -> list[str]:
         return [CURRENT if name == current and i == 0 else "" for i in range(count)]
 
-    consultations = CONSULTATIONS.format(CURRENT if current == "consultations" else "",
-                                         CURRENT if current == "actions" else "")
+    # My actions is a tab of Consultations, so its page marks Consultations; the inbox is one entry of its own.
+    consultations = CONSULTATIONS.format(CURRENT if current in ("consultations", "actions") else "")
     parts = [REPORTS.format(*mark("reports")), PRACTICES.format(*mark("practices")), consultations,
-             THREATS.format(*mark("threats"))]
+             THREATS.format(*mark("threats")), INBOX.format(*mark("inbox"))]
     if admin:
         parts.append(FEDERATION.format(*mark("federation")))
     parts.append(ACCOUNT.format(*mark("account")))
@@ -46,7 +46,8 @@ def _expected(current: str, admin: bool) -> str:
 
 
 PAGES = [("/reports/", "reports"), ("/practices/", "practices"), ("/threats/", "threats"),
-         ("/consultations/", "consultations"), ("/consultations/actions/", "actions"), ("/account/", "account")]
+         ("/consultations/", "consultations"), ("/consultations/actions/", "actions"), ("/inbox/", "inbox"),
+         ("/consultations/inbox/", "inbox"), ("/threats/inbox/", "inbox"), ("/account/", "account")]
 
 
 @pytest.mark.parametrize(("url", "current"), PAGES)
@@ -67,3 +68,39 @@ def test_the_navigation_follows_the_registry() -> None:
     assert registry.nav_entries() == ["reports/_nav_entry.html", "practices/_nav_entry.html",
                                       "consultations/_nav_entry.html", "threats/_nav_entry.html",
                                       "notifications/_nav_entry.html", "federation/_nav_entry.html"]
+
+
+def _count(body: str, text: str) -> int:
+    """How many navigation links (main navigation and the module's tabs) read ``text``."""
+    navs = "".join(re.findall(r"<nav .*?</nav>", body, re.S))
+    return len(re.findall(rf">\s*{re.escape(text)}\s*<", navs))
+
+
+@pytest.mark.parametrize("url", ["/consultations/", "/consultations/actions/", "/threats/", "/threats/watch/", "/inbox/"])
+def test_one_inbox_and_one_my_actions_on_every_page(url: str, make_user: Callable[..., Any]) -> None:
+    client = Client()
+    client.force_login(make_user("hanako", "JPN", "JPN-MOD"))
+    body = client.get(url).content.decode()
+    assert _count(body, "Inbox") == 1
+    assert _count(body, "My actions") <= 1
+
+
+@pytest.mark.parametrize("url", ["/threats/maritime/", "/threats/strategic/", "/threats/maritime/new/",
+                                 "/threats/strategic/sites/new/", "/threats/disinformation/"])
+def test_every_threat_area_shows_the_threat_tabs_with_its_own_current(url: str, make_user: Callable[..., Any]) -> None:
+    client = Client()
+    client.force_login(make_user("hanako", "JPN", "JPN-MOD", communities=["CYBER", "MARITIME", "DISINFO"]))
+    response = client.get(url)
+    assert response.status_code == 200
+    tabs = re.search(r'<nav class="threats-nav".*?</nav>', response.content.decode(), re.S)
+    assert tabs is not None
+    current = re.findall(r'aria-current="page">([^<]+)<', tabs.group(0))
+    area = "Disinformation" if "disinformation" in url else ("Maritime" if "maritime" in url else "Strategic")
+    assert current == [area]
+
+
+def test_new_meeting_shows_the_consultations_tabs(make_user: Callable[..., Any]) -> None:
+    client = Client()
+    client.force_login(make_user("hanako", "JPN", "JPN-MOD"))
+    body = client.get("/consultations/meetings/new/").content.decode()
+    assert 'data-testid="consultations-tabs"' in body

@@ -24,19 +24,20 @@ def _as_label(value: LabelRecord | Label) -> Label:
 
 @register.simple_tag
 def label_chip(value: LabelRecord | Label | str, chip: str = "") -> SafeString:
-    """The one label chip: the label's display string in a chip coloured by its classification.
+    """The one label chip: the label's display string in a chip coloured by its classification (marked lang="en": the
+    policy's markings are English in every UI language).
 
     ``{% label_chip report.label %}`` from a label (or its record); ``{% label_chip text chip %}`` when the view has
     already put the label into words (its display string and ``chip_class``), as list pages do for their rows."""
     if isinstance(value, LabelRecord | Label):
         label = _as_label(value)
         return format_html(
-            '<span class="label-chip {}" data-label="{}" data-testid="label-chip">{}</span>',
+            '<span class="label-chip {}" data-label="{}" lang="en" data-testid="label-chip">{}</span>',
             chip_class(label.policy, label.classification),
             label.key(),
             label_display(label),
         )
-    return format_html('<span class="label-chip {}" data-testid="label-chip">{}</span>', chip, value)
+    return format_html('<span class="label-chip {}" lang="en" data-testid="label-chip">{}</span>', chip, value)
 
 
 @register.filter

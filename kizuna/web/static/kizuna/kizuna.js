@@ -27,6 +27,25 @@
     }
   });
 
+  // A refused form comes back with its error summary (role="alert"): move focus there, so a keyboard or screen
+  // reader user is not left on <body> and hears what to correct (WCAG 3.3.1, 4.1.3). The script is deferred: the
+  // document is parsed when it runs.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+  }
+
+  // A link of the summary takes the keyboard to its field, not only the view.
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element ? event.target.closest("[data-error-summary] a[href^='#']") : null;
+    var field = link ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({block: "center"});
+    }
+  });
+
   // <button data-copy="ID"> copies the text of element ID (the new API token).
   document.addEventListener("click", function (event) {
     var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
