@@ -106,15 +106,19 @@ def iter_bundle(
     types: list[str] | None = None,
     added_after: str | datetime | None = None,
     ids: list[str] | None = None,
+    exclude_types: list[str] | None = None,
     stats: ExportStats | None = None,
 ) -> Iterator[str]:
-    """The text of a STIX 2.1 bundle, in chunks of about ``CHUNK`` objects. Filters: object types, stored on this
-    node after ``added_after``, STIX ids. Validation of the filters happens before the first chunk is produced."""
+    """The text of a STIX 2.1 bundle, in chunks of about ``CHUNK`` objects. Filters: object types (and types left
+    out), stored on this node after ``added_after``, STIX ids. Validation of the filters happens before the first
+    chunk is produced."""
     after = parse_added_after(added_after)
     wanted = sorted({i.strip() for i in ids or [] if i.strip()})
     if len(wanted) > MAX_IDS:
         raise ServiceError(gettext("at most %(max)d ids per request") % {"max": MAX_IDS}, "id")
     qs = visible_objects(subject, types=types or None, include_revoked=True)
+    if exclude_types:
+        qs = qs.exclude(type__in=sorted(set(exclude_types)))
     if after is not None:
         qs = qs.filter(created_at__gt=after)
     if ids is not None:

@@ -80,7 +80,11 @@ class ImportForm(forms.Form):
 
 class ExportForm(forms.Form):
     types = forms.MultipleChoiceField(label=_("Object types"), required=False, widget=forms.CheckboxSelectMultiple,
-                                      help_text=_("None ticked: every type you may see."))
+                                      help_text=_("None ticked: all the threat information you may see."))
+    include_records = forms.BooleanField(
+        label=_("Also Kizuna's own records"), required=False,
+        help_text=_("Reports, best practice and consultation records travel in the store for federation; they are "
+                    "exported only when this is ticked."))
 
     def __init__(self, *args: Any, types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

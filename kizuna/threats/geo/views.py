@@ -294,6 +294,7 @@ def _detail_context(request: HttpRequest, user: User, item: Item) -> dict[str, A
     return {
         "item": item, "map": _map(request, [item], closest=True), "events": events,
         "audience": describe(label_of(item.row.label), user, add_own_organisation=False),
+        "author": queries.authors(subject, [item.row]).get(item.stix_id),
         "object_url": reverse("threats:object", args=[item.stix_id]),  # raw object, versions, sightings
     }
 
