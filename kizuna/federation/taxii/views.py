@@ -40,6 +40,7 @@ from kizuna.federation.taxii.reads import (
     added_at,
     compile_query,
     definition_by_id,
+    definition_version,
     label_markings,
     page,
     parse_filters,
@@ -352,7 +353,7 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
     filters = replace(filters, ids=(), versions=("all",))
     definition = _definition(user, coll, object_id, filters)
     if definition is not None:
-        return _epoch_headers(_response({"more": False, "versions": [definition.get("modified", EPOCH)]}))
+        return _epoch_headers(_response({"more": False, "versions": [definition_version(definition)]}))
     result = page(compile_query(subject_for(user), coll, filters, ("modified",), stix_id=object_id, ranged=False),
                   filters)
     if not result.rows and filters.after is None:
