@@ -67,7 +67,8 @@ FORMAT_CHOICES = [("stix", _("STIX 2.1 bundle (JSON)")), ("misp", _("MISP event 
 
 
 class ImportForm(forms.Form):
-    bundle = forms.FileField(label=_("File"), help_text=_("A STIX 2.1 bundle, or a MISP event exported as JSON."))
+    bundle = forms.FileField(label=_("File"), help_text=_("A STIX 2.1 bundle (or a single STIX object, or a JSON array of "
+                                                     "objects), or a MISP event exported as JSON."))
     fmt = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES, initial="stix", widget=forms.RadioSelect)
     label = LabelPickerField(label=_("Default label"))
 
