@@ -21,6 +21,7 @@ from django.http import Http404
 
 from kizuna.core import registry
 from kizuna.core.access import VisibleLabels, unindexed_label, visible_labels
+from kizuna.core.models import LabelRecord
 from kizuna.labels import Subject
 from kizuna.threats.models import ObservableValue, StixObject
 
@@ -226,6 +227,7 @@ class Author:
 
     id: str
     name: str = ""
+    label: LabelRecord | None = None  # the identity's label (the page shows its name: the banner must count it)
 
     @property
     def visible(self) -> bool:
@@ -250,9 +252,10 @@ def authors(subject: Subject, objects: Iterable[StixObject]) -> dict[str, Author
     if not refs:
         return {}
     wanted = sorted(set(refs.values()))
-    names: dict[str, str] = {}
+    found: dict[str, Author] = {}
     for start in range(0, len(wanted), 500):
         rows = (visible_objects(subject, types=["identity"], include_revoked=True)
-                .filter(stix_id__in=wanted[start : start + 500]).values_list("stix_id", "name"))
-        names.update({sid: name or sid for sid, name in rows})
-    return {sid: Author(ref, names.get(ref, "")) for sid, ref in refs.items()}
+                .filter(stix_id__in=wanted[start : start + 500]).select_related("label")
+                .only("stix_id", "name", "label"))
+        found.update({row.stix_id: Author(row.stix_id, row.name or row.stix_id, row.label) for row in rows})
+    return {sid: found.get(ref) or Author(ref) for sid, ref in refs.items()}

@@ -102,6 +102,11 @@ def _rows(subject: Subject, objects: list[StixObject]) -> list[dict[str, Any]]:
     return [_row(o, names, authors.get(o.stix_id)) for o in objects]
 
 
+def _note_authors(request: HttpRequest, rows: list[dict[str, Any]]) -> None:
+    """The labels of the identities a list names as creators count for the page's banner."""
+    note_labels(request, *(row["author"].label for row in rows if row["author"] and row["author"].label))
+
+
 # --- overview --------------------------------------------------------------------------------------------------------
 
 
@@ -118,8 +123,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     latest = keyset_page(visible.select_related("label", "originator"), None, LATEST).items
     note_labels(request, *(o.label for o in latest))
     _audit_read(user, latest, request, action="list")
+    rows = _rows(subject, latest)
+    _note_authors(request, rows)
     return render(request, "threats/overview.html", {
-        "counts": counts, "total": sum(c["n"] for c in counts), "latest": _rows(subject, latest),
+        "counts": counts, "total": sum(c["n"] for c in counts), "latest": rows,
     })
 
 
@@ -155,6 +162,7 @@ def cyber(request: HttpRequest) -> HttpResponse:
             note_labels(request, *(o.label for o in page.items))
             _audit_read(user, page.items, request, action="search" if query else "list")
             rows = _rows(subject, page.items)
+            _note_authors(request, rows)
             if page.next_cursor:
                 next_url = "?" + urlencode({**params, "cursor": page.next_cursor})
         if cursor:
@@ -253,6 +261,9 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
         extra.update(more)
         extra_labels.extend(labels)
     names = _names(subject, _referenced_ids(data))
+    author = queries.authors(subject, [obj]).get(obj.stix_id)
+    if author is not None and author.label is not None:
+        extra_labels.append(author.label)
     note_labels(request, obj.label, *(v.label for v in versions), *(r["rel"].label for r in relationships),
                 *(a["object"].label for a in also), *extra_labels)
     _audit_read(user, [obj], request)
@@ -261,7 +272,7 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
         "title": obj.name or obj.stix_id,
         "label_text": label_display(label),
         "chip": _chip(obj.label),
-        "author": queries.authors(subject, [obj]).get(obj.stix_id),
+        "author": author,
         "audience": describe(label, user, add_own_organisation=False),
         "properties": _properties(data, names),
         "raw_json": json.dumps(data, indent=2, ensure_ascii=False) if data else obj.data,

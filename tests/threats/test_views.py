@@ -283,6 +283,17 @@ def test_detail_and_lists_show_who_shared_an_object_and_who_created_it(jpn_user:
     assert "not stated" in detail.split('data-testid="created-by">', 1)[1].split("</dd>", 1)[0]
 
 
+def test_the_banner_counts_the_label_of_the_creator_it_names(jpn_user: Any) -> None:
+    author = put(jpn_user, "identity", make_label(releasable_to=["JPN"], classification="RESTRICTED"),
+                 name="Restricted author", data={"identity_class": "organization"})
+    obj = put(jpn_user, "malware", make_label(**REL_BOTH), name="Shared malware",
+              data={"is_family": True, "created_by_ref": author.stix_id})
+    for url in (f"/threats/objects/{obj.stix_id}/", "/threats/cyber/?tab=malware", "/threats/"):
+        body = body_of(client_for(jpn_user).get(url))
+        assert "Restricted author" in body, url
+        assert "NATO RESTRICTED" in body.split('data-testid="banner-top">')[1].split("<")[0], url
+
+
 def test_references_to_invisible_objects_are_not_linked_or_named(jpn_user: Any, kor_user: Any) -> None:
     hidden = put(kor_user, "identity", make_label(**REL_KOR), name="Secret Identity")
     visible = put(jpn_user, "identity", make_label(**REL_JPN), name="Known Identity")
