@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 
 import ijson
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 
 # How much of the input is looked at: enough for the top-level "type" of nearly every bundle or object.
 HEAD_BYTES = 64 * 1024
@@ -23,6 +23,13 @@ UTF8_BOM = b"\xef\xbb\xbf"
 BUNDLE = "objects.item"
 ARRAY = "item"
 SINGLE = ""
+
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalog (makemessages knows the name) without needing settings at import time."""
+    return message
+
 
 # First bytes of files people upload by mistake, and the name to tell them by.
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -87,13 +94,28 @@ def shape(head: bytes) -> Shape:
 
 def _object_prefix(head: bytes) -> str:
     """A top-level JSON object: a bundle when its "type" is "bundle" or it has an "objects" array before any "type";
-    a single object when its "type" is anything else. Undecided within the head: read as a bundle (as before)."""
+    a single object when its "type" is anything else. Undecided within the head: read as a bundle (as before).
+
+    ``basic_parse`` and a depth count rather than ``parse``: the prefixes ``parse`` builds grow with the nesting, and
+    a head of deep nesting (a bundle built to break the depth limit) would cost quadratic time before the limit is
+    even checked."""
+    depth = 0
+    key = ""
     try:
-        for prefix, event, value in ijson.parse(io.BytesIO(head)):
-            if prefix == "type" and event == "string":
+        for event, value in ijson.basic_parse(io.BytesIO(head)):
+            if event in ("start_map", "start_array"):
+                if depth == 1 and key == "objects" and event == "start_array":
+                    return BUNDLE
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            elif depth == 1 and event == "map_key":
+                key = value
+                continue
+            elif depth == 1 and key == "type" and event == "string":
                 return BUNDLE if value == "bundle" else SINGLE
-            if prefix == "objects" and event == "start_array":
-                return BUNDLE
+            if depth == 1:
+                key = ""
     except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError, ValueError):
         pass  # the head ends mid-document, or the document breaks: the import says where
     return BUNDLE
