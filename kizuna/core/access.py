@@ -283,6 +283,13 @@ def marking_of(label_id: int) -> str:
     return str(LabelRecord.objects.filter(pk=label_id).values_list("marking", flat=True).get())
 
 
+def marking_and_tlp(label_id: int) -> tuple[str, str]:
+    """The STIX marking-definition id and the TLP (``"GREEN"``, ``"AMBER+STRICT"`` ... or "") of the label row
+    ``label_id``: what an object served under that label names in its ``object_marking_refs``."""
+    marking, tlp = LabelRecord.objects.filter(pk=label_id).values_list("marking", "tlp").get()
+    return str(marking), str(tlp)
+
+
 def label_display(label: Label) -> str:
     return display(label, registry())
 

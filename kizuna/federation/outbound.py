@@ -1,7 +1,10 @@
-"""Objects as this node serves them to peers: with their Kizuna label marking and signed by their originating node.
+"""Objects as this node serves them to peers: with their Kizuna label marking and the standard TLP 2.0 marking of the
+label's TLP, and signed by their originating node.
 
 An object this node originated is signed by this node over its served form (the stored JSON with the label marking
-added: the label is part of what is signed, so no relay can lower it). Signing is the costly part (tens of
+and the TLP marking added, as the exporter adds them: the label is part of what is signed, so no relay can lower it).
+Signatures made before the TLP marking was added (issue 13) were cleared by migration threats/0009, so that every
+stored signature is over today's served form. Signing is the costly part (tens of
 microseconds), so it is done once per version and label by ``sign_pending`` — run by the periodic job
 ``federation.sign`` of ``kizuna worker`` (one pass at a time on the whole node) and by ``kizuna node sign`` — and kept
 on the row (``signature``, ``signed_label``); serving then only splices the stored signature into the text. A row
@@ -92,7 +95,7 @@ class Outbound:
              signed_label: int | None) -> str:
         if originator_id in self.received_from:
             return data  # as received: label marking and originator's signature included
-        marked = with_label_marking(data, self.markings.marking_of(label_id))
+        marked = with_label_marking(data, self.markings.refs_of(label_id))
         if signature is None or signed_label != label_id:
             signature = sign_text(marked, self.key())
         member = self.members.get(signature)
@@ -121,7 +124,7 @@ def sign_pending(limit: int | None = None, between_batches: Callable[[], None] |
         rows = list(pending().filter(pk__gt=last).order_by("pk").values_list("pk", "label_id", "data")[:size])
         if not rows:
             break
-        updates = [(sign_text(with_label_marking(data, markings.marking_of(label_id)), key), label_id, pk, label_id)
+        updates = [(sign_text(with_label_marking(data, markings.refs_of(label_id)), key), label_id, pk, label_id)
                    for pk, label_id, data in rows]
         table = StixObject._meta.db_table
         with transaction.atomic(), connection.cursor() as cursor:
@@ -147,7 +150,7 @@ def envelope_text(rows: list[tuple[Any, ...]], out: Outbound | None = None) -> s
     The hot loop of the TAXII objects endpoint: for an object signed under its current label and with no markings
     or extensions of its own — nearly all — it is one string formatting, no parsing."""
     out = out or Outbound()
-    marks: dict[int, str] = {}  # label id -> marking id
+    marks: dict[int, str] = {}  # label id -> its marking ids, quoted and joined (label marking, TLP 2.0 marking)
     node = out.node
     head, sig_mid, _tail = _member_parts(node)
     sig_head = f',"extensions":{{{head}'
@@ -164,11 +167,11 @@ def envelope_text(rows: list[tuple[Any, ...]], out: Outbound | None = None) -> s
             continue
         mid = marks.get(label_id)
         if mid is None:
-            mid = marks[label_id] = out.markings.marking_of(label_id)
+            mid = marks[label_id] = ",".join(f'"{ref}"' for ref in out.markings.refs_of(label_id))
         if (signature is not None and signed_label == label_id and _MARKING_KEY not in data
                 and _EXT_KEY not in data and data.endswith("}")):
             kid, _, sig = signature.partition(":")
-            append(f'{data[:-1]},{_MARKING_KEY}:["{mid}"]{sig_head}{kid}{sig_mid}{sig}"}}}}}}')
+            append(f'{data[:-1]},{_MARKING_KEY}:[{mid}]{sig_head}{kid}{sig_mid}{sig}"}}}}}}')
         else:
             append(out.text(label_id, data, originator_id, signature, signed_label))
     return ",".join(parts)

@@ -144,10 +144,12 @@ def _read_upload(request: HttpRequest) -> tuple[bytes | None, Path | None]:
     summary="Import a STIX 2.1 bundle",
 )
 def import_bundle(request: HttpRequest, response: HttpResponse, label: str = "", source: str = "") -> Any:
-    """The body is a STIX bundle. ``label`` (query, or the ``X-Kizuna-Default-Label`` header): the label, as JSON,
-    for objects that carry no Kizuna label marking; it must be one the caller could see. Up to 1 MiB the import runs
-    at once and the summary comes back (200): accepted, unchanged, rejected by reason, and each rejected object's
-    index, id and reason. A larger body is imported in the background: 202 and the job's URL to poll."""
+    """The body is a STIX bundle (or a single STIX object, or a JSON array of objects: imported as a bundle of
+    them; a body that is not JSON is refused with what it is). ``label`` (query, or the ``X-Kizuna-Default-Label``
+    header): the label, as JSON, for objects that carry no Kizuna label marking; it must be one the caller could
+    see. Up to 1 MiB the import runs at once and the summary comes back (200): accepted, unchanged, rejected by
+    reason, and each rejected object's index, id and reason. A larger body is imported in the background: 202 and
+    the job's URL to poll."""
     user = caller(request)
     default_label = _default_label(request, label)
     name = (source or "API upload").strip()[:300]

@@ -5,17 +5,21 @@ ranges over the table (``CHUNK`` ids at a time, plain tuples, no model instances
 rule and the relationship rule are the same as everywhere else. Revoked objects are included: receivers need to know.
 
 Besides the stored objects the bundle carries, once each: the Kizuna identity, the extension-definition that declares
-the Kizuna label extension, and the Kizuna label marking-definition of every label used by an exported object.
+the Kizuna label extension, the Kizuna label marking-definition of every label used by an exported object, and the
+standard TLP 2.0 marking-definition of every TLP an exported object names.
 
 Decision — the label travels with the object. An object whose ``object_marking_refs`` does not already name the
 marking of its Kizuna label gets it appended on the way out, so that a receiving node (federation) files it under the
-same label instead of its own default. This changes the object without a new ``modified``; that is acceptable
-because markings are this node's handling instruction, deterministic per label (the marking id is derived from the
-label), so every export of the same version carries the same text. Done cheaply: a substring test finds objects that
-already carry it; an object with no ``object_marking_refs`` at all gets the property spliced before its closing brace
-(text only); only an object that has other markings but not ours is parsed and re-serialised. The standard TLP
-marking-definitions are never rewritten. Stored copies of the identity, extension-definition or label markings this
-module adds are skipped so that no id appears twice.
+same label instead of its own default. This changes the object without a new ``modified``; that is acceptable because
+markings are this node's handling instruction, deterministic per label (the marking id is derived from the label), so
+every export of the same version carries the same text. Beside it goes the standard TLP 2.0 marking-definition of the
+label's TLP, by its standard id (issue 13): tools that know nothing of Kizuna labels (MISP, OpenCTI) read the TLP from
+it. It is a global object, the same for everyone, so it points past no label. Done cheaply: a substring test finds
+objects that already carry it; an object with no ``object_marking_refs`` at all gets the property spliced before its
+closing brace (text only); only an object that has other markings but not ours is parsed and re-serialised. The TLP
+marking-definitions are never rewritten: stored TLP 2.0 ones are replaced by the standard form written at the end, TLP
+1.0 ones go out as stored. An object that carries a TLP marking of its own keeps it beside the label's. Stored copies
+of the identity, extension-definition or label markings this module adds are skipped so that no id appears twice.
 """
 
 from __future__ import annotations
@@ -31,17 +35,20 @@ from django.db import connections, router
 from django.db.models import Max, Min
 from django.utils.translation import gettext
 
-from kizuna.core.access import label_by_marking, label_of, marking_of
+from kizuna.core.access import label_by_marking, label_of, marking_and_tlp
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
-from kizuna.labels import Subject
+from kizuna.labels import TLP, Subject
 from kizuna.stix.definitions import KIZUNA_IDENTITY_ID, kizuna_identity
 from kizuna.stix.timestamps import TimestampError, parse_timestamp
 from kizuna.threats.markings import (
     KIZUNA_LABEL_EXTENSION_ID,
+    TLP2_BY_ID,
+    TLP2_IDS,
     TLP_BY_ID,
     label_extension_definition,
     label_marking,
+    tlp2_marking,
 )
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import visible_objects, walk_by_rowid
@@ -75,28 +82,38 @@ def parse_added_after(value: str | datetime | None) -> datetime | None:
 
 
 class LabelMarkings:
-    """Per label id: the marking id and its quoted form, computed once per export."""
+    """Per label id: the ids an object served under that label names in its ``object_marking_refs`` — the label's
+    Kizuna marking, then the standard TLP 2.0 marking of the label's TLP — read once per export."""
 
     def __init__(self) -> None:
-        self.by_label: dict[int, str] = {}
+        self.by_label: dict[int, tuple[str, ...]] = {}
+
+    def refs_of(self, label_id: int) -> tuple[str, ...]:
+        refs = self.by_label.get(label_id)
+        if refs is None:
+            marking, tlp = marking_and_tlp(label_id)
+            refs = self.by_label[label_id] = (marking, TLP2_IDS[TLP(tlp)]) if tlp else (marking,)
+        return refs
 
     def marking_of(self, label_id: int) -> str:
-        mid = self.by_label.get(label_id)
-        if mid is None:
-            mid = self.by_label[label_id] = marking_of(label_id)
-        return mid
+        """The Kizuna label marking alone."""
+        return self.refs_of(label_id)[0]
 
 
-def with_label_marking(text: str, marking_id: str) -> str:
-    """The object's JSON text with ``marking_id`` in its ``object_marking_refs`` (see the module's decision)."""
-    if marking_id in text:
+def with_label_marking(text: str, refs: str | tuple[str, ...]) -> str:
+    """The object's JSON text with each of ``refs`` (its label's marking and TLP marking) in its
+    ``object_marking_refs`` (see the module's decision). The order is kept: the object's own markings, then ours."""
+    wanted = (refs,) if isinstance(refs, str) else refs
+    if all(ref in text for ref in wanted):
         return text
     if _MARKING_KEY not in text:
         end = text.rindex("}")
-        return f'{text[:end]},"object_marking_refs":["{marking_id}"]}}'
+        quoted = ",".join(f'"{ref}"' for ref in wanted)
+        return f'{text[:end]},"object_marking_refs":[{quoted}]}}'
     obj = json.loads(text)
-    refs = obj.get("object_marking_refs")
-    obj["object_marking_refs"] = [*refs, marking_id] if isinstance(refs, list) else [marking_id]
+    have = obj.get("object_marking_refs")
+    have = list(have) if isinstance(have, list) else []
+    obj["object_marking_refs"] = [*have, *(ref for ref in wanted if ref not in have)]
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -106,15 +123,19 @@ def iter_bundle(
     types: list[str] | None = None,
     added_after: str | datetime | None = None,
     ids: list[str] | None = None,
+    exclude_types: list[str] | None = None,
     stats: ExportStats | None = None,
 ) -> Iterator[str]:
-    """The text of a STIX 2.1 bundle, in chunks of about ``CHUNK`` objects. Filters: object types, stored on this
-    node after ``added_after``, STIX ids. Validation of the filters happens before the first chunk is produced."""
+    """The text of a STIX 2.1 bundle, in chunks of about ``CHUNK`` objects. Filters: object types (and types left
+    out), stored on this node after ``added_after``, STIX ids. Validation of the filters happens before the first
+    chunk is produced."""
     after = parse_added_after(added_after)
     wanted = sorted({i.strip() for i in ids or [] if i.strip()})
     if len(wanted) > MAX_IDS:
         raise ServiceError(gettext("at most %(max)d ids per request") % {"max": MAX_IDS}, "id")
     qs = visible_objects(subject, types=types or None, include_revoked=True)
+    if exclude_types:
+        qs = qs.exclude(type__in=sorted(set(exclude_types)))
     if after is not None:
         qs = qs.filter(created_at__gt=after)
     if ids is not None:
@@ -130,7 +151,8 @@ def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
     dumps = json.dumps
     yield f'{{"type":"bundle","id":"bundle--{uuid.uuid4()}","objects":[{dumps(kizuna_identity())}'
     yield "," + dumps(label_extension_definition())
-    used: dict[int, tuple[str, str]] = {}  # label id -> (marking id, the text that closes an object with it)
+    used: dict[int, tuple[tuple[str, ...], str]] = {}  # label id -> (marking ids, the text that closes an object)
+    tlp_needed: set[str] = set()  # TLP 2.0 marking ids some exported object names: their definitions close the bundle
     label_markings: _LabelMarkingIds | None = None
     for rows in _chunks(rows_qs) if ranged else [list(rows_qs)]:
         parts: list[str] = []
@@ -142,17 +164,23 @@ def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
             if stix_id.startswith("marking-definition--"):
                 if label_markings is None:
                     label_markings = _LabelMarkingIds()
+                if stix_id in TLP2_BY_ID:
+                    tlp_needed.add(stix_id)  # written once, in its standard form, at the end
+                    continue
                 if stix_id in label_markings or stix_id in TLP_BY_ID:
                     if stix_id not in label_markings:
-                        append(data)  # the standard TLP definitions are never rewritten
+                        append(data)  # TLP 1.0 definitions are never rewritten
                     continue
             marking = used.get(label_id)
             if marking is None:
-                mid = markings.marking_of(label_id)
-                marking = used[label_id] = (mid, f',"object_marking_refs":["{mid}"]}}')
+                refs = markings.refs_of(label_id)
+                quoted = ",".join(f'"{ref}"' for ref in refs)
+                marking = used[label_id] = (refs, f',"object_marking_refs":[{quoted}]}}')
             if _MARKING_KEY not in data and data.endswith("}"):
                 append(data[:-1] + marking[1])  # the common case: no markings at all, compact text
             else:
+                # Markings of its own: a TLP 2.0 one among them needs its definition in the bundle too.
+                tlp_needed.update(tid for tid in TLP2_BY_ID if tid in data)
                 append(with_label_marking(data, marking[0]))
         if parts:
             stats.objects += len(parts)
@@ -161,6 +189,10 @@ def _stream(rows_qs: Any, stats: ExportStats, *, ranged: bool) -> Iterator[str]:
     records = LabelRecord.objects.filter(pk__in=sorted(used))
     for record in sorted(records, key=lambda r: r.pk):
         yield "," + dumps(label_marking(label_of(record)))
+    tlp_needed.update(ref for refs, _ in used.values() for ref in refs if ref in TLP2_BY_ID)
+    for tlp in TLP:  # in TLP order; the standard definitions, the same in every bundle
+        if TLP2_IDS[tlp] in tlp_needed:
+            yield "," + dumps(tlp2_marking(tlp))
     yield "]}"
 
 

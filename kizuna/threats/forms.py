@@ -67,7 +67,8 @@ FORMAT_CHOICES = [("stix", _("STIX 2.1 bundle (JSON)")), ("misp", _("MISP event 
 
 
 class ImportForm(forms.Form):
-    bundle = forms.FileField(label=_("File"), help_text=_("A STIX 2.1 bundle, or a MISP event exported as JSON."))
+    bundle = forms.FileField(label=_("File"), help_text=_("A STIX 2.1 bundle (or a single STIX object, or a JSON array of "
+                                                     "objects), or a MISP event exported as JSON."))
     fmt = forms.ChoiceField(label=_("Format"), choices=FORMAT_CHOICES, initial="stix", widget=forms.RadioSelect)
     label = LabelPickerField(label=_("Default label"))
 
@@ -80,7 +81,11 @@ class ImportForm(forms.Form):
 
 class ExportForm(forms.Form):
     types = forms.MultipleChoiceField(label=_("Object types"), required=False, widget=forms.CheckboxSelectMultiple,
-                                      help_text=_("None ticked: every type you may see."))
+                                      help_text=_("None ticked: all the threat information you may see."))
+    include_records = forms.BooleanField(
+        label=_("Also Kizuna's own records"), required=False,
+        help_text=_("Reports, best practice and consultation records travel in the store for federation; they are "
+                    "exported only when this is ticked."))
 
     def __init__(self, *args: Any, types: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

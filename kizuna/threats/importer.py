@@ -22,6 +22,7 @@ second pass over the whole file, and works on streams that cannot be rewound (an
 from __future__ import annotations
 
 import gc
+import io
 import json
 import logging
 import marshal
@@ -48,6 +49,7 @@ from kizuna.core.sqlite.base import importing, takes_turns, waited
 from kizuna.core.sqlite.turns import Turns
 from kizuna.labels import TLP, Label, LabelError, Subject
 from kizuna.threats import prepare as prepare_module
+from kizuna.threats import sniff
 from kizuna.threats.markings import TLP_BY_ID, label_from_marking, tlp_of_refs
 from kizuna.threats.prepare import (
     LIMIT_ERROR,
@@ -752,6 +754,11 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
 
     importer.progress = with_bytes
     configure_limits()
+    shape, stream = look_at_head(stream)
+    if shape.refusal:  # not a bundle, an object or an array of objects: say what it is, store nothing
+        importer.progress = original
+        importer.summary.stream_error = shape.refusal
+        return importer.finish()
     checked = precheck(stream, total_bytes)
     if checked.refused is not None:
         importer.progress = original
@@ -766,9 +773,9 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
         if total_bytes >= PARALLEL_MIN_BYTES:
             if Checkpointer.wanted_for(connection):
                 importer.group.checkpointer = Checkpointer()
-            summary = _run_parallel(importer, stream, read, checked.clean)
+            summary = _run_parallel(importer, stream, read, checked.clean, shape.prefix)
         else:
-            summary = _run_here(importer, stream, read, checked.clean)
+            summary = _run_here(importer, stream, read, checked.clean, shape.prefix)
     except BaseException as exc:
         importer.abort(exc)
         raise
@@ -780,7 +787,54 @@ def run_stream(importer: Importer, stream: BinaryIO, total_bytes: int = 0) -> Im
     return summary
 
 
-def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False) -> ImportSummary:
+class _Replay(io.RawIOBase):
+    """A stream that cannot be rewound, with the head already read from it put back in front."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        super().__init__()
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            if size is None or size < 0:
+                data, self.head = self.head + self.rest.read(), b""
+                return data
+            data, self.head = self.head[:size], self.head[size:]
+            return data
+        return self.rest.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def look_at_head(stream: BinaryIO) -> tuple[sniff.Shape, BinaryIO]:
+    """What the input is (``sniff.shape``) from its first bytes, and the stream to read it from: the same stream
+    rewound (past a UTF-8 byte order mark), or one that gives the head back first when it cannot be rewound."""
+    try:
+        seekable = stream.seekable() if hasattr(stream, "seekable") else False
+        start = stream.tell() if seekable else 0
+    except (OSError, ValueError):
+        seekable = False
+    head = b""
+    while len(head) < sniff.HEAD_BYTES:  # a pipe or socket may give less than asked before its end
+        chunk = stream.read(sniff.HEAD_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    found = sniff.shape(head)
+    if seekable:
+        stream.seek(start + found.skip)
+        return found, stream
+    return found, _Replay(head[found.skip:], stream)  # type: ignore[return-value]
+
+
+def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False,
+              prefix: str = sniff.BUNDLE) -> ImportSummary:
     reader: GuardedReader | CountingReader
     if clean:  # scanned already and nothing to take out: the parser reads the input as it is
         reader = CountingReader(stream)
@@ -790,7 +844,7 @@ def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool
         reader = GuardedReader(stream, guard)
     index = -1
     try:
-        for index, obj in enumerate(BACKEND.items(reader, "objects.item", use_float=True)):
+        for index, obj in enumerate(BACKEND.items(reader, prefix, use_float=True)):
             read[0] = reader.count
             importer.feed(index, obj)
     except JsonLimitError as exc:  # only a stream that could not be scanned first (see precheck)
@@ -800,13 +854,18 @@ def _run_here(importer: Importer, stream: BinaryIO, read: list[int], clean: bool
         importer.summary.stream_error = _stream_message(index + 1, reader.count, exc)
     read[0] = reader.count
     if index == -1 and not importer.summary.stream_error:
-        importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
+        importer.summary.stream_error = _no_objects_text()
     summary = importer.finish()
     summary.read_bytes = reader.count
     return summary
 
 
-def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False) -> ImportSummary:
+def _no_objects_text() -> str:
+    return gettext("no objects found: %(expected)s") % {"expected": sniff.expected()}
+
+
+def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: bool = False,
+                  prefix: str = sniff.BUNDLE) -> ImportSummary:
     """Parse, validate and prepare in a child process (``python -m kizuna.threats.prepare``) while this process labels
     and writes: a thread copies ``stream`` to the child's stdin, the child sends prepared objects and rejections back
     in input order. Labels, the store, transactions and audit stay here, so the import means exactly what it means
@@ -818,14 +877,14 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: 
         child = subprocess.Popen(  # our own module, run by this interpreter
             [sys.executable, "-m", "kizuna.threats.prepare", *(["--copy"] if connection.vendor == "postgresql" else []),
              "--limits=" + ",".join(str(LIMITS[k]) for k in ("depth", "string", "objects", "object_bytes")),
-             *(["--scanned"] if clean else [])],
+             *(["--scanned"] if clean else []), "--prefix=" + prefix],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=errors, env=env, bufsize=0,
         )
     except OSError:  # no interpreter to start (embedded Python): parse here, slower but the same import
         logger.warning("could not start the STIX parsing process; parsing in this one", exc_info=True)
         errors.close()
-        return _run_here(importer, stream, read, clean)
+        return _run_here(importer, stream, read, clean, prefix)
     assert child.stdin is not None and child.stdout is not None
     _widen_pipe(child.stdin)
     _widen_pipe(child.stdout)
@@ -911,7 +970,7 @@ def _run_parallel(importer: Importer, stream: BinaryIO, read: list[int], clean: 
     elif error:
         importer.summary.stream_error = _stream_text(count, read[0], error)
     elif count == 0:
-        importer.summary.stream_error = gettext("no objects found: is this a STIX 2.1 bundle with an objects array?")
+        importer.summary.stream_error = _no_objects_text()
     summary = importer.finish()
     summary.read_bytes = read[0]
     return summary

@@ -24,7 +24,18 @@ TLP1_IDS: dict[str, TLP] = {
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
 }
 TLP_BY_ID: dict[str, TLP] = {**{v: k for k, v in TLP2_IDS.items()}, **TLP1_IDS}
+TLP2_BY_ID: dict[str, TLP] = {v: k for k, v in TLP2_IDS.items()}
 TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+_TLP2_CREATED = "2022-10-01T00:00:00.000Z"  # as published with the standard ids
+
+
+def tlp2_marking(tlp: TLP) -> dict[str, Any]:
+    """The standard TLP 2.0 marking-definition object for ``tlp`` (the same on every node and in every tool)."""
+    return {
+        "type": "marking-definition", "spec_version": "2.1", "id": TLP2_IDS[tlp], "created": _TLP2_CREATED,
+        "name": f"TLP:{tlp.value}",
+        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": tlp.value.lower()}},
+    }
 
 # Kizuna's own extension: a marking-definition whose extension carries a Kizuna label in its API form.
 KIZUNA_LABEL_EXTENSION_ID = "extension-definition--7c1f4774-8f2a-4b6e-9d3a-6b697a756e61"

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 
 from kizuna.core.errors import ServiceError
 from kizuna.labels import TLP
-from kizuna.threats.markings import TLP2_EXTENSION_ID, TLP2_IDS, TLP_BY_ID
+from kizuna.threats.markings import TLP2_IDS, TLP_BY_ID, tlp2_marking
 
 DISTRIBUTION_NAMES: dict[int, str] = {
     0: "your organisation only",
@@ -40,8 +40,6 @@ DISTRIBUTION_NAMES: dict[int, str] = {
 _DISTRIBUTION_ORDER = [0, 4, 1, 2, 3]
 _TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
 _TLP2_ID_SET = frozenset(TLP2_IDS.values())
-# STIX 2.1 (TLP 2.0 extension) marking-definitions, as published with their standard ids.
-_TLP2_CREATED = "2022-10-01T00:00:00.000Z"
 
 SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file", "ipv4-addr",
@@ -71,15 +69,6 @@ class MispConversion:
         if self.distribution is None:
             return "not given"
         return f"{self.distribution} ({DISTRIBUTION_NAMES.get(self.distribution, 'unknown')})"
-
-
-def tlp2_marking(tlp: TLP) -> dict[str, Any]:
-    """The standard TLP 2.0 marking-definition object for ``tlp``."""
-    return {
-        "type": "marking-definition", "spec_version": "2.1", "id": TLP2_IDS[tlp], "created": _TLP2_CREATED,
-        "name": f"TLP:{tlp.value}",
-        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": tlp.value.lower()}},
-    }
 
 
 def _strictest(values: list[TLP]) -> TLP | None:

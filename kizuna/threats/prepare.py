@@ -304,11 +304,13 @@ class CountingReader:
         return data
 
 
-def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = False) -> None:
+def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = False,
+          prefix: str = "objects.item") -> None:
     """Parse the bundle from ``source`` and write, in input order, messages ``("b", read_bytes, prepared, marked,
     rejections)`` (marked: positions in prepared of the objects ``is_marked`` holds for; rejections as (index, id,
     reason)), then one ``("e", read_bytes, objects_read, error)`` where
-    error is the JSON error's text ("" when the input was read to its end)."""
+    error is the JSON error's text ("" when the input was read to its end). ``prefix``: where the objects are
+    (``kizuna.threats.sniff``: a bundle's objects, a top-level array's items, or the one top-level object)."""
     import ijson
 
     try:
@@ -325,7 +327,7 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = F
     text = 0
     gc.disable()  # see importer.run_stream: nothing here makes cycles
     try:
-        for index, obj in enumerate(backend.items(reader, "objects.item", use_float=True)):
+        for index, obj in enumerate(backend.items(reader, prefix, use_float=True)):
             result = prepare(index, obj)
             if copy and result.__class__ is tuple:
                 # The JSON text then travels once, inside the COPY text; the row keeps it only for a
@@ -362,4 +364,6 @@ if __name__ == "__main__":
         for arg in sys.argv[1:]:
             if arg.startswith("--limits="):
                 configure(*(int(v) for v in arg.split("=", 1)[1].split(",")))
-        serve(stdin, stdout, copy="--copy" in sys.argv[1:], scanned="--scanned" in sys.argv[1:])
+        prefixes = [arg.split("=", 1)[1] for arg in sys.argv[1:] if arg.startswith("--prefix=")]
+        serve(stdin, stdout, copy="--copy" in sys.argv[1:], scanned="--scanned" in sys.argv[1:],
+              prefix=prefixes[-1] if prefixes else "objects.item")

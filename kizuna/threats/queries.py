@@ -11,13 +11,17 @@ the same label set as ``visible_to``), so counts, pages and facets built on thes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from kizuna.core import registry
 from kizuna.core.access import VisibleLabels, unindexed_label, visible_labels
+from kizuna.core.models import LabelRecord
 from kizuna.labels import Subject
 from kizuna.threats.models import ObservableValue, StixObject
 
@@ -108,6 +112,30 @@ def visible_objects(
     return with_relationship_rule(qs, subject)
 
 
+# STIX objects that describe other objects rather than threats: markings and the definitions of extensions. They
+# travel with what they describe (export, TAXII) but are no threat information to list or count.
+META_TYPES: tuple[str, ...] = ("extension-definition", "marking-definition")
+
+
+def record_types() -> frozenset[str]:
+    """The STIX types of Kizuna's own records (reports, practices, consultations ...): the types the registry of
+    shareable types gives to a module with a model of its own. They are kept in the store so that they federate,
+    but they are shown by their own modules, not as threat information."""
+    store = f"{StixObject._meta.app_label}.{StixObject.__name__}"
+    return frozenset(t for _, rt in registry.record_types() if rt.model != store for t in rt.stix_types)
+
+
+def not_threat_types() -> list[str]:
+    """Every type a threat page leaves out: Kizuna's own record types and the meta types (``META_TYPES``)."""
+    return sorted(record_types() | set(META_TYPES))
+
+
+def threat_objects(subject: Subject, *, types: list[str] | None = None) -> QuerySet[StixObject]:
+    """``visible_objects`` without what is not threat information (``not_threat_types``): what the overview counts
+    and lists and what the export page offers."""
+    return visible_objects(subject, types=types).exclude(type__in=not_threat_types())
+
+
 def get_object_or_404(subject: Subject, stix_id: str) -> StixObject:
     """The current version of ``stix_id`` if the subject may see it (revoked ones included: a revoked object is still
     a fact about the world); 404 alike for missing, invisible and a relationship with an invisible end."""
@@ -190,3 +218,44 @@ def visible_ids(subject: Subject, stix_ids: Iterable[str]) -> set[str]:
         found.update(visible_objects(subject, include_revoked=True).filter(stix_id__in=chunk)
                      .values_list("stix_id", flat=True))
     return found
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who created an object, from its ``created_by_ref``: the identity's id, and its name when the reader may see
+    that identity (otherwise the page shows the id alone, as it shows any reference it may not follow)."""
+
+    id: str
+    name: str = ""
+    label: LabelRecord | None = None  # the identity's label (the page shows its name: the banner must count it)
+
+    @property
+    def visible(self) -> bool:
+        return bool(self.name)
+
+
+def created_by_ref(data: str) -> str:
+    """The ``created_by_ref`` of an object's stored JSON text, or "" when it names none."""
+    if '"created_by_ref"' not in data:
+        return ""
+    try:
+        value = json.loads(data).get("created_by_ref")
+    except (ValueError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def authors(subject: Subject, objects: Iterable[StixObject]) -> dict[str, Author]:
+    """Per STIX id, who created each object (``created_by_ref``): distinct from the organisation that shared it on
+    this network (``originator``), e.g. an OASIS example bundle imported by NATO but written by MITRE."""
+    refs = {o.stix_id: ref for o in objects if (ref := created_by_ref(o.data))}
+    if not refs:
+        return {}
+    wanted = sorted(set(refs.values()))
+    found: dict[str, Author] = {}
+    for start in range(0, len(wanted), 500):
+        rows = (visible_objects(subject, types=["identity"], include_revoked=True)
+                .filter(stix_id__in=wanted[start : start + 500]).select_related("label")
+                .only("stix_id", "name", "label"))
+        found.update({row.stix_id: Author(row.stix_id, row.name or row.stix_id, row.label) for row in rows})
+    return {sid: found.get(ref) or Author(ref) for sid, ref in refs.items()}

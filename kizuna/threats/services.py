@@ -29,7 +29,7 @@ from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.jobs import queue
 from kizuna.labels import TLP, Label, LabelError
-from kizuna.threats import hooks
+from kizuna.threats import hooks, sniff
 from kizuna.threats.importer import Importer, ImportSummary, ObjectError, max_bundle_bytes, run_objects, run_stream
 from kizuna.threats.models import ImportJob, ImportStatus
 
@@ -221,12 +221,28 @@ def import_file(job_id: int, path: str, remove_when_done: bool) -> str:
     return run_import_job(job_id, Path(path), remove_when_done)
 
 
+def _described(head: bytes) -> str:
+    """What a file that is not a JSON object is, for the message that refuses it."""
+    body = head.lstrip(sniff.UTF8_BOM).lstrip()
+    if body[:1] == b"[":
+        return gettext("a JSON array")
+    if body[:1] in (b'"', b"-") or body[:1].isdigit() or body.startswith((b"true", b"false", b"null")):
+        return gettext("a single JSON value")
+    return sniff.what_it_is(head)
+
+
 def _import_misp(user: User, path: Path, source: str, default_label: Label) -> ImportSummary:
     from kizuna.threats import misp  # owned by the MISP work; imported late so STIX import never depends on it
 
     try:
         with path.open("rb") as stream:
-            data = json.load(stream)
+            head = stream.read(sniff.HEAD_BYTES)
+            stream.seek(0)
+            if not head.lstrip(sniff.UTF8_BOM).lstrip()[:1] == b"{":  # say what the file is, not the parser's error
+                raise ServiceError(gettext("the file is not a MISP event (it is %(what)s): expected a MISP event "
+                                           "exported as JSON, {\"Event\": {...}}")
+                                   % {"what": _described(head)})
+            data = json.loads(stream.read().decode("utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise ServiceError(gettext("the MISP file is not valid JSON: %(detail)s") % {"detail": str(exc)[:200]}) from None
     except RecursionError:  # Python's json gives up about 1,000 levels down (at once: no cost to speak of)

@@ -82,11 +82,13 @@ def _names(subject: Subject, stix_ids: set[str]) -> dict[str, str]:
     return names
 
 
-def _row(obj: StixObject, names: dict[str, str] | None = None) -> dict[str, Any]:
-    """What a list shows about one object."""
+def _row(obj: StixObject, names: dict[str, str] | None = None,
+         author: queries.Author | None = None) -> dict[str, Any]:
+    """What a list shows about one object: who shared it here and, when it says so, who created it."""
     row: dict[str, Any] = {
         "obj": obj, "title": obj.name or obj.stix_id, "label": label_display(label_of(obj.label)),
         "chip": _chip(obj.label), "ends": [],
+        "author": author if author is not None and author.name != obj.originator.name else None,
     }
     if names is not None:
         row["ends"] = [{"id": ref, "name": names[ref]} for ref in (obj.source_ref, obj.target_ref) if ref in names]
@@ -96,7 +98,13 @@ def _row(obj: StixObject, names: dict[str, str] | None = None) -> dict[str, Any]
 def _rows(subject: Subject, objects: list[StixObject]) -> list[dict[str, Any]]:
     ends = {ref for o in objects for ref in (o.source_ref, o.target_ref) if ref}
     names = _names(subject, ends) if ends else {}
-    return [_row(o, names) for o in objects]
+    authors = queries.authors(subject, objects)
+    return [_row(o, names, authors.get(o.stix_id)) for o in objects]
+
+
+def _note_authors(request: HttpRequest, rows: list[dict[str, Any]]) -> None:
+    """The labels of the identities a list names as creators count for the page's banner."""
+    note_labels(request, *(row["author"].label for row in rows if row["author"] and row["author"].label))
 
 
 # --- overview --------------------------------------------------------------------------------------------------------
@@ -107,7 +115,7 @@ def _rows(subject: Subject, objects: list[StixObject]) -> list[dict[str, Any]]:
 def overview(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     subject = subject_for(user)
-    visible = queries.visible_objects(subject)
+    visible = queries.threat_objects(subject)
     tab_of = {t: tab.key for tab in CYBER_TABS for t in tab.types}
     counts = [{"type": t, "n": n, "tab": tab_of.get(t, "")}
               for t, n in visible.order_by().values("type").annotate(n=Count("id")).order_by("type")
@@ -115,8 +123,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     latest = keyset_page(visible.select_related("label", "originator"), None, LATEST).items
     note_labels(request, *(o.label for o in latest))
     _audit_read(user, latest, request, action="list")
+    rows = _rows(subject, latest)
+    _note_authors(request, rows)
     return render(request, "threats/overview.html", {
-        "counts": counts, "total": sum(c["n"] for c in counts), "latest": _rows(subject, latest),
+        "counts": counts, "total": sum(c["n"] for c in counts), "latest": rows,
     })
 
 
@@ -152,6 +162,7 @@ def cyber(request: HttpRequest) -> HttpResponse:
             note_labels(request, *(o.label for o in page.items))
             _audit_read(user, page.items, request, action="search" if query else "list")
             rows = _rows(subject, page.items)
+            _note_authors(request, rows)
             if page.next_cursor:
                 next_url = "?" + urlencode({**params, "cursor": page.next_cursor})
         if cursor:
@@ -250,14 +261,18 @@ def _render_detail(request: HttpRequest, obj: StixObject) -> HttpResponse:
         extra.update(more)
         extra_labels.extend(labels)
     names = _names(subject, _referenced_ids(data))
+    author = queries.authors(subject, [obj]).get(obj.stix_id)
+    if author is not None and author.label is not None:
+        extra_labels.append(author.label)
     note_document(request, obj.label, *(v.label for v in versions), *(r["rel"].label for r in relationships),
-                *(a["object"].label for a in also), *extra_labels)
+                  *(a["object"].label for a in also), *extra_labels)
     _audit_read(user, [obj], request)
     context = {
         "obj": obj,
         "title": obj.name or obj.stix_id,
         "label_text": label_display(label),
         "chip": _chip(obj.label),
+        "author": author,
         "audience": describe(label, user, add_own_organisation=False),
         "properties": _properties(data, names),
         "raw_json": json.dumps(data, indent=2, ensure_ascii=False) if data else obj.data,
@@ -371,14 +386,22 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 
     user = signed_in_user(request)
     subject = subject_for(user)
-    types = sorted(queries.visible_objects(subject).values_list("type", flat=True).distinct())
+    # Offered: the threat information the reader may see. Kizuna's own records only on request (a box of its own),
+    # and the meta types travel with what uses them.
+    types = sorted(queries.threat_objects(subject).values_list("type", flat=True).distinct())
     form = ExportForm(request.GET if "download" in request.GET else None, types=types)
     if form.is_bound and form.is_valid():
         chosen = list(form.cleaned_data["types"]) or None
-        audit.record(user.username, "export", "stix", [], None, _address(request), {"types": chosen or "all"})
+        records = bool(form.cleaned_data["include_records"])
+        if chosen and records:
+            chosen += sorted(queries.record_types())
+        audit.record(user.username, "export", "stix", [], None, _address(request),
+                     {"types": chosen or "all", "records": records})
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        response = StreamingHttpResponse(exporter.iter_bundle(subject, types=chosen),
-                                         content_type="application/stix+json;version=2.1")
+        response = StreamingHttpResponse(
+            exporter.iter_bundle(subject, types=chosen,
+                                 exclude_types=None if records else sorted(queries.record_types())),
+            content_type="application/stix+json;version=2.1")
         response["Content-Disposition"] = f'attachment; filename="kizuna-stix-{stamp}.json"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"

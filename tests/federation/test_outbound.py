@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from kizuna.core.access import intern_label
 from kizuna.federation import outbound, peers, services, signing
 from kizuna.federation.client import TaxiiClient
-from kizuna.threats.markings import label_marking_id
+from kizuna.labels import TLP
+from kizuna.threats.markings import TLP2_IDS, label_marking_id
 from kizuna.threats.models import StixObject
 from tests.conftest import make_label
 from tests.federation.test_sync_medallion import RemoteNode, indicator
@@ -44,6 +45,39 @@ def test_own_objects_are_served_with_their_label_marking_and_a_signature_that_ve
     # Changing the label marking on the way breaks the signature: no relay can lower a label.
     out["object_marking_refs"] = [label_marking_id(JPN_ONLY)]
     assert not signing.verify_object(out, services.public_keys()).ok
+
+
+@pytest.mark.django_db
+def test_served_objects_name_the_tlp2_marking_of_their_label_under_the_signature(jpn_user: Any) -> None:
+    """Issue 13: MISP, OpenCTI and any TAXII client read the TLP from the standard marking; it is signed with the
+    rest, on the fast path (signed ahead) and on the fly (a row with markings of its own) alike."""
+    green = make_label(releasable_to=["NATO", "IP4"], tlp="GREEN")
+    signed_ahead = put("indicator", green)
+    with_own = put("malware", SHARED, object_marking_refs=[TLP2_IDS[TLP.CLEAR]])
+    assert outbound.sign_pending() >= 2
+    out = {o["id"]: o for o in served(StixObject.objects.filter(pk__in=[signed_ahead.pk, with_own.pk]))}
+
+    assert out[signed_ahead.stix_id]["object_marking_refs"] == [label_marking_id(green), TLP2_IDS[TLP.GREEN]]
+    assert out[with_own.stix_id]["object_marking_refs"] == [TLP2_IDS[TLP.CLEAR], label_marking_id(SHARED),
+                                                           TLP2_IDS[TLP.AMBER]]
+    for obj in out.values():
+        assert signing.verify_object(obj, services.public_keys()).ok
+    lowered = dict(out[signed_ahead.stix_id], object_marking_refs=[label_marking_id(green), TLP2_IDS[TLP.CLEAR]])
+    assert not signing.verify_object(lowered, services.public_keys()).ok  # the TLP is signed too
+
+
+@pytest.mark.django_db
+def test_signatures_made_before_the_tlp_marking_are_cleared_by_the_migration(jpn_user: Any) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("kizuna.threats.migrations.0009_resign_with_tlp_marking")
+    obj = put("indicator", SHARED)
+    outbound.sign_pending()
+    migration.clear_signatures(apps, None)
+    assert StixObject.objects.get(pk=obj.pk).signature is None
+    assert outbound.pending().filter(pk=obj.pk).exists()
 
 
 @pytest.mark.django_db

@@ -14,7 +14,14 @@ from kizuna.directory.services import create_token
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID
 from kizuna.federation.taxii.collections import collections
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
-from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking, label_marking_id
+from kizuna.threats.markings import (
+    KIZUNA_LABEL_EXTENSION_ID,
+    TLP2_BY_ID,
+    label_extension_definition,
+    label_marking,
+    label_marking_id,
+    tlp2_marking,
+)
 from tests.conftest import make_label
 from tests.threats.test_queries_fixtures import put, relate
 
@@ -129,7 +136,10 @@ def test_every_marking_and_extension_a_listing_names_resolves_by_id(store: Any, 
         assert response.status_code == 200, stix_id
         served = response.json()["objects"]
         assert [o["id"] for o in served] == [stix_id]
-        if stix_id.startswith("marking-definition--"):
+        if stix_id in TLP2_BY_ID:  # the standard TLP 2.0 marking of the label's TLP, named beside the label's
+            assert served[0] == tlp2_marking(TLP2_BY_ID[stix_id])
+        elif stix_id.startswith("marking-definition--"):
             assert served[0]["extensions"][KIZUNA_LABEL_EXTENSION_ID]["label"]
             assert served[0]["created_by_ref"] == KIZUNA_IDENTITY_ID
+    assert named & set(TLP2_BY_ID), "every served object names its label's TLP 2.0 marking"
     assert by_id(KIZUNA_IDENTITY_ID, auth).status_code == 200  # created_by_ref of the definitions

@@ -45,7 +45,7 @@ def post(body: Any, user: str = "hanako", cid: str = EVERYTHING, label: str | No
     headers = {"HTTP_ACCEPT": TAXII, "HTTP_AUTHORIZATION": basic(user)}
     if label is not None:
         headers["HTTP_X_KIZUNA_DEFAULT_LABEL"] = label
-    text = body if isinstance(body, str) else json.dumps(body)
+    text = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return Client().post(objects_url(cid), data=text, content_type=TAXII, **headers)
 
 
@@ -91,6 +91,13 @@ def test_post_with_a_wrong_content_type_is_415(jpn_user: Any) -> None:
 @pytest.mark.parametrize("body", ["not json", {"objects": []}, {"objects": ["x"]}, [1, 2]])
 def test_bad_envelopes_are_400(jpn_user: Any, body: Any) -> None:
     assert_taxii_error(post(body), 400)
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_json_is_named_in_the_error(jpn_user: Any) -> None:
+    body = assert_taxii_error(post(b"\x89PNG\r\n\x1a\n\x00\x00"), 400)
+    assert body["description"].startswith("The body is not JSON (it is a PNG image)"), body
+    assert "envelope" in body["description"]
 
 
 @pytest.mark.django_db

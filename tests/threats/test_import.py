@@ -4,6 +4,7 @@ unknown marking rejected); custom objects kept unchanged; broken JSON midway; th
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -218,8 +219,65 @@ def test_broken_json_midway_keeps_the_batches_before_it(jpn_user: Any, monkeypat
 def test_not_a_bundle_is_reported_not_crashed(jpn_user: Any) -> None:
     summary = do_import_bundle(jpn_user, as_stream(b"[1, 2"), "x.json", NATO_IP4)
     assert summary.accepted == 0 and summary.stream_error
-    summary = do_import_bundle(jpn_user, as_stream(malware()), "x.json", NATO_IP4)
-    assert summary.stream_error.startswith("no objects found")
+    summary = do_import_bundle(jpn_user, as_stream({"objects": {}}), "x.json", NATO_IP4)
+    assert summary.stream_error.startswith("no objects found: expected a STIX 2.1 bundle")
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00"
+
+
+class Unrewindable(io.RawIOBase):
+    """An upload read as it arrives: no seek, and short reads."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = len(self.data) if size is None or size < 0 else min(size, 7)
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+
+@pytest.mark.parametrize(("data", "what"), [
+    (PNG, "a PNG image"), (b"%PDF-1.7\n...", "a PDF document"), (b"PK\x03\x04rest", "a ZIP archive"),
+    (b"<?xml version='1.0'?><stix:STIX_Package/>", "an XML or HTML document"), (b"hello, world", "text, but not JSON"),
+    (b"", "empty"), (b"\x00\x01\x02\xfe", "binary data"),
+])
+def test_a_file_that_is_not_json_is_named_and_the_expected_input_said(jpn_user: Any, data: bytes, what: str) -> None:
+    for stream in (as_stream(data), Unrewindable(data)):
+        summary = do_import_bundle(jpn_user, stream, "upload.json", NATO_IP4)  # type: ignore[arg-type]
+        assert summary.accepted == 0 and StixObject.objects.count() == 0
+        assert summary.stream_error.startswith(f"the file is not JSON (it is {what}"), summary.stream_error
+        assert "expected a STIX 2.1 bundle" in summary.stream_error
+        assert "lexical" not in summary.stream_error and "\\x89" not in summary.stream_error
+
+
+def test_json_that_is_a_single_value_is_refused_with_what_is_expected(jpn_user: Any) -> None:
+    summary = do_import_bundle(jpn_user, as_stream(b' "indicator"'), "x.json", NATO_IP4)
+    assert summary.stream_error.startswith("the file is JSON, but a single value, not an object")
+
+
+def test_a_single_object_and_an_array_of_objects_import_as_a_bundle(jpn_user: Any) -> None:
+    single = indicator("198.51.100.1")
+    for stream in (as_stream(single), Unrewindable(json.dumps(single).encode())):
+        summary = do_import_bundle(jpn_user, stream, "one.json", NATO_IP4)  # type: ignore[arg-type]
+        assert not summary.stream_error and summary.accepted + summary.unchanged == 1
+    assert StixObject.objects.filter(stix_id=single["id"]).exists()
+    # "type" need not come first, and a UTF-8 byte order mark is skipped.
+    late_type = {k: v for k, v in malware().items() if k != "type"} | {"type": "malware"}
+    summary = do_import_bundle(jpn_user, as_stream(b"\xef\xbb\xbf" + json.dumps(late_type).encode()), "m.json",
+                               NATO_IP4)
+    assert summary.accepted == 1 and StixObject.objects.filter(stix_id=late_type["id"]).exists()
+    # An array of objects: each answered by its index in the array.
+    many = [indicator("198.51.100.2"), {"type": "indicator"}, indicator("198.51.100.3")]
+    summary = do_import_bundle(jpn_user, as_stream(many), "many.json", NATO_IP4)
+    assert (summary.accepted, summary.rejected) == (2, 1) and summary.errors[0].index == 1
+    # A bundle whose "objects" come before its "type" is still a bundle.
+    reordered = {"objects": [indicator("198.51.100.4")], "id": bundle([])["id"], "type": "bundle"}
+    assert do_import_bundle(jpn_user, as_stream(reordered), "b.json", NATO_IP4).accepted == 1
 
 
 def test_relationship_and_sighting_ends_and_observable_values_are_filled(jpn_user: Any) -> None:

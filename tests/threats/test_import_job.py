@@ -46,6 +46,38 @@ def test_background_import_of_broken_json_fails_with_the_reason(jpn_user: Any, t
     assert "not valid JSON" in job.message
 
 
+def test_a_png_uploaded_as_a_bundle_fails_saying_what_it_is_and_what_is_expected(jpn_user: Any, tmp_path: Path) -> None:
+    path = tmp_path / "photo.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    job = start_import_job(jpn_user, path, "photo.json", LABEL)
+    join_import_job(job.pk, timeout=60)
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.status == ImportStatus.FAILED
+    assert job.message.startswith("the file is not JSON (it is a PNG image): expected a STIX 2.1 bundle"), job.message
+    assert "lexical" not in job.message and "PNG\\" not in job.message
+
+
+def test_a_single_object_uploaded_as_a_bundle_is_imported(jpn_user: Any, tmp_path: Path) -> None:
+    path = tmp_path / "one.json"
+    one = malware()
+    path.write_text(json.dumps(one))
+    job = start_import_job(jpn_user, path, "one.json", LABEL)
+    join_import_job(job.pk, timeout=60)
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.status == ImportStatus.DONE and job.accepted == 1
+    assert StixObject.objects.filter(stix_id=one["id"]).exists()
+
+
+def test_a_png_uploaded_as_a_misp_event_fails_saying_what_it_is(jpn_user: Any, tmp_path: Path) -> None:
+    path = tmp_path / "photo.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    job = start_import_job(jpn_user, path, "photo.json", LABEL, fmt="misp")
+    join_import_job(job.pk, timeout=60)
+    job = ImportJob.objects.get(pk=job.pk)
+    assert job.status == ImportStatus.FAILED
+    assert job.message.startswith("the file is not a MISP event (it is a PNG image): expected a MISP event"), job.message
+
+
 def test_refusals_are_immediate_not_a_failed_job(kor_user: Any, tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundle([malware()])))

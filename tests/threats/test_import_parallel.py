@@ -81,8 +81,19 @@ def test_each_batch_is_audited_once(jpn_user: Any, mode: str) -> None:
 
 def test_not_a_bundle_is_reported(jpn_user: Any, mode: str) -> None:
     assert do_import_bundle(jpn_user, as_stream(b"[1, 2"), "x.json", NATO_IP4).stream_error
-    assert do_import_bundle(jpn_user, as_stream(malware()), "x.json", NATO_IP4).stream_error.startswith(
+    assert do_import_bundle(jpn_user, as_stream({"objects": {}}), "x.json", NATO_IP4).stream_error.startswith(
         "no objects found")
+    assert do_import_bundle(jpn_user, as_stream(b"\x89PNG\r\n\x1a\n\x00"), "x.json", NATO_IP4).stream_error.startswith(
+        "the file is not JSON (it is a PNG image)")
+
+
+def test_a_single_object_and_an_array_import_as_a_bundle(jpn_user: Any, mode: str) -> None:
+    one = malware()
+    assert do_import_bundle(jpn_user, as_stream(one), "one.json", NATO_IP4).accepted == 1
+    many = [indicator(f"198.51.100.{i}") for i in range(25)]
+    summary = do_import_bundle(jpn_user, as_stream(many), "many.json", NATO_IP4)
+    assert summary.accepted == 25 and not summary.stream_error
+    assert StixObject.objects.count() == 26
 
 
 @pytest.mark.django_db(transaction=True)

@@ -128,6 +128,23 @@ def test_overview_relationship_to_invisible_object_is_not_counted(jpn_user: Any,
     assert 'data-testid="count-total">1<' in body
 
 
+def test_overview_counts_and_lists_threat_information_not_kizuna_records_or_definitions(jpn_user: Any) -> None:
+    label = make_label(**REL_JPN)
+    put(jpn_user, "indicator", label, name="real indicator")
+    for kind in ("kizuna-meeting", "kizuna-agenda-item", "kizuna-action", "kizuna-minutes", "kizuna-report"):
+        put(jpn_user, kind, label, name=f"internal {kind}")
+    put(jpn_user, "extension-definition", label, name="some extension")
+    put(jpn_user, "marking-definition", label, name="some marking")
+
+    body = body_of(client_for(jpn_user).get("/threats/"))
+    assert 'data-testid="count-indicator">1<' in body
+    assert 'data-testid="count-total">1<' in body
+    for kind in ("kizuna-meeting", "kizuna-agenda-item", "kizuna-action", "kizuna-minutes", "kizuna-report",
+                 "extension-definition", "marking-definition"):
+        assert f"count-{kind}" not in body, kind
+    assert "real indicator" in body and "internal kizuna" not in body and "some extension" not in body
+
+
 def test_nav_has_a_threats_link(jpn_user: Any) -> None:
     body = body_of(client_for(jpn_user).get("/reports/"))
     assert 'data-testid="nav-threats"' in body and 'href="/threats/"' in body
@@ -238,6 +255,45 @@ def test_object_detail_shows_properties_label_audience_and_escaped_json(jpn_user
     assert page.violations == []
     assert page.banners and "REL TO JPN" in body.split('data-testid="banner-top">')[1].split("<")[0]
     assert AuditEntry.objects.filter(action="read", target_type="stix", target_ids=str(obj.pk)).exists()
+
+
+def test_detail_and_lists_show_who_shared_an_object_and_who_created_it(jpn_user: Any, kor_user: Any) -> None:
+    label = make_label(**REL_BOTH)
+    mitre = put(jpn_user, "identity", label, name="The MITRE Corporation - DHS Support Team",
+                data={"identity_class": "organization"})
+    indicator = put(jpn_user, "indicator", label, name="Poison Ivy C2",
+                    data={"created_by_ref": mitre.stix_id, "pattern": "[ipv4-addr:value = '198.51.100.7']",
+                          "pattern_type": "stix", "valid_from": "2026-03-01T00:00:00Z"})
+    client = client_for(jpn_user)
+    detail = body_of(client.get(f"/threats/objects/{indicator.stix_id}/"))
+    assert f'data-testid="originator">{jpn_user.organisation.name}<' in detail
+    created_by = detail.split('data-testid="created-by">', 1)[1].split("</dd>", 1)[0]
+    assert "The MITRE Corporation - DHS Support Team" in created_by and mitre.stix_id in created_by
+    listing = body_of(client.get("/threats/cyber/"))
+    assert "created by" in listing and "The MITRE Corporation - DHS Support Team" in listing
+
+    # An author the reader may not see is shown by its id only, never named or linked.
+    hidden = put(kor_user, "identity", make_label(**REL_KOR), name="Hidden author",
+                 data={"identity_class": "organization"})
+    other = put(jpn_user, "malware", label, name="Other", data={"is_family": True, "created_by_ref": hidden.stix_id})
+    detail = body_of(client.get(f"/threats/objects/{other.stix_id}/"))
+    created_by = detail.split('data-testid="created-by">', 1)[1].split("</dd>", 1)[0]
+    assert hidden.stix_id in created_by and "Hidden author" not in detail and "href" not in created_by
+    # Nothing stated: said so.
+    plain = put(jpn_user, "malware", label, name="Plain", data={"is_family": True})
+    detail = body_of(client.get(f"/threats/objects/{plain.stix_id}/"))
+    assert "not stated" in detail.split('data-testid="created-by">', 1)[1].split("</dd>", 1)[0]
+
+
+def test_the_banner_counts_the_label_of_the_creator_it_names(jpn_user: Any) -> None:
+    author = put(jpn_user, "identity", make_label(releasable_to=["JPN"], classification="RESTRICTED"),
+                 name="Restricted author", data={"identity_class": "organization"})
+    obj = put(jpn_user, "malware", make_label(**REL_BOTH), name="Shared malware",
+              data={"is_family": True, "created_by_ref": author.stix_id})
+    for url in (f"/threats/objects/{obj.stix_id}/", "/threats/cyber/?tab=malware", "/threats/"):
+        body = body_of(client_for(jpn_user).get(url))
+        assert "Restricted author" in body, url
+        assert "NATO RESTRICTED" in body.split('data-testid="banner-top">')[1].split("<")[0], url
 
 
 def test_references_to_invisible_objects_are_not_linked_or_named(jpn_user: Any, kor_user: Any) -> None:
@@ -386,6 +442,36 @@ def test_export_offers_only_types_the_reader_may_see(jpn_user: Any, kor_user: An
     assert 'value="threat-actor"' not in page
     response = client_for(jpn_user).get("/threats/export/", {"download": "1", "types": ["threat-actor"]})
     assert response.status_code == 400
+
+
+def test_export_offers_kizuna_records_only_on_request(jpn_user: Any) -> None:
+    label = make_label(**REL_JPN)
+    malware = put(jpn_user, "malware", label, name="JP malware", data={"is_family": True})
+    meeting = put(jpn_user, "kizuna-meeting", label, name="Staff talks")
+    report = put(jpn_user, "kizuna-report", label, name="Quarterly report")
+    put(jpn_user, "extension-definition", label, name="some extension")
+    client = client_for(jpn_user)
+    page = body_of(client.get("/threats/export/"))
+    assert 'value="malware"' in page
+    for kind in ("kizuna-meeting", "kizuna-report", "extension-definition"):
+        assert f'value="{kind}"' not in page, kind
+    assert 'name="include_records"' in page
+
+    def exported(**params: Any) -> set[str]:
+        response = client.get("/threats/export/", {"download": "1", **params})
+        assert response.status_code == 200
+        return {o["id"] for o in json.loads(b"".join(response.streaming_content))["objects"]}  # type: ignore[arg-type]
+
+    everything = exported()
+    assert malware.stix_id in everything
+    assert meeting.stix_id not in everything and report.stix_id not in everything
+    on_request = exported(include_records="on")
+    assert {malware.stix_id, meeting.stix_id, report.stix_id} <= on_request
+    chosen = exported(types=["malware"], include_records="on")
+    assert {malware.stix_id, meeting.stix_id, report.stix_id} <= chosen
+    assert exported(types=["malware"]) & {meeting.stix_id, report.stix_id} == set()
+    response = client.get("/threats/export/", {"download": "1", "types": ["kizuna-meeting"]})
+    assert response.status_code == 400  # not offered as a type of its own
 
 
 # --- pages in general ------------------------------------------------------------------------------------------------

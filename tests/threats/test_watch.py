@@ -172,6 +172,17 @@ def test_watch_criteria_value_area_and_label(jpn_user: Any) -> None:
     assert got == {a.stix_id: by_value.pk, b.stix_id: by_area.pk, c.stix_id: by_label.pk}
 
 
+def test_a_filter_of_any_type_is_not_told_of_kizuna_records_or_definitions(jpn_user: Any) -> None:
+    watch_for(jpn_user, name="japan", releasable_to="JPN")
+    label = make_label(**REL_JPN)
+    internal = [put(jpn_user, kind, label, name=f"internal {kind}")
+                for kind in ("kizuna-meeting", "kizuna-report", "kizuna-action", "marking-definition",
+                             "extension-definition")]
+    threat = put(jpn_user, "malware", label, name="real malware")
+    assert services.notify_new_objects([o.stix_id for o in internal] + [threat.stix_id]) == 1
+    assert list(Notification.objects.values_list("ref", flat=True)) == [threat.stix_id]
+
+
 def test_a_new_version_does_not_notify_again(jpn_user: Any) -> None:
     watch_for(jpn_user, types=["indicator"])
     obj = put(jpn_user, "indicator", make_label(**REL_JPN), name="x")

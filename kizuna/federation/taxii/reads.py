@@ -33,11 +33,17 @@ from kizuna.core.access import registry as access_registry
 from kizuna.core.models import LabelRecord
 from kizuna.federation.signing import SIGNATURE_EXTENSION_ID, signature_extension_definition
 from kizuna.federation.taxii.collections import Collection
-from kizuna.labels import Subject
+from kizuna.labels import TLP, Subject
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, kizuna_identity
 from kizuna.stix.timestamps import TimestampError, format_timestamp, parse_timestamp
 from kizuna.threats.exporter import LabelMarkings
-from kizuna.threats.markings import KIZUNA_LABEL_EXTENSION_ID, label_extension_definition, label_marking
+from kizuna.threats.markings import (
+    KIZUNA_LABEL_EXTENSION_ID,
+    TLP2_IDS,
+    label_extension_definition,
+    label_marking,
+    tlp2_marking,
+)
 from kizuna.threats.models import StixObject
 from kizuna.threats.queries import shown_line, visible_objects, walk_by_rowid, with_relationship_rule
 
@@ -320,19 +326,22 @@ def page(query: Query | None, filters: Filters) -> Page:
 
 
 # Definitions this node serves by id without storing them: the same objects on every node — Kizuna's identity, the
-# label and signature extension-definitions, and the extension-definitions of the registered record types.
+# label and signature extension-definitions, the standard TLP 2.0 marking-definitions that every served object names
+# beside its label, and the extension-definitions of the registered record types.
 def _fixed_definitions() -> dict[str, dict[str, Any]]:
     fixed = {
         KIZUNA_IDENTITY_ID: kizuna_identity(),
         KIZUNA_LABEL_EXTENSION_ID: label_extension_definition(),
         SIGNATURE_EXTENSION_ID: signature_extension_definition(),
+        **{TLP2_IDS[tlp]: tlp2_marking(tlp) for tlp in TLP},
     }
     for definition in registry.extension_definitions():
         fixed.setdefault(definition["id"], definition)
     return fixed
 
 
-_MARKING_IDS: dict[int, str] = {}  # label id -> its marking id (a label row never changes: its id is its key's hash)
+# label id -> its marking ids (Kizuna label, TLP 2.0): a label row never changes, its id is its key's hash
+_MARKING_IDS: dict[int, tuple[str, ...]] = {}
 
 
 def label_markings() -> LabelMarkings:
@@ -351,12 +360,19 @@ def _label_marking_for(subject: Subject, marking_id: str) -> dict[str, Any] | No
     return label_marking(label_of(found)) if found is not None else None
 
 
+def definition_version(definition: dict[str, Any]) -> str:
+    """The version of a definition served by id: its ``modified``, else its ``created`` (markings have no
+    ``modified``)."""
+    return str(definition.get("modified") or definition.get("created") or EPOCH)
+
+
 def definition_by_id(subject: Subject, stix_id: str, filters: Filters) -> dict[str, Any] | None:
     """A definition this node serves by id though it is not a stored object — the Kizuna identity, the label,
     signature and report extension-definitions, and the label marking-definition of a label the subject may see — when it
     matches the filters; None otherwise (the caller then looks in the store, and answers 404 when it is not there).
 
-    They were all made at ``EPOCH``, which is also their version and date added."""
+    Their date added is ``EPOCH``; their version is their ``modified`` or ``created`` (``EPOCH`` for Kizuna's own,
+    2022-10-01 for the TLP 2.0 markings)."""
     fixed = _fixed_definitions().get(stix_id)
     if fixed is None and stix_id.startswith("marking-definition--"):
         fixed = _label_marking_for(subject, stix_id)
@@ -369,8 +385,9 @@ def definition_by_id(subject: Subject, stix_id: str, filters: Filters) -> dict[s
         return None
     if filters.added_after is not None and epoch <= filters.added_after:
         return None
+    version = parse_time(definition_version(fixed), "version")
     stamps = [v for v in filters.versions if v not in ("last", "first", "all")]
-    if stamps and len(stamps) == len(filters.versions) and all(parse_time(v, "match[version]") != epoch
+    if stamps and len(stamps) == len(filters.versions) and all(parse_time(v, "match[version]") != version
                                                                 for v in stamps):
         return None
     return fixed

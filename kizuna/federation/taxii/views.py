@@ -40,6 +40,7 @@ from kizuna.federation.taxii.reads import (
     added_at,
     compile_query,
     definition_by_id,
+    definition_version,
     label_markings,
     page,
     parse_filters,
@@ -51,6 +52,7 @@ from kizuna.stix.definitions import EPOCH
 from kizuna.stix.timestamps import format_timestamp
 from kizuna.threats.api import _default_label as default_label_of
 from kizuna.threats.models import ImportJob
+from kizuna.threats.sniff import HEAD_BYTES, what_it_is
 from kizuna.web import throttle, totp
 
 CHALLENGE = 'Bearer realm="kizuna-taxii", Basic realm="kizuna-taxii", charset="UTF-8"'
@@ -272,7 +274,11 @@ def _envelope_objects(request: HttpRequest) -> list[dict[str, Any]]:
         raise TaxiiError(exc.status, title, f"The envelope was refused: {exc.message} (this server's limit).") \
             from None
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise TaxiiError(400, "Bad envelope", "The body is not JSON.") from None
+        # Say what arrived (a PNG, a PDF, XML ...) rather than only that it was not JSON.
+        head = request.body[:HEAD_BYTES]
+        what = what_it_is(head) if head.lstrip()[:1] not in (b"{", b"[") else "JSON that breaks off or is malformed"
+        raise TaxiiError(400, "Bad envelope", f"The body is not JSON (it is {what}): a TAXII 2.1 envelope, "
+                         '{"objects": [...]}, is expected.') from None
     items = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(items, list) or not items or not all(isinstance(o, dict) for o in items):
         raise TaxiiError(400, "Bad envelope", "The body must be a TAXII envelope with a list of STIX objects.")
@@ -352,7 +358,7 @@ def versions(request: HttpRequest, user: User, api_root: str, collection_id: str
     filters = replace(filters, ids=(), versions=("all",))
     definition = _definition(user, coll, object_id, filters)
     if definition is not None:
-        return _epoch_headers(_response({"more": False, "versions": [definition.get("modified", EPOCH)]}))
+        return _epoch_headers(_response({"more": False, "versions": [definition_version(definition)]}))
     result = page(compile_query(subject_for(user), coll, filters, ("modified",), stix_id=object_id, ranged=False),
                   filters)
     if not result.rows and filters.after is None:

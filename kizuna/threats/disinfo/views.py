@@ -23,6 +23,7 @@ from kizuna.core.access import label_display, label_of
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
+from kizuna.threats import queries
 from kizuna.threats.disinfo import disarm, services
 from kizuna.threats.disinfo.forms import IncidentFilterForm, IncidentForm, apply_service_error, split_codes, split_lines
 from kizuna.threats.models import StixObject
@@ -69,13 +70,15 @@ def incident_detail(request: HttpRequest, stix_id: str) -> HttpResponse:
     subject = subject_for(user)
     framework = disarm.framework(subject)
     view = services.get_incident_or_404(subject, stix_id, framework)
-    note_labels(request, view.obj.label)
+    author = queries.authors(subject, [view.obj]).get(view.stix_id)
+    note_labels(request, view.obj.label, *([author.label] if author is not None and author.label else []))
     _audit(user, [view.obj], request, "read")
     tags = []
     for external_id in view.tags:
         known = (framework.tactic(external_id) or framework.technique(external_id)) if framework else None
         tags.append({"id": external_id, "name": known.name if known else "", "url": getattr(known, "url", "")})
     context = {**_row(view), "tags": tags, "framework": framework, "section": "disinfo",
+               "author": author,
                "object_url": reverse("threats:object", args=[view.stix_id])}
     return render(request, "disinfo/incident_detail.html", context)
 

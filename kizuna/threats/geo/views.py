@@ -285,6 +285,9 @@ def _detail_context(request: HttpRequest, user: User, item: Item) -> dict[str, A
     labels = [item.row.label]
     if item.site is not None:
         labels.append(item.site.row.label)
+    author = queries.authors(subject, [item.row]).get(item.stix_id)
+    if author is not None and author.label is not None:
+        labels.append(author.label)  # its name is shown
     note_labels(request, *labels)
     _audit(request, user, [item], "read")
     events: list[Item] = []
@@ -294,6 +297,7 @@ def _detail_context(request: HttpRequest, user: User, item: Item) -> dict[str, A
     return {
         "item": item, "map": _map(request, [item], closest=True), "events": events,
         "audience": describe(label_of(item.row.label), user, add_own_organisation=False),
+        "author": author,
         "object_url": reverse("threats:object", args=[item.stix_id]),  # raw object, versions, sightings
     }
 

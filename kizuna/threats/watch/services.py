@@ -285,6 +285,10 @@ def _notify(stix_ids: list[str]) -> int:
     if not watches:
         return 0
     rows, values = _fetch(stix_ids)
+    # Watch filters watch threat information: Kizuna's own records and marking/extension-definitions that travel
+    # in the store are no match for a filter of "any type" (a filter's types are threat types only).
+    left_out = set(queries.not_threat_types())
+    rows = [row for row in rows if row["type"] not in left_out]
     if not rows:
         return 0
     labels = {r.pk: label_of(r) for r in LabelRecord.objects.filter(pk__in={row["label_id"] for row in rows})}
