@@ -4,8 +4,13 @@ registry of shareable types), and what error pages need when they are rendered w
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from django import template
 from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -62,3 +67,38 @@ def nav_entries() -> list[str]:
     """The navigation fragments of the modules registered with the registry of shareable types, in order (each is
     included with the page's context, so an entry with a badge keeps its own template tag)."""
     return registry.nav_entries()
+
+
+_WHEN_FORMATS = {"datetime": "Y-m-d H:i", "date": "Y-m-d", "seconds": "Y-m-d H:i:s", "month-day": "m-d"}
+
+
+def _instant(value: object) -> datetime | None:
+    """An aware datetime from a datetime or a STIX/ISO timestamp string; None for anything else."""
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+    if isinstance(value, str) and value:
+        parsed = parse_datetime(value.strip())
+        if parsed is not None:
+            return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+    return None
+
+
+@register.simple_tag
+def when(value: object, style: str = "datetime") -> SafeString | str:
+    """A moment as every page shows one (issue 13: one rule for every page): in the reader's time zone with the zone
+    named (``2026-12-05 16:00 JST``; a date-only ``style`` names it in the tooltip), the same moment in UTC on hover,
+    and the exact instant in ``<time datetime>``. A calendar date (no time of day) is shown as it is, with no zone.
+    ``style``: datetime (default), date, seconds, month-day."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "Y-m-d"))
+    moment = _instant(value)
+    if moment is None:
+        return str(value) if value not in (None, "") else "—"
+    local = timezone.localtime(moment)
+    utc = moment.astimezone(UTC)
+    shown = date_format(local, _WHEN_FORMATS.get(style, _WHEN_FORMATS["datetime"]))
+    zone = local.tzname() or ""
+    if style in ("datetime", "seconds"):
+        shown = f"{shown} {zone}".strip()
+    title = f"{date_format(local, 'Y-m-d H:i')} {zone} · {date_format(utc, 'Y-m-d H:i')} UTC"
+    return format_html('<time datetime="{}" title="{}">{}</time>', utc.strftime("%Y-%m-%dT%H:%M:%SZ"), title, shown)
