@@ -6,6 +6,7 @@ that page goes to /tmp/kizuna-federation.png. A contributor of the same node get
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import socket
@@ -91,3 +92,40 @@ def test_admin_adds_a_peer_and_sees_its_status(browser: Any, admin_node: str) ->
     assert other.locator("[data-testid=nav-federation]").count() == 0
     response = other.goto(f"{admin_node}/federation/")
     assert response is not None and response.status == 404
+
+
+def test_admin_joins_a_node_from_its_card_and_tests_the_connection_before_saving(browser: Any, admin_node: str,
+                                                                                 tmp_path: Any) -> None:
+    """Issue 13, point 15, as an administrator does it: download a node card, start a new peer from the card (the
+    form fills itself in), give a credential and test the connection against the real TAXII server before saving.
+    The node is its own counterpart here (its card, and the administrator's own API token as the credential)."""
+    page = _login(browser, admin_node, "nadia")
+    page.goto(f"{admin_node}/account/")
+    page.fill("input[name=name]", "federation test")
+    page.click("button:has-text('Create token')")
+    page.wait_for_selector("[data-testid=new-token]")
+    credential = page.inner_text("#new-token-secret").strip()
+
+    page.goto(f"{admin_node}/federation/")
+    with page.expect_download() as download:
+        page.click("[data-testid=download-card]")
+    card_path = tmp_path / download.value.suggested_filename
+    download.value.save_as(str(card_path))
+    assert card_path.name.endswith(".kizuna-node.json")
+    card = json.loads(card_path.read_text())
+    assert card["taxii_url"] == f"{admin_node}/taxii2/kizuna/" and card["id"].startswith("identity--")
+
+    page.click("[data-testid=add-peer]")
+    page.set_input_files("input[name=card_file]", str(card_path))
+    page.click("button:has-text('Fill in from the card')")
+    page.wait_for_selector(".message--info")
+    assert page.input_value("input[name=node_id]") == card["id"]
+    assert page.input_value("input[name=taxii_url]") == card["taxii_url"]
+    assert page.input_value("input[name=public_key]") == card["keys"][0]["public_key"]
+    page.fill("input[name=credential]", credential)
+    page.click("[data-testid=test-connection]")
+    page.wait_for_selector(".message--success")
+    assert "collection(s) readable" in page.inner_text(".messages")
+    assert page.input_value("input[name=credential]") == credential  # kept for "Add peer"
+    screenshot(page, "federation-peer-from-card")
+    assert page.console_errors == []  # type: ignore[attr-defined]
