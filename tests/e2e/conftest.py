@@ -143,6 +143,14 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A node of its own loaded with the demo scenario, shared by the browser tests that need real-looking data."""
+    with running_node(tmp_path_factory.mktemp("demo-node"), [], database_name=f"kizuna_e2e_demo_{os.getpid()}",
+                      demo=True) as url:
+        yield url
+
+
 def screenshot(page: object, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -7,15 +7,12 @@ through a refused submit whose errors are announced (role=alert) and focused."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kizuna.demo.people import DEMO_PASSWORD
-from tests.e2e.conftest import running_node
 
 SCREENS = Path(__file__).resolve().parents[2] / "var" / "screens"
 
@@ -35,11 +32,6 @@ DETAILS = [("/reports/", "a[href^='/reports/'][href$='/']:not([href='/reports/']
            ("/threats/maritime/", "a[data-testid=geo-marker]")]
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_node(tmp_path_factory.mktemp("a11y"), [], database_name=f"kizuna_e2e_a11y_{os.getpid()}",
-                      demo=True) as url:
-        yield url
 
 
 def _signed_in(browser: Any, url: str, language: str = "en") -> Any:

@@ -168,3 +168,27 @@ def test_scheduling_assistant_proposes_working_hours_over_many_days_and_pages_on
     japan.click("[data-testid=more-slots]")
     japan.wait_for_selector("[data-testid=slot] td.num:text-is('21')")
     assert japan.console_errors == []
+
+
+def test_printed_minutes_carry_the_overall_marking_of_their_parts(browser: Any, demo_url: str) -> None:
+    """Issue 13, point 12, on the demo as a reader finds it: the session's meeting is NATO UNCLASSIFIED // TLP:GREEN
+    and every minutes part NATO RESTRICTED REL TO NATO, IP4 // TLP:AMBER; the printable minutes are marked with their
+    least upper bound, top and bottom (they showed only "NATO RESTRICTED")."""
+    from kizuna.demo.facts import DEMO_PASSWORD
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{demo_url}/login/")
+    page.fill("input[name=username]", "hanako")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login/" not in u)
+    page.goto(f"{demo_url}/consultations/series/")
+    page.click("text=NATO–IP4 Cyber Defence Consultations")
+    page.click("text=Cyber Defence Consultations — session 2")
+    page.click("[data-testid=print-link]")
+    page.wait_for_selector("[data-testid=banner-top]")
+    marking = "NATO RESTRICTED REL TO NATO, IP4 // TLP:AMBER"
+    assert page.inner_text("[data-testid=banner-top]") == marking
+    assert page.inner_text("[data-testid=banner-bottom]") == marking
+    screenshot(page, "consultations-printed-minutes")
