@@ -174,15 +174,9 @@ def test_printed_minutes_carry_the_overall_marking_of_their_parts(browser: Any, 
     """Issue 13, point 12, on the demo as a reader finds it: the session's meeting is NATO UNCLASSIFIED // TLP:GREEN
     and every minutes part NATO RESTRICTED REL TO NATO, IP4 // TLP:AMBER; the printable minutes are marked with their
     least upper bound, top and bottom (they showed only "NATO RESTRICTED")."""
-    from kizuna.demo.facts import DEMO_PASSWORD
+    from tests.e2e.test_accessibility_browser import _signed_in
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{demo_url}/login/")
-    page.fill("input[name=username]", "hanako")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login/" not in u)
+    page = _signed_in(browser, demo_url)  # hanako, of Japan's Ministry of Defense
     page.goto(f"{demo_url}/consultations/series/")
     page.click("text=NATO–IP4 Cyber Defence Consultations")
     page.click("text=Cyber Defence Consultations — session 2")
