@@ -136,6 +136,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # name, and would otherwise give each xdist worker a file named after the real database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3") if env_bool("KIZUNA_TEST_FILE_DB", False)
                                     else ":memory:"}
+elif DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+    # PostgreSQL's JIT compiler off for Kizuna's sessions: it compiles a query whose estimated cost passes
+    # jit_above_cost, and a first page that stops after 26 rows is estimated at the cost of walking the whole table.
+    # Measured (benchmarks/bench_load.py, 455,000 objects): the first page of /api/v1/stix/objects ran in 0.1 ms and
+    # spent 30 ms compiling 168 functions, on every request; beside a 200 MB import its p95 was 0.88-0.97 s. Kizuna's
+    # queries are short reads and writes, which JIT never pays back. An ``options`` given in DATABASE_URL is kept.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "directory.User"
