@@ -12,6 +12,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core import registry
+        from kizuna.notifications import panels
 
         # Its page and nav badge come through the registry like every module's; it holds no labelled record type.
         registry.register(registry.Module(
@@ -19,4 +20,5 @@ class NotificationsConfig(AppConfig):
             display_name="Notifications",
             urls=(registry.UrlInclude("inbox/", "kizuna.notifications.urls"),),
             nav="notifications/_nav_entry.html",
+            panels=(panels.PANEL,),
         ))
