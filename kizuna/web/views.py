@@ -1,14 +1,14 @@
-"""Pages that belong to no domain app: the home dashboard (the panels the modules register), login (with the optional TOTP step), logout, account, the generated
+"""Pages that belong to no domain app: the home dashboard (the panels the modules register), login (with the optional
+TOTP step), logout, account, the generated
 banner stylesheet, and the CSRF failure page."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
-
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
