@@ -1,6 +1,5 @@
 """Pages that belong to no domain app: the home dashboard (the panels the modules register), login (with the optional
-TOTP step), logout, account, the generated
-banner stylesheet, and the CSRF failure page."""
+TOTP step), logout, account, the generated banner stylesheet, and the CSRF failure page."""
 
 from __future__ import annotations
 
