@@ -21,13 +21,17 @@ from kizuna.threats.models import StixObject
 
 SHOWN = 5
 RECENT = timedelta(days=7)
+# What links objects rather than being one: a relationship's name is its verb ("indicates"), a sighting has none; the
+# objects they join are what the panel names (the overview and the object pages show the links).
+LINKS = ("relationship", "sighting")
 
 
 def new_threat_objects(request: HttpRequest, subject: Subject, user: User) -> PanelContent:
     """Up to ``SHOWN`` threat objects stored in the last ``RECENT``, newest first (the overview's "Latest", cut at a
-    week)."""
+    week, without relationships and sightings)."""
     since = timezone.now() - RECENT
-    qs = queries.threat_objects(subject).filter(created_at__gte=since).select_related("label")
+    qs = (queries.threat_objects(subject).filter(created_at__gte=since).exclude(type__in=LINKS)
+          .select_related("label"))
     objects: list[StixObject] = keyset_page(qs, None, SHOWN).items
     if objects:
         audit.record(user.username, "list", "stix", [o.pk for o in objects], None, audit.client_address(request),
