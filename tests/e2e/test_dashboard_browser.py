@@ -8,7 +8,7 @@ from typing import Any
 from kizuna.demo.people import DEMO_PASSWORD
 from tests.e2e.conftest import screenshot
 
-PANELS = ["notifications", "meetings", "actions", "reports", "threats", "watch"]
+PANELS = ["notifications", "meetings", "actions", "reports", "practices", "threats", "watch"]
 
 
 def _sign_in(browser: Any, url: str, username: str, language: str = "en") -> Any:

@@ -22,6 +22,7 @@ from kizuna.core.access import label_display
 from kizuna.core.registry import Panel, PanelContent, PanelItem
 from kizuna.labels import Label
 from kizuna.notifications.models import Notification
+from kizuna.practices.services import PracticeInput, do_create_practice
 from kizuna.reports.services import ReportInput, do_create_report
 from kizuna.threats.watch import services as watch
 from tests.conftest import make_label
@@ -74,6 +75,7 @@ def world(jpn_user: Any, kor_user: Any) -> dict[str, Any]:
         do_create_action(kor_user, f"Dash-{name}-action", label, meeting=meeting,
                          owner_organisation=jpn_user.organisation, due=yesterday)
         do_create_report(kor_user, ReportInput(title=f"Dash-{name}-report", label=label))
+        do_create_practice(kor_user, PracticeInput(title=f"Dash-{name}-practice", label=label))
     shared_obj = _put(kor_user, SHARED, "Dash-shared-threat")
     hidden_obj = _put(kor_user, KOREA_ONLY, "Dash-hidden-threat")
     for obj in (shared_obj, hidden_obj):
@@ -88,7 +90,8 @@ def world(jpn_user: Any, kor_user: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("key,kind", [
-    ("meetings", "meeting"), ("actions", "action"), ("reports", "report"), ("threats", "threat"),
+    ("meetings", "meeting"), ("actions", "action"), ("reports", "report"), ("practices", "practice"),
+    ("threats", "threat"),
     ("watch", "threat"), ("notifications", "meeting"),
 ])
 def test_each_panel_shows_the_visible_record_and_not_the_hidden_one(jpn_user: Any, world: dict[str, Any], key: str,
@@ -112,7 +115,7 @@ def test_the_hidden_records_appear_nowhere_on_the_page_and_no_count_includes_the
 
 def test_the_korean_user_sees_both_of_each(kor_user: Any, world: dict[str, Any]) -> None:
     html = _client(kor_user).get("/").content.decode()
-    for kind in ("meeting", "report", "threat"):
+    for kind in ("meeting", "report", "practice", "threat"):
         assert f"Dash-shared-{kind}" in html and f"Dash-hidden-{kind}" in html
 
 
@@ -121,7 +124,7 @@ def test_each_item_links_to_its_own_page(jpn_user: Any, world: dict[str, Any]) -
     html = client.get("/").content.decode()
     meeting = world["shared_meeting"]
     assert f'href="/consultations/meetings/{meeting.pk}/"' in _panel(html, "meetings")
-    for key in ("meetings", "actions", "reports", "threats", "watch", "notifications"):
+    for key in ("meetings", "actions", "reports", "practices", "threats", "watch", "notifications"):
         for href in re.findall(r'<li class="panel__item[^"]*">\s*<a href="([^"]+)"', _panel(html, key)):
             assert client.get(href.split("#")[0]).status_code == 200, (key, href)
 
@@ -131,7 +134,7 @@ def test_the_dashboard_renders_for_a_user_with_nothing(make_user: Any) -> None:
     response = _client(loner).get("/")
     html = response.content.decode()
     assert response.status_code == 200
-    for key in ("meetings", "actions", "reports", "threats", "watch", "notifications"):
+    for key in ("meetings", "actions", "reports", "practices", "threats", "watch", "notifications"):
         assert f'data-testid="panel-{key}-empty"' in html
     assert "Meetings you may see in the next 30 days will appear here." in html
     assert 'data-testid="banner-top"' in html and ">NATO UNCLASSIFIED<" in html
@@ -183,4 +186,4 @@ def test_a_panel_key_is_registered_once(extra_panel: Panel) -> None:
 
 def test_every_module_panel_is_registered() -> None:
     keys = [p.key for p in registry.panels()]
-    assert keys == ["notifications", "meetings", "actions", "reports", "threats", "watch"]
+    assert keys == ["notifications", "meetings", "actions", "reports", "practices", "threats", "watch"]
