@@ -10,6 +10,7 @@ from kizuna.core.registry import Panel, PanelContent, PanelItem
 from kizuna.directory.models import User
 from kizuna.labels import Subject
 from kizuna.notifications import queries, registry
+from kizuna.notifications.views import audit_entries
 
 SHOWN = 5
 
@@ -17,6 +18,8 @@ SHOWN = 5
 def latest_notifications(request: HttpRequest, subject: Subject, user: User) -> PanelContent:
     """Unread first, then newest first, as the inbox shows them; the count is of unread notices the reader may see."""
     entries = queries.inbox(user, limit=SHOWN)
+    if entries:
+        audit_entries(request, user.username, entries, page="dashboard")
     names = {name: str(resolver.name) for name, resolver in registry.modules().items()}
     return PanelContent(items=[
         PanelItem(title=e.title, url=e.url, label=e.label, when=e.notification.created_at,

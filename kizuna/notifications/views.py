@@ -41,8 +41,9 @@ def _module(request: HttpRequest, module: str | None) -> str | None:
     return chosen
 
 
-def _audit(request: HttpRequest, username: str, entries: list[Entry]) -> None:
-    """One "list" entry per kind of record shown (the notifications, or what the module audits instead)."""
+def audit_entries(request: HttpRequest, username: str, entries: list[Entry], page: str = "inbox") -> None:
+    """One "list" entry per kind of record shown (the notifications, or what the module audits instead); also used by
+    the dashboard's panels that show entries."""
     targets: dict[str, list[int]] = defaultdict(list)
     labels: dict[str, set[int]] = defaultdict(set)
     for entry in entries:
@@ -52,7 +53,7 @@ def _audit(request: HttpRequest, username: str, entries: list[Entry]) -> None:
             labels[target].add(entry.label.pk)
     for target, ids in targets.items():
         label_id = next(iter(labels[target])) if len(labels[target]) == 1 else None
-        audit.record(username, "list", target, ids, label_id, audit.client_address(request), {"page": "inbox"})
+        audit.record(username, "list", target, ids, label_id, audit.client_address(request), {"page": page})
 
 
 @login_required
@@ -71,7 +72,7 @@ def inbox_page(request: HttpRequest, module: str | None = None, unread_first: bo
     labels = [e.label for e in entries if e.label is not None]
     note_labels(request, *labels)
     if entries:
-        _audit(request, user.username, entries)
+        audit_entries(request, user.username, entries)
     rows = [{"entry": e,
              "label": label_display(label_of(e.label)) if e.label is not None else "",
              "chip": chip_class(e.label.policy, e.label.classification) if e.label is not None else ""}
@@ -120,7 +121,7 @@ def digest_page(request: HttpRequest, pk: int) -> HttpResponse:
     entries = queries.entries_of(user, held)
     note_labels(request, *(e.label for e in entries if e.label is not None))
     if entries:
-        _audit(request, user.username, entries)
+        audit_entries(request, user.username, entries, page="digest")
     services.mark_read(user, [note.pk])
     rows = [{"entry": e,
              "label": label_display(label_of(e.label)) if e.label is not None else "",

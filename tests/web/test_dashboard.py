@@ -187,3 +187,17 @@ def test_a_panel_key_is_registered_once(extra_panel: Panel) -> None:
 def test_every_module_panel_is_registered() -> None:
     keys = [p.key for p in registry.panels()]
     assert keys == ["notifications", "meetings", "actions", "reports", "practices", "threats", "watch"]
+
+
+def test_what_the_dashboard_lists_is_audited_as_a_list_read(jpn_user: Any, world: dict[str, Any]) -> None:
+    from kizuna.core.models import AuditEntry
+    from kizuna.reports.models import Report
+
+    AuditEntry.objects.all().delete()
+    _client(jpn_user).get("/")
+    listed = {e.target_type for e in AuditEntry.objects.filter(actor=jpn_user.username, action="list")}
+    assert {"meeting", "action", "report", "practice", "stix"} <= listed
+    shared = Report.objects.get(title="Dash-shared-report")
+    hidden = Report.objects.get(title="Dash-hidden-report")
+    report_ids = "".join(e.target_ids for e in AuditEntry.objects.filter(actor=jpn_user.username, target_type="report"))
+    assert str(shared.pk) in report_ids and str(hidden.pk) not in report_ids.replace(str(shared.pk), "")

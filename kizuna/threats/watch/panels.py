@@ -10,6 +10,7 @@ from kizuna.core.registry import Panel, PanelContent, PanelItem
 from kizuna.directory.models import User
 from kizuna.labels import Subject
 from kizuna.notifications import queries as notification_queries
+from kizuna.notifications.views import audit_entries
 from kizuna.threats.watch.services import MODULE
 
 SHOWN = 5
@@ -18,6 +19,8 @@ SHOWN = 5
 def watch_hits(request: HttpRequest, subject: Subject, user: User) -> PanelContent:
     """The newest ``SHOWN`` watch matches whose object the reader may see now, with the unread count."""
     entries = notification_queries.inbox(user, MODULE, unread_first=False, limit=SHOWN)
+    if entries:
+        audit_entries(request, user.username, entries, page="dashboard")
     unread = notification_queries.unread_count(user, MODULE)
     return PanelContent(items=[
         PanelItem(title=e.title, url=e.url, label=e.label, when=e.notification.created_at,
