@@ -21,7 +21,7 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "Consultations"
 
     def ready(self) -> None:
-        from kizuna.consultations import notify, stix, tasks
+        from kizuna.consultations import notify, panels, stix, tasks
         from kizuna.consultations.demo import load_consultations_demo
         from kizuna.consultations.services.sharing import do_publish_all, do_receive
         from kizuna.core import registry
@@ -54,6 +54,7 @@ class ConsultationsConfig(AppConfig):
             ),
             api=(registry.ApiRouter("/consultations/", "kizuna.consultations.api.router"),),
             nav="consultations/_nav_entry.html",
+            panels=panels.PANELS,
             demo=registry.DemoData(load_consultations_demo, order=30, noun="consultation series"),
         ))
         notify.register()  # the resolver of consultation notifications

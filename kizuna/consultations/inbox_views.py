@@ -1,4 +1,5 @@
-"""The notification and calendar settings page, and the calendar feed at its secret URL (the inbox page itself is
+"""The calendar settings page (the feed's secret address; the e-mail choice is on the account page, for every module),
+and the calendar feed at its secret URL (the inbox page itself is
 ``kizuna.notifications.views``).
 
 The settings page needs a signed-in user. The feed needs none: the secret in its URL is the credential
@@ -10,35 +11,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from kizuna.consultations import ics, notify
-from kizuna.consultations.models import EmailMode
 from kizuna.core import audit
-from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.web.shortcuts import signed_in_user
 
 INBOX_LIMIT = 100
 
 
-class EmailModeForm(forms.Form):
-    email_mode = forms.ChoiceField(label=gettext_lazy("Email"), choices=EmailMode.choices, widget=forms.RadioSelect)
-
-
-def _settings_context(user: User, form: EmailModeForm | None = None, feed_url: str = "") -> dict[str, Any]:
+def _settings_context(user: User, feed_url: str = "") -> dict[str, Any]:
     row = notify.settings_for(user)
     return {
-        "form": form or EmailModeForm(initial={"email_mode": row.email_mode}),
         "settings_row": row,
         "has_feed": row.feed_digest is not None,
         "feed_url": feed_url,
@@ -49,8 +41,8 @@ def _settings_context(user: User, form: EmailModeForm | None = None, feed_url: s
 @login_required
 @never_cache
 def settings_page(request: HttpRequest) -> HttpResponse:
-    """GET: the page. POST with ``do`` = ``email`` (save the email mode), ``feed`` (create or replace the secret
-    feed URL; shown once in this response, never stored) or ``revoke`` (stop the feed)."""
+    """GET: the page. POST with ``do`` = ``feed`` (create or replace the secret feed URL; shown once in this response,
+    never stored) or ``revoke`` (stop the feed)."""
     user = signed_in_user(request)
     if request.method == "GET":
         return render(request, "consultations/calendar_settings.html", _settings_context(user))
@@ -58,17 +50,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "POST"])
     action = request.POST.get("do", "")
     actor = user.username
-    if action == "email":
-        form = EmailModeForm(request.POST)
-        if not form.is_valid():
-            return render(request, "consultations/calendar_settings.html", _settings_context(user, form), status=400)
-        try:
-            notify.set_email_mode(user, form.cleaned_data["email_mode"], actor=actor)
-        except ServiceError as exc:
-            form.add_error("email_mode", exc.message)
-            return render(request, "consultations/calendar_settings.html", _settings_context(user, form), status=400)
-        messages.success(request, _("Your email setting is saved."))
-        return redirect("consultations_inbox:settings")
     if action == "feed":
         token = notify.new_feed_token(user, actor=actor)
         url = request.build_absolute_uri(notify.feed_path(token))

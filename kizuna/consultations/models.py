@@ -59,12 +59,6 @@ class NotificationKind(models.TextChoices):
     ACTION_OVERDUE = "action_overdue", _("Action overdue")
 
 
-class EmailMode(models.TextChoices):
-    IMMEDIATE = "immediate", _("An email for each notification")
-    DAILY = "daily", _("One daily digest")
-    OFF = "off", _("No email (inbox only)")
-
-
 def _stix_id_field() -> models.CharField:  # type: ignore[type-arg]
     return models.CharField(max_length=128, unique=True, null=True, blank=True, editable=False)
 
@@ -250,12 +244,11 @@ class Decision(Labelled):
 
 
 class CalendarSettings(models.Model):
-    """A person's consultation settings: how notifications reach them by email, and their calendar feed. The feed's
-    secret is shown once when made; only its SHA-256 is kept (like API tokens), and a new one replaces the old."""
+    """A person's consultation settings: their calendar feed (how notifications reach them by e-mail is the
+    notifications app's ``Preference``, for every module). The feed's secret is shown once when made; only its
+    SHA-256 is kept (like API tokens), and a new one replaces the old."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_settings")
-    email_mode = models.CharField(max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATE)
-    last_digest_at = models.DateTimeField(null=True, blank=True)
     feed_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     feed_created_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,7 +1,7 @@
 """Notifications of the consultation cycle: who is told what (invitations, changes, agendas and minutes published,
-actions assigned, the reminders of actions due in 3 days and overdue), each person's e-mail mode (now or in a daily
-digest), and the per-user calendar feed at a secret URL. Storing, e-mailing and showing notifications is the
-``kizuna.notifications`` app's; this module registers with it the resolver of consultation records.
+actions assigned, the reminders of actions due in 3 days and overdue) and the per-user calendar feed at a secret URL.
+Storing, e-mailing (each person's e-mail mode: now, in a daily or weekly digest, or never) and showing notifications is
+the ``kizuna.notifications`` app's; this module registers with it the resolver of consultation records.
 
 A notification names one record: ``ref`` is "meeting:<id>" or "action:<id>" (when a notice is about an action of a
 meeting, the action is the record). Its title, text and link are made when it is read or sent, from the record fetched
@@ -30,7 +30,6 @@ from kizuna.consultations.models import (
     ActionItem,
     ActionStatus,
     CalendarSettings,
-    EmailMode,
     Meeting,
     NotificationKind,
 )
@@ -52,14 +51,13 @@ MODULE = "consultations"
 DUE_SOON_DAYS = 3
 OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 _REMINDERS = (NotificationKind.ACTION_DUE_SOON, NotificationKind.ACTION_OVERDUE)
-DIGEST_EVERY = timedelta(hours=24)
-DIGEST_GRACE = notification_services.DIGEST_GRACE
 FEED_PAST = timedelta(days=90)
 FEED_AHEAD = timedelta(days=400)
 FEED_MAX = 5000  # meetings in one feed
 MEETING_PATH = "/consultations/meetings/{pk}/"
 ACTIONS_PATH = "/consultations/actions/"
 SETTINGS_PATH = "/consultations/settings/"
+ACCOUNT_EMAIL_PATH = "/account/#email"  # where a person chooses how notifications reach them by e-mail
 FEED_PATH = "/consultations/feed/{token}.ics"
 _CHUNK = 500
 # secrets.token_urlsafe(32) gives 43 characters of the URL-safe base64 alphabet; anything else is not a feed token.
@@ -186,7 +184,7 @@ def register() -> None:
     """Called by ``ConsultationsConfig.ready()``: consultation notifications are resolved here."""
     notification_registry.register(MODULE, notification_registry.Resolver(
         name=gettext_lazy("Consultations"), visible=_visible, entries=_entries, refresh=scan_due_for,
-        settings=("consultations_inbox:settings", gettext_lazy("Email and calendar settings"))))
+        settings=("consultations_inbox:settings", gettext_lazy("Calendar feed"))))
     post_delete.connect(_forget, sender=Meeting, dispatch_uid="consultations.notify.meeting")
     post_delete.connect(_forget, sender=ActionItem, dispatch_uid="consultations.notify.action")
 
@@ -233,51 +231,8 @@ def notify(kind: str, users: Iterable[User], *, meeting: Meeting | None = None, 
 
 def _store(entries: list[Notification], existing: set[tuple[int, str]] | None = None) -> int:
     """Insert the entries that do not exist yet (by user and key) and send the immediate e-mails after commit."""
-    return notification_services.store(entries, existing, email_now=_email_now, settings_url=SETTINGS_PATH)
-
-
-# --- email ----------------------------------------------------------------------------------------------------------
-
-def _mode_of(user_ids: Iterable[int]) -> dict[int, str]:
-    """Each user's email mode; a user without a settings row gets an email for each notification."""
-    ids = sorted(set(user_ids))
-    modes = dict(CalendarSettings.objects.filter(user_id__in=ids).values_list("user_id", "email_mode"))
-    return {pk: str(modes.get(pk, EmailMode.IMMEDIATE)) for pk in ids}
-
-
-def _email_now(user_ids: set[int]) -> set[int]:
-    return {pk for pk, mode in _mode_of(user_ids).items() if mode == EmailMode.IMMEDIATE}
-
-
-def send_digests(now: datetime | None = None) -> int:
-    """One email per user whose mode is "daily" and whose last digest is at least 24 h old, holding every notification
-    since that digest which was not emailed yet and whose record they may still see. Returns the emails sent."""
-    now = now or timezone.now()
-    rows = (CalendarSettings.objects.filter(email_mode=EmailMode.DAILY, user__is_active=True)
-            .exclude(user__email="")
-            .filter(Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=now - DIGEST_EVERY))
-            .select_related("user", "user__organisation").order_by("pk"))
-    sent = 0
-    for row in rows:
-        try:
-            sent += _digest(row, now)
-        except Exception:  # one user's failure must not stop the others' digests
-            logger.exception("could not send the daily digest of user %s", row.user_id)
-    return sent
-
-
-def _digest(row: CalendarSettings, now: datetime) -> int:
-    user = row.user
-    entries = notification_services.digest_entries(user, row.last_digest_at, now)
-    if not entries:
-        return 0
-    # Compare-and-set on last_digest_at: of two runners at the same moment, one sends.
-    if not CalendarSettings.objects.filter(pk=row.pk, last_digest_at=row.last_digest_at).update(last_digest_at=now):
-        return 0
-    result = notification_services.send_digest(user, entries, now, SETTINGS_PATH)
-    if result == "failed":  # try again on the next run
-        CalendarSettings.objects.filter(pk=row.pk).update(last_digest_at=row.last_digest_at)
-    return 1 if result == "sent" else 0
+    return notification_services.store(entries, existing, email_now=notification_services.wants_email_now,
+                                       settings_url=ACCOUNT_EMAIL_PATH)
 
 
 # --- the inbox (this module's notifications; the page shows every module's) -----------------------------------------
@@ -406,26 +361,6 @@ def _scan_batch(batch: Sequence[tuple[int, date | None, int | None, int | None, 
 def settings_for(user: User) -> CalendarSettings:
     """The user's settings row (not saved when it does not exist yet: the defaults hold)."""
     return CalendarSettings.objects.filter(user=user).first() or CalendarSettings(user=user)
-
-
-def set_email_mode(user: User, mode: str, actor: str | None = None) -> CalendarSettings:
-    """Change how notifications reach the user by email. Choosing the daily digest starts its window now (the first
-    digest comes a day later), so what arrived while email was off is never sent afterwards."""
-    if mode not in EmailMode.values:
-        raise ServiceError(gettext("unknown email mode %(mode)s; use one of %(modes)s")
-                           % {"mode": repr(mode), "modes": ", ".join(EmailMode.values)}, "email_mode")
-    with transaction.atomic():
-        row, _ = CalendarSettings.objects.select_for_update().get_or_create(user=user)
-        if row.email_mode == mode:
-            return row
-        previous = row.email_mode
-        row.email_mode = mode
-        if mode == EmailMode.DAILY:
-            row.last_digest_at = timezone.now() + DIGEST_GRACE  # the window's lower bound is exactly now
-        row.save(update_fields=["email_mode", "last_digest_at"])
-        audit.record(actor or user.username, "update", "calendar_settings", [user.pk],
-                     detail={"email_mode": mode, "from": previous})
-    return row
 
 
 def _feed_digest(token: str) -> str:

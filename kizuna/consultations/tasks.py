@@ -1,5 +1,6 @@
-"""The consultation cycle's periodic job on the node's one queue: notice actions due soon or overdue and send the
-daily digests that are due (what ``kizuna consultations remind --loop`` did on its own)."""
+"""The consultation cycle's periodic job on the node's one queue: notice actions due soon or overdue (what ``kizuna
+consultations remind --loop`` did on its own). The digests of every module are the notifications app's job
+(``notifications.digests``)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ REMIND_EVERY = timedelta(minutes=15)  # as the old loop's --every: a reminder at
 
 @task()
 def remind() -> dict[str, int]:
-    """One pass of reminders and digests; how many of each (each is noticed or sent once, whoever runs the pass)."""
+    """One pass of reminders; how many were noticed (each once, whoever runs the pass)."""
     from kizuna.consultations import notify
 
     noticed = notify.scan_due(None)
-    digests = notify.send_digests()
-    if noticed or digests:
-        log.info("%d reminder(s) noticed, %d daily digest(s) sent", noticed, digests)
-    return {"noticed": noticed, "digests": digests}
+    if noticed:
+        log.info("%d reminder(s) noticed", noticed)
+    return {"noticed": noticed}
 
 
 def register() -> None:

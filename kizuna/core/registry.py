@@ -6,14 +6,18 @@ Federation (inbound handlers, TAXII collections, fixed definitions), the URL map
 and the contract tests enumerate the registry; none of them names an app. Adding a labelled module is one app folder,
 one ``register(Module(...))`` and one ``INSTALLED_APPS`` line (docs/adding-a-type.md).
 
+Dashboard panels (``Panel``) are contributions of the same kind: a module lists them in ``Module.panels`` (or calls
+``register_panel``), and the home page (``/``) shows every registered panel in ``order`` without naming an app.
+
 Pure data and functions: nothing here imports a Kizuna app (core imports only ``kizuna.labels``). Entries are kept in
 registration order, which is the order of ``INSTALLED_APPS`` (apps' ``ready()`` run in that order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
@@ -94,6 +98,54 @@ class DemoData:
 
 
 @dataclass(frozen=True)
+class PanelItem:
+    """One line of a dashboard panel: a record the reader may see now, linking to the record's own page.
+    ``label`` is the record's ``LabelRecord``: shown as a chip and noted for the page's banner by the dashboard, so a
+    panel cannot show a record without its marking reaching the banner. ``when`` is a moment shown in the reader's
+    time zone (``{% when %}``); ``note`` a short text after it (e.g. a due date); ``warn`` marks it (e.g. overdue)."""
+
+    title: str
+    url: str
+    label: Any = None
+    when: datetime | None = None
+    note: str = ""
+    warn: bool = False
+
+
+@dataclass(frozen=True)
+class PanelContent:
+    """What a panel shows for one reader: its items (at most a handful), an optional ``count`` (e.g. unread
+    notifications; it must count only what the reader may see) and any ``labels`` shown besides the items'."""
+
+    items: Sequence[PanelItem] = ()
+    count: int | None = None
+    labels: Sequence[Any] = ()
+    extra: dict[str, Any] = field(default_factory=dict)  # for a panel with a template of its own
+
+
+# (request, subject, user) -> the panel's content for that reader. Every query inside starts from the enforcement
+# point (``visible_to`` and the module's own queries), filtered in the query, never after it.
+PanelSource = Callable[[Any, Any, Any], PanelContent]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel of the home dashboard. ``title`` and ``empty`` (what would appear here, said when nothing does) are
+    lazily translated strings; ``see_all`` is the URL name of the full list; panels are shown by ascending ``order``
+    (then registration order). ``template`` renders one panel (``web/_panel.html`` draws the items; a panel of its
+    own shape may name another, which gets ``panel`` and ``content`` in its context)."""
+
+    key: str
+    title: Any
+    order: int
+    content: PanelSource
+    empty: Any
+    see_all: str
+    see_all_text: Any = None
+    template: str = "web/_panel.html"
+
+
+@dataclass(frozen=True)
 class Module:
     """One app's registration. ``nav`` is a template fragment included in the main navigation (an app with a badge
     keeps its template tag inside its fragment); the navigation, URL map and API follow registration order."""
@@ -105,9 +157,13 @@ class Module:
     api: tuple[ApiRouter, ...] = ()
     nav: str | None = None
     demo: DemoData | None = None
+    panels: tuple[Panel, ...] = ()
+    # A fragment of the account page (e.g. the notifications' e-mail preference), included with the page's context.
+    account: str | None = None
 
 
 _MODULES: dict[str, Module] = {}
+_PANELS: dict[str, Panel] = {}
 
 
 def register(module: Module) -> None:
@@ -131,12 +187,42 @@ def register(module: Module) -> None:
                 raise RegistryError(f"TAXII collection {collection.id} ({collection.title}) of module "
                                     f"{module.name!r} is already registered by module {owner!r}")
             seen_collections.add(collection.id)
+    for panel in module.panels:
+        if panel.key in _PANELS:
+            raise RegistryError(f"dashboard panel {panel.key!r} of module {module.name!r} is already registered")
     _MODULES[module.name] = module
+    for panel in module.panels:
+        _PANELS[panel.key] = panel
 
 
 def unregister(name: str) -> None:
-    """Remove a module (tests that register a module of their own)."""
-    _MODULES.pop(name, None)
+    """Remove a module and its panels (tests that register a module of their own)."""
+    module = _MODULES.pop(name, None)
+    for panel in module.panels if module is not None else ():
+        _PANELS.pop(panel.key, None)
+
+
+def register_panel(panel: Panel) -> None:
+    """Add a dashboard panel on its own (a module may also list it in ``Module.panels``). Refuses a key already
+    registered."""
+    if panel.key in _PANELS:
+        raise RegistryError(f"dashboard panel {panel.key!r} is already registered")
+    _PANELS[panel.key] = panel
+
+
+def unregister_panel(key: str) -> None:
+    """Remove a dashboard panel (tests that add one of their own)."""
+    _PANELS.pop(key, None)
+
+
+def panels() -> list[Panel]:
+    """Every registered dashboard panel by ascending ``order``, then registration order."""
+    return sorted(_PANELS.values(), key=lambda p: p.order)
+
+
+def account_sections() -> list[str]:
+    """The account-page fragments of the registered modules, in registration order."""
+    return [m.account for m in _MODULES.values() if m.account]
 
 
 def modules() -> tuple[Module, ...]:

@@ -6,6 +6,9 @@ Its title, text, link and label are made when it is read or sent, from the recor
 that moment, so a notification whose record the person may no longer see is not shown, not counted and not e-mailed.
 ``key`` makes each notice happen once per user and module (e.g. "action_due_soon:42:2026-12-01", or "watch:<STIX id>":
 one watch notification per user and object).
+
+``Preference`` is a person's one choice of how notifications of every module reach them by e-mail: each at once, a
+daily or weekly digest, or none (the inbox holds them all whatever the choice).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 KEY_MAX = 200
 REF_MAX = 128
@@ -53,3 +57,28 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.module}.{self.kind} for {self.user_id}"
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("An email for each notification")
+    DAILY = "daily", _("One daily digest")
+    WEEKLY = "weekly", _("One weekly digest")
+    OFF = "off", _("No email (inbox only)")
+
+
+class Preference(models.Model):
+    """How a person's notifications of every module reach them besides the inbox: each one by e-mail, a daily or a
+    weekly digest (by e-mail and as one inbox entry), or nothing. A person without a row gets each one by e-mail.
+    ``last_digest_at`` is the end of the window of the last digest (or, when a digest mode is chosen, the start of the
+    first window): the periodic job takes it by compare-and-set, so a period's digest is sent once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    email_mode = models.CharField(max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATE)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email_mode", "last_digest_at"], name="notice_digest_due")]
+
+    def __str__(self) -> str:
+        return f"notification preference of {self.user_id}"

@@ -1,6 +1,6 @@
 """Best-practice notes: the worked example of a labelled module (docs/adding-a-type.md). On start it registers its
 one record type — model, STIX type and extension-definition, inbound handler, backfill, TAXII collection, text
-fields — and its pages, API router, navigation entry and demo data with the registry of shareable types. Nothing
+fields — and its pages, API router, navigation entry, dashboard panel and demo data with the registry of shareable types. Nothing
 outside this folder names it but its ``INSTALLED_APPS`` line."""
 
 from django.apps import AppConfig
@@ -16,7 +16,7 @@ class PracticesConfig(AppConfig):
         from django.db.models import Q
 
         from kizuna.core import registry
-        from kizuna.practices import services, stix
+        from kizuna.practices import panels, services, stix
         from kizuna.practices.demo import load_practices_demo
 
         registry.register(registry.Module(
@@ -37,5 +37,6 @@ class PracticesConfig(AppConfig):
             urls=(registry.UrlInclude("practices/", "kizuna.practices.urls"),),
             api=(registry.ApiRouter("", "kizuna.practices.api.router"),),
             nav="practices/_nav_entry.html",
+            panels=(panels.PANEL,),
             demo=registry.DemoData(load_practices_demo, order=40, noun="best-practice note(s)"),
         ))

@@ -11,6 +11,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core import registry
+        from kizuna.reports import panels
         from kizuna.reports.demo import load_reports_demo
         from kizuna.reports.services import do_publish_all, do_receive
         from kizuna.reports.stix import REPORT_TYPE, REPORTS_COLLECTION, report_extension_definition
@@ -25,5 +26,6 @@ class ReportsConfig(AppConfig):
             urls=(registry.UrlInclude("reports/", "kizuna.reports.urls"),),
             api=(registry.ApiRouter("", "kizuna.reports.api.router"),),
             nav="reports/_nav_entry.html",
+            panels=(panels.PANEL,),
             demo=registry.DemoData(load_reports_demo, order=10, noun="report(s)"),
         ))

@@ -13,6 +13,7 @@ class ThreatsConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core import registry
+        from kizuna.threats import panels
         from kizuna.threats.collections import COLLECTIONS, CYBER_TYPES
         from kizuna.threats.demo import load_threat_demo
 
@@ -34,5 +35,6 @@ class ThreatsConfig(AppConfig):
             ),
             api=(registry.ApiRouter("/stix/", "kizuna.threats.api.router"),),
             nav="threats/_nav_entry.html",
+            panels=(panels.PANEL,),
             demo=registry.DemoData(load_threat_demo, order=20, noun="threat object(s)"),
         ))

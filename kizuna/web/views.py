@@ -1,10 +1,11 @@
-"""Pages that belong to no domain app: home, login (with the optional TOTP step), logout, account, the generated
-banner stylesheet, and the CSRF failure page."""
+"""Pages that belong to no domain app: the home dashboard (the panels the modules register), login (with the optional
+TOTP step), logout, account, the generated banner stylesheet, and the CSRF failure page."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -25,20 +26,46 @@ from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kizuna.core import audit
+from kizuna.core import audit, registry
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import ApiToken, User
 from kizuna.directory.services import create_token, revoke_token
+from kizuna.directory.subjects import subject_for
 from kizuna.web import throttle, totp
-from kizuna.web.banner import banners_css
+from kizuna.web.banner import banners_css, note_document
 from kizuna.web.forms import LoginForm, ProfileForm, TokenCodeForm, TokenForm
 
 PENDING_SESSION_KEY = "_kizuna_pending_login"
 PENDING_MAX_AGE_SECONDS = 300  # the second step must follow the password within five minutes
 
 
+@dataclass(frozen=True)
+class ShownPanel:
+    """A registered panel with its content for this reader, as the dashboard template draws it."""
+
+    panel: registry.Panel
+    content: registry.PanelContent
+
+
+@never_cache
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("reports:list")
+    """The dashboard: every registered panel (``kizuna.core.registry.panels``), each filled for this reader by its
+    module from the enforcement point. The label of every item shown is noted for the banners."""
+    user = _authenticated_user(request)
+    subject = subject_for(user)
+    shown: list[ShownPanel] = []
+    labels: list[Any] = []
+    for panel in registry.panels():
+        content = panel.content(request, subject, user)
+        labels += [item.label for item in content.items if item.label is not None]
+        labels += content.labels
+        shown.append(ShownPanel(panel, content))
+    # The page is read (and printed) as one whole: its banners carry the least upper bound of every label shown, in
+    # full (the highest classification when no one label bounds them all). No item: the lowest, as any empty page.
+    if labels:
+        note_document(request, *labels)
+    return render(request, "web/dashboard.html", {"panels": shown})
 
 
 # --- login -------------------------------------------------------------------------------------------------------

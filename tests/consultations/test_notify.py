@@ -20,8 +20,6 @@ from kizuna.consultations import notify
 from kizuna.consultations.models import (
     ActionItem,
     ActionStatus,
-    CalendarSettings,
-    EmailMode,
     Meeting,
     NotificationKind,
 )
@@ -34,7 +32,8 @@ from kizuna.consultations.services import (
 )
 from kizuna.core.access import intern_label, label_display, label_of
 from kizuna.directory.models import Organisation
-from kizuna.notifications.models import Notification
+from kizuna.notifications import services as notification_services
+from kizuna.notifications.models import EmailMode, Notification, Preference
 from tests.conftest import make_label
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +128,7 @@ def test_relabelled_meeting_hides_its_notice_and_is_not_emailed(japanese: Any, k
     assert notify.inbox(korean) == []
     assert notify.unread_count(korean) == 0
     assert Notification.objects.get(user=korean).emailed_at is None
-    notify.send_digests(timezone.now() + timedelta(days=2))
+    notification_services.send_digests(timezone.now() + timedelta(days=2))
     assert mail.outbox == []
 
 
@@ -201,22 +200,22 @@ def test_nothing_is_emailed_when_the_write_rolls_back(japanese: Any, korean: Any
 
 def test_email_off_sends_nothing_ever(japanese: Any, korean: Any,
                                       django_capture_on_commit_callbacks: Capture) -> None:
-    notify.set_email_mode(korean, EmailMode.OFF)
+    notification_services.set_email_mode(korean, EmailMode.OFF)
     meeting = _meeting(japanese, ["JPN", "KOR"])
     with django_capture_on_commit_callbacks(execute=True):
         assert notify.notify(NotificationKind.INVITATION, [korean], meeting=meeting) == 1
-    assert notify.send_digests(timezone.now() + timedelta(days=2)) == 0
+    assert notification_services.send_digests(timezone.now() + timedelta(days=2)) == 0
     assert mail.outbox == []
     assert notify.unread_count(korean) == 1  # the inbox still has it
     # Choosing the digest later does not send what arrived while email was off.
-    notify.set_email_mode(korean, EmailMode.DAILY)
-    assert notify.send_digests(timezone.now() + timedelta(days=2)) == 0
+    notification_services.set_email_mode(korean, EmailMode.DAILY)
+    assert notification_services.send_digests(timezone.now() + timedelta(days=2)) == 0
     assert mail.outbox == []
 
 
 def test_daily_digest_is_one_email_at_most_once_a_day(japanese: Any, korean: Any,
                                                       django_capture_on_commit_callbacks: Capture) -> None:
-    notify.set_email_mode(korean, EmailMode.DAILY)
+    notification_services.set_email_mode(korean, EmailMode.DAILY)
     first = _meeting(japanese, ["JPN", "KOR"], title="First")
     second = _meeting(japanese, ["IP4"], title="Second")
     with django_capture_on_commit_callbacks(execute=True):
@@ -224,33 +223,33 @@ def test_daily_digest_is_one_email_at_most_once_a_day(japanese: Any, korean: Any
         notify.notify(NotificationKind.MINUTES_PUBLISHED, [korean], meeting=second)
     assert mail.outbox == []  # not immediately
     now = timezone.now()
-    assert notify.send_digests(now) == 0  # the day that began when daily was chosen is not over
-    assert notify.send_digests(now + timedelta(hours=24, minutes=5)) == 0
-    assert notify.send_digests(now + timedelta(hours=25)) == 1
+    assert notification_services.send_digests(now) == 0  # the day that began when daily was chosen is not over
+    assert notification_services.send_digests(now + timedelta(hours=24, minutes=5)) == 0
+    assert notification_services.send_digests(now + timedelta(hours=25)) == 1
     assert len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert "Invitation: First" in body and "Minutes published: Second" in body
     assert label_display(label_of(first.label)) in body and label_display(label_of(second.label)) in body
     assert "Daily digest: 2 notifications" in mail.outbox[0].subject
     assert not Notification.objects.filter(user=korean, emailed_at__isnull=True).exists()
-    assert notify.send_digests(now + timedelta(hours=26)) == 0
+    assert notification_services.send_digests(now + timedelta(hours=26)) == 0
     third = _meeting(japanese, ["IP4"], title="Third")
     notify.notify(NotificationKind.INVITATION, [korean], meeting=third)
     # As if it were made the day after the first digest.
     Notification.objects.filter(ref=notify.ref_of(third)).update(created_at=now + timedelta(hours=27))
-    assert notify.send_digests(now + timedelta(hours=30)) == 0  # less than 24 h since the last digest
-    assert notify.send_digests(now + timedelta(hours=50)) == 1
+    assert notification_services.send_digests(now + timedelta(hours=30)) == 0  # less than 24 h since the last digest
+    assert notification_services.send_digests(now + timedelta(hours=50)) == 1
     assert "Invitation: Third" in mail.outbox[1].body and "First" not in mail.outbox[1].body
-    assert CalendarSettings.objects.get(user=korean).last_digest_at == now + timedelta(hours=50)
+    assert Preference.objects.get(user=korean).last_digest_at == now + timedelta(hours=50)
 
 
 def test_email_mode_refuses_unknown_value(korean: Any) -> None:
     from kizuna.core.errors import ServiceError
 
     with pytest.raises(ServiceError) as err:
-        notify.set_email_mode(korean, "hourly")
+        notification_services.set_email_mode(korean, "hourly")
     assert err.value.field == "email_mode"
-    assert not CalendarSettings.objects.exists()
+    assert not Preference.objects.exists()
 
 
 # --- reminders ------------------------------------------------------------------------------------------------------
@@ -355,15 +354,17 @@ def test_inbox_page_needs_sign_in() -> None:
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
-def test_settings_page_saves_the_email_mode(korean: Any) -> None:
+def test_the_account_page_saves_the_email_mode_for_every_module(korean: Any) -> None:
     client = _client(korean)
-    assert client.get("/consultations/settings/").status_code == 200
-    response = client.post("/consultations/settings/", {"do": "email", "email_mode": "daily"})
-    assert response.status_code == 302
-    assert CalendarSettings.objects.get(user=korean).email_mode == EmailMode.DAILY
-    bad = client.post("/consultations/settings/", {"do": "email", "email_mode": "hourly"})
-    assert bad.status_code == 400
-    assert CalendarSettings.objects.get(user=korean).email_mode == EmailMode.DAILY
+    assert client.get("/consultations/settings/").status_code == 200  # the feed; it links to the account page
+    page = client.get("/account/").content.decode()
+    assert 'data-testid="email-settings"' in page and 'value="weekly"' in page
+    response = client.post("/inbox/email/", {"email_mode": "daily"})
+    assert response.status_code == 302 and response["Location"] == "/account/#email"
+    assert Preference.objects.get(user=korean).email_mode == EmailMode.DAILY
+    bad = client.post("/inbox/email/", {"email_mode": "hourly"})
+    assert bad.status_code == 302
+    assert Preference.objects.get(user=korean).email_mode == EmailMode.DAILY
 
 
 def test_settings_page_shows_the_feed_url_once_and_revokes_it(korean: Any) -> None:
@@ -389,7 +390,7 @@ def test_remind_command_prints_counts(japanese: Any, korean: Any) -> None:
     _action(japanese, meeting, date(2026, 12, 4), ["JPN", "KOR"], owner_user=korean)
     out = io.StringIO()
     call_command("consultations", "remind", "--today", "2026-12-01", stdout=out)
-    assert out.getvalue().strip() == "1 reminder(s) noticed, 0 daily digest(s) sent"
+    assert out.getvalue().strip() == "1 reminder(s) noticed, 0 digest(s) sent"
 
 
 def test_remind_command_refuses_a_bad_date() -> None:

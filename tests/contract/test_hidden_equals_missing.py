@@ -158,6 +158,13 @@ class World:
     def watch_filter(self) -> int:
         return int(do_save_watch_filter(self.owner, WatchInput(name="Mine", types=["indicator"])).pk)
 
+    def digest(self) -> int:
+        from kizuna.notifications.models import Notification
+        from kizuna.notifications.services import DIGEST_MODULE
+
+        return int(Notification.objects.create(user=self.owner, module=DIGEST_MODULE, kind="daily", ref="digest:1",
+                                               key="daily:1", detail={"ids": []}).pk)
+
     def import_job(self) -> int:
         return int(ImportJob.objects.create(user=self.owner, source="x.json", default_label_key="").pk)
 
@@ -533,6 +540,7 @@ CASES: list[Case] = [
     # records owned by one user (not labelled): another user's answers like a missing one too
     Case("watch filter delete", lambda w: w.watch_filter(), web("POST", "/threats/watch/{id}/delete/"),
          ("POST threats/watch/<int:pk>/delete/",)),
+    Case("digest page", lambda w: w.digest(), web("GET", "/inbox/digest/{id}/"), ("GET inbox/digest/<int:pk>/",)),
     Case("import job (API)", lambda w: w.import_job(), api("GET", "stix/imports/{id}"),
          ("GET " + R + "stix/imports/<job_id>",)),
     Case("import job page", lambda w: w.import_job(), web("GET", "/threats/import/{id}/"),

@@ -296,6 +296,8 @@ def _notify(stix_ids: list[str]) -> int:
     for watch in watches:
         by_user[watch.user_id].append(watch)
     written = 0
+    # Those who chose a digest (or no e-mail) are told of matches there, counted, not by a message per batch.
+    email_now = notification_services.wants_email_now(set(by_user))
     for user_watches in by_user.values():
         user = user_watches[0].user
         subject = subject_for(user)
@@ -316,7 +318,7 @@ def _notify(stix_ids: list[str]) -> int:
                                 detail={"watch_filter": wanted[sid].pk}) for sid in wanted if sid in seen]
         count = notification_services.store(entries)
         written += count
-        if count:
+        if count and user.pk in email_now:
             _email(user, count)
     return written
 

@@ -69,6 +69,13 @@ def nav_entries() -> list[str]:
     return registry.nav_entries()
 
 
+@register.simple_tag
+def account_sections() -> list[str]:
+    """The account-page fragments of the registered modules (``Module.account``, e.g. the notifications' e-mail and
+    digest choice), in registration order; each is included with the page's context."""
+    return registry.account_sections()
+
+
 _WHEN_FORMATS = {"datetime": "Y-m-d H:i", "date": "Y-m-d", "seconds": "Y-m-d H:i:s", "month-day": "m-d"}
 
 

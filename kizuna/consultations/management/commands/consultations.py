@@ -1,7 +1,8 @@
 """``kizuna consultations remind|feed-url``: the reminder worker of the consultation cycle and calendar feed secrets.
 
 ``remind`` notices open actions due in 3 days and overdue (once per action, recipient and due date) and sends the
-daily digests that are due, once. The pass is also a periodic job of ``kizuna worker`` (every 15 minutes);
+digests that are due (of every module, daily and weekly: ``kizuna.notifications``), once. The pass is also a periodic
+job of ``kizuna worker`` (every 15 minutes);
 ``--loop`` is kept for service units written before the job queue and runs ``kizuna worker``, after saying so.
 ``feed-url USERNAME`` makes a new secret calendar feed address for a user (the old one stops working) and prints its
 path once, as the last line.
@@ -74,10 +75,11 @@ class Command(KizunaCommand):
 
     def _remind_once(self, today: date | None) -> None:
         from kizuna.consultations import notify
+        from kizuna.notifications import services as notification_services
 
         noticed = notify.scan_due(today)
-        digests = notify.send_digests()
-        self.stdout.write(f"{noticed} reminder(s) noticed, {digests} daily digest(s) sent")
+        digests = notification_services.send_digests()
+        self.stdout.write(f"{noticed} reminder(s) noticed, {digests} digest(s) sent")
 
     def _feed_url(self, username: str) -> None:
         from kizuna.consultations import notify
