@@ -8,15 +8,20 @@ English and every check here fails.
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
+from kizuna.consultations.models import Series
+from kizuna.consultations.recurrence import cadence_words
 from kizuna.reports.models import Report
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report
 from tests.conftest import make_label
+from tests.consultations.test_cadence_words import ENGLISH as ENGLISH_CADENCES
 
 # English strings of the same pages: none may be left on a French or Korean page.
 _ENGLISH = ("Reports and best practice", "Version history", "New report", "Focus areas", "Log out", "Attachments",
@@ -121,7 +126,9 @@ def test_report_detail_renders_in_korean(kor_user: Any) -> None:
     body = _page(_client(kor_user, "ko"), f"/reports/{report.pk}/", "ko")
     for text in ("버전 이력", "첨부 파일", "의견 추가", "철회", "편집", "작성 기관", "유효"):
         assert text in body, text
-    assert "국적자가 열람할 수 있습니다. 단, NATO UNCLASSIFIED 이상의 비밀취급인가를 보유하고 MARITIME에 소속된 사람에 한합니다." in body
+    # The audience sentence: the label picker's Korean messages around pycountry's Korean nation name.
+    assert ("국적자가 열람할 수 있습니다. 단, NATO UNCLASSIFIED 이상의 비밀취급인가를 보유하고 "
+            "MARITIME에 소속된 사람에 한합니다.") in body
 
 
 @pytest.mark.django_db
@@ -148,3 +155,29 @@ def test_refused_report_shows_the_service_error_in_korean(kor_user: Any) -> None
     assert "이 표지를 지정하면 본인도 열람할 수 없게 됩니다. 본인이 포함된 표지를 선택하십시오" in body
     assert "you could not see an item with this label yourself" not in body
     assert not Report.objects.exists()
+
+
+# --- a series' cadence in words ---------------------------------------------------------------------------------------
+
+
+def _series(rule: str) -> Series:
+    return Series(rrule=rule, time_zone="Asia/Tokyo", start_time=time(16, 0), duration_minutes=120,
+                  first_date=date(2026, 1, 8))
+
+
+@pytest.mark.parametrize("language", ["fr", "ko"])
+@pytest.mark.parametrize("rule", [rule for rule, _words in ENGLISH_CADENCES])
+def test_no_rule_part_is_left_as_raw_text_or_english(language: str, rule: str) -> None:
+    with translation.override(language):
+        text = cadence_words(_series(rule))
+    assert "=" not in text
+    english = ("every", "Every", " of ", " and ", "weekday", "day ", "Day ", "times", "until", "week")
+    assert not any(word in text for word in english), text
+
+
+def test_second_thursday_of_every_third_month_in_french_and_korean() -> None:
+    rule = "FREQ=MONTHLY;INTERVAL=3;BYDAY=TH;BYSETPOS=2"
+    with translation.override("fr"):
+        assert cadence_words(_series(rule)) == "Le deuxième jeudi, tous les trois mois, à 16:00 (Asia/Tokyo), 120 minutes"
+    with translation.override("ko"):
+        assert cadence_words(_series(rule)) == "3개월마다 둘째 목요일, 16:00(Asia/Tokyo), 120분"
