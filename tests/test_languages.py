@@ -8,8 +8,9 @@ English and every check here fails.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import translation
 
 from kizuna.consultations.models import Series
 from kizuna.consultations.recurrence import cadence_words
+from kizuna.consultations.views.common import span
 from kizuna.reports.models import Report
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report
 from tests.conftest import make_label
@@ -181,3 +183,20 @@ def test_second_thursday_of_every_third_month_in_french_and_korean() -> None:
         assert cadence_words(_series(rule)) == "Le deuxième jeudi, tous les trois mois, à 16:00 (Asia/Tokyo), 120 minutes"
     with translation.override("ko"):
         assert cadence_words(_series(rule)) == "3개월마다 둘째 목요일, 16:00(Asia/Tokyo), 120분"
+
+
+# --- a meeting's time -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "start"), [
+    ("en", "Tue 2 Jun 2026, 17:00"),
+    ("fr", "mar 2 juin 2026, 17:00"),
+    ("ja", "2026年6月2日(火) 17:00"),
+    ("ko", "2026년 6월 2일 화요일 17:00"),
+])
+def test_a_meeting_time_reads_in_the_order_of_the_language(language: str, start: str) -> None:
+    brussels = ZoneInfo("Europe/Brussels")
+    with translation.override(language):
+        times = span(datetime(2026, 6, 2, 15, tzinfo=UTC), datetime(2026, 6, 3, 1, tzinfo=UTC), brussels)
+    assert times["start"] == start
+    assert times["end"].endswith("03:00") and times["end"] != "03:00"  # the next day: said with its date
