@@ -20,6 +20,7 @@ from django.utils import translation
 from kizuna.consultations.models import Series
 from kizuna.consultations.recurrence import cadence_words
 from kizuna.consultations.views.common import span
+from kizuna.directory.models import Nation
 from kizuna.reports.models import Report
 from kizuna.reports.services import ReportInput, do_add_comment, do_create_report
 from tests.conftest import make_label
@@ -200,3 +201,24 @@ def test_a_meeting_time_reads_in_the_order_of_the_language(language: str, start:
         times = span(datetime(2026, 6, 2, 15, tzinfo=UTC), datetime(2026, 6, 3, 1, tzinfo=UTC), brussels)
     assert times["start"] == start
     assert times["end"].endswith("03:00") and times["end"] != "03:00"  # the next day: said with its date
+
+
+# --- nation names -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "name"), [
+    ("en", "Republic of Korea"), ("fr", "République de Corée"), ("ko", "대한민국"),
+])
+def test_korea_is_named_in_natural_order(directory: None, language: str, name: str) -> None:
+    # pycountry's French name keeps ISO's inverted form ("Corée, République de"), which reads as two nations in the
+    # label picker's comma-separated list of nations.
+    with translation.override(language):
+        assert Nation.objects.get(code="KOR").localised_name == name
+
+
+@pytest.mark.django_db
+def test_no_nation_name_reads_inverted_in_french_or_korean(directory: None) -> None:
+    for language in ("fr", "ko"):
+        with translation.override(language):
+            assert [n.code for n in Nation.objects.all() if "," in n.localised_name] == []
