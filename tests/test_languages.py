@@ -9,9 +9,11 @@ English and every check here fails.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polib
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -59,6 +61,24 @@ def _page(client: Client, url: str, language: str) -> str:
 
 def test_french_and_korean_are_offered_each_named_in_itself() -> None:
     assert dict(settings.LANGUAGES) == {"en": "English", "fr": "Français", "ja": "日本語", "ko": "한국어"}
+
+
+_KIZUNA = Path(__file__).resolve().parent.parent / "kizuna"
+_APPS = sorted({str(p.relative_to(_KIZUNA)).split("/locale/")[0] for p in _KIZUNA.glob("**/locale/*/LC_MESSAGES/django.po")})
+
+
+@pytest.mark.parametrize("app", _APPS)
+def test_every_language_of_an_app_has_the_same_messages(app: str) -> None:
+    # A message one language lacks shows in English on that language's pages: a new string goes into all at once.
+    def messages(language: str) -> set[tuple[str | None, str, str]]:
+        path = _KIZUNA / app / "locale" / language / "LC_MESSAGES" / "django.po"
+        assert path.exists(), f"{app} has no {language} catalog"
+        return {(e.msgctxt, e.msgid, e.msgid_plural) for e in polib.pofile(str(path))}
+
+    translated = [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+    first = messages(translated[0])
+    for language in translated[1:]:
+        assert messages(language) == first, language
 
 
 # --- French -----------------------------------------------------------------------------------------------------------
