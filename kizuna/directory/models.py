@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 from functools import lru_cache
 
 import pycountry
@@ -15,6 +16,22 @@ from django.utils.translation import gettext_lazy as _
 @lru_cache(maxsize=8)
 def _country_translation(language: str) -> gettext.NullTranslations:
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+# ISO 3166 keeps an inverted, index-friendly form ("Korea, Republic of"); some translations keep it too (French "Corée,
+# République de"). In running text, and in lists joined with commas, it must read in natural order: "République de
+# Corée". Only a tail that ends in a particle is moved, so names that are lists ("Bonaire, Saint-Eustache et Saba")
+# or qualified ("Taïwan, province de Chine") stay as they are.
+_INVERTED_TAIL = re.compile(r"^(?P<head>[^,]+), (?P<tail>.+ (?:de|du|des|de la|d'|d’))$")
+
+
+def _natural_order(name: str) -> str:
+    match = _INVERTED_TAIL.match(name)
+    if match is None:
+        return name
+    tail, head = match["tail"], match["head"]
+    joined = f"{tail}{head}" if tail.endswith(("'", "’")) else f"{tail} {head}"
+    return joined[:1].upper() + joined[1:]
 
 
 class Nation(models.Model):
@@ -41,7 +58,7 @@ class Nation(models.Model):
         if country is None:
             return self.name
         translated = _country_translation(language).gettext(country.name)
-        return self.name if translated == country.name else translated
+        return self.name if translated == country.name else _natural_order(translated)
 
 
 class NationGroup(models.Model):

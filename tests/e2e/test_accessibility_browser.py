@@ -51,7 +51,7 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=False)
 
 
-@pytest.mark.parametrize("language", ["en", "ja"])
+@pytest.mark.parametrize("language", ["en", "fr", "ja", "ko"])
 def test_axe_finds_no_serious_violation_on_any_main_page(browser: Any, demo_url: str, language: str) -> None:
     from axe_playwright_python.sync_playwright import Axe
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_lazy, pgettext
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -60,8 +60,10 @@ from kizuna.web.banner import note_labels
 from kizuna.web.shortcuts import signed_in_user
 
 ACTION_PAGE = 50
-# The status buttons say what they do.
-_MOVES: dict[str, Any] = {ActionStatus.OPEN: gettext_lazy("Reopen"), ActionStatus.IN_PROGRESS: gettext_lazy("Start"),
+# The status buttons say what they do. "Start" has a context: threats/geo's event form uses "Start" as a field label,
+# and catalogs of different apps are merged (the app listed first wins), so the button's verb needs its own msgid.
+_MOVES: dict[str, Any] = {ActionStatus.OPEN: gettext_lazy("Reopen"),
+          ActionStatus.IN_PROGRESS: pgettext_lazy("action status button", "Start"),
           ActionStatus.DONE: gettext_lazy("Mark done"), ActionStatus.DROPPED: gettext_lazy("Drop")}
 ACTION_TABS = [("open", gettext_lazy("Open")), ("overdue", gettext_lazy("Overdue")), ("done", gettext_lazy("Done")),
                ("all", gettext_lazy("All"))]

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from kizuna.consultations import queries
@@ -43,10 +44,17 @@ from kizuna.web.shortcuts import apply_service_error, signed_in_user
 from kizuna.web.templatetags.kizuna_web import label_chip
 
 # How a time reads on a meeting's pages: "Tue 2 Jun 2026, 09:00". Django's formatter translates day and month names
-# and, unlike the |date filter, keeps the datetime in its own zone instead of the viewer's.
-DAY_TIME = "D j M Y, H:i"
-DAY = "D j M"
+# and, unlike the |date filter, keeps the datetime in its own zone instead of the viewer's. The order of the parts is
+# the language's (Korean 2026년 12월 1일 화요일 17:00), so the patterns are messages, read when a page is rendered.
 TIME = "H:i"
+
+
+def day_time() -> str:
+    return pgettext("day and time", "D j M Y, H:i")
+
+
+def day() -> str:
+    return pgettext("short day", "D j M")
 
 
 def alliance_label(user: User) -> LabelChoice:
@@ -93,8 +101,8 @@ def zone_context(zone: ZoneInfo) -> dict[str, str]:
 def span(start: datetime, end: datetime, zone: ZoneInfo) -> dict[str, str]:
     """A meeting's time in one zone: "Tue 2 Jun 2026, 09:00 – 11:00" (the end's day only when it differs)."""
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    end_text = fmt(local_end, TIME if local_end.date() == local_start.date() else DAY_TIME)
-    return {"start": fmt(local_start, DAY_TIME), "end": end_text, "zone": str(zone.key),
+    end_text = fmt(local_end, TIME if local_end.date() == local_start.date() else day_time())
+    return {"start": fmt(local_start, day_time()), "end": end_text, "zone": str(zone.key),
             "offset": utc_offset(local_start, "−"), "iso": local_start.isoformat()}
 
 

@@ -47,10 +47,10 @@ from kizuna.consultations.models import (
 )
 from kizuna.consultations.timezones import local_times
 from kizuna.consultations.views.common import (
-    DAY,
-    DAY_TIME,
     TIME,
     alliance_label,
+    day,
+    day_time,
     fmt,
     forbidden,
     marking,
@@ -120,8 +120,8 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     nations = queries.participating_nations(meeting, series, attendees)
     rows = []
     for row in local_times(meeting, nations, by_place=True):
-        end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
-        rows.append({"row": row, "day": fmt(row.start, DAY) if row.day_differs else "",
+        end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else day_time())
+        rows.append({"row": row, "day": fmt(row.start, day()) if row.day_differs else "",
                      "start": fmt(row.start, TIME), "end": end_text,
                      "offset": utc_offset(row.start, "−"), "night": row.start.hour < 7 or row.start.hour >= 21})
 
