@@ -160,7 +160,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ja", "日本語")]
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("ja", "日本語"), ("ko", "한국어")]
+# Dates and times per language (kizuna/core/formats): 2026年12月10日(木) 16:00, jeudi 10 décembre 2026 16:00.
+FORMAT_MODULE_PATH = ["kizuna.core.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

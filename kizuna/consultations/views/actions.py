@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_lazy, pgettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -85,7 +85,7 @@ class RowKit:
     def __post_init__(self) -> None:
         self.overdue_flag = format_html(' <span class="flag-overdue" data-testid="overdue">{}</span>',
                                         gettext("Overdue"))
-        self.day_format = pgettext("day heading", "D j M Y")
+        self.day_format = "DAY_DATE_FORMAT"
         self.status_names = {value: str(name) for value, name in ActionStatus.choices}
         if self.csrf:
             # Each status button escaped once per page with a placeholder id; a row only puts its id in.
@@ -167,7 +167,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
                  for key, name in ACTION_TABS],
         "next_url": f"{base}?{urlencode({'tab': tab, 'cursor': page.next_cursor})}" if page.next_cursor else "",
         "first_url": f"{base}?{urlencode({'tab': tab})}" if cursor else "",
-        "today": fmt(today, pgettext("day heading", "D j M Y")),
+        "today": fmt(today, "DAY_DATE_FORMAT"),
         **zone_context(zone),
     }, status=400 if error else 200)
 
