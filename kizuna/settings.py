@@ -163,7 +163,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("ja", "日本語"), ("ko", "한국어")]
 # Dates and times per language (kizuna/core/formats): 2026年12月10日(木) 16:00, jeudi 10 décembre 2026 16:00.
 FORMAT_MODULE_PATH = ["kizuna.core.formats"]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# kizuna/labels is no Django app, so its catalog (the label engine's messages) is named here.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "labels" / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

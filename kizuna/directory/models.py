@@ -44,6 +44,15 @@ class Nation(models.Model):
         return self.name if translated == country.name else translated
 
 
+# The names every node seeds its groups with (directory.services), in the reader's language. The stored name is
+# English; a group an administrator named otherwise is shown as named.
+SEEDED_GROUP_NAMES = {
+    "NATO member nations": _("NATO member nations"),
+    "Indo-Pacific partners (Australia, Japan, New Zealand, Republic of Korea)":
+        _("Indo-Pacific partners (Australia, Japan, New Zealand, Republic of Korea)"),
+}
+
+
 class NationGroup(models.Model):
     """A named group of nations (NATO, IP4, ...): a releasability value that stands for its members."""
 
@@ -56,6 +65,12 @@ class NationGroup(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def localised_name(self) -> str:
+        """The group's name in the active language when it is one the directory seeds; otherwise as stored."""
+        name = SEEDED_GROUP_NAMES.get(self.name)
+        return str(name) if name is not None else self.name
 
 
 class Organisation(models.Model):

@@ -33,7 +33,7 @@ from kizuna.consultations.models import (
     MeetingStatus,
     Series,
 )
-from kizuna.consultations.timezones import WorkingHours, local_times_for, propose_slots
+from kizuna.consultations.timezones import WorkingHours, city_name, local_times_for, propose_slots
 from kizuna.consultations.views.common import (
     Chips,
     RowUrls,
@@ -293,7 +293,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
                 local = []
                 outside = {o.nation for o in slot.outside}
                 for row in local_times_for(slot.start, slot.end, str(zone.key), nations, by_place=True):
-                    local.append({"nation": ", ".join(row.nations), "city": row.city, "offset": row.utc_offset,
+                    local.append({"nation": ", ".join(row.nations), "city": city_name(row.city), "offset": row.utc_offset,
                                   "time": f"{fmt(row.start, 'H:i')}–{fmt(row.end, 'H:i')}",
                                   "day": fmt(row.start, "SHORT_DAY_FORMAT") if row.day_differs else "",
                                   "inside": not outside.intersection(row.nations)})

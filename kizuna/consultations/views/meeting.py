@@ -45,7 +45,7 @@ from kizuna.consultations.models import (
     Rsvp,
     Series,
 )
-from kizuna.consultations.timezones import local_times
+from kizuna.consultations.timezones import city_name, local_times
 from kizuna.consultations.views.common import (
     DAY,
     DAY_TIME,
@@ -121,7 +121,7 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     rows = []
     for row in local_times(meeting, nations, by_place=True):
         end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
-        rows.append({"row": row, "day": fmt(row.start, DAY) if row.day_differs else "",
+        rows.append({"row": row, "city": city_name(row.city), "day": fmt(row.start, DAY) if row.day_differs else "",
                      "start": fmt(row.start, TIME), "end": end_text,
                      "offset": utc_offset(row.start, "−"), "night": row.start.hour < 7 or row.start.hour >= 21})
 

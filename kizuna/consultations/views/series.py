@@ -37,7 +37,7 @@ from kizuna.consultations.models import (
     Series,
 )
 from kizuna.consultations.recurrence import cadence_words
-from kizuna.consultations.timezones import CAPITALS, is_known_zone
+from kizuna.consultations.timezones import CAPITALS, city_name, is_known_zone
 from kizuna.consultations.views.actions import RowKit, action_row
 from kizuna.consultations.views.common import (
     Chips,
@@ -71,7 +71,7 @@ def _focus_names(codes: Iterable[str]) -> list[str]:
 
 
 def _nation_names(codes: Iterable[str]) -> list[str]:
-    return [f"{code} ({CAPITALS[code].city})" if code in CAPITALS else code for code in codes]
+    return [f"{code} ({city_name(CAPITALS[code].city)})" if code in CAPITALS else code for code in codes]
 
 
 def _forbidden(request: HttpRequest, message: str, series: Series | None = None) -> HttpResponse:

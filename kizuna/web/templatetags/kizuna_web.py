@@ -17,6 +17,7 @@ from kizuna.core import registry
 from kizuna.core.access import label_display, label_of
 from kizuna.core.dates import format_local
 from kizuna.core.models import LabelRecord
+from kizuna.core.versions import summary_text
 from kizuna.labels import Label
 from kizuna.web.banner import Banner, chip_class, default_banner
 
@@ -50,6 +51,12 @@ def label_chip_class(value: LabelRecord | Label) -> str:
     """``{{ label|label_chip_class }}``: the CSS class that colours a chip for this label (e.g. chip-NATO-RESTRICTED)."""
     label = _as_label(value)
     return chip_class(label.policy, label.classification)
+
+
+@register.filter
+def version_summary(value: str) -> str:
+    """``{{ version.summary|version_summary }}``: a version's stored English summary in the reader's language."""
+    return summary_text(str(value or ""))
 
 
 @register.simple_tag
