@@ -196,7 +196,7 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
         if action.owner_user_id is not None:
             owner = _person(action.owner_user)
         else:
-            owner = action.owner_organisation.name if action.owner_organisation is not None else ""
+            owner = action.owner_organisation.display_name if action.owner_organisation is not None else ""
         due = format_local(action.due, "LONG_DATE_FORMAT") if action.due else "—"
         overdue = queries.is_overdue(action, today)
         return PrintedAction(action.title, owner, due, str(ActionStatus(action.status).label), overdue, mark(action))
@@ -207,7 +207,7 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
         mark(series)  # its title is printed, so its label counts towards the banner
 
     attendees = [
-        PrintedAttendee(_person(a.user), a.user.organisation.name if a.user.organisation else "",
+        PrintedAttendee(_person(a.user), a.user.organisation.display_name if a.user.organisation else "",
                         str(a.get_rsvp_display()))
         for a in meeting.attendees.select_related("user", "user__organisation").order_by("id")
     ]

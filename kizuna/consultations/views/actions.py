@@ -116,7 +116,7 @@ def action_row(action: ActionItem, today: date, visible: VisibleLabels, chips: C
     meeting = action.meeting if action.meeting is not None and action.meeting.label_id in visible else None
     series = action.series if action.series is not None and action.series.label_id in visible else None
     owner = person(action.owner_user) if action.owner_user is not None else (
-        action.owner_organisation.name if action.owner_organisation is not None else "")
+        action.owner_organisation.display_name if action.owner_organisation is not None else "")
     overdue = queries.is_overdue(action, today)
     links = [format_html('<a href="{}">{}</a>', kit.meeting_url(meeting.pk), meeting.title)] if meeting else []
     if series is not None:

@@ -78,7 +78,7 @@ from kizuna.web.shortcuts import signed_in_user
 def _owner_name(action: ActionItem) -> str:
     if action.owner_user is not None:
         return action.owner_user.get_full_name() or action.owner_user.username
-    return action.owner_organisation.name if action.owner_organisation is not None else "—"
+    return action.owner_organisation.display_name if action.owner_organisation is not None else "—"
 
 
 def _action_row(action: ActionItem, user: User, organiser: bool, items: dict[int, AgendaItem]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from django import template
-from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
@@ -20,6 +19,7 @@ from kizuna.core.models import LabelRecord
 from kizuna.core.versions import summary_text
 from kizuna.labels import Label
 from kizuna.web.banner import Banner, chip_class, default_banner
+from kizuna.web.context import node_display_name
 
 register = template.Library()
 
@@ -66,7 +66,7 @@ def fallback_banner() -> Banner:
 
 @register.simple_tag
 def node_name() -> str:
-    return str(settings.KIZUNA_NODE_NAME)
+    return node_display_name()
 
 
 @register.simple_tag
