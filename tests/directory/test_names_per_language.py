@@ -67,3 +67,17 @@ def test_the_report_list_shows_the_originators_japanese_name(jpn_user: Any) -> N
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
     body = client.get("/reports/").content.decode()
     assert "防衛省テスト" in body
+
+
+@pytest.mark.django_db
+def test_the_demo_names_its_organisations_in_japanese_korean_and_french(directory: None) -> None:
+    from kizuna.demo.people import load_people
+
+    load_people()  # NATO-IS already exists (the directory seeds it): it gets the demo's names too
+    with translation.override("ja"):
+        assert Organisation.objects.get(code="JPN-MOD").display_name == "防衛省"
+        assert Organisation.objects.get(code="NATO-IS").display_name == "NATO国際事務局"
+    with translation.override("ko"):
+        assert Organisation.objects.get(code="JPN-MOD").display_name == "일본 방위성"
+    with translation.override("fr"):
+        assert Organisation.objects.get(code="JPN-MOD").display_name == "ministère de la Défense du Japon"
