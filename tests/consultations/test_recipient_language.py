@@ -76,3 +76,26 @@ def test_the_minutes_print_page_follows_the_readers_language(jpn_user: Any) -> N
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
     body = client.get(f"/consultations/meetings/{meeting.pk}/minutes/print/").content.decode()
     assert "jeudi 10 décembre 2026" in body
+
+
+def test_the_minutes_pdf_is_in_the_readers_saved_language(jpn_user: Any) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from kizuna.consultations.printing.pdf import missing_font_packages
+
+    if missing_font_packages():
+        pytest.skip("the CJK fonts of the PDF are not installed")
+    meeting = _meeting(jpn_user)
+    jpn_user.language = "ja"
+    jpn_user.save()
+    client = Client()
+    client.force_login(jpn_user)
+    response = client.get(f"/consultations/meetings/{meeting.pk}/minutes.pdf")
+    assert response.status_code == 200
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "印刷者：hanako" in text and "出席者" in text and "日時（UTC）" in text and "2026年12月10日(木)" in text
+    assert "Printed by" not in text
+    # The page's own words were escaped, not set in the CJK font: reportlab drew each as a black square.
+    assert "■" not in text
