@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone as dj_timezone
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 
 from kizuna.consultations import queries
@@ -125,7 +126,8 @@ def _span(start: datetime, end: datetime, zone: ZoneInfo, zone_name: str) -> str
     day = format_local(local_start, "LONG_DAY_DATE_FORMAT")
     end_text = format_local(local_end, "H:i" if local_end.date() == local_start.date() else "LONG_DAY_DATETIME_FORMAT")
     abbreviation = format_local(local_end, "T")
-    return f"{day}, {format_local(local_start, 'H:i')}–{end_text} {abbreviation} ({zone_name})"
+    separator = str(get_format("DATE_TIME_SEPARATOR"))
+    return f"{day}{separator}{format_local(local_start, 'H:i')}–{end_text} {abbreviation} ({zone_name})"
 
 
 def _instant(moment: datetime, zone: ZoneInfo) -> str:

@@ -16,5 +16,7 @@ Names, with the English pattern and what it is for:
 - LONG_DAY_DATE_FORMAT (``l j F Y``), LONG_DAY_DATETIME_FORMAT, LONG_DATE_FORMAT (``j F Y``),
   LONG_DATETIME_ZONE_FORMAT (``j F Y, H:i T``): minutes (PDF) and e-mails;
 - DUE_DATE_FORMAT (``j M Y``): a calendar date with no time of day (an action's due date);
-- ISO_MONTH_FORMAT (``Y-m``): a month heading on the strategic timeline.
+- ISO_MONTH_FORMAT (``Y-m``): a month heading on the strategic timeline;
+- DATE_TIME_SEPARATOR (``, ``) between a date and a time written apart; WEEKDAY_ABBREVIATION_LENGTH (see
+  kizuna.core.dates).
 """

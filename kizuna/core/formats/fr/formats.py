@@ -20,3 +20,6 @@ ISO_MONTH_FORMAT = "F Y"
 
 # Django's abbreviated weekday ("D") is used as it is (kizuna.core.dates.format_local).
 WEEKDAY_ABBREVIATION_LENGTH = 0
+
+# Between a date and a time written apart (the minutes: "Tuesday 2 June 2026, 09:00–11:00").
+DATE_TIME_SEPARATOR = ", "

@@ -21,3 +21,6 @@ ISO_MONTH_FORMAT = "Y年n月"
 
 # Django's abbreviated weekday ("D") is used as it is (kizuna.core.dates.format_local).
 WEEKDAY_ABBREVIATION_LENGTH = 0
+
+# Between a date and a time written apart (the minutes): a space, no comma.
+DATE_TIME_SEPARATOR = " "

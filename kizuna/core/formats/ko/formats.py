@@ -21,3 +21,6 @@ ISO_MONTH_FORMAT = "Y년 n월"
 # Django's Korean catalog gives the full name (목요일) for "Thu": the short weekday is its first syllable (목), taken
 # by kizuna.core.dates.format_local from the translated name, so "(D)" reads "(목)".
 WEEKDAY_ABBREVIATION_LENGTH = 1
+
+# Between a date and a time written apart (the minutes): a space, no comma.
+DATE_TIME_SEPARATOR = " "
