@@ -20,33 +20,38 @@ def _escaped(text: str) -> str:
     return "".join("\\" + character for character in text)
 
 
-def _short_weekdays(pattern: str, value: date, length: int) -> str:
-    """Replace each unescaped ``D`` with the first ``length`` characters of the translated full weekday name, escaped.
-
-    For Korean, whose Django catalog translates "Thu" as 목요일 where a date wants 목."""
-    short = _escaped(str(WEEKDAYS[value.weekday()])[:length])
+def _replace_unescaped(pattern: str, character: str, text: str) -> str:
+    """Replace each unescaped ``character`` of a Django date pattern with ``text``, escaped (so taken literally)."""
+    literal = _escaped(text)
     out: list[str] = []
     escaped = False
-    for character in pattern:
+    for current in pattern:
         if escaped:
-            out.append(character)
+            out.append(current)
             escaped = False
-        elif character == "\\":
-            out.append(character)
+        elif current == "\\":
+            out.append(current)
             escaped = True
-        elif character == "D":
-            out.append(short)
+        elif current == character:
+            out.append(literal)
         else:
-            out.append(character)
+            out.append(current)
     return "".join(out)
 
 
 def pattern_for(name: str, value: date | None = None) -> str:
     """The active language's pattern for a format name (a literal pattern is returned as it is)."""
     pattern = str(get_format(name))
+    if value is None:
+        return pattern
     length = get_format("WEEKDAY_ABBREVIATION_LENGTH")
-    if value is not None and isinstance(length, int) and length > 0 and "D" in pattern:
-        pattern = _short_weekdays(pattern, value, length)
+    if isinstance(length, int) and length > 0 and "D" in pattern:
+        # Korean: Django's catalog translates "Thu" as 목요일 where a date wants 목 (its first syllable).
+        pattern = _replace_unescaped(pattern, "D", str(WEEKDAYS[value.weekday()])[:length])
+    ordinal = get_format("FIRST_DAY_ORDINAL")
+    if value.day == 1 and isinstance(ordinal, str) and ordinal != "FIRST_DAY_ORDINAL" and ordinal and "j" in pattern:
+        # French writes the first of the month as an ordinal: mardi 1er décembre 2026.
+        pattern = _replace_unescaped(pattern, "j", "1" + ordinal)
     return pattern
 
 

@@ -71,3 +71,12 @@ def test_the_when_tag_follows_the_active_language(language: str, shown: str) -> 
 def test_a_calendar_date_in_japanese_has_its_weekday() -> None:
     with translation.override("ja"):
         assert when(date(2026, 12, 10)) == '<time datetime="2026-12-10">2026年12月10日(木)</time>'
+
+
+def test_the_first_of_the_month_is_an_ordinal_in_french_only() -> None:
+    first = datetime(2026, 12, 1, 9, 0)
+    with translation.override("fr"):
+        assert format_local(first, "DAY_DATETIME_FORMAT") == "mardi 1er décembre 2026 09:00"
+        assert format_local(THURSDAY, "DAY_DATETIME_FORMAT") == "jeudi 10 décembre 2026 16:00"
+    with translation.override("en"):
+        assert format_local(first, "DAY_DATETIME_FORMAT") == "Tue 1 Dec 2026 09:00"

@@ -24,3 +24,5 @@ WEEKDAY_ABBREVIATION_LENGTH = 0
 
 # Between a date and a time written apart (the minutes: "Tuesday 2 June 2026, 09:00–11:00").
 DATE_TIME_SEPARATOR = ", "
+# No ordinal for the first of the month (French has one: 1er).
+FIRST_DAY_ORDINAL = ""

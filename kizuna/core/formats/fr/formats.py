@@ -23,3 +23,5 @@ WEEKDAY_ABBREVIATION_LENGTH = 0
 
 # Between a date and a time written apart (the minutes: "Tuesday 2 June 2026, 09:00–11:00").
 DATE_TIME_SEPARATOR = ", "
+# The first of the month is an ordinal: mardi 1er décembre 2026 (kizuna.core.dates.format_local).
+FIRST_DAY_ORDINAL = "er"

@@ -24,3 +24,5 @@ WEEKDAY_ABBREVIATION_LENGTH = 1
 
 # Between a date and a time written apart (the minutes): a space, no comma.
 DATE_TIME_SEPARATOR = " "
+# No ordinal for the first of the month (French has one: 1er).
+FIRST_DAY_ORDINAL = ""
