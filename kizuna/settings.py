@@ -6,6 +6,7 @@ DEBUG is on only under ``kizuna serve --dev`` (which sets KIZUNA_DEV=1). SQLite 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -161,7 +162,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("ja", "日本語"), ("ko", "한국어")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times per language (kizuna/core/formats): 2026年12月10日(木) 16:00, jeudi 10 décembre 2026 16:00.
+FORMAT_MODULE_PATH = ["kizuna.core.formats"]
+# kizuna/labels is no Django app, so its catalog (the label engine's messages) is named here.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "labels" / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
@@ -191,6 +195,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The highest classification this node may hold, per policy; items above it are refused.
 KIZUNA_MAX_CLASSIFICATION = {"NATO": os.environ.get("KIZUNA_MAX_CLASSIFICATION", "RESTRICTED")}
 KIZUNA_NODE_NAME = os.environ.get("KIZUNA_NODE_NAME", "NATO Liaison Office Tokyo")
+# The node's name in other languages (issue 14), a JSON object: KIZUNA_NODE_NAMES='{"ja": "…", "ko": "…", "fr": "…"}'.
+# Pages show the reader's; federation, the node card and STIX keep KIZUNA_NODE_NAME.
+_DEFAULT_NODE_NAMES = {"ja": "NATO東京連絡事務所", "ko": "NATO 도쿄 연락사무소", "fr": "Bureau de liaison de l'OTAN à Tokyo"}
+KIZUNA_NODE_NAMES: dict[str, str] = json.loads(os.environ.get("KIZUNA_NODE_NAMES") or "{}") or (
+    _DEFAULT_NODE_NAMES if KIZUNA_NODE_NAME == "NATO Liaison Office Tokyo" else {})
 
 # Login throttling: after this many failures for one username or address within the window, refuse for the window.
 KIZUNA_LOGIN_MAX_FAILURES = int(os.environ.get("KIZUNA_LOGIN_MAX_FAILURES", 5))

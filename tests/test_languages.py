@@ -211,9 +211,9 @@ def test_second_thursday_of_every_third_month_in_french_and_korean() -> None:
 
 @pytest.mark.parametrize(("language", "start"), [
     ("en", "Tue 2 Jun 2026, 17:00"),
-    ("fr", "mar 2 juin 2026, 17:00"),
+    ("fr", "mardi 2 juin 2026, 17:00"),
     ("ja", "2026年6月2日(火) 17:00"),
-    ("ko", "2026년 6월 2일 화요일 17:00"),
+    ("ko", "2026년 6월 2일 (화) 17:00"),
 ])
 def test_a_meeting_time_reads_in_the_order_of_the_language(language: str, start: str) -> None:
     brussels = ZoneInfo("Europe/Brussels")

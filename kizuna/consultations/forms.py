@@ -15,7 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.consultations.models import ActionStatus
-from kizuna.consultations.timezones import CAPITALS
+from kizuna.consultations.timezones import CAPITALS, city_name
 from kizuna.core.focus import FocusArea
 from kizuna.directory.models import User
 from kizuna.web.labelpicker import LabelPickerField
@@ -40,7 +40,7 @@ RRULE_EXAMPLES = [
 
 def nation_choices() -> list[tuple[str, str]]:
     """Participating nations: every nation with a capital in the time table, shown with that capital."""
-    return [(code, f"{code} — {cap.city}") for code, cap in sorted(CAPITALS.items())]
+    return [(code, f"{code} — {city_name(cap.city)}") for code, cap in sorted(CAPITALS.items())]
 
 
 def zone_suggestions() -> list[str]:

@@ -103,7 +103,7 @@ def group_choices(users: Iterable[User]) -> list[tuple[str, str]]:
         if user.nation_id:
             nations[str(user.nation_id)] = str(user.nation_id)
         if user.organisation is not None:
-            organisations[user.organisation.code] = f"{user.organisation.name} ({user.organisation.code})"
+            organisations[user.organisation.code] = f"{user.organisation.display_name} ({user.organisation.code})"
     names = {n.code: n.localised_name for n in Nation.objects.filter(code__in=list(nations))}
     return ([(f"nation:{code}", f"{names.get(code, code)} ({code})") for code in sorted(nations)]
             + [(f"org:{code}", name) for code, name in sorted(organisations.items(), key=lambda x: x[1])])
@@ -246,7 +246,7 @@ class ActionForm(_LabelledForm):
                  **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         people = [(f"user:{pk}", name) for pk, name in (user_choice(u) for u in users)]
-        orgs = [(f"org:{o.pk}", f"{o.name} ({o.code})") for o in Organisation.objects.order_by("name")]
+        orgs = [(f"org:{o.pk}", f"{o.display_name} ({o.code})") for o in Organisation.objects.order_by("name")]
         self.fields["owner"].choices = [  # type: ignore[attr-defined]
             ("", _("— choose —")), (_("People"), people), (_("Organisations"), orgs)]
         self.fields["agenda_item"].choices = _item_choices(item_choices, _("— none —"))  # type: ignore[attr-defined]

@@ -35,6 +35,7 @@ from kizuna.consultations.models import (
 )
 from kizuna.core import audit
 from kizuna.core.access import VisibleLabels, label_of, may_subject_see, unindexed_label, visible_labels
+from kizuna.core.dates import format_local
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
@@ -90,8 +91,9 @@ def _zone(user: User) -> ZoneInfo:
 
 
 def _when(meeting: Meeting, user: User) -> str:
+    """The meeting's start in the recipient's zone and language (2026-12-10 16:00, 2026年12月10日(木) 16:00)."""
     zone = _zone(user)
-    return f"{meeting.start.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+    return f"{format_local(meeting.start.astimezone(zone), 'WHEN_DATETIME_FORMAT')} ({zone.key})"
 
 
 def _meeting_text(kind: str, meeting: Meeting, user: User) -> str:
@@ -110,7 +112,7 @@ def _meeting_text(kind: str, meeting: Meeting, user: User) -> str:
 
 
 def _action_text(kind: str, action: ActionItem) -> str:
-    due = action.due.isoformat() if action.due else gettext("no due date")
+    due = format_local(action.due, "WHEN_DATE_FORMAT") if action.due else gettext("no due date")
     values = {"title": action.title, "due": due}
     if kind == NotificationKind.ACTION_ASSIGNED:
         text = gettext("The action “%(title)s” is assigned to you or your organisation (due: %(due)s).") % values

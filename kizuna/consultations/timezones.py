@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
     from kizuna.consultations.models import Meeting
@@ -81,6 +83,56 @@ CAPITALS: dict[str, Capital] = {c.nation: c for c in [
     Capital("KOR", "Seoul", "Asia/Seoul", "KR"),
     Capital("NATO", "Brussels (NATO HQ)", "Europe/Brussels", "BE"),
 ]}
+
+
+# The capitals' names in the reader's language (issue 14: the local-time tables were English on Japanese pages).
+# ``city`` stays English: the API and feeds keep it; pages show ``city_name(city)``. The context keeps a
+# translator from confusing a city with a nation of the same name (Luxembourg).
+CITY_NAMES: dict[str, Promise] = {
+    "Tirana": pgettext_lazy("capital city", "Tirana"),
+    "Brussels": pgettext_lazy("capital city", "Brussels"),
+    "Sofia": pgettext_lazy("capital city", "Sofia"),
+    "Ottawa": pgettext_lazy("capital city", "Ottawa"),
+    "Zagreb": pgettext_lazy("capital city", "Zagreb"),
+    "Prague": pgettext_lazy("capital city", "Prague"),
+    "Copenhagen": pgettext_lazy("capital city", "Copenhagen"),
+    "Tallinn": pgettext_lazy("capital city", "Tallinn"),
+    "Helsinki": pgettext_lazy("capital city", "Helsinki"),
+    "Paris": pgettext_lazy("capital city", "Paris"),
+    "Berlin": pgettext_lazy("capital city", "Berlin"),
+    "Athens": pgettext_lazy("capital city", "Athens"),
+    "Budapest": pgettext_lazy("capital city", "Budapest"),
+    "Reykjavík": pgettext_lazy("capital city", "Reykjavík"),
+    "Rome": pgettext_lazy("capital city", "Rome"),
+    "Riga": pgettext_lazy("capital city", "Riga"),
+    "Vilnius": pgettext_lazy("capital city", "Vilnius"),
+    "Luxembourg": pgettext_lazy("capital city", "Luxembourg"),
+    "Podgorica": pgettext_lazy("capital city", "Podgorica"),
+    "Amsterdam": pgettext_lazy("capital city", "Amsterdam"),
+    "Skopje": pgettext_lazy("capital city", "Skopje"),
+    "Oslo": pgettext_lazy("capital city", "Oslo"),
+    "Warsaw": pgettext_lazy("capital city", "Warsaw"),
+    "Lisbon": pgettext_lazy("capital city", "Lisbon"),
+    "Bucharest": pgettext_lazy("capital city", "Bucharest"),
+    "Bratislava": pgettext_lazy("capital city", "Bratislava"),
+    "Ljubljana": pgettext_lazy("capital city", "Ljubljana"),
+    "Madrid": pgettext_lazy("capital city", "Madrid"),
+    "Stockholm": pgettext_lazy("capital city", "Stockholm"),
+    "Ankara": pgettext_lazy("capital city", "Ankara"),
+    "London": pgettext_lazy("capital city", "London"),
+    "Washington": pgettext_lazy("capital city", "Washington"),
+    "Canberra": pgettext_lazy("capital city", "Canberra"),
+    "Tokyo": pgettext_lazy("capital city", "Tokyo"),
+    "Wellington": pgettext_lazy("capital city", "Wellington"),
+    "Seoul": pgettext_lazy("capital city", "Seoul"),
+    "Brussels (NATO HQ)": pgettext_lazy("capital city", "Brussels (NATO HQ)"),
+}
+
+
+def city_name(city: str) -> str:
+    """A capital's name (``Capital.city`` or ``.town``) in the active language; an unknown name as it is."""
+    name = CITY_NAMES.get(city)
+    return str(name) if name is not None else city
 
 
 class UnknownNation(ValueError):

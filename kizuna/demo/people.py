@@ -19,6 +19,7 @@ class DemoOrganisation:
     code: str
     name: str
     nation: str | None  # None: a NATO body
+    names: dict[str, str] = field(default_factory=dict, hash=False)  # the name in Japanese, Korean and French
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,30 @@ class People:
 
 
 ORGANISATIONS = (
-    DemoOrganisation("NATO-IS", "NATO International Staff", None),
-    DemoOrganisation("JPN-MOD", "Japan Ministry of Defense", "JPN"),
-    DemoOrganisation("JPN-NISC", "Japan National center of Incident readiness and Strategy for Cybersecurity", "JPN"),
-    DemoOrganisation("AUS-ACSC", "Australian Cyber Security Centre", "AUS"),
-    DemoOrganisation("NZL-NCSC", "New Zealand National Cyber Security Centre", "NZL"),
-    DemoOrganisation("KOR-MND", "Republic of Korea Ministry of National Defense", "KOR"),
-    DemoOrganisation("KOR-KISA", "Korea Internet & Security Agency", "KOR"),
-    DemoOrganisation("BEL-CCB", "Centre for Cybersecurity Belgium", "BEL"),
-    DemoOrganisation("USA-CISA", "US Cybersecurity and Infrastructure Security Agency", "USA"),
+    DemoOrganisation("NATO-IS", "NATO International Staff", None, {
+        "ja": "NATO国際事務局", "ko": "NATO 국제사무국", "fr": "Secrétariat international de l'OTAN"}),
+    DemoOrganisation("JPN-MOD", "Japan Ministry of Defense", "JPN", {
+        "ja": "防衛省", "ko": "일본 방위성", "fr": "ministère de la Défense du Japon"}),
+    DemoOrganisation("JPN-NISC", "Japan National center of Incident readiness and Strategy for Cybersecurity", "JPN", {
+        "ja": "内閣サイバーセキュリティセンター", "ko": "일본 내각사이버보안센터",
+        "fr": "Centre national de préparation aux incidents et de stratégie pour la cybersécurité (Japon)"}),
+    DemoOrganisation("AUS-ACSC", "Australian Cyber Security Centre", "AUS", {
+        "ja": "オーストラリア・サイバーセキュリティ・センター", "ko": "호주 사이버보안센터",
+        "fr": "Centre australien de cybersécurité"}),
+    DemoOrganisation("NZL-NCSC", "New Zealand National Cyber Security Centre", "NZL", {
+        "ja": "ニュージーランド国家サイバーセキュリティ・センター", "ko": "뉴질랜드 국가사이버보안센터",
+        "fr": "Centre national de cybersécurité de Nouvelle-Zélande"}),
+    DemoOrganisation("KOR-MND", "Republic of Korea Ministry of National Defense", "KOR", {
+        "ja": "大韓民国国防部", "ko": "대한민국 국방부",
+        "fr": "ministère de la Défense nationale de la République de Corée"}),
+    DemoOrganisation("KOR-KISA", "Korea Internet & Security Agency", "KOR", {
+        "ja": "韓国インターネット振興院", "ko": "한국인터넷진흥원", "fr": "Agence coréenne de l'internet et de la sécurité"}),
+    DemoOrganisation("BEL-CCB", "Centre for Cybersecurity Belgium", "BEL", {
+        "ja": "ベルギー・サイバーセキュリティ・センター", "ko": "벨기에 사이버보안센터",
+        "fr": "Centre pour la Cybersécurité Belgique"}),
+    DemoOrganisation("USA-CISA", "US Cybersecurity and Infrastructure Security Agency", "USA", {
+        "ja": "米国サイバーセキュリティ・インフラストラクチャー安全保障庁", "ko": "미국 사이버보안·기반시설보안청",
+        "fr": "Agence américaine de cybersécurité et de sécurité des infrastructures"}),
 )
 
 USERS = (
@@ -80,8 +96,11 @@ def load_people() -> People:
     people = People()
     for org in ORGANISATIONS:
         if not Organisation.objects.filter(code=org.code).exists():
-            ensure_organisation(org.code, org.name, org.nation)
+            ensure_organisation(org.code, org.name, org.nation, org.names)
             people.organisations_created += 1
+        else:
+            # An organisation made before it had names (NATO-IS is seeded by the directory) gets the demo's names.
+            Organisation.objects.filter(code=org.code, names={}).update(names=org.names)
     for spec in USERS:
         user = User.objects.filter(username=spec.username).first()
         if user is None:

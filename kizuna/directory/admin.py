@@ -97,7 +97,7 @@ class NationGroupAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("code", "name", "nation", "is_nato_body")
+    list_display = ("code", "name", "names", "nation", "is_nato_body")
     list_filter = ("is_nato_body", "nation")
     search_fields = ("code", "name")
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import pycountry
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +62,15 @@ class Nation(models.Model):
         return self.name if translated == country.name else _natural_order(translated)
 
 
+# The names every node seeds its groups with (directory.services), in the reader's language. The stored name is
+# English; a group an administrator named otherwise is shown as named.
+SEEDED_GROUP_NAMES = {
+    "NATO member nations": _("NATO member nations"),
+    "Indo-Pacific partners (Australia, Japan, New Zealand, Republic of Korea)":
+        _("Indo-Pacific partners (Australia, Japan, New Zealand, Republic of Korea)"),
+}
+
+
 class NationGroup(models.Model):
     """A named group of nations (NATO, IP4, ...): a releasability value that stands for its members."""
 
@@ -74,10 +84,31 @@ class NationGroup(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def localised_name(self) -> str:
+        """The group's name in the active language when it is one the directory seeds; otherwise as stored."""
+        name = SEEDED_GROUP_NAMES.get(self.name)
+        return str(name) if name is not None else self.name
+
+
+def name_in_language(names: object, fallback: str) -> str:
+    """The name for the active language from ``{"ja": "...", "ko": "...", "fr": "..."}`` (a regional code such as
+    ``fr-ca`` falls back to ``fr``), else ``fallback`` (the English name)."""
+    if isinstance(names, dict):
+        language = (get_language() or "en").lower()
+        for code in (language, language.split("-")[0]):
+            name = names.get(code)
+            if isinstance(name, str) and name.strip():
+                return name
+    return fallback
+
 
 class Organisation(models.Model):
     code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True)  # English: the API, audit trail and STIX identities keep it
+    # Issue 14: the organisation's own name in other languages, {"ja": "防衛省", "ko": "...", "fr": "..."}.
+    names = models.JSONField(_("names in other languages"), default=dict, blank=True,
+                             help_text=_('The name per language code, e.g. {"ja": "防衛省"}; English is the name above.'))
     nation = models.ForeignKey(Nation, on_delete=models.PROTECT, null=True, blank=True, related_name="organisations")
     is_nato_body = models.BooleanField(default=False)
 
@@ -85,7 +116,21 @@ class Organisation(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language, or the English name where none is given."""
+        return name_in_language(self.names, self.name)
+
+    def clean(self) -> None:
+        """``names`` maps a language code (``ja``, ``ko``, ``fr``, ``fr-ca`` ...) to a name of at most 200 characters."""
+        names = self.names
+        if not isinstance(names, dict) or not all(
+            isinstance(code, str) and 2 <= len(code) <= 8 and isinstance(name, str) and len(name) <= 200
+            for code, name in names.items()
+        ):
+            raise ValidationError({"names": _('Give names as {"language code": "name"}, e.g. {"ja": "防衛省"}.')})
 
 
 class Role(models.TextChoices):

@@ -69,7 +69,8 @@ def nation_groups() -> dict[str, frozenset[str]]:
     return {code: frozenset(members) for code, members in groups.items()}
 
 
-def ensure_organisation(code: str, name: str | None = None, nation: str | None = None) -> Organisation:
+def ensure_organisation(code: str, name: str | None = None, nation: str | None = None,
+                        names: dict[str, str] | None = None) -> Organisation:
     org = Organisation.objects.filter(code=code).first()
     if org is None:
         org = Organisation.objects.filter(name=code).first()
@@ -78,7 +79,7 @@ def ensure_organisation(code: str, name: str | None = None, nation: str | None =
     if nation is not None and not Nation.objects.filter(code=nation).exists():
         raise ServiceError(gettext("unknown nation %(code)s; use an ISO 3166-1 alpha-3 code such as JPN") % {
             "code": repr(nation)}, "nation")
-    return Organisation.objects.create(code=code[:32], name=name or code, nation_id=nation)
+    return Organisation.objects.create(code=code[:32], name=name or code, nation_id=nation, names=dict(names or {}))
 
 
 def _check_clearances(clearances: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from kizuna.labels.messages import gettext_noop
 from kizuna.labels.model import TLP, Label, LabelError, Subject
 from kizuna.labels.policy import CategoryType, PolicyRegistry
 
@@ -46,15 +47,17 @@ def validate(label: Label, registry: PolicyRegistry) -> None:
     for name, values in label.categories:
         category = policy.categories.get(name)
         if category is None:
-            raise LabelError(f"category {name!r} is not defined by policy {policy.identifier}")
+            raise LabelError(gettext_noop("category %(category)s is not defined by policy %(policy)s"), category=repr(name),
+                             policy=policy.identifier)
         bad = [v for v in values if category.values and v not in category.values]
         if bad:
-            raise LabelError(f"{', '.join(bad)} not allowed in category {name!r} of policy {policy.identifier}")
+            raise LabelError(gettext_noop("%(values)s not allowed in category %(category)s of policy %(policy)s"),
+                             values=", ".join(bad), category=repr(name), policy=policy.identifier)
     if label.tlp is TLP.RED and not label.recipients:
-        raise LabelError("TLP:RED needs at least one named recipient")
+        raise LabelError(gettext_noop("TLP:RED needs at least one named recipient"))
     if label.tlp is not TLP.RED and label.recipients:
         # Recipients only mean something under TLP:RED; accepting them elsewhere would mislead the author.
-        raise LabelError("recipients are only used with TLP:RED; remove them or choose TLP:RED")
+        raise LabelError(gettext_noop("recipients are only used with TLP:RED; remove them or choose TLP:RED"))
 
 
 def display(label: Label, registry: PolicyRegistry) -> str:

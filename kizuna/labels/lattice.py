@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
+from kizuna.labels.messages import gettext_noop
 from kizuna.labels.model import TLP, Label, LabelError
 from kizuna.labels.policy import Category, CategoryType, Policy, PolicyRegistry
 
@@ -109,14 +110,16 @@ def least_upper_bound(labels: Iterable[Label], registry: PolicyRegistry, groups:
     common (no single label says "those who may see every part"); see the module docstring for ``groups``."""
     parts = list(labels)
     if not parts:
-        raise LabelError("no labels to combine")
+        raise LabelError(gettext_noop("no labels to combine"))
     policies = {label.policy for label in parts}
     if len(policies) != 1:
-        raise LabelError(f"labels of different policies cannot be combined: {', '.join(sorted(policies))}")
+        raise LabelError(gettext_noop("labels of different policies cannot be combined: %(policies)s"),
+                         policies=", ".join(sorted(policies)))
     policy = registry.require(parts[0].policy)
     for label in parts:
         if not policy.has_classification(label.classification):
-            raise LabelError(f"{label.classification!r} is not a classification of policy {policy.identifier}")
+            raise LabelError(gettext_noop("%(classification)s is not a classification of policy %(policy)s"),
+                             classification=repr(label.classification), policy=policy.identifier)
     classification = max((label.classification for label in parts), key=policy.rank)
     names = sorted({name for label in parts for name, _ in label.categories})
     categories: dict[str, set[str]] = {}
@@ -124,7 +127,8 @@ def least_upper_bound(labels: Iterable[Label], registry: PolicyRegistry, groups:
         category = policy.categories.get(name)
         present = [set(label.category(name)) for label in parts if any(n == name for n, _ in label.categories)]
         if category is None:
-            raise LabelError(f"category {name!r} is not defined by policy {policy.identifier}")
+            raise LabelError(gettext_noop("category %(category)s is not defined by policy %(policy)s"), category=repr(name),
+                             policy=policy.identifier)
         if category.type is not CategoryType.PERMISSIVE:
             categories[name] = set().union(*present)  # restrictive: every value; informative: shown, all of them
             continue
@@ -136,7 +140,7 @@ def least_upper_bound(labels: Iterable[Label], registry: PolicyRegistry, groups:
         if category.values:
             common &= set(category.values)
         if not common:
-            raise LabelError(f"the parts have no {category.label or name} value in common")
+            raise LabelError(gettext_noop("the parts have no %(category)s value in common"), category=category.label or name)
         categories[name] = common
     tlp = max((label.tlp for label in parts), key=TLP_ORDER.__getitem__)
     recipients: list[str] = []
@@ -144,7 +148,7 @@ def least_upper_bound(labels: Iterable[Label], registry: PolicyRegistry, groups:
         named = [set(label.recipients) for label in parts if label.tlp is TLP.RED]
         recipients = sorted(set.intersection(*named))
         if not recipients:
-            raise LabelError("the TLP:RED parts name no recipient in common")
+            raise LabelError(gettext_noop("the TLP:RED parts name no recipient in common"))
     return Label.build(policy.identifier, classification, categories, tlp, recipients)
 
 

@@ -8,9 +8,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kizuna.labels.messages import gettext_noop, translate
+
 
 class LabelError(ValueError):
-    """A label, policy or subject that cannot be used; the message is safe to show to the user."""
+    """A label, policy or subject that cannot be used; the message is safe to show to the user.
+
+    ``LabelError(gettext_noop("unknown policy %(policy)s"), policy="X")``: ``str()`` gives the template translated into
+    the active language (kizuna/labels/messages.py) with the values filled in; ``args[0]`` is the English text."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(template % values if values else template)
+
+    def __str__(self) -> str:
+        text = translate(self.template)
+        return text % self.values if self.values else text
 
 
 class TLP(enum.StrEnum):
@@ -43,7 +57,8 @@ class Label:
         try:
             tlp_value = TLP(tlp)
         except ValueError:
-            raise LabelError(f"unknown TLP {tlp!r}; use one of {', '.join(t.value for t in TLP)}") from None
+            raise LabelError(gettext_noop("unknown TLP %(tlp)s; use one of %(choices)s"), tlp=repr(tlp),
+                             choices=", ".join(t.value for t in TLP)) from None
         cats = tuple(
             sorted((str(name), tuple(sorted({str(v) for v in values}))) for name, values in (categories or {}).items() if values)
         )
@@ -59,13 +74,14 @@ class Label:
     def from_api(cls, data: Any) -> Label:
         """Parse the API form ``{"policy", "classification", "categories", "tlp", "recipients"}``."""
         if not isinstance(data, dict):
-            raise LabelError("a label must be an object with policy, classification, categories, tlp and recipients")
+            raise LabelError(gettext_noop("a label must be an object with policy, classification, categories, tlp and "
+                                          "recipients"))
         unknown = set(data) - {"policy", "classification", "categories", "tlp", "recipients"}
         if unknown:
-            raise LabelError(f"unknown label field(s): {', '.join(sorted(unknown))}")
+            raise LabelError(gettext_noop("unknown label field(s): %(fields)s"), fields=", ".join(sorted(unknown)))
         for required in ("policy", "classification"):
             if not isinstance(data.get(required), str) or not data[required]:
-                raise LabelError(f"label field {required!r} is required and must be a string")
+                raise LabelError(gettext_noop("label field %(field)s is required and must be a string"), field=repr(required))
         # Absent or null means "none"; any other non-object (a list, a string, false) is an error, not "none".
         categories = data.get("categories")
         if categories is None:
@@ -74,15 +90,15 @@ class Label:
             isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
             for k, v in categories.items()
         ):
-            raise LabelError("label categories must map a category name to a list of strings")
+            raise LabelError(gettext_noop("label categories must map a category name to a list of strings"))
         recipients = data.get("recipients")
         if recipients is None:
             recipients = []
         if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
-            raise LabelError("label recipients must be a list of strings")
+            raise LabelError(gettext_noop("label recipients must be a list of strings"))
         tlp = data.get("tlp", TLP.AMBER.value)
         if not isinstance(tlp, str):
-            raise LabelError("label tlp must be a string")
+            raise LabelError(gettext_noop("label tlp must be a string"))
         return cls.build(data["policy"], data["classification"], categories, tlp, recipients)
 
     @classmethod

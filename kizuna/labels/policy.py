@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kizuna.labels.messages import gettext_noop
 from kizuna.labels.model import LabelError
 
 POLICY_DIR = Path(__file__).parent / "policies"
@@ -54,7 +55,8 @@ class Policy:
         for index, level in enumerate(self.classifications):
             if level.name == classification:
                 return index
-        raise LabelError(f"classification {classification!r} is not defined by policy {self.identifier}")
+        raise LabelError(gettext_noop("classification %(classification)s is not defined by policy %(policy)s"),
+                         classification=repr(classification), policy=self.identifier)
 
     def has_classification(self, classification: str) -> bool:
         return any(level.name == classification for level in self.classifications)
@@ -138,7 +140,7 @@ class PolicyRegistry:
     def require(self, identifier: str) -> Policy:
         policy = self._policies.get(identifier)
         if policy is None:
-            raise LabelError(f"unknown policy {identifier!r}")
+            raise LabelError(gettext_noop("unknown policy %(policy)s"), policy=repr(identifier))
         return policy
 
     def __iter__(self):  # type: ignore[no-untyped-def]

@@ -128,7 +128,8 @@ def _one_line(text: str) -> str:
 
 
 def _language(user: User) -> str:
-    return user.language or settings.LANGUAGE_CODE
+    """The recipient's saved language when the node offers it, else the node's default (English)."""
+    return user.language if user.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def marking(labels: Sequence[LabelRecord]) -> str:

@@ -38,7 +38,7 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The directory is not labelled: listing organisations reveals nothing about reports.
-        orgs = Organisation.objects.order_by("name").values_list("code", "name")
+        orgs = [(o.code, o.display_name) for o in Organisation.objects.order_by("name")]
         self.fields["originator"].choices = [("", _("Any organisation")), *orgs]  # type: ignore[attr-defined]
 
 

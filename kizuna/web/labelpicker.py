@@ -290,7 +290,7 @@ class LabelPickerWidget(forms.Widget):
         policy = registry().get(choice.policy) or registry().require(DEFAULT_POLICY)
         rel_values = policy.categories[RELEASABLE].values if RELEASABLE in policy.categories else ()
         names = _nation_names(list(rel_values))
-        group_names = dict(NationGroup.objects.filter(code__in=rel_values).values_list("code", "name"))
+        group_names = {g.code: g.localised_name for g in NationGroup.objects.filter(code__in=rel_values)}
         partners = set(Nation.objects.filter(is_partner=True).values_list("code", flat=True))
         expanded = choice.expanded(self.user)
 

@@ -12,6 +12,8 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone, translation
 
+from kizuna.web.language import LOGIN_LANGUAGE_ATTRIBUTE, remember_language
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
@@ -71,8 +73,9 @@ class LoginRequiredMiddleware:
 
 
 class UserLanguageMiddleware:
-    """A signed-in user's saved language wins over the browser's, unless the session chose one (the switcher);
-    dates are shown in the user's time zone."""
+    """A signed-in user's saved language wins over the browser's, unless the language cookie chose one (the switcher,
+    which also saves the choice to the user); dates are shown in the user's time zone. The response that signs a user
+    in sets the cookie to their saved language, so their session starts in it (kizuna/web/language.py)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -81,7 +84,7 @@ class UserLanguageMiddleware:
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
         language = getattr(user, "language", None) if signed_in else None
-        if language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        if language in dict(settings.LANGUAGES) and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
         zone_name = getattr(user, "timezone", None) if signed_in else None
@@ -92,4 +95,8 @@ class UserLanguageMiddleware:
                 timezone.deactivate()
         except (ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
-        return self.get_response(request)
+        response = self.get_response(request)
+        at_login = getattr(request, LOGIN_LANGUAGE_ATTRIBUTE, None)
+        if at_login:
+            remember_language(response, at_login)
+        return response

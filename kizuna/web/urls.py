@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from kizuna.web import views
+from kizuna.web import language, views
 
 app_name = "web"
 urlpatterns = [
@@ -24,6 +24,6 @@ urlpatterns = [
         ])),
     ])),
     path("banners.css", views.banners_stylesheet, name="banners-css"),
-    # Django's set_language view: POST language=xx (and next=...) sets the language cookie.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher: Django's set_language (the cookie), and the choice saved to the signed-in user.
+    path("i18n/setlang/", language.set_language, name="set_language"),
 ]

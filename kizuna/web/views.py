@@ -34,6 +34,7 @@ from kizuna.directory.subjects import subject_for
 from kizuna.web import throttle, totp
 from kizuna.web.banner import banners_css, note_document
 from kizuna.web.forms import LoginForm, ProfileForm, TokenCodeForm, TokenForm
+from kizuna.web.language import remember_language
 
 PENDING_SESSION_KEY = "_kizuna_pending_login"
 PENDING_MAX_AGE_SECONDS = 300  # the second step must follow the password within five minutes
@@ -242,10 +243,7 @@ def account_profile(request: HttpRequest) -> HttpResponse:
                  detail={"language": user.language, "timezone": user.timezone})
     response = redirect("web:account")
     # The language switcher's cookie would otherwise keep overriding the language just saved.
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, user.language, max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE, secure=settings.LANGUAGE_COOKIE_SECURE, httponly=True,
-    )
+    remember_language(response, user.language)
     messages.success(request, _("Your profile is saved."))
     return response
 

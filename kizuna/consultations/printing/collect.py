@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.utils import dateformat
 from django.utils import timezone as dj_timezone
+from django.utils.formats import get_format
 from django.utils.safestring import SafeString, mark_safe
 
 from kizuna.consultations import queries
 from kizuna.consultations.models import ActionItem, ActionStatus, Meeting, MeetingStatus
 from kizuna.core.access import label_display, label_of
+from kizuna.core.dates import format_local
 from kizuna.core.markdown import render as render_markdown
 from kizuna.core.models import Labelled, LabelRecord
 from kizuna.directory.models import User
@@ -122,15 +123,16 @@ def _zone(name: str) -> ZoneInfo:
 def _span(start: datetime, end: datetime, zone: ZoneInfo, zone_name: str) -> str:
     """"Tuesday 2 June 2026, 09:00–11:00 CEST (Europe/Brussels)"; the end's date is repeated when it differs."""
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    day = dateformat.format(local_start, "l j F Y")
-    end_text = dateformat.format(local_end, "H:i" if local_end.date() == local_start.date() else "l j F Y, H:i")
-    abbreviation = dateformat.format(local_end, "T")
-    return f"{day}, {dateformat.format(local_start, 'H:i')}–{end_text} {abbreviation} ({zone_name})"
+    day = format_local(local_start, "LONG_DAY_DATE_FORMAT")
+    end_text = format_local(local_end, "H:i" if local_end.date() == local_start.date() else "LONG_DAY_DATETIME_FORMAT")
+    abbreviation = format_local(local_end, "T")
+    separator = str(get_format("DATE_TIME_SEPARATOR"))
+    return f"{day}{separator}{format_local(local_start, 'H:i')}–{end_text} {abbreviation} ({zone_name})"
 
 
 def _instant(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
-    return dateformat.format(local, "j F Y, H:i T")
+    return format_local(local, "LONG_DATETIME_ZONE_FORMAT")
 
 
 def _person(user: User | None) -> str:
@@ -196,8 +198,8 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
         if action.owner_user_id is not None:
             owner = _person(action.owner_user)
         else:
-            owner = action.owner_organisation.name if action.owner_organisation is not None else ""
-        due = dateformat.format(action.due, "j F Y") if action.due else "—"
+            owner = action.owner_organisation.display_name if action.owner_organisation is not None else ""
+        due = format_local(action.due, "LONG_DATE_FORMAT") if action.due else "—"
         overdue = queries.is_overdue(action, today)
         return PrintedAction(action.title, owner, due, str(ActionStatus(action.status).label), overdue, mark(action))
 
@@ -207,7 +209,7 @@ def collect(user: User, meeting: Meeting, now: datetime | None = None) -> Printa
         mark(series)  # its title is printed, so its label counts towards the banner
 
     attendees = [
-        PrintedAttendee(_person(a.user), a.user.organisation.name if a.user.organisation else "",
+        PrintedAttendee(_person(a.user), a.user.organisation.display_name if a.user.organisation else "",
                         str(a.get_rsvp_display()))
         for a in meeting.attendees.select_related("user", "user__organisation").order_by("id")
     ]

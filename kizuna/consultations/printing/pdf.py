@@ -396,9 +396,9 @@ def _table(rows: list[list[str]], widths: list[float], styles: Styles) -> Table:
 
 
 def _action_table(actions: list[PrintedAction], styles: Styles, width: float) -> Table:
-    rows = [[escape(gettext("Action")), escape(gettext("Owner")), escape(gettext("Due")), escape(gettext("Status"))]]
+    rows = [[markup(gettext("Action")), markup(gettext("Owner")), markup(gettext("Due")), markup(gettext("Status"))]]
     for action in actions:
-        due = markup(action.due) + (f" <b>{escape(gettext('overdue'))}</b>" if action.overdue else "")
+        due = markup(action.due) + (f" <b>{markup(gettext('overdue'))}</b>" if action.overdue else "")
         rows.append([f"<font size=7><b>({markup(action.marking.text)})</b></font><br/>{markup(action.title)}",
                      markup(action.owner), due, markup(action.status)])
     return _table(rows, [width * 0.46, width * 0.24, width * 0.15, width * 0.15], styles)
@@ -416,71 +416,71 @@ def _story(doc: PrintableMinutes, styles: Styles) -> list[Flowable]:
         facts.append((gettext("Place"), doc.place))
     if doc.link:
         facts.append((gettext("Link"), doc.link))
-    story.append(Table([[para(f"<b>{escape(k)}</b>", styles.cell), para(markup(v), styles.cell)]
+    story.append(Table([[para(f"<b>{markup(k)}</b>", styles.cell), para(markup(v), styles.cell)]
                         for k, v in facts], colWidths=[width * 0.22, width * 0.78], hAlign="LEFT",
                        style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, -1), 0)])))
     if doc.cancelled:
         reason = f": {doc.cancel_reason}" if doc.cancel_reason else ""
         story.append(para(f"<b>{markup(gettext('This meeting was cancelled') + reason)}</b>", styles.body))
     if doc.draft_minutes:
-        story.append(para(f"<b>{escape(gettext('DRAFT: these minutes are not published yet.'))}</b>", styles.body))
+        story.append(para(f"<b>{markup(gettext('DRAFT: these minutes are not published yet.'))}</b>", styles.body))
 
-    story.append(para(escape(gettext("Attendees")), styles.h2))
+    story.append(para(markup(gettext("Attendees")), styles.h2))
     if doc.attendees:
-        story.append(_table([[escape(gettext("Name")), escape(gettext("Organisation")), escape(gettext("Answer"))]]
+        story.append(_table([[markup(gettext("Name")), markup(gettext("Organisation")), markup(gettext("Answer"))]]
                             + [[markup(a.name), markup(a.organisation), markup(a.rsvp)] for a in doc.attendees],
                             [width * 0.4, width * 0.4, width * 0.2], styles))
     else:
-        story.append(para(escape(gettext("No attendees.")), styles.body))
+        story.append(para(markup(gettext("No attendees.")), styles.body))
 
-    story.append(para(escape(gettext("Agenda")), styles.h2))
+    story.append(para(markup(gettext("Agenda")), styles.h2))
     if doc.draft_agenda:
-        story.append(para(f"<b>{escape(gettext('DRAFT: this agenda is not published yet.'))}</b>", styles.body))
+        story.append(para(f"<b>{markup(gettext('DRAFT: this agenda is not published yet.'))}</b>", styles.body))
     if doc.items or doc.review:
-        rows = [["#", escape(gettext("Item")), escape(gettext("Presenter")), escape(gettext("Minutes"))]]
+        rows = [["#", markup(gettext("Item")), markup(gettext("Presenter")), markup(gettext("Minutes"))]]
         for item in doc.items:
             cell = f"<font size=7><b>({markup(item.marking.text)})</b></font><br/>{markup(item.title)}"
             for title, marking in item.reports:
-                cell += f"<br/><font size=8>{escape(gettext('Report'))}: ({markup(marking.text)}) {markup(title)}</font>"
+                cell += f"<br/><font size=8>{markup(gettext('Report'))}: ({markup(marking.text)}) {markup(title)}</font>"
             rows.append([str(item.order), cell, markup(item.presenter), str(item.duration_minutes)])
         if doc.review:
-            rows.append(["", escape(gettext("Review of actions")), "", ""])
+            rows.append(["", markup(gettext("Review of actions")), "", ""])
         story.append(_table(rows, [width * 0.06, width * 0.6, width * 0.22, width * 0.12], styles))
     else:
-        story.append(para(escape(gettext("No agenda has been published.")), styles.body))
+        story.append(para(markup(gettext("No agenda has been published.")), styles.body))
 
-    story.append(para(escape(gettext("Minutes")), styles.h2))
+    story.append(para(markup(gettext("Minutes")), styles.h2))
     if not doc.has_minutes:
-        story.append(para(escape(gettext("No minutes have been published.")), styles.body))
+        story.append(para(markup(gettext("No minutes have been published.")), styles.body))
     for item in doc.items:
         if item.minutes:
             story.append(para(f"{item.order}. {markup(item.title)}", styles.h3))
             for portion in item.minutes:
                 story.extend([_portion(portion.marking, styles), *markdown_flowables(portion.text, styles)])
     if doc.other_minutes:
-        story.append(para(escape(gettext("General")), styles.h3))
+        story.append(para(markup(gettext("General")), styles.h3))
         for portion in doc.other_minutes:
             story.extend([_portion(portion.marking, styles), *markdown_flowables(portion.text, styles)])
 
-    story.append(para(escape(gettext("Decisions")), styles.h2))
+    story.append(para(markup(gettext("Decisions")), styles.h2))
     if not doc.decisions:
-        story.append(para(escape(gettext("No decisions recorded.")), styles.body))
+        story.append(para(markup(gettext("No decisions recorded.")), styles.body))
     for number, decision in enumerate(doc.decisions, start=1):
         about = f" — {markup(decision.item_title)}" if decision.item_title else ""
         body = markdown_flowables(decision.text, styles)
         # The marking and heading never stay behind at the foot of a page without the decision's first block.
         story.append(KeepTogether([_portion(decision.marking, styles),
-                                   para(f"<b>{escape(gettext('Decision'))} {number}</b>{about}", styles.body),
+                                   para(f"<b>{markup(gettext('Decision'))} {number}</b>{about}", styles.body),
                                    *body[:1]]))
         story.extend(body[1:])
 
-    story.append(para(escape(gettext("Actions")), styles.h2))
+    story.append(para(markup(gettext("Actions")), styles.h2))
     if doc.actions:
         story.append(_action_table(doc.actions, styles, width))
     else:
-        story.append(para(escape(gettext("No actions recorded.")), styles.body))
+        story.append(para(markup(gettext("No actions recorded.")), styles.body))
     if doc.review:
-        story.append(para(escape(gettext("Review of actions from earlier meetings")), styles.h2))
+        story.append(para(markup(gettext("Review of actions from earlier meetings")), styles.h2))
         story.append(_action_table(doc.review, styles, width))
 
     story.append(Spacer(1, 6 * mm))

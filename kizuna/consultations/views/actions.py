@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -87,7 +87,7 @@ class RowKit:
     def __post_init__(self) -> None:
         self.overdue_flag = format_html(' <span class="flag-overdue" data-testid="overdue">{}</span>',
                                         gettext("Overdue"))
-        self.day_format = pgettext("day heading", "D j M Y")
+        self.day_format = "DAY_DATE_FORMAT"
         self.status_names = {value: str(name) for value, name in ActionStatus.choices}
         if self.csrf:
             # Each status button escaped once per page with a placeholder id; a row only puts its id in.
@@ -118,7 +118,7 @@ def action_row(action: ActionItem, today: date, visible: VisibleLabels, chips: C
     meeting = action.meeting if action.meeting is not None and action.meeting.label_id in visible else None
     series = action.series if action.series is not None and action.series.label_id in visible else None
     owner = person(action.owner_user) if action.owner_user is not None else (
-        action.owner_organisation.name if action.owner_organisation is not None else "")
+        action.owner_organisation.display_name if action.owner_organisation is not None else "")
     overdue = queries.is_overdue(action, today)
     links = [format_html('<a href="{}">{}</a>', kit.meeting_url(meeting.pk), meeting.title)] if meeting else []
     if series is not None:
@@ -169,7 +169,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
                  for key, name in ACTION_TABS],
         "next_url": f"{base}?{urlencode({'tab': tab, 'cursor': page.next_cursor})}" if page.next_cursor else "",
         "first_url": f"{base}?{urlencode({'tab': tab})}" if cursor else "",
-        "today": fmt(today, pgettext("day heading", "D j M Y")),
+        "today": fmt(today, "DAY_DATE_FORMAT"),
         **zone_context(zone),
     }, status=400 if error else 200)
 

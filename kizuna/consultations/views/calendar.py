@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy, pgettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from kizuna.consultations import queries
@@ -33,7 +33,7 @@ from kizuna.consultations.models import (
     MeetingStatus,
     Series,
 )
-from kizuna.consultations.timezones import WorkingHours, local_times_for, propose_slots
+from kizuna.consultations.timezones import WorkingHours, city_name, local_times_for, propose_slots
 from kizuna.consultations.views.common import (
     Chips,
     RowUrls,
@@ -93,7 +93,7 @@ def _entries(meetings: list[Meeting], zone: ZoneInfo, visible: VisibleLabels, ch
     result: list[Entry] = []
     meeting_urls = RowUrls("consultations:meeting")
     cancelled_word = gettext("Cancelled")
-    other_day = pgettext("end on another day", "D j M H:i")
+    other_day = "SHORT_DAY_TIME_FORMAT"
     for meeting in meetings:
         start, end = meeting.start.astimezone(zone), meeting.end.astimezone(zone)
         until = f"{end:%H:%M}" if end.date() == start.date() else fmt(end, other_day)
@@ -141,20 +141,20 @@ def calendar(request: HttpRequest) -> HttpResponse:
         grid_start = first - timedelta(days=first.weekday())
         grid_end = following + timedelta(days=(7 - following.weekday()) % 7)
         previous, next_ = (first - timedelta(days=1)).replace(day=1), following
-        title = fmt(first, pgettext("month heading", "F Y"))
+        title = fmt(first, "MONTH_HEADING_FORMAT")
     elif view == "week":
         grid_start = anchor - timedelta(days=anchor.weekday())
         grid_end = grid_start + timedelta(days=7)
         previous, next_ = grid_start - timedelta(days=7), grid_end
         title = gettext("%(first)s to %(last)s") % {
-            "first": fmt(grid_start, pgettext("day heading", "D j M Y")),
-            "last": fmt(grid_end - timedelta(days=1), pgettext("day heading", "D j M Y"))}
+            "first": fmt(grid_start, "DAY_DATE_FORMAT"),
+            "last": fmt(grid_end - timedelta(days=1), "DAY_DATE_FORMAT")}
     else:
         grid_start, grid_end = anchor, anchor + timedelta(days=LIST_DAYS)
         previous, next_ = anchor - timedelta(days=LIST_DAYS), grid_end
         title = gettext("%(first)s to %(last)s") % {
-            "first": fmt(grid_start, pgettext("day heading", "D j M Y")),
-            "last": fmt(grid_end - timedelta(days=1), pgettext("day heading", "D j M Y"))}
+            "first": fmt(grid_start, "DAY_DATE_FORMAT"),
+            "last": fmt(grid_end - timedelta(days=1), "DAY_DATE_FORMAT")}
 
     lo, hi = _local_bounds(grid_start, grid_end, zone)
     meetings = queries.calendar_range(subject, lo, hi, series_id=series_id)
@@ -168,7 +168,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         by_day[entry.start.date()].append(entry)
     days: list[Day] = []
     # The week's title already has the year; a month cell's heading is for screen readers and keeps it.
-    heading = pgettext("short day", "D j M") if view == "week" else pgettext("day heading", "D j M Y")
+    heading = "SHORT_DAY_FORMAT" if view == "week" else "DAY_DATE_FORMAT"
     day = grid_start
     while day < grid_end:
         todays = by_day.get(day, [])
@@ -293,17 +293,17 @@ def schedule(request: HttpRequest) -> HttpResponse:
                 local = []
                 outside = {o.nation for o in slot.outside}
                 for row in local_times_for(slot.start, slot.end, str(zone.key), nations, by_place=True):
-                    local.append({"nation": ", ".join(row.nations), "city": row.city, "offset": row.utc_offset,
+                    local.append({"nation": ", ".join(row.nations), "city": city_name(row.city), "offset": row.utc_offset,
                                   "time": f"{fmt(row.start, 'H:i')}–{fmt(row.end, 'H:i')}",
-                                  "day": fmt(row.start, pgettext("short day", "D j M")) if row.day_differs else "",
+                                  "day": fmt(row.start, "SHORT_DAY_FORMAT") if row.day_differs else "",
                                   "inside": not outside.intersection(row.nations)})
                 rows.append({
                     "rank": rank, "start": start,
-                    "when": f"{fmt(start, pgettext('day and time', 'D j M Y H:i'))}–{fmt(end, 'H:i')}",
+                    "when": f"{fmt(start, 'DAY_DATETIME_FORMAT')}–{fmt(end, 'H:i')}",
                     "inside": slot.score,
                     "cost": _duration_words(slot.cost),
                     "outside": [{"nation": o.nation, "reason": _reason(o.reason), "by": _duration_words(o.minutes),
-                                 "local": fmt(o.local_start, pgettext("short day and time", "D H:i"))}
+                                 "local": fmt(o.local_start, "WEEKDAY_TIME_FORMAT")}
                                 for o in slot.outside],
                     "local": local,
                     "create_url": meeting_create_url(series, slot.start.astimezone(zone), slot.end.astimezone(zone)),

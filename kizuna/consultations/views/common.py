@@ -22,10 +22,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from kizuna.consultations import queries
@@ -33,6 +32,7 @@ from kizuna.consultations.models import AgendaItem, Meeting, MeetingStatus, Seri
 from kizuna.consultations.timezones import is_known_zone
 from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
+from kizuna.core.dates import format_local
 from kizuna.core.errors import ServiceError
 from kizuna.core.models import LabelRecord
 from kizuna.directory.models import User
@@ -43,18 +43,12 @@ from kizuna.web.labelpicker import LabelChoice, default_choice
 from kizuna.web.shortcuts import apply_service_error, signed_in_user
 from kizuna.web.templatetags.kizuna_web import label_chip
 
-# How a time reads on a meeting's pages: "Tue 2 Jun 2026, 09:00". Django's formatter translates day and month names
-# and, unlike the |date filter, keeps the datetime in its own zone instead of the viewer's. The order of the parts is
-# the language's (Korean 2026년 12월 1일 화요일 17:00), so the patterns are messages, read when a page is rendered.
+# How a time reads on a meeting's pages: "Tue 2 Jun 2026, 09:00", "2026年6月2日(火) 09:00" (named formats of
+# kizuna/core/formats). Django's formatter translates day and month names and, unlike the |date filter, keeps the
+# datetime in its own zone instead of the viewer's.
+DAY_TIME = "MEETING_DATETIME_FORMAT"
+DAY = "SHORT_DAY_FORMAT"
 TIME = "H:i"
-
-
-def day_time() -> str:
-    return pgettext("day and time", "D j M Y, H:i")
-
-
-def day() -> str:
-    return pgettext("short day", "D j M")
 
 
 def alliance_label(user: User) -> LabelChoice:
@@ -81,8 +75,9 @@ def zone_or_utc(name: str) -> ZoneInfo:
 
 
 def fmt(value: datetime | date, pattern: str) -> str:
-    """Format in the value's own zone (no conversion), with translated day and month names."""
-    return dateformat.format(value, pattern)
+    """Format in the value's own zone (no conversion) with a named format of the active language (kizuna/core/formats)
+    or a literal pattern, day and month names translated."""
+    return format_local(value, pattern)
 
 
 def utc_offset(value: datetime, minus: str = "-") -> str:
@@ -101,8 +96,8 @@ def zone_context(zone: ZoneInfo) -> dict[str, str]:
 def span(start: datetime, end: datetime, zone: ZoneInfo) -> dict[str, str]:
     """A meeting's time in one zone: "Tue 2 Jun 2026, 09:00 – 11:00" (the end's day only when it differs)."""
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    end_text = fmt(local_end, TIME if local_end.date() == local_start.date() else day_time())
-    return {"start": fmt(local_start, day_time()), "end": end_text, "zone": str(zone.key),
+    end_text = fmt(local_end, TIME if local_end.date() == local_start.date() else DAY_TIME)
+    return {"start": fmt(local_start, DAY_TIME), "end": end_text, "zone": str(zone.key),
             "offset": utc_offset(local_start, "−"), "iso": local_start.isoformat()}
 
 

@@ -45,12 +45,12 @@ from kizuna.consultations.models import (
     Rsvp,
     Series,
 )
-from kizuna.consultations.timezones import local_times
+from kizuna.consultations.timezones import city_name, local_times
 from kizuna.consultations.views.common import (
+    DAY,
+    DAY_TIME,
     TIME,
     alliance_label,
-    day,
-    day_time,
     fmt,
     forbidden,
     marking,
@@ -78,7 +78,7 @@ from kizuna.web.shortcuts import signed_in_user
 def _owner_name(action: ActionItem) -> str:
     if action.owner_user is not None:
         return action.owner_user.get_full_name() or action.owner_user.username
-    return action.owner_organisation.name if action.owner_organisation is not None else "—"
+    return action.owner_organisation.display_name if action.owner_organisation is not None else "—"
 
 
 def _action_row(action: ActionItem, user: User, organiser: bool, items: dict[int, AgendaItem]) -> dict[str, Any]:
@@ -120,8 +120,8 @@ def _page_context(request: HttpRequest, meeting: Meeting) -> dict[str, Any]:
     nations = queries.participating_nations(meeting, series, attendees)
     rows = []
     for row in local_times(meeting, nations, by_place=True):
-        end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else day_time())
-        rows.append({"row": row, "day": fmt(row.start, day()) if row.day_differs else "",
+        end_text = fmt(row.end, TIME if row.end.date() == row.start.date() else DAY_TIME)
+        rows.append({"row": row, "city": city_name(row.city), "day": fmt(row.start, DAY) if row.day_differs else "",
                      "start": fmt(row.start, TIME), "end": end_text,
                      "offset": utc_offset(row.start, "−"), "night": row.start.hour < 7 or row.start.hour >= 21})
 

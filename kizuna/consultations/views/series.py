@@ -21,7 +21,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from kizuna.consultations import queries, recurrence, services
@@ -38,7 +37,7 @@ from kizuna.consultations.models import (
     Series,
 )
 from kizuna.consultations.recurrence import cadence_words
-from kizuna.consultations.timezones import CAPITALS, is_known_zone
+from kizuna.consultations.timezones import CAPITALS, city_name, is_known_zone
 from kizuna.consultations.views.actions import RowKit, action_row
 from kizuna.consultations.views.common import (
     Chips,
@@ -72,7 +71,7 @@ def _focus_names(codes: Iterable[str]) -> list[str]:
 
 
 def _nation_names(codes: Iterable[str]) -> list[str]:
-    return [f"{code} ({CAPITALS[code].city})" if code in CAPITALS else code for code in codes]
+    return [f"{code} ({city_name(CAPITALS[code].city)})" if code in CAPITALS else code for code in codes]
 
 
 def _forbidden(request: HttpRequest, message: str, series: Series | None = None) -> HttpResponse:
@@ -99,7 +98,7 @@ def series_list(request: HttpRequest) -> HttpResponse:
         rows.append({
             "series": series, "chip": chips(series.label), "focus_areas": _focus_names(series.focus_areas),
             "cadence": cadence_words(series), "chair": person(series.chair),
-            "next": fmt(upcoming[0][0].astimezone(zone), pgettext("day and time", "D j M Y H:i")) if upcoming else "",
+            "next": fmt(upcoming[0][0].astimezone(zone), "DAY_DATETIME_FORMAT") if upcoming else "",
         })
     note_labels(request, *(s.label for s in page.object_list))
     if page.object_list:
@@ -141,8 +140,8 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         existing = planned.get(start)
         next_rows.append({
             "start": start,
-            "viewer": fmt(start.astimezone(zone), pgettext("day and time", "D j M Y H:i")),
-            "home": fmt(start.astimezone(home), pgettext("day and time", "D j M Y H:i")),
+            "viewer": fmt(start.astimezone(zone), "DAY_DATETIME_FORMAT"),
+            "home": fmt(start.astimezone(home), "DAY_DATETIME_FORMAT"),
             "meeting_url": meeting_url(existing.pk) if existing else "",
             "create_url": meeting_create_url(series, start.astimezone(home)),
         })
@@ -150,7 +149,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     def meeting_row(meeting: Meeting) -> dict[str, Any]:
         start, end = meeting.start.astimezone(zone), meeting.end.astimezone(zone)
         return {"meeting": meeting, "href": meeting_url(meeting.pk), "chip": chips(meeting.label),
-                "when": f"{fmt(start, pgettext('day and time', 'D j M Y H:i'))}–{fmt(end, 'H:i')}",
+                "when": f"{fmt(start, 'DAY_DATETIME_FORMAT')}–{fmt(end, 'H:i')}",
                 "cancelled": meeting.status == MeetingStatus.CANCELLED}
 
     kit = RowKit()
@@ -167,7 +166,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cadence": cadence_words(series),
         "home_zone": str(home.key),
         "first": (fmt(datetime.combine(series.first_date, series.start_time, tzinfo=home),
-                       pgettext("day and time", "D j M Y H:i"))
+                       "DAY_DATETIME_FORMAT")
                   if series.first_date and series.start_time else ""),
         "next_rows": next_rows,
         "past": [meeting_row(m) for m in past],

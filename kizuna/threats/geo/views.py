@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kizuna.core import audit
 from kizuna.core.access import label_display, label_of
+from kizuna.core.dates import format_local
 from kizuna.core.errors import ServiceError
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
@@ -225,7 +226,7 @@ def _map(request: HttpRequest, items: list[Item], closest: bool = False) -> dict
             outside.append(item)
             continue
         x, y = view.project(item.longitude, item.latitude)
-        when = item.when.strftime("%Y-%m-%d") if item.when else ""
+        when = format_local(item.when, "WHEN_DATE_FORMAT") if item.when else ""
         title = " · ".join(p for p in (item.title, item.type_name, when) if p)
         markers.append(Marker(x, y, item.kind, title, item.url))
     return {

@@ -182,8 +182,8 @@ def sightings_by_nation(subject: Subject, obj: StixObject) -> tuple[list[NationS
         except (ValueError, TypeError, AttributeError):
             count = 1
         entry.count += max(count, 1)
-        if row.originator.name not in entry.organisations:
-            entry.organisations.append(row.originator.name)
+        if row.originator.display_name not in entry.organisations:
+            entry.organisations.append(row.originator.display_name)
     return sorted(by_nation.values(), key=lambda e: (-e.count, e.code)), labels
 
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from django import template
-from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from kizuna.core import registry
 from kizuna.core.access import label_display, label_of
+from kizuna.core.dates import format_local
 from kizuna.core.models import LabelRecord
+from kizuna.core.versions import summary_text
 from kizuna.labels import Label
 from kizuna.web.banner import Banner, chip_class, default_banner
+from kizuna.web.context import node_display_name
 
 register = template.Library()
 
@@ -52,6 +53,12 @@ def label_chip_class(value: LabelRecord | Label) -> str:
     return chip_class(label.policy, label.classification)
 
 
+@register.filter
+def version_summary(value: str) -> str:
+    """``{{ version.summary|version_summary }}``: a version's stored English summary in the reader's language."""
+    return summary_text(str(value or ""))
+
+
 @register.simple_tag
 def fallback_banner() -> Banner:
     return default_banner()
@@ -59,7 +66,7 @@ def fallback_banner() -> Banner:
 
 @register.simple_tag
 def node_name() -> str:
-    return str(settings.KIZUNA_NODE_NAME)
+    return node_display_name()
 
 
 @register.simple_tag
@@ -76,7 +83,9 @@ def account_sections() -> list[str]:
     return registry.account_sections()
 
 
-_WHEN_FORMATS = {"datetime": "Y-m-d H:i", "date": "Y-m-d", "seconds": "Y-m-d H:i:s", "month-day": "m-d"}
+# Named formats of kizuna/core/formats: English keeps 2026-12-05 07:30, Japanese reads 2026年12月5日(土) 07:30.
+_WHEN_FORMATS = {"datetime": "WHEN_DATETIME_FORMAT", "date": "WHEN_DATE_FORMAT", "seconds": "WHEN_SECONDS_FORMAT",
+                 "month-day": "WHEN_MONTH_DAY_FORMAT"}
 
 
 def _instant(value: object) -> datetime | None:
@@ -93,19 +102,20 @@ def _instant(value: object) -> datetime | None:
 @register.simple_tag
 def when(value: object, style: str = "datetime") -> SafeString | str:
     """A moment as every page shows one (issue 13: one rule for every page): in the reader's time zone with the zone
-    named (``2026-12-05 16:00 JST``; a date-only ``style`` names it in the tooltip), the same moment in UTC on hover,
+    named (``2026-12-05 16:00 JST``, ``2026年12月5日(土) 16:00 JST`` in Japanese: kizuna/core/formats; a date-only
+    ``style`` names it in the tooltip), the same moment in UTC on hover,
     and the exact instant in ``<time datetime>``. A calendar date (no time of day) is shown as it is, with no zone.
     ``style``: datetime (default), date, seconds, month-day."""
     if isinstance(value, date) and not isinstance(value, datetime):
-        return format_html('<time datetime="{}">{}</time>', value.isoformat(), date_format(value, "Y-m-d"))
+        return format_html('<time datetime="{}">{}</time>', value.isoformat(), format_local(value, "WHEN_DATE_FORMAT"))
     moment = _instant(value)
     if moment is None:
         return str(value) if value not in (None, "") else "—"
     local = timezone.localtime(moment)
     utc = moment.astimezone(UTC)
-    shown = date_format(local, _WHEN_FORMATS.get(style, _WHEN_FORMATS["datetime"]))
+    shown = format_local(local, _WHEN_FORMATS.get(style, _WHEN_FORMATS["datetime"]))
     zone = local.tzname() or ""
     if style in ("datetime", "seconds"):
         shown = f"{shown} {zone}".strip()
-    title = f"{date_format(local, 'Y-m-d H:i')} {zone} · {date_format(utc, 'Y-m-d H:i')} UTC"
+    title = f"{format_local(local, 'WHEN_DATETIME_FORMAT')} {zone} · {format_local(utc, 'WHEN_DATETIME_FORMAT')} UTC"
     return format_html('<time datetime="{}" title="{}">{}</time>', utc.strftime("%Y-%m-%dT%H:%M:%SZ"), title, shown)
