@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,6 +150,25 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_node(tmp_path_factory.mktemp("demo-node"), [], database_name=f"kizuna_e2e_demo_{os.getpid()}",
                       demo=True) as url:
         yield url
+
+
+def sign_in(browser: Any, url: str, username: str, password: str, language: str = "en") -> Any:
+    """A page signed in as ``username`` in ``language``, chosen as a person does: with the switcher on the login page.
+    A saved language otherwise wins at sign-in (kizuna/web/language.py), and a test before this one may have saved
+    another for the same demo user."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{url}/login/")
+    # Submitted even when the page is in that language already: only a choice made here outranks the saved one.
+    with page.expect_navigation():
+        page.eval_on_selector("#language-select", "(select, code) => { select.value = code; select.form.submit(); }",
+                              language)
+    assert page.get_attribute("html", "lang") == language
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login/" not in u)
+    return page
 
 
 def screenshot(page: object, name: str) -> Path:

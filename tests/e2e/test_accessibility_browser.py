@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kizuna.demo.people import DEMO_PASSWORD
+from tests.e2e.conftest import sign_in
 
 SCREENS = Path(__file__).resolve().parents[2] / "var" / "screens"
 
@@ -35,15 +36,7 @@ DETAILS = [("/reports/", "a[href^='/reports/'][href$='/']:not([href='/reports/']
 
 
 def _signed_in(browser: Any, url: str, language: str = "en") -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.add_cookies([{"name": "django_language", "value": language, "url": url}])
-    page = context.new_page()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", "hanako")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login/" not in u)
-    return page
+    return sign_in(browser, url, "hanako", DEMO_PASSWORD, language)
 
 
 def _shot(page: Any, name: str) -> None:

@@ -6,21 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.demo.people import DEMO_PASSWORD
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 PANELS = ["notifications", "meetings", "actions", "reports", "practices", "threats", "watch"]
 
 
 def _sign_in(browser: Any, url: str, username: str, language: str = "en") -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.add_cookies([{"name": "django_language", "value": language, "url": url}])
-    page = context.new_page()
-    page.goto(f"{url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login/" not in u)
-    return page
+    return sign_in(browser, url, username, DEMO_PASSWORD, language)
 
 
 def test_signing_in_shows_the_dashboard_and_a_panel_leads_to_its_record(browser: Any, demo_url: str) -> None:
