@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kizuna.demo.people import DEMO_PASSWORD
 from tests.e2e.conftest import screenshot, sign_in
 
@@ -38,8 +40,9 @@ def test_signing_in_shows_the_dashboard_and_a_panel_leads_to_its_record(browser:
     assert page.url.endswith("/reports/")
 
 
-def test_the_dashboard_in_japanese(browser: Any, demo_url: str) -> None:
-    page = _sign_in(browser, demo_url, "hanako", language="ja")
-    assert page.get_attribute("html", "lang") == "ja"
-    assert "今後の会議" in page.locator("[data-testid=panel-meetings] h2").inner_text()
-    screenshot(page, "dashboard-ja")
+@pytest.mark.parametrize(("language", "heading"), [("fr", "Réunions à venir"), ("ja", "今後の会議"), ("ko", "예정된 회의")])
+def test_the_dashboard_in_each_language(browser: Any, demo_url: str, language: str, heading: str) -> None:
+    page = _sign_in(browser, demo_url, "hanako", language=language)
+    assert page.get_attribute("html", "lang") == language
+    assert heading in page.locator("[data-testid=panel-meetings] h2").inner_text()
+    screenshot(page, f"dashboard-{language}")
