@@ -22,8 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _SPACES = re.compile(r"\s+")
-_PUNCT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-", "\u2012": "-",
-                        "\u2013": "-", "\u2014": "-", "-": " ", "\u30fb": "\u30fb", "_": " "})
+# Typographic apostrophes read as "'"; every dash and the underscore as a space.
+_PUNCT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": " ", "\u2011": " ", "\u2012": " ",
+                        "\u2013": " ", "\u2014": " ", "-": " ", "_": " "})
 _ACCENTS = re.compile("[\u0300-\u036f]")
 
 
