@@ -42,11 +42,17 @@ def get_term_or_404(subject: Subject, pk: object) -> Term:
     return found
 
 
-def visible_forms(subject: Subject) -> list[tuple[int, str, str, str, str, Any]]:
-    """(id, en, fr, ja, ko, variants) of every term the subject may see: one query, for ``expand``."""
-    rows: list[tuple[int, str, str, str, str, Any]] = list(
-        Term.objects.visible_to(subject).order_by("id").values_list("id", "en", "fr", "ja", "ko", "variants"))
+def visible_forms(subject: Subject) -> list[tuple[int, str]]:
+    """(id, search_text: the term's normal forms, one per line) of every term the subject may see: one query, for
+    ``expand``."""
+    rows: list[tuple[int, str]] = list(
+        Term.objects.visible_to(subject).order_by("id").values_list("id", "search_text"))
     return rows
+
+
+def terms_by_id(subject: Subject, ids: list[int]) -> dict[int, Term]:
+    """The terms of ``ids`` the subject may see (``expand``'s matched terms), by id."""
+    return {t.pk: t for t in Term.objects.visible_to(subject).filter(pk__in=ids)}
 
 
 def audit_read(actor: str, terms: Sequence[Term], address: str = "", action: str = "read") -> None:

@@ -69,13 +69,13 @@ class Found:
 
 
 class Index:
-    """The forms of a set of terms, ready to be found in queries: built once per call of ``expand`` from the terms the
+    """The normal forms (``normalise``) of a set of terms, ready to be found in queries: built once per call of ``expand`` from the terms the
     subject may see (so it never holds a term the subject may not see)."""
 
     def __init__(self, terms: Iterable[tuple[int, Iterable[str]]]) -> None:
         self._by_prefix: dict[str, list[tuple[str, int]]] = {}
         for key, forms in terms:
-            for form in {normalise(f) for f in forms}:
+            for form in set(forms):  # already normal (``normalise``): the caller keeps them so
                 if form:
                     self._by_prefix.setdefault(form[:2], []).append((form, key))
         for entries in self._by_prefix.values():
