@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +16,7 @@ from kizuna.core.models import Labelled
 LANGUAGES = ("en", "fr", "ja", "ko")
 GENERAL = "general"
 # The office's focus areas (shared with reports and consultations), and the vocabulary of the liaison office itself.
-AREA_CHOICES: list[tuple[str, str]] = [(GENERAL, _("Liaison office")), *FocusArea.choices]
+AREA_CHOICES: list[tuple[str, Any]] = [(GENERAL, _("Liaison office")), *FocusArea.choices]
 AREAS = frozenset(value for value, _name in AREA_CHOICES)
 
 

@@ -69,8 +69,8 @@ class Found:
 
 
 class Index:
-    """The normal forms (``normalise``) of a set of terms, ready to be found in queries: built once per call of ``expand`` from the terms the
-    subject may see (so it never holds a term the subject may not see)."""
+    """The normal forms (``normalise``) of a set of terms, ready to be found in queries: built once per call of
+    ``expand`` from the terms the subject may see (so it never holds a term the subject may not see)."""
 
     def __init__(self, terms: Iterable[tuple[int, Iterable[str]]]) -> None:
         self._by_prefix: dict[str, list[tuple[str, int]]] = {}

@@ -572,7 +572,8 @@ CASES: list[Case] = [
 ]
 
 # Writes whose refusal depends on the caller's organisation are also tried by a caller of another nation.
-FOREIGN_TOO = ("report edit", "practice edit", "glossary term edit", "glossary term delete", "report withdraw", "report attachment add", "report edit post", "meeting edit",
+FOREIGN_TOO = ("report edit", "practice edit", "glossary term edit", "glossary term delete",
+               "report withdraw", "report attachment add", "report edit post", "meeting edit",
                "meeting cancel", "agenda item edit", "minutes part edit", "decision edit", "action edit",
                "series edit", "STIX object page")
 CASES += [replace(c, name=f"{c.name}, from another nation", foreign=True) for c in CASES if c.name in FOREIGN_TOO]
