@@ -15,6 +15,7 @@ one-pass scan a long one. ``tests/glossary/test_expand.py`` asserts under half a
 from __future__ import annotations
 
 from kizuna.glossary import queries
+from kizuna.glossary.models import Term
 from kizuna.glossary.text import Index, longest_matches, normalise
 from kizuna.labels import Subject
 
@@ -26,9 +27,15 @@ def expand(subject: Subject, query: str, limit: int = MAX_EXPANSIONS) -> list[st
     """The forms, in every language and every variant, of the visible terms found in ``query`` — those not already
     in it — deduplicated, in the order the terms occur in the query, at most ``limit``. A term found inside a longer
     one (``defence`` in ``cyber defence``) is not used."""
+    return expansion(subject, query, limit)[0]
+
+
+def expansion(subject: Subject, query: str, limit: int = MAX_EXPANSIONS) -> tuple[list[str], list[Term]]:
+    """``expand``'s forms, and the terms they were taken from (a page that shows the forms notes the terms' labels
+    for its banners)."""
     text = normalise(query[:MAX_QUERY])
     if not text:
-        return []
+        return [], []
     # The index is built from the normal forms kept on each row (``search_text``), so nothing is normalised per
     # term per call; only the matched terms are read whole, again from the enforcement point.
     index = Index((pk, forms.split("\n")) for pk, forms in queries.visible_forms(subject))
@@ -38,14 +45,20 @@ def expand(subject: Subject, query: str, limit: int = MAX_EXPANSIONS) -> list[st
             order.append(match.key)
     terms = queries.terms_by_id(subject, order)
     result: list[str] = []
+    used: list[Term] = []
     seen: set[str] = set()
     for pk in order:
-        for form in terms[pk].forms() if pk in terms else ():
+        term = terms.get(pk)
+        if term is None:  # deleted or relabelled between the two reads
+            continue
+        for form in term.forms():
             key = normalise(form)
             if key in seen or key in text:
                 continue
             seen.add(key)
             result.append(form)
+            if term not in used:
+                used.append(term)
             if len(result) >= limit:
-                return result
-    return result
+                return result, used
+    return result, used

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext
+
 from kizuna.core import audit
 from kizuna.core.access import get_visible_or_404
 from kizuna.core.errors import ServiceError
@@ -25,8 +27,6 @@ def list_terms(subject: Subject, q: str = "", area: str = "", cursor: str | None
     qs = Term.objects.visible_to(subject).select_related("label", "originator", "created_by", "updated_by")
     if area:
         if area not in AREAS:
-            from django.utils.translation import gettext
-
             raise ServiceError(gettext("unknown area %(area)s") % {"area": area}, "area")
         qs = qs.filter(area=area)
     text = normalise(q[:MAX_Q])
@@ -52,7 +52,7 @@ def visible_forms(subject: Subject) -> list[tuple[int, str]]:
 
 def terms_by_id(subject: Subject, ids: list[int]) -> dict[int, Term]:
     """The terms of ``ids`` the subject may see (``expand``'s matched terms), by id."""
-    return {t.pk: t for t in Term.objects.visible_to(subject).filter(pk__in=ids)}
+    return {t.pk: t for t in Term.objects.visible_to(subject).filter(pk__in=ids).select_related("label")}
 
 
 def audit_read(actor: str, terms: Sequence[Term], address: str = "", action: str = "read") -> None:

@@ -24,7 +24,7 @@ from kizuna.core.access import label_of
 from kizuna.core.errors import ServiceError
 from kizuna.directory.subjects import subject_for
 from kizuna.glossary import queries, services
-from kizuna.glossary.expansion import expand
+from kizuna.glossary.expansion import expansion
 from kizuna.glossary.forms import TermForm, TermSearchForm, initial_for
 from kizuna.glossary.models import LANGUAGES, Term
 from kizuna.web.banner import note_labels
@@ -58,7 +58,8 @@ def term_list(request: HttpRequest) -> HttpResponse:
             terms = page.items
             note_labels(request, *(t.label for t in terms))
             queries.audit_read(user.username, terms, audit.client_address(request), action="list")
-            expansions = expand(subject, q) if q else []
+            expansions, used = expansion(subject, q) if q else ([], [])
+            note_labels(request, *(t.label for t in used))  # the expansions show those terms' words
             if page.next_cursor:
                 next_url = "?" + urlencode({**({"q": q} if q else {}), **({"area": area} if area else {}),
                                             "cursor": page.next_cursor})

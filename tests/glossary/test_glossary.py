@@ -293,3 +293,36 @@ def test_the_module_is_registered_with_its_type_pages_api_and_demo() -> None:
     [record_type] = module.types
     assert record_type.model == "glossary.Term" and record_type.stix_types == ()
     assert module.nav == "glossary/_nav_entry.html" and module.demo is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "words"), [
+    ("ja", ["用語集", "いずれかの言語で検索", "日本語", "サイバー防衛"]),
+    ("fr", ["Glossaire", "Rechercher dans n'importe quelle langue", "Japonais"]),
+    ("ko", ["용어집", "어느 언어로든 검색", "한국어"]),
+])
+def test_the_glossary_pages_read_in_every_language(coordinator: Any, language: str, words: list[str]) -> None:
+    from django.conf import settings
+
+    term = _create(coordinator)
+    client = Client()
+    client.force_login(coordinator)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    body = client.get("/glossary/").content.decode() + client.get(f"/glossary/{term.pk}/").content.decode()
+    assert f'<html lang="{language}"' in body
+    for word in words:
+        assert word.replace("'", "&#x27;") in body or word in body, word
+
+
+@pytest.mark.django_db
+def test_the_banner_covers_the_terms_whose_words_the_expansions_show(coordinator: Any) -> None:
+    import re
+
+    _create(coordinator, en="ship-to-ship transfer", ja="瀬取り", area="maritime",
+            label=make_label(releasable_to=["JPN"], classification="RESTRICTED"))
+    client = Client()
+    client.force_login(coordinator)
+    body = client.get("/glossary/", {"q": "瀬取りの監視"}).content.decode()
+    assert 'data-testid="term-list"' not in body and "ship-to-ship transfer" in body  # no row, but its words
+    banner = re.search(r'data-testid="banner-top".*?</', body, re.S)
+    assert banner is not None and "RESTRICTED" in banner.group(0)
