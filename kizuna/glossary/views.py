@@ -56,10 +56,11 @@ def term_list(request: HttpRequest) -> HttpResponse:
             error, status = exc.message, 400
         else:
             terms = page.items
-            note_labels(request, *(t.label for t in terms))
-            queries.audit_read(user.username, terms, audit.client_address(request), action="list")
+            # The expansions show the words of the terms they come from: those are shown too (banner, audit).
             expansions, used = expansion(subject, q) if q else ([], [])
-            note_labels(request, *(t.label for t in used))  # the expansions show those terms' words
+            shown = terms + [t for t in used if t.pk not in {s.pk for s in terms}]
+            note_labels(request, *(t.label for t in shown))
+            queries.audit_read(user.username, shown, audit.client_address(request), action="list")
             if page.next_cursor:
                 next_url = "?" + urlencode({**({"q": q} if q else {}), **({"area": area} if area else {}),
                                             "cursor": page.next_cursor})
