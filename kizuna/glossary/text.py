@@ -26,6 +26,8 @@ _SPACES = re.compile(r"\s+")
 _PUNCT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": " ", "\u2011": " ", "\u2012": " ",
                         "\u2013": " ", "\u2014": " ", "-": " ", "_": " "})
 _ACCENTS = re.compile("[\u0300-\u036f]")
+# Control characters read as spaces (PostgreSQL refuses a NUL in a query's text; a tab or newline separates words).
+_CONTROLS = re.compile("[\x00-\x1f\x7f]")
 
 
 def is_cjk(char: str) -> bool:
@@ -54,7 +56,7 @@ def _drop_spaces_near_cjk(text: str) -> str:
 
 def normalise(text: str) -> str:
     """The normal form of a term or query (see the module's docstring)."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCT)
+    text = unicodedata.normalize("NFKC", _CONTROLS.sub(" ", text)).casefold().translate(_PUNCT)
     text = unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
     return _drop_spaces_near_cjk(text.strip())
 

@@ -326,3 +326,10 @@ def test_the_banner_covers_the_terms_whose_words_the_expansions_show(coordinator
     assert 'data-testid="term-list"' not in body and "ship-to-ship transfer" in body  # no row, but its words
     banner = re.search(r'data-testid="banner-top".*?</', body, re.S)
     assert banner is not None and "RESTRICTED" in banner.group(0)
+
+
+@pytest.mark.django_db
+def test_a_search_with_control_characters_is_answered(coordinator: Any, api_for: Any) -> None:
+    _create(coordinator)
+    api: Api = api_for(coordinator)
+    assert [t["en"] for t in api.get("glossary?q=cyber%00defence").json()["items"]] == ["cyber defence"]
