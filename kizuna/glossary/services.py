@@ -196,6 +196,7 @@ def do_load_terms(user: User, entries: list[TermInput], address: str = "") -> Lo
         present = {(en.casefold(), area) for en, area in Term.objects.visible_to(subject).values_list("en", "area")}
         created: list[int] = []
         records: dict[str, Any] = {}  # the starting set shares one label: resolve it once
+        first_of_label: dict[int, Term] = {}
         for data in entries:
             key = (_text(data.en, "en", required=True).casefold(), data.area)
             if key in present:
@@ -210,8 +211,11 @@ def do_load_terms(user: User, entries: list[TermInput], address: str = "") -> Lo
             snapshot(term, _data(term), user, "created")
             present.add(key)
             created.append(term.pk)
+            first_of_label.setdefault(term.label_id, term)
+        # One re-read per distinct label (the starting set has one): what the loader wrote, it can still see.
+        for term in first_of_label.values():
+            recheck_visible(term, subject)
         if created:
-            recheck_visible(Term.objects.get(pk=created[0]), subject)
             audit.record(user.username, "create", "glossary-term", created, None, address)
         result.created = len(created)
     return result

@@ -115,3 +115,13 @@ def test_the_longest_match_wins_and_two_terms_sharing_a_form_both_count() -> Non
     index = Index([(1, ["cyber defence"]), (2, ["defence"]), (3, ["defence"])])
     assert [f.key for f in longest_matches(index.find(normalise("cyber defence")))] == [1]
     assert sorted(f.key for f in longest_matches(index.find(normalise("defence")))) == [2, 3]
+
+
+@pytest.mark.parametrize(("query", "others"), [
+    ("cyber defence", {"cyberdéfense", "サイバー防衛", "사이버 방어"}),
+    ("cyberdéfense", {"cyber defence", "サイバー防衛", "사이버 방어"}),
+    ("サイバー防衛の強化", {"cyber defence", "cyberdéfense", "사이버 방어"}),
+    ("사이버 방어 협력", {"cyber defence", "cyberdéfense", "サイバー防衛"}),
+])
+def test_each_language_finds_the_three_others(coordinator: Any, terms: None, query: str, others: set[str]) -> None:
+    assert others <= set(expand(subject_for(coordinator), query))
