@@ -46,6 +46,7 @@ def term_list(request: HttpRequest) -> HttpResponse:
     form = TermSearchForm(request.GET)
     terms: list[Term] = []
     expansions: list[str] = []
+    found: list[tuple[Term, list[str]]] = []  # each term found in the search, with the forms it adds
     error = next_url = ""
     status = 200
     if form.is_valid():
@@ -59,6 +60,7 @@ def term_list(request: HttpRequest) -> HttpResponse:
             # The expansions show the words of the terms they come from: those are shown too (banner, audit).
             expansions, used = expansion(subject, q) if q else ([], [])
             shown = terms + [t for t in used if t.pk not in {s.pk for s in terms}]
+            found = [(t, [f for f in expansions if f in t.forms()]) for t in used]
             note_labels(request, *(t.label for t in shown))
             queries.audit_read(user.username, shown, audit.client_address(request), action="list")
             if page.next_cursor:
@@ -67,7 +69,7 @@ def term_list(request: HttpRequest) -> HttpResponse:
     else:
         status = 400
     return render(request, "glossary/term_list.html",
-                  {"form": form, "terms": terms, "error": error, "next_url": next_url, "expansions": expansions,
+                  {"form": form, "terms": terms, "error": error, "next_url": next_url, "found": found,
                    "may_edit": services.may_edit_glossary(user)}, status=status)
 
 
