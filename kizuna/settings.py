@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kizuna.directory",
     "kizuna.reports",
     "kizuna.practices",  # best-practice notes: the worked example of a labelled module (docs/adding-a-type.md)
+    "kizuna.glossary",  # the office's terms in four languages; query expansion (docs/glossary.md)
     "kizuna.consultations",  # series, meetings, agendas, actions (issue 5 foundation)
     "kizuna.threats",
     "kizuna.threats.watch",  # sightings, watch filters, inbox (own models and migrations)

@@ -36,6 +36,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from kizuna.consultations import services as consultations
 from kizuna.consultations.models import AgendaItem, Meeting, Series
+from kizuna.glossary.models import Term
+from kizuna.glossary.services import TermInput, do_create_term
 from kizuna.practices.models import Practice
 from kizuna.practices.services import PracticeInput, do_create_practice
 from kizuna.reports.models import Report
@@ -92,6 +94,13 @@ class World:
     # --- best-practice notes ---------------------------------------------------------------------------------------
     def practice(self) -> Practice:
         return do_create_practice(self.owner, PracticeInput(title="Hot wash-up", label=HIDDEN))
+
+    # --- glossary terms (kept by coordinators: the owner is made one; the caller stays a contributor) -------------
+    def term(self) -> Term:
+        self.owner.role = "coordinator"
+        self.owner.save(update_fields=["role"])
+        return do_create_term(self.owner, TermInput(en="ship-to-ship transfer", ja="瀬取り", area="maritime",
+                                                    label=HIDDEN))
 
     # --- STIX -------------------------------------------------------------------------------------------------------
     def stix(self, obj: dict[str, Any], label: Any = HIDDEN) -> str:
@@ -320,6 +329,19 @@ CASES: list[Case] = [
     Case("practice read", lambda w: w.practice(), api("GET", "practices/{id}"), ("GET " + R + "practices/<id>",)),
     Case("practice edit", lambda w: w.practice(), api("PATCH", "practices/{id}", {"title": "taken over"}),
          ("PATCH " + R + "practices/<id>",)),
+    Case("glossary term read", lambda w: w.term(), api("GET", "glossary/{id}"), ("GET " + R + "glossary/<id>",)),
+    Case("glossary term edit", lambda w: w.term(), api("PATCH", "glossary/{id}", {"en": "taken over"}),
+         ("PATCH " + R + "glossary/<id>",)),
+    Case("glossary term delete", lambda w: w.term(), api("DELETE", "glossary/{id}"),
+         ("DELETE " + R + "glossary/<id>",)),
+    Case("glossary term page", lambda w: w.term(), web("GET", "/glossary/{id}/"), ("GET glossary/<int:pk>/",)),
+    Case("glossary term edit form", lambda w: w.term(), web("GET", "/glossary/{id}/edit/"),
+         ("GET glossary/<int:pk>/edit/",)),
+    Case("glossary term edit page", lambda w: w.term(),
+         web("POST", "/glossary/{id}/edit/", {"en": "taken over", "area": "maritime", **LABEL_FIELDS}),
+         ("POST glossary/<int:pk>/edit/",)),
+    Case("glossary term delete page", lambda w: w.term(), web("POST", "/glossary/{id}/delete/"),
+         ("POST glossary/<int:pk>/delete/",)),
     Case("practice page", lambda w: w.practice(), web("GET", "/practices/{id}/"), ("GET practices/<int:pk>/",)),
     # STIX objects
     Case("STIX object read", lambda w: w.indicator(), api("GET", "stix/objects/{id}"),
@@ -550,7 +572,8 @@ CASES: list[Case] = [
 ]
 
 # Writes whose refusal depends on the caller's organisation are also tried by a caller of another nation.
-FOREIGN_TOO = ("report edit", "practice edit", "report withdraw", "report attachment add", "report edit post", "meeting edit",
+FOREIGN_TOO = ("report edit", "practice edit", "glossary term edit", "glossary term delete",
+               "report withdraw", "report attachment add", "report edit post", "meeting edit",
                "meeting cancel", "agenda item edit", "minutes part edit", "decision edit", "action edit",
                "series edit", "STIX object page")
 CASES += [replace(c, name=f"{c.name}, from another nation", foreign=True) for c in CASES if c.name in FOREIGN_TOO]

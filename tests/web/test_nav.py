@@ -23,6 +23,7 @@ def _nav(client: Client, url: str) -> str:
 
 REPORTS = '<a href="/reports/"{}>Reports</a>'
 PRACTICES = '<a href="/practices/"{} data-testid="nav-practices">Best practice</a>'
+GLOSSARY = '<a href="/glossary/"{} data-testid="nav-glossary">Glossary</a>'
 CONSULTATIONS = '<a href="/consultations/"{} data-testid="nav-consultations">Consultations</a>'
 THREATS = '<a href="/threats/"{} data-testid="nav-threats">Threats</a>'
 INBOX = '<a href="/inbox/"{} data-testid="nav-inbox">Inbox</a>'
@@ -37,7 +38,8 @@ def _expected(current: str, admin: bool) -> str:
 
     # My actions is a tab of Consultations, so its page marks Consultations; the inbox is one entry of its own.
     consultations = CONSULTATIONS.format(CURRENT if current in ("consultations", "actions") else "")
-    parts = [REPORTS.format(*mark("reports")), PRACTICES.format(*mark("practices")), consultations,
+    parts = [REPORTS.format(*mark("reports")), PRACTICES.format(*mark("practices")),
+             GLOSSARY.format(*mark("glossary")), consultations,
              THREATS.format(*mark("threats")), INBOX.format(*mark("inbox"))]
     if admin:
         parts.append(FEDERATION.format(*mark("federation")))
@@ -45,7 +47,7 @@ def _expected(current: str, admin: bool) -> str:
     return '<nav class="site-nav" aria-label="Main">' + "".join(parts) + "</nav>"
 
 
-PAGES = [("/reports/", "reports"), ("/practices/", "practices"), ("/threats/", "threats"),
+PAGES = [("/reports/", "reports"), ("/practices/", "practices"), ("/glossary/", "glossary"), ("/threats/", "threats"),
          ("/consultations/", "consultations"), ("/consultations/actions/", "actions"), ("/inbox/", "inbox"),
          ("/consultations/inbox/", "inbox"), ("/threats/inbox/", "inbox"), ("/account/", "account")]
 
@@ -66,7 +68,7 @@ def test_the_navigation_of_an_administrator(url: str, current: str, make_user: C
 
 def test_the_navigation_follows_the_registry() -> None:
     assert registry.nav_entries() == ["reports/_nav_entry.html", "practices/_nav_entry.html",
-                                      "consultations/_nav_entry.html", "threats/_nav_entry.html",
+                                      "glossary/_nav_entry.html", "consultations/_nav_entry.html", "threats/_nav_entry.html",
                                       "notifications/_nav_entry.html", "federation/_nav_entry.html"]
 
 
