@@ -68,16 +68,18 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 
 from kizuna.core.paging import keyset_page  # noqa: E402
 from kizuna.directory.models import Organisation, User  # noqa: E402
 from kizuna.directory.services import ensure_reference_data  # noqa: E402
 from kizuna.directory.subjects import subject_for  # noqa: E402
 from kizuna.labels import Label, Subject  # noqa: E402
-from kizuna.threats import search  # noqa: E402
+from kizuna.threats import queries, search  # noqa: E402
 from kizuna.threats.forms import CYBER_TYPES  # noqa: E402
-from kizuna.threats.prepare import prepare  # noqa: E402
-from kizuna.threats.store import Candidate, write_batch  # noqa: E402
+from kizuna.threats.models import ObservableValue  # noqa: E402
+from kizuna.threats.prepare import IP_RANGE, prepare  # noqa: E402
+from kizuna.threats.store import SEARCH_INDEX, Candidate, write_batch  # noqa: E402
 
 OTHERS = ["FRA", "DEU", "ITA", "ESP", "POL", "NLD", "NOR", "DNK", "CAN"]
 PAGE = 25
@@ -206,7 +208,7 @@ def build(rng: random.Random) -> tuple[User, Store]:
     return user, held
 
 
-def queries(held: Store, rng: random.Random, n: int) -> dict[str, list[str]]:
+def search_texts(held: Store, rng: random.Random, n: int) -> dict[str, list[str]]:
     """``n`` searches of each kind, drawn from what was stored."""
     def fragment(text: str) -> str:
         size = min(len(text), rng.randint(6, 10))
@@ -284,13 +286,29 @@ def main() -> None:
     print(f"\n{'search (' + str(ARGS.queries) + ' each)':26} {'page p50':>9} {'page p95':>9} {'bare p50':>9} "
           f"{'bare p95':>9} {'rows':>6} {'bare rows':>9}")
     figures: dict[str, dict[str, float]] = {}
-    for kind, texts in queries(held, rng, ARGS.queries).items():
+    for kind, texts in search_texts(held, rng, ARGS.queries).items():
         p50, p95, rows = timed(page, texts)
         b50, b95, brows = timed(bare, texts)
         figures[kind] = {"p50": p50, "p95": p95, "bare_p50": b50, "bare_p95": b95, "rows": rows, "bare_rows": brows}
         verdict = "met" if p95 < 50 else "MISSED"
         print(f"{kind:26} {p50:9.2f} {p95:9.2f} {b50:9.2f} {b95:9.2f} {rows:6.1f} {brows:9.1f}  "
               f"(target p95 < 50 ms: {verdict})")
+    # Not the search: the cyber page also counts every visible object per tab (kizuna.threats.views.cyber), whatever
+    # the query. Printed so that the page's whole cost is known; the target is about the search.
+    def tab_counts(_: str) -> int:
+        counts = (queries.visible_objects(subject, types=types).order_by().values("type").annotate(n=Count("id"))
+                  .values_list("type", "n"))
+        return len(list(counts))
+
+    t50, t95, _ = timed(tab_counts, ["-"] * max(3, min(ARGS.queries, 10)))
+    print(f"{'(cyber page tab counts)':26} {t50:9.2f} {t95:9.2f}  (every visible object, once per page view; "
+          "not part of the search)")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {SEARCH_INDEX.table}")
+        texts = cursor.fetchone()[0]
+    ranges = ObservableValue.objects.filter(kind=IP_RANGE).count()
+    print(f"index: {texts:,} search texts, {ranges:,} ip-range rows, "
+          f"{ObservableValue.objects.exclude(kind=IP_RANGE).count():,} observable values")
     print(json.dumps({"objects": ARGS.objects, "database": connection.vendor, "figures": figures,
                       "python": sys.version.split()[0]}))
 
