@@ -307,6 +307,12 @@ def copy_tail(row: tuple[Any, ...]) -> str:
             f"{source_ref}\t{target_ref}\t{name}\t{data}\n")
 
 
+def text_size(p: Prepared) -> int:
+    """Characters of text a prepared object holds in memory: its JSON text (inside the COPY text on PostgreSQL) and
+    its search text. Messages and the importer's batches are bounded by it."""
+    return len(p[P_ROW][ROW_TEXT]) + len(p[P_TEXT]) + (len(p[P_COPY]) if len(p) > P_COPY else 0)
+
+
 def is_marked(p: Prepared) -> bool:
     """Whether the object's label needs the importer's marking rules: it refers to markings or is a
     marking-definition. Objects that are not get the default label as they are."""
@@ -315,8 +321,8 @@ def is_marked(p: Prepared) -> bool:
 
 # ---- the parsing process --------------------------------------------------------------------------------------------
 
-# A message holds at most this many objects or this much JSON text, whichever comes first: the importer queues a
-# bounded number of messages (importer.QUEUED_MESSAGES), so this bounds the memory of the queue.
+# A message holds at most this many objects or this much text (``text_size``), whichever comes first: the importer
+# queues a bounded number of messages (importer.QUEUED_MESSAGES), so this bounds the memory of the queue.
 MESSAGE_OBJECTS = 500
 MESSAGE_TEXT = 512 * 1024
 _HEADER = struct.Struct("<I")
@@ -409,7 +415,7 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = F
                 if is_marked(result):  # type: ignore[arg-type]
                     marked.append(len(prepared))
                 prepared.append(result)  # type: ignore[arg-type]
-                text += len(result[P_COPY]) if copy else len(result[P_ROW][ROW_TEXT])  # type: ignore[index]
+                text += text_size(result)  # type: ignore[arg-type]
             else:
                 stix_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
                 rejected.append((index, stix_id, result))  # type: ignore[arg-type]
