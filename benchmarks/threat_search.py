@@ -195,7 +195,8 @@ def build(rng: random.Random) -> tuple[User, Store]:
         prepared = prepare(i, make_object(i, rng, held))
         if isinstance(prepared, str):
             raise SystemExit(f"object {i}: {prepared}")
-        batch.append(Candidate(prepared, labels[i % 10]))  # one in ten REL TO BEL
+        # One in ten REL TO BEL, of every kind: the kinds repeat every 20 objects, the labels every 200.
+        batch.append(Candidate(prepared, labels[i // 20 % 10]))
         if len(batch) == BATCH or i == ARGS.objects - 1:
             with transaction.atomic():
                 result = write_batch(batch, subject=writer, originator_id=org.pk)
@@ -271,11 +272,17 @@ def main() -> None:
         plan = search.plan(text)
         hashes: tuple[str, ...] = ()
         with connection.cursor() as cursor:
-            if plan.hash:  # the same bridging through holders of the hash, every holder (no label rule)
-                cursor.execute(f"SELECT value FROM {value_table} WHERE kind IN ({hash_kinds}) AND obj_id IN "
-                               f"(SELECT obj_id FROM {value_table} WHERE kind IN ({hash_kinds}) AND value = %s)",
-                               [*search.HASH_KINDS, *search.HASH_KINDS, plan.hash])
-                hashes = tuple(sorted({plan.hash, *(r[0] for r in cursor.fetchall())}))
+            if plan.hash:  # the same bridging through the holders of the hash, in two steps as the search does
+                cursor.execute(f"SELECT obj_id FROM {value_table} WHERE kind IN ({hash_kinds}) AND value = %s "
+                               f"LIMIT {search.MAX_HASH_BRIDGES}", [*search.HASH_KINDS, plan.hash])
+                holders = [r[0] for r in cursor.fetchall()]
+                hashes = (plan.hash,)
+                if holders:
+                    marks = ", ".join(["%s"] * len(holders))
+                    cursor.execute(f"SELECT value FROM {value_table} WHERE obj_id IN ({marks}) "
+                                   f"AND kind IN ({hash_kinds}) LIMIT {search.MAX_HASHES}",
+                                   [*holders, *search.HASH_KINDS])
+                    hashes = tuple(sorted({plan.hash, *(r[0] for r in cursor.fetchall())}))
             sql, params = search.candidates_sql(plan, hashes)
             marks = ", ".join(["%s"] * len(types))
             cursor.execute(f"SELECT id FROM {stix} WHERE id IN ({sql}) AND is_current = %s AND revoked = %s "
