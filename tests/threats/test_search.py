@@ -4,7 +4,10 @@ never a hint about what the reader may not see.
 
 Objects go through the real importer (``do_import_objects``/``do_import_bundle``), so the store writes the search
 text and the ip-range keys as it does for every import. The first test is the issue's own list; it failed on
-2d43070 (main before this work): only ``hugesoft.org`` found anything on the page.
+2d43070 (main before this work): only ``hugesoft.org`` found anything on the page. The last is a property (hypothesis):
+over random stores under random labels, what a reader finds is exactly what a subject who sees everything finds,
+less what the reader may not see (``may_see``, the pure decision) — for hashes a subset, since only visible files
+bridge to other hashes.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps as django_apps
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from kizuna.core.access import registry
 from kizuna.directory.subjects import subject_for
+from kizuna.labels import Subject, may_see
 from kizuna.threats import search
 from kizuna.threats.models import ObservableValue, StixObject
 from kizuna.threats.services import do_import_bundle, do_import_objects
-from kizuna.threats.store import SEARCH_INDEX
+from kizuna.threats.store import SEARCH_INDEX, candidate, write_batch
 from tests.conftest import make_label
 from tests.threats.test_import_fixtures import T0, T1, current, indicator
 
@@ -334,3 +341,67 @@ def test_reasons_come_from_stored_json(jpn_user: Any) -> None:
     rows = list(result.objects)
     assert search.match_reasons(result, rows) == {rows[0].pk: ["description contains “beacons”"]}
     assert json.loads(rows[0].data)["description"] == "beacons to a.example"
+
+
+# --- property: searching inside the visible query is searching everything, then dropping what is hidden -----------
+
+RELEASABLE = (["JPN"], ["KOR"], ["IP4"], ["NATO", "IP4"], ["JPN", "KOR"], ["NZL"])
+COMMUNITIES = ([], ["CYBER"], ["MARITIME"])
+# Sees every label the strategy makes: the oracle's "everything".
+EVERYONE = Subject(key="everyone", nations=frozenset({"JPN", "KOR", "NZL", "IP4", "NATO"}),
+                   communities=frozenset({"CYBER", "MARITIME"}), clearances={"NATO": "RESTRICTED"})
+TEMPLATES = (
+    lambda: sco("domain-name", value="hugesoft.org"),
+    lambda: indicator(pattern="[domain-name:value = 'www.hugesoft.org']"),
+    lambda: sco("ipv4-addr", value="58.246.0.0/15"),
+    lambda: indicator(pattern="[ipv4-addr:value = '58.246.1.2']"),
+    lambda: sco("ipv6-addr", value="2001:db8::/32"),
+    lambda: sco("file", hashes={"MD5": "a" * 32, "SHA-256": "b" * 64}),
+    lambda: sco("file", hashes={"MD5": "a" * 32, "SHA-256": "c" * 64}),
+    lambda: indicator(pattern=f"[file:hashes.'SHA-256' = '{'c' * 64}']"),
+    lambda: named("malware", "Poison Ivy", is_family=True, description="APT1 tooling"),
+    lambda: named("intrusion-set", "Ivy League"),
+)
+QUERIES = ("hugesoft", "www.hugesoft.org", "58.246.1.2", "58.246.0.0/15", "2001:db8::5", "ivy", "apt1", "C2")
+HASH_QUERIES = ("a" * 32, "b" * 64, "c" * 64)
+
+
+@st.composite
+def labelled_objects(draw: st.DrawFn) -> list[tuple[int, Any]]:
+    """Up to eight objects drawn from TEMPLATES, each under a random label."""
+    count = draw(st.integers(min_value=1, max_value=8))
+    return [(draw(st.integers(min_value=0, max_value=len(TEMPLATES) - 1)),
+             make_label(releasable_to=draw(st.sampled_from(RELEASABLE)),
+                        communities=draw(st.sampled_from(COMMUNITIES)) or None,
+                        classification=draw(st.sampled_from(["UNCLASSIFIED", "RESTRICTED"])),
+                        tlp=draw(st.sampled_from(["CLEAR", "GREEN", "AMBER"]))))
+            for _ in range(count)]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(objects=labelled_objects())
+def test_a_readers_results_are_everyones_results_it_may_see(
+        objects: list[tuple[int, Any]], jpn_user: Any, kor_user: Any) -> None:
+    StixObject.objects.all().delete()
+    label_of: dict[str, Any] = {}
+    for template, label in objects:
+        obj = TEMPLATES[template]()
+        with transaction.atomic():
+            result = write_batch([candidate(0, obj, label)], subject=EVERYONE, originator_id=jpn_user.organisation_id)
+        assert result.accepted_ids == [obj["id"]]
+        label_of[obj["id"]] = label
+    policies = registry()
+    for user in (jpn_user, kor_user):
+        subject = subject_for(user)
+        for query in QUERIES + HASH_QUERIES:
+            everything = set(search.search(EVERYONE, query).objects.values_list("stix_id", flat=True))
+            allowed = {i for i in everything if may_see(subject, label_of[i], policies)}
+            mine = set(search.search(subject, query).objects.values_list("stix_id", flat=True))
+            if query in HASH_QUERIES:
+                # Only visible files bridge to other hashes: a subset, holding every visible direct holder.
+                direct = set(search.search(EVERYONE, query).objects.filter(
+                    values__value=query).values_list("stix_id", flat=True))
+                assert {i for i in direct if i in allowed} <= mine <= allowed, query
+            else:
+                assert mine == allowed, query
