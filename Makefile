@@ -66,6 +66,7 @@ bench: $(STAMP)
 	env -u DATABASE_URL $(BIN)/python benchmarks/taxii_serve.py
 	env -u DATABASE_URL $(BIN)/python benchmarks/federation_sync.py
 	env -u DATABASE_URL $(BIN)/python benchmarks/bench_load.py
+	env -u DATABASE_URL $(BIN)/python benchmarks/threat_search.py
 
 clean:
 	rm -rf $(VENV) var

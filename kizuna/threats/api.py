@@ -36,7 +36,7 @@ from kizuna.threats import services
 from kizuna.threats.exporter import MEDIA_TYPE, iter_bundle
 from kizuna.threats.importer import max_bundle_bytes
 from kizuna.threats.models import ImportJob, StixObject
-from kizuna.threats.queries import also_reported_by, get_object_or_404, object_versions, search_by_value, visible_objects
+from kizuna.threats.queries import also_reported_by, get_object_or_404, object_versions, visible_objects
 from kizuna.threats.schemas import (
     StixImportJobOut,
     StixImportStartedOut,
@@ -51,6 +51,7 @@ from kizuna.threats.schemas import (
     summary_out,
     version_out,
 )
+from kizuna.threats.search import search
 from kizuna.web.apiauth import caller
 
 router = Router(tags=["stix"])
@@ -227,16 +228,21 @@ def list_objects(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """Current versions, newest first, keyset-paginated (pass ``next_cursor`` back as ``cursor``). ``type``
-    (repeated or comma-separated), ``q`` (in the name), ``value`` (an observable value: IP, domain, URL, hash,
-    e-mail). No total count, on purpose."""
+    (repeated or comma-separated). ``q``: the threat search of the cyber page — part of a name, description, alias
+    or value (three letters or digits in a row at least; shorter text is an exact value), a domain and its parent
+    domains, an IP address or CIDR network by containment (IPv4 and IPv6), any hash of a file. ``value``: the same
+    search (it used to be an exact observable value, which it still finds); with both, objects found by both. No
+    total count, on purpose."""
     user = caller(request)
     subject = subject_for(user)
-    type_list = _list_param(types)
-    qs = search_by_value(subject, value) if value.strip() else visible_objects(subject)
-    if type_list:
-        qs = qs.filter(type__in=type_list)
-    if q.strip():
-        qs = qs.filter(name__icontains=q.strip()[:200])
+    type_list = _list_param(types) or None
+    texts = [text for text in (q.strip(), value.strip()) if text]
+    if texts:
+        qs = search(subject, texts[0], types=type_list).objects
+        for more in texts[1:]:
+            qs = qs.filter(pk__in=search(subject, more, types=type_list).objects.values("pk"))
+    else:
+        qs = visible_objects(subject, types=type_list)
     page = keyset_page(qs.select_related("label", "originator"), cursor or None, limit)
     _audit(user, "list", page.items, request)
     return {"items": [summary_out(o) for o in page.items], "next_cursor": page.next_cursor}

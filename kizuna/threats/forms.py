@@ -57,9 +57,12 @@ TABS_BY_KEY: dict[str, Tab] = {tab.key: tab for tab in CYBER_TABS}
 class CyberFilterForm(forms.Form):
     tab = forms.ChoiceField(label=_("Show"), required=False,
                             choices=[(ALL_TAB, _("All cyber objects")), *((t.key, t.title) for t in CYBER_TABS)])
-    q = forms.CharField(label=_("Search by value"), required=False, max_length=512,
-                        help_text=_("An IP address, domain, URL, file hash or e-mail address."),
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "198.51.100.7"}))
+    q = forms.CharField(label=_("Search"), required=False, max_length=512,
+                        help_text=_("Searches name, description, value, domain, address or network, hash: part of "
+                                    "a name or value (at least three letters or digits), a domain (finds its parent "
+                                    "domains too), an IP address or CIDR network (finds the networks that contain "
+                                    "it and what lies inside it), or any hash of a file."),
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "58.246.1.2"}))
     cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
 

@@ -70,6 +70,7 @@ from kizuna.threats.prepare import (
     marking_refs,  # noqa: F401 - re-exported (federation.sync)
     prepare,
     read_frame,
+    text_size,
 )
 from kizuna.threats.store import (
     REASON_CREATED_BY,
@@ -119,6 +120,11 @@ PARALLEL_MIN_BYTES = 4_000_000
 # for the child to prepare the next batch while this process writes one. With only the pipe's buffer (1 MB) the two
 # processes took turns instead (measured: this process waited 2 s of 5.7 s for the child).
 QUEUED_MESSAGES = 12
+# A batch also ends once its objects hold this many characters of JSON and search text (``prepare.text_size``):
+# objects with long descriptions carry their text twice (the threat search's text, ``prepare.search_text``), and
+# batches of 5,000 of them held twice the memory (the 50 MB streaming test's peak went from under 30 MB to 41 MB).
+# Plain indicators (about 550 characters each) never reach it.
+BATCH_TEXT = 6_000_000
 
 REASON_UNKNOWN_MARKING = "unknown marking"
 REASON_INVALID_MARKING = "invalid marking"
@@ -368,6 +374,7 @@ class Importer:
         self.summary = ImportSummary(default_label_display=default_label_display)
         self.markings = Markings()
         self.batch: list[Prepared] = []
+        self.batch_text = 0  # characters of text in the batch (BATCH_TEXT)
         self.batch_marked = False  # some object of the batch has markings or is a marking-definition
         self.pending: IO[bytes] | None = None
         self.pending_count = 0
@@ -399,7 +406,8 @@ class Importer:
             if prepared[P_TYPE] == "marking-definition":
                 self.markings.learn(obj)
         self.batch.append(prepared)
-        if len(self.batch) >= self.batch_size:
+        self.batch_text += text_size(prepared)
+        if len(self.batch) >= self.batch_size or self.batch_text >= BATCH_TEXT:
             self.flush()
 
     def feed_prepared(self, prepared: list[Prepared], marked: list[int]) -> None:
@@ -408,14 +416,22 @@ class Importer:
         for i in marked:
             if prepared[i][P_TYPE] == "marking-definition":
                 self.markings.learn(json.loads(prepared[i][P_ROW][ROW_TEXT]))
+        sizes = [text_size(p) for p in prepared]
         start = 0
-        while start < len(prepared):  # batches of exactly batch_size, as when fed one by one
-            room = self.batch_size - len(self.batch)
-            self.batch.extend(prepared[start : start + room])
-            if marked and any(start <= i < start + room for i in marked):
+        while start < len(prepared):  # batches ending where they would when fed one by one
+            end = min(len(prepared), start + self.batch_size - len(self.batch))
+            text = sum(sizes[start:end])
+            if self.batch_text + text >= BATCH_TEXT:  # the text budget ends the batch sooner (rare)
+                text, end = 0, start
+                while self.batch_text + text < BATCH_TEXT:
+                    text += sizes[end]
+                    end += 1
+            self.batch.extend(prepared[start:end])
+            self.batch_text += text
+            if marked and any(start <= i < end for i in marked):
                 self.batch_marked = True
-            start += room
-            if len(self.batch) >= self.batch_size:
+            start = end
+            if len(self.batch) >= self.batch_size or self.batch_text >= BATCH_TEXT:
                 self.flush()
 
     def reject(self, index: int, stix_id: str | None, reason: str) -> None:
@@ -477,6 +493,7 @@ class Importer:
 
     def flush(self) -> None:
         batch, self.batch = self.batch, []
+        self.batch_text = 0
         marked, self.batch_marked = self.batch_marked, False
         if not batch:
             return

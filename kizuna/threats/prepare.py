@@ -6,19 +6,23 @@ kizuna.threats.prepare``: reads a bundle on stdin, writes prepared batches on st
 A prepared object is a plain tuple (marshal carries it between the processes at C speed, and marshal, unlike pickle,
 cannot run code when read):
 
-    (index, stix_id, type, created_by_ref, version, version_key, object_marking_refs, marking_refs, row, values)
+    (index, stix_id, type, created_by_ref, version, version_key, object_marking_refs, marking_refs, row, values,
+     search_text)
 
 - ``version`` is what the store keys versions by (``modified``, else ``created``, else ""), ``version_key`` its
   time-ordered form (``validate.timestamp_key``);
 - ``object_marking_refs`` is the list (or None), ``marking_refs`` every referenced marking including granular ones
   (None when the object has neither property: the common case, which gets the default label at once);
 - ``row`` holds the stored columns in ``store.ROW_COLUMNS`` order, ending with the JSON text;
-- ``values`` the (kind, value) pairs indexed for search by value.
+- ``values`` the (kind, value) pairs indexed for search by value (``observable_values``, with the ``ip-range`` key of
+  each address or network);
+- ``search_text`` the lower-cased text of the threat search's substring index (``search_text``), "" for none.
 """
 
 from __future__ import annotations
 
 import gc
+import ipaddress
 import json
 import marshal
 import os
@@ -32,11 +36,11 @@ from kizuna.threats.validate import simple_pattern, timestamp_key, validate_obje
 
 Prepared = tuple[Any, ...]
 # Positions in a prepared tuple.
-P_INDEX, P_ID, P_TYPE, P_CREATED_BY, P_VERSION, P_KEY, P_OBJECT_REFS, P_REFS, P_ROW, P_VALUES = range(10)
-# For an import into PostgreSQL the parsing process adds an 11th element: the row's COPY text from the stix_id column
+P_INDEX, P_ID, P_TYPE, P_CREATED_BY, P_VERSION, P_KEY, P_OBJECT_REFS, P_REFS, P_ROW, P_VALUES, P_TEXT = range(11)
+# For an import into PostgreSQL the parsing process adds a 12th element: the row's COPY text from the stix_id column
 # on (``copy_tail``), so that the importing process, which waits for the server between statements, only puts the
 # id, label, originator, dates and current flag in front of it.
-P_COPY = 10
+P_COPY = 11
 ROW_TEXT = -1  # the JSON text is the last stored column
 
 REASON_UNSTORABLE = "cannot be stored"
@@ -82,7 +86,8 @@ def version_of(obj: dict[str, Any]) -> str:
 
 
 def observable_values(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (kind, value) pairs an object carries, for search by value and "also reported by"."""
+    """The (kind, value) pairs an object carries, for search by value and "also reported by"; each IP address or
+    network also gives its ``ip-range`` key (``ip_range_key``), for search by containment."""
     t = obj.get("type")
     found: list[tuple[str, str]] = []
     if t == "indicator" and obj.get("pattern_type") == "stix" and isinstance(obj.get("pattern"), str):
@@ -95,14 +100,75 @@ def observable_values(obj: dict[str, Any]) -> list[tuple[str, str]]:
         kind, value = found[0]
         if kind in _LOWER_KINDS or kind.startswith("file:"):
             value = value.lower()
-        return [(kind, value)] if value and len(value) <= MAX_VALUE and "\x00" not in value else []
+        if not value or len(value) > MAX_VALUE or "\x00" in value:
+            return []
+        if kind in IP_KINDS:
+            key = ip_range_key(value)
+            if key is not None:
+                return [(kind, value), (IP_RANGE, key)]
+        return [(kind, value)]
     result: list[tuple[str, str]] = []
     for kind, value in found:
         if kind in _LOWER_KINDS or kind.startswith("file:"):
             value = value.lower()
         if value and len(value) <= MAX_VALUE and "\x00" not in value and (kind, value) not in result:
             result.append((kind, value))
+            if kind in IP_KINDS:
+                key = ip_range_key(value)
+                if key is not None and (IP_RANGE, key) not in result:
+                    result.append((IP_RANGE, key))
     return result
+
+
+# The kind of the derived rows that index IP addresses and networks by containment (``ip_range_key``). Not an
+# observable of its own: "also reported by" and watch filters leave these rows out.
+IP_RANGE = "ip-range"
+IP_KINDS = frozenset({"ipv4-addr", "ipv6-addr"})
+
+
+def network_key(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+    """``4:<8 hex digits>/<2-digit prefix>`` or ``6:<32 hex digits>/<3-digit prefix>``: fixed width per family, so
+    that text order is address order and the networks inside a network are one range of the (kind, value) index."""
+    if network.version == 4:
+        return f"4:{int(network.network_address):08x}/{network.prefixlen:02d}"
+    return f"6:{int(network.network_address):032x}/{network.prefixlen:03d}"
+
+
+def ip_range_key(value: str) -> str | None:
+    """The ``network_key`` of an address (as a /32 or /128) or network in any form ``ipaddress`` reads (host bits
+    ignored: ``58.246.1.0/15`` is ``58.246.0.0/15``), or None when the value is neither."""
+    try:
+        return network_key(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        return None
+
+
+# Properties of an object whose text the threat search finds by substring, beside its display name and values.
+_TEXT_PROPS = ("description",)
+_TEXT_LISTS = ("aliases",)
+MAX_SEARCH_TEXT = 4000  # characters per object: a long report is found by its first pages, and the index stays small
+
+
+def search_text(obj: dict[str, Any], name: str, values: list[tuple[str, str]]) -> str:
+    """The lower-cased text the threat search matches substrings in: the display name, description and aliases,
+    and the observable values (not the ``ip-range`` keys), each once, at most ``MAX_SEARCH_TEXT`` characters.
+    Relationships get none: their only text is the relationship type."""
+    if obj.get("type") == "relationship":
+        return ""
+    parts: list[str] = [name] if name else []
+    for prop in _TEXT_PROPS:
+        value = obj.get(prop)
+        if value.__class__ is str and value:
+            parts.append(value)
+    for prop in _TEXT_LISTS:
+        items = obj.get(prop)
+        if isinstance(items, list):
+            parts.extend(v for v in items if isinstance(v, str) and v)
+    parts.extend(value for kind, value in values if kind != IP_RANGE)
+    text = "\n".join(dict.fromkeys(p.lower() for p in parts))
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text[:MAX_SEARCH_TEXT]
 
 
 _COMPLEX_PATHS: dict[tuple[str, tuple[str, ...]], str] = {
@@ -210,11 +276,13 @@ def prepare(index: int, obj: Any) -> Prepared | str:
         source = target = ""
     object_refs = get("object_marking_refs")
     refs = sorted(marking_refs(obj)) if object_refs is not None or "granular_markings" in obj else None
+    name = display_name(obj)
     row = (stix_id, t, get("spec_version") or "2.1", str(get("created") or ""), version, get("revoked") is True,
-           source, target, display_name(obj), text)
+           source, target, name, text)
     # Right after validation: a simple pattern's values come from the validator's memo, not a second parse.
+    values = observable_values(obj)
     return (index, stix_id, t, get("created_by_ref"), version, timestamp_key(version), object_refs, refs, row,
-            observable_values(obj))
+            values, search_text(obj, name, values))
 
 
 def copy_text(value: str) -> str:
@@ -239,6 +307,12 @@ def copy_tail(row: tuple[Any, ...]) -> str:
             f"{source_ref}\t{target_ref}\t{name}\t{data}\n")
 
 
+def text_size(p: Prepared) -> int:
+    """Characters of text a prepared object holds in memory: its JSON text (inside the COPY text on PostgreSQL) and
+    its search text. Messages and the importer's batches are bounded by it."""
+    return len(p[P_ROW][ROW_TEXT]) + len(p[P_TEXT]) + (len(p[P_COPY]) if len(p) > P_COPY else 0)
+
+
 def is_marked(p: Prepared) -> bool:
     """Whether the object's label needs the importer's marking rules: it refers to markings or is a
     marking-definition. Objects that are not get the default label as they are."""
@@ -247,8 +321,8 @@ def is_marked(p: Prepared) -> bool:
 
 # ---- the parsing process --------------------------------------------------------------------------------------------
 
-# A message holds at most this many objects or this much JSON text, whichever comes first: the importer queues a
-# bounded number of messages (importer.QUEUED_MESSAGES), so this bounds the memory of the queue.
+# A message holds at most this many objects or this much text (``text_size``), whichever comes first: the importer
+# queues a bounded number of messages (importer.QUEUED_MESSAGES), so this bounds the memory of the queue.
 MESSAGE_OBJECTS = 500
 MESSAGE_TEXT = 512 * 1024
 _HEADER = struct.Struct("<I")
@@ -336,12 +410,12 @@ def serve(source: BinaryIO, out: BinaryIO, copy: bool = False, scanned: bool = F
                 tail = copy_tail(row)
                 if result[P_TYPE] != "marking-definition":  # type: ignore[index]
                     row = (*row[:-1], "")
-                result = (*result[:P_ROW], row, result[P_VALUES], tail)  # type: ignore[index]
+                result = (*result[:P_ROW], row, result[P_VALUES], result[P_TEXT], tail)  # type: ignore[index]
             if result.__class__ is tuple:
                 if is_marked(result):  # type: ignore[arg-type]
                     marked.append(len(prepared))
                 prepared.append(result)  # type: ignore[arg-type]
-                text += len(result[P_COPY]) if copy else len(result[P_ROW][ROW_TEXT])  # type: ignore[index]
+                text += text_size(result)  # type: ignore[arg-type]
             else:
                 stix_id = obj.get("id") if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
                 rejected.append((index, stix_id, result))  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from kizuna.core.access import VisibleLabels, unindexed_label, visible_labels
 from kizuna.core.models import LabelRecord
 from kizuna.labels import Subject
 from kizuna.threats.models import ObservableValue, StixObject
+from kizuna.threats.prepare import IP_RANGE
 
 # Upper bound on "also reported by" rows: an observable seen by every partner must not turn a detail page into a dump.
 ALSO_REPORTED_LIMIT = 100
@@ -192,7 +193,9 @@ def also_reported_by(subject: Subject, obj: StixObject) -> list[dict[str, Any]]:
     """Other visible current objects, from other originating organisations, that share an observable value with
     ``obj``: ``[{"object", "originator", "kind", "value"}]``, newest first. ``obj`` must be visible to the subject;
     only what the subject may see is counted or listed."""
-    pairs = list(ObservableValue.objects.filter(obj_id=obj.pk).values_list("kind", "value").distinct()[:200])
+    # Not the ip-range keys: derived from the ipv4-addr/ipv6-addr values beside them, which are shown instead.
+    pairs = list(ObservableValue.objects.filter(obj_id=obj.pk).exclude(kind=IP_RANGE).values_list("kind", "value")
+                 .distinct()[:200])
     if not pairs:
         return []
     match = Q()

@@ -13,9 +13,11 @@ and ``COPY`` on PostgreSQL. Per batch, in this order:
 4. rows are inserted, ``is_current`` moved so that each version line of an id (below) has exactly one current
    version, the one with the latest ``modified`` (compared as instants, not as text: ``...27Z`` and ``...27.000Z``
    are the same);
-5. observable values of current versions (indicator simple patterns, SCO values, file hashes) are indexed in
-   ``ObservableValue``; the old current version's values are dropped. Domain names, e-mail addresses and hashes are
-   indexed lower-cased, other values as they are.
+5. observable values of current versions (indicator simple patterns, SCO values, file hashes, and the ``ip-range``
+   key of each IP address or network) are indexed in ``ObservableValue``, and their search text (name, description,
+   aliases, values: ``prepare.search_text``) in the threat search's trigram index (``SEARCH_INDEX``); the old current
+   version's values and text are dropped. Domain names, e-mail addresses and hashes are indexed lower-cased, other
+   values as they are.
 
 The foreign keys of these rows (label, originator, and the object of an observable value) have no database
 constraint (see ``models.StixObject``): this module is their only writer and guarantees them here. Label ids come
@@ -74,6 +76,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from kizuna.core.access import intern_label, may_subject_see, visible_among
+from kizuna.core.textsearch import TrigramIndex
 from kizuna.directory.models import Organisation
 from kizuna.labels import Label, LabelError, Subject
 from kizuna.threats.models import ObservableValue, StixObject
@@ -87,6 +90,7 @@ from kizuna.threats.prepare import (  # noqa: F401 - re-exported: what is stored
     P_INDEX,
     P_KEY,
     P_ROW,
+    P_TEXT,
     P_VALUES,
     P_VERSION,
     SCO_VALUE_TYPES,
@@ -104,6 +108,9 @@ from kizuna.threats.validate import timestamp_key
 STIX_TABLE = StixObject._meta.db_table
 VALUE_TABLE = ObservableValue._meta.db_table
 ORGANISATION_TABLE = Organisation._meta.db_table
+# The substring index of the threat search (kizuna.threats.search): one text per current version, keyed by its pk,
+# created by migration 0010 (an FTS5 table on SQLite, pg_trgm on PostgreSQL).
+SEARCH_INDEX = TrigramIndex("threats_searchtext")
 _CHUNK = 500  # ids per IN (...) query where SQLite's parameter limit is unknown (999 before SQLite 3.32)
 MAX_ID = 128  # the width of stix_id, source_ref and target_ref
 
@@ -459,9 +466,11 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
                      *c.prepared[P_COPY:]) for pk, c in zip(pks, accepted, strict=True)]
             value_rows = [(pk, kind, value) for pk, c in zip(pks, accepted, strict=True)
                           for kind, value in c.prepared[P_VALUES]]
+            text_rows = [(pk, c.prepared[P_TEXT]) for pk, c in zip(pks, accepted, strict=True) if c.prepared[P_TEXT]]
         else:
             rows = []
             value_rows = []
+            text_rows = []
             new_line: dict[str, int] = {}  # a fork's line: the pk of its first row
             for pk, c in zip(pks, accepted, strict=True):
                 p = c.prepared
@@ -473,6 +482,8 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
                 if is_current:
                     for kind, value in p[P_VALUES]:
                         value_rows.append((pk, kind, value))
+                    if p[P_TEXT]:
+                        text_rows.append((pk, p[P_TEXT]))
             if new_line:
                 _mark_forked(sorted(new_line))
         if superseded:
@@ -480,6 +491,8 @@ def write_batch(candidates: list[Candidate], *, subject: Subject, originator_id:
         _insert_objects(rows)
         if value_rows:
             _insert_values(value_rows)
+        if text_rows:
+            SEARCH_INDEX.insert(text_rows)
     return result
 
 
@@ -547,6 +560,7 @@ def _supersede(pks: list[int]) -> None:
             marks = ",".join(["%s"] * len(chunk))
             cursor.execute(f"UPDATE {STIX_TABLE} SET is_current = %s WHERE id IN ({marks})", [False, *chunk])  # noqa: S608
             cursor.execute(f"DELETE FROM {VALUE_TABLE} WHERE obj_id IN ({marks})", chunk)  # noqa: S608
+    SEARCH_INDEX.delete(pks)
 
 
 def _mark_forked(stix_ids: list[str]) -> None:

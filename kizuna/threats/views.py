@@ -1,4 +1,4 @@
-"""Analyst pages of the threat exchange: overview, cyber lists with search by value, object detail (properties, raw
+"""Analyst pages of the threat exchange: overview, cyber lists with the threat search, object detail (properties, raw
 JSON, versions, relationships, "also reported by", sightings by nation), import with a polled progress indicator, and
 export.
 
@@ -35,7 +35,7 @@ from kizuna.core.paging import keyset_page
 from kizuna.directory.models import User
 from kizuna.directory.subjects import subject_for
 from kizuna.labels import Label, Subject
-from kizuna.threats import hooks, queries
+from kizuna.threats import hooks, queries, search
 from kizuna.threats.forms import (
     ALL_TAB,
     CYBER_TABS,
@@ -145,13 +145,18 @@ def cyber(request: HttpRequest) -> HttpResponse:
     status = 200
     tab_key = "indicators"
     query = ""
+    searched: search.SearchPlan | None = None
     if form.is_valid():
         data = form.cleaned_data
         query = data["q"].strip()
         tab_key = data["tab"] or (ALL_TAB if query else "indicators")
         types = list(CYBER_TYPES) if tab_key == ALL_TAB else list(TABS_BY_KEY[tab_key].types)
-        qs = queries.search_by_value(subject, query) if query else queries.visible_objects(subject)
-        qs = qs.filter(type__in=types).select_related("label", "originator")
+        # The threat search (kizuna.threats.search) is the same query as the API's q and value.
+        found = search.search(subject, query, types=types) if query else None
+        qs = found.objects if found is not None else queries.visible_objects(subject, types=types)
+        qs = qs.select_related("label", "originator")
+        if found is not None:
+            searched = found.plan
         params = {k: v for k, v in (("tab", tab_key), ("q", query)) if v}
         cursor = data["cursor"] or None
         try:
@@ -162,6 +167,10 @@ def cyber(request: HttpRequest) -> HttpResponse:
             note_labels(request, *(o.label for o in page.items))
             _audit_read(user, page.items, request, action="search" if query else "list")
             rows = _rows(subject, page.items)
+            if found is not None:
+                why = search.match_reasons(found, page.items)
+                for row in rows:
+                    row["reasons"] = why.get(row["obj"].pk, [])
             _note_authors(request, rows)
             if page.next_cursor:
                 next_url = "?" + urlencode({**params, "cursor": page.next_cursor})
@@ -176,7 +185,7 @@ def cyber(request: HttpRequest) -> HttpResponse:
              "current": t.key == tab_key} for t in CYBER_TABS]
     return render(request, "threats/cyber.html", {
         "form": form, "rows": rows, "tabs": tabs, "tab": tab_key, "query": query, "all_current": tab_key == ALL_TAB,
-        "error": error, "next_url": next_url, "first_url": first_url,
+        "error": error, "next_url": next_url, "first_url": first_url, "searched": searched,
     }, status=status)
 
 

@@ -239,3 +239,14 @@ def test_bench_jobs(tmp_path: Path) -> None:
     assert_figures(lines, "machine: ", "enqueue, one transaction per job", "baseline: the no-op called inline",
                    "enqueue to start, 1 idle worker", "throughput, 1 worker(s)", "throughput, 2 worker(s)",
                    "crash and resume: SIGKILL halfway")
+
+
+def test_threat_search(tmp_path: Path) -> None:
+    args = ("--objects", "400", "--queries", "3", "--data-dir", str(tmp_path / "bench"))
+    if on_postgres():
+        with postgres_database("search") as url:
+            lines = run_benchmark("threat_search", *args, "--database-url", url, tmp=tmp_path)
+    else:
+        lines = run_benchmark("threat_search", *args, tmp=tmp_path)
+    assert_figures(lines, "machine: ", "built 400 objects through the store (40 visible to bench-bel)", "substring",
+                   "domain suffix", "CIDR", "hash")

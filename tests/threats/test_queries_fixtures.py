@@ -12,6 +12,8 @@ from kizuna.directory.models import Organisation
 from kizuna.directory.services import ensure_organisation
 from kizuna.labels import Label
 from kizuna.threats.models import ObservableValue, StixObject
+from kizuna.threats.prepare import search_text
+from kizuna.threats.store import SEARCH_INDEX
 
 T0 = "2026-02-01T00:00:00.000Z"
 
@@ -102,7 +104,16 @@ def put(
     )
     for kind, value in values or []:
         ObservableValue.objects.create(obj=obj, kind=kind, value=value)
+    if is_current:
+        index_text(obj, data, values or [])
     return obj
+
+
+def index_text(obj: StixObject, data: dict[str, Any], values: list[tuple[str, str]]) -> None:
+    """The threat search's text of a row written directly, as the store writes it for a current version."""
+    text = search_text(data, obj.name, list(values))
+    if text:
+        SEARCH_INDEX.insert([(obj.pk, text)])
 
 
 def relate(source: StixObject | str, target: StixObject | str, label: Label, originator: str = "JPN-MOD",

@@ -20,6 +20,7 @@ from kizuna.core.models import AuditEntry
 from kizuna.labels import Label
 from kizuna.threats.models import ImportJob, ImportStatus, ObservableValue, StixObject
 from tests.conftest import make_label
+from tests.threats.test_queries_fixtures import index_text
 from tests.web.helpers import audit_page
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,8 @@ def put(
     values: tuple[tuple[str, str], ...] = (),
     is_current: bool = True,
 ) -> StixObject:
-    """Store one object version as the importer would: a row, its JSON text and its observable values."""
+    """Store one object version as the importer would: a row, its JSON text, its observable values and its text in the
+    threat search's index."""
     stix_id = stix_id or sid(stix_type)
     body: dict[str, Any] = {"type": stix_type, "spec_version": "2.1", "id": stix_id, "created": modified,
                             "modified": modified}
@@ -67,6 +69,8 @@ def put(
     )
     for kind, value in values:
         ObservableValue.objects.create(obj=obj, kind=kind, value=value)
+    if is_current:
+        index_text(obj, body, list(values))
     return obj
 
 

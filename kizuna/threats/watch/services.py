@@ -46,6 +46,7 @@ from kizuna.stix.definitions import organisation_identity_id as stix_identity_of
 from kizuna.stix.timestamps import format_timestamp, strictly_later
 from kizuna.threats import queries
 from kizuna.threats.models import ObservableValue, StixObject
+from kizuna.threats.prepare import IP_RANGE
 from kizuna.threats.watch.models import Sighting, WatchFilter
 
 logger = logging.getLogger("kizuna.threats.watch")
@@ -260,8 +261,9 @@ def _fetch(stix_ids: Sequence[str]) -> tuple[list[dict[str, Any]], dict[int, lis
     values: dict[int, list[str]] = defaultdict(list)
     pks = [r["id"] for r in rows]
     for start in range(0, len(pks), _FETCH_CHUNK):
-        for obj_id, value in ObservableValue.objects.filter(obj_id__in=pks[start : start + _FETCH_CHUNK]).values_list(
-                "obj_id", "value"):
+        # Not the ip-range keys (hex, derived from the address values beside them): a value filter reads values.
+        for obj_id, value in (ObservableValue.objects.filter(obj_id__in=pks[start : start + _FETCH_CHUNK])
+                              .exclude(kind=IP_RANGE).values_list("obj_id", "value")):
             values[obj_id].append(value)
     return rows, values
 
