@@ -75,7 +75,8 @@ def results_out(results: Results) -> dict[str, Any]:
 
 
 @router.get("/search", response={200: SearchOut, **ERRORS}, summary="Search every record type the caller may see")
-def search(request: HttpRequest, q: str = "", type: Query[list[str]] | None = None,  # noqa: A002 - the API name
+def search(request: HttpRequest, q: str = "",
+           types: list[str] | None = Query(None, alias="type"),  # noqa: B008 - Ninja's way to declare a repeated parameter
            area: str = "", nation: str = "", label: int | None = None, year: int | None = None,
            sort: Literal["relevance", "date"] = "relevance", cursor: str | None = None,
            limit: int = 20) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def search(request: HttpRequest, q: str = "", type: Query[list[str]] | None = No
     them). ``sort``: relevance or date (newest first). Pass ``next_cursor`` back as ``cursor`` for the next page.
     ``threats``: how many threat objects the threat search finds for ``q``, and its page."""
     user = caller(request)
-    results = find(subject_for(user), q, types=type or None, area=area or None, nation=nation or None, label=label,
+    results = find(subject_for(user), q, types=types or None, area=area or None, nation=nation or None, label=label,
                    year=year, sort=sort, cursor=cursor or None, limit=limit)
     audit_search(user.username, results, client_address(request))
     return results_out(results)
