@@ -131,7 +131,7 @@ def build(rng: random.Random) -> tuple[User, float, float]:
         for i in range(start, min(ARGS.records, start + BATCH)):
             language = languages[i % 4]
             title = text(rng, language, 3) + (f" zq{i // 1000:05d}" if i % 1000 == 0 else "")
-            rows.append(Report(title=title, summary=text(rng, language, 8), body="", label=labels[i % 10],
+            rows.append(Report(title=title, summary=text(rng, language, 8), body="", label=labels[(i // 4) % 10],
                                originator=org, author=analyst))
         t0 = time.perf_counter()
         with transaction.atomic():

@@ -51,6 +51,7 @@ class SearchOut(Out):
     terms: list[str]
     expansions: list[str]
     total: int
+    capped: bool
     items: list[HitOut]
     next_cursor: str | None
     facets: dict[str, list[FacetValueOut]]
@@ -66,7 +67,7 @@ def results_out(results: Results) -> dict[str, Any]:
                       "date": hit.date, "area": hit.area, "nation": hit.nation})
     return {
         "query": results.query, "terms": list(results.terms), "expansions": list(results.expansions),
-        "total": results.total, "items": items, "next_cursor": results.next_cursor,
+        "total": results.total, "capped": results.capped, "items": items, "next_cursor": results.next_cursor,
         "facets": {k: [{"value": f.value, "name": f.name, "count": f.count} for f in v]
                    for k, v in results.facets.items()},
         "threats": (None if results.threats is None else
@@ -85,7 +86,8 @@ def search(request: HttpRequest, q: str = "",
     facet. ``type`` (repeatable: report, practice, term, series, meeting, agenda-item, minutes, decision, action),
     ``area``, ``nation``, ``label`` (a label id from the facets) and ``year`` narrow the hits (facets count before
     them). ``sort``: relevance or date (newest first). Pass ``next_cursor`` back as ``cursor`` for the next page.
-    ``threats``: how many threat objects the threat search finds for ``q``, and its page."""
+    ``total`` and the facets count at most the newest 2,000 matches (``capped``: there were more; relevance ranks
+    those 2,000). ``threats``: how many threat objects the threat search finds for ``q``, and its page."""
     user = caller(request)
     results = find(subject_for(user), q, types=types or None, area=area or None, nation=nation or None, label=label,
                    year=year, sort=sort, cursor=cursor or None, limit=limit)

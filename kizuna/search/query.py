@@ -15,6 +15,10 @@ gives no trigram: it is checked row by row (``instr``/``strpos`` on the entry's 
 cheap when another word narrows the rows and reads every visible entry when none does. Glossary equivalents that
 short are not used.
 
+Cost bound: one query (label rule and text conditions together) fetches the keys of the newest ``MAX_CANDIDATES``
+visible matches; the total, the facets and the relevance order are computed over those keys only (``capped`` says
+when there were more: the page then says "2000+"). Sorting by date pages over every match (keyset).
+
 Relevance: a word in the title counts 2, in the text 1, summed over the query's words and equivalents; then newest
 first. Date: newest first. Facets (type, area, nation, year, label) count the same visible matches, before the
 facet filters. Threat objects are found by the threat search (``kizuna.threats.search``) and reported as a count with
@@ -54,7 +58,8 @@ MAX_QUERY = 200  # characters of the query read
 MAX_TERMS = 10  # words (and phrases) searched
 MAX_EXPANSIONS = 10  # glossary equivalents searched
 MAX_LIMIT = 100
-MAX_OFFSET = 1000  # relevance pages beyond this are refused: refine the query or sort by date
+MAX_CANDIDATES = 2000  # visible matches (newest first) that totals, facets and relevance are computed over
+MAX_OFFSET = MAX_CANDIDATES - MAX_LIMIT  # relevance pages beyond this are refused: refine, or sort by date
 FACET_SIZE = 20  # values shown per facet
 THREAT_COUNT_CAP = 1000  # threat objects counted ("1000+" beyond)
 SNIPPET_BEFORE, SNIPPET_AFTER = 60, 160
@@ -104,6 +109,7 @@ class Results:
     total: int
     next_cursor: str | None
     sort: Sort
+    capped: bool = False  # more than MAX_CANDIDATES visible matches: total and facets count the newest of them
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     threats: ThreatLink | None = None
 
@@ -177,7 +183,9 @@ def _score(needles: tuple[str, ...]) -> Any:
     for needle in needles:
         total = total + Case(When(title_key__contains=needle, then=Value(2)), default=Value(0),
                              output_field=IntegerField())
-        total = total + Case(When(_contains(needle), then=Value(1)), default=Value(0), output_field=IntegerField())
+        # Probed on each candidate's own text by key: the candidates are at most MAX_CANDIDATES rows, whereas the
+        # index look-up of a common word reads a large part of the index again.
+        total = total + Case(When(Q(_probe(needle)), then=Value(1)), default=Value(0), output_field=IntegerField())
     return total
 
 
@@ -331,26 +339,34 @@ def find(
     condition = _match_q(terms, expansions)
     if condition is None:
         return empty
-    matched = SearchEntry.objects.filter(visible_labels(subject).q("label")).filter(condition)
-    filtered = matched
+    visible = visible_labels(subject).q("label")
+    matched = SearchEntry.objects.filter(visible).filter(condition)
+    filters = Q()
     if types:
-        filtered = filtered.filter(kind__in=types)
+        filters &= Q(kind__in=types)
     if area:
-        filtered = filtered.filter(area=area)
+        filters &= Q(area=area)
     if nation:
-        filtered = filtered.filter(nation=nation)
+        filters &= Q(nation=nation)
     if label is not None:
-        filtered = filtered.filter(label_id=label)
+        filters &= Q(label_id=label)
     if year is not None:
-        filtered = filtered.filter(date__year=year)
+        filters &= Q(date__year=year)
     if since is not None:
-        filtered = filtered.filter(date__gte=since)
+        filters &= Q(date__gte=since)
     if until is not None:
-        filtered = filtered.filter(date__lt=until)
+        filters &= Q(date__lt=until)
+    # The cost bound: one query finds the newest MAX_CANDIDATES + 1 visible matches (label rule and text conditions
+    # in the same SQL); the total, the relevance order and the facets are then computed over those keys only.
+    pool_ids = _newest(matched.filter(filters))
+    capped = len(pool_ids) > MAX_CANDIDATES
+    pool_ids = pool_ids[:MAX_CANDIDATES]
+    facet_ids = pool_ids if not filters else _newest(matched)[:MAX_CANDIDATES]
+    pool = SearchEntry.objects.filter(visible).filter(pk__in=pool_ids)
     needles = terms + expansions
     next_cursor: str | None = None
     if sort == "date":
-        page_qs = filtered.order_by("-date", "-id")
+        page_qs = matched.filter(filters).order_by("-date", "-id")
         if cursor:
             stamp, _sep, pk = _decode(cursor, sort).rpartition("|")
             try:
@@ -372,15 +388,21 @@ def find(
                 offset = -1
             if not 0 <= offset <= MAX_OFFSET:
                 raise ServiceError(gettext("the page cursor is not valid; start again from the first page"), "cursor")
-        ranked = filtered.annotate(score=_score(needles)).order_by("-score", "-date", "-id")
+        ranked = pool.annotate(score=_score(needles)).order_by("-score", "-date", "-id")
         rows = list(ranked.select_related("label")[offset : offset + limit + 1])
         if len(rows) > limit:
             rows = rows[:limit]
             if offset + limit <= MAX_OFFSET:
                 next_cursor = _encode(sort, str(offset + limit))
-    results = Results(text, terms, expansions, _hits(subject, rows, needles), filtered.count(), next_cursor, sort)
+    results = Results(text, terms, expansions, _hits(subject, rows, needles), len(pool_ids), next_cursor, sort,
+                      capped=capped)
     if facets:
-        results.facets = _facets(matched)
+        results.facets = _facets(SearchEntry.objects.filter(visible).filter(pk__in=facet_ids))
     if threats:
         results.threats = _threats(subject, text)
     return results
+
+
+def _newest(matches: QuerySet[SearchEntry]) -> list[int]:
+    """The keys of the newest ``MAX_CANDIDATES + 1`` entries of an already visible-filtered queryset."""
+    return list(matches.order_by("-date", "-id").values_list("pk", flat=True)[: MAX_CANDIDATES + 1])
