@@ -129,3 +129,15 @@ def test_reindex_is_idempotent(coordinator: Any, corpus: Any) -> None:
 def test_bad_input_is_answered_cleanly(coordinator: Any, corpus: Any, query: str) -> None:
     results = find(subject_for(coordinator), query)
     assert results.total >= 0 and len(results.query) <= 200 and len(results.terms) <= 10
+
+
+def test_totals_and_facets_are_bounded_to_the_newest_candidates(coordinator: Any) -> None:
+    from unittest import mock
+
+    made = [report(coordinator, f"Bounded note {i}").pk for i in range(6)]
+    with mock.patch("kizuna.search.query.MAX_CANDIDATES", 4):
+        results = find(subject_for(coordinator), "bounded note", threats=False, limit=10)
+        by_date = find(subject_for(coordinator), "bounded note", sort="date", threats=False, limit=10)
+    assert results.capped and results.total == 4 and sum(f.count for f in results.facets["type"]) == 4
+    assert sorted(h.record_id for h in results.hits) == sorted(made[-4:])  # relevance ranks the newest four
+    assert len(by_date.hits) == 6  # the date order pages over every match
