@@ -141,3 +141,25 @@ def test_totals_and_facets_are_bounded_to_the_newest_candidates(coordinator: Any
     assert results.capped and results.total == 4 and sum(f.count for f in results.facets["type"]) == 4
     assert sorted(h.record_id for h in results.hits) == sorted(made[-4:])  # relevance ranks the newest four
     assert len(by_date.hits) == 6  # the date order pages over every match
+
+
+def test_a_deleted_record_leaves_the_index_and_a_rolled_back_write_never_enters_it(coordinator: Any,
+                                                                                   glossary: None) -> None:
+    from django.db import transaction
+
+    from kizuna.glossary.models import Term
+    from kizuna.glossary.services import do_delete_term
+
+    term = Term.objects.get(en="ship-to-ship transfer")
+    assert SearchEntry.objects.filter(kind="term", record_id=term.pk).exists()
+    do_delete_term(coordinator, term)
+    assert not SearchEntry.objects.filter(kind="term", record_id=term.pk).exists()
+    assert "ship-to-ship transfer" not in _titles(coordinator, "transbordement")
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        report(coordinator, "Never committed: lunar relay")
+        raise Abort
+    assert _titles(coordinator, "lunar relay") == set()
