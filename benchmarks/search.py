@@ -138,7 +138,7 @@ def build(rng: random.Random) -> tuple[User, float, float]:
             made = Report.objects.bulk_create(rows)
         t1 = time.perf_counter()
         with transaction.atomic():
-            index_records(spec, made)
+            index_records(spec, made, fresh=True)
         t2 = time.perf_counter()
         import_s += t1 - t0
         index_s += t2 - t1

@@ -89,11 +89,13 @@ def remove(kind: str, record_ids: Iterable[int]) -> None:
             SearchEntry.objects.filter(pk__in=keys).delete()
 
 
-def index_records(spec: Searchable, objects: Sequence[Any]) -> int:
+def index_records(spec: Searchable, objects: Sequence[Any], *, fresh: bool = False) -> int:
     """(Re)write the entries of these records of one type, in the caller's transaction: the active ones indexed,
-    the others removed. Returns how many are indexed. Batched: a bulk import calls it once per batch."""
+    the others removed. Returns how many are indexed. Batched: a bulk import calls it once per batch, with
+    ``fresh=True`` for records it has just created (no entry to remove first)."""
     with transaction.atomic():
-        remove(spec.key, [o.pk for o in objects])
+        if not fresh:
+            remove(spec.key, [o.pk for o in objects])
         active = [o for o in objects if spec.active is None or spec.active(o)]
         entries = SearchEntry.objects.bulk_create([_entry(o, spec) for o in active])
         if entries and entries[0].pk is None:  # a database that does not return keys from bulk_create
@@ -151,7 +153,7 @@ def rebuild(kinds: Iterable[str] | None = None) -> dict[str, int]:
                 if not rows:
                     break
                 last = rows[-1].pk
-                total += index_records(spec, rows)
+                total += index_records(spec, rows, fresh=True)
             counts[spec.key] = total
     return counts
 

@@ -22,8 +22,9 @@ class SearchEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "record_id"], name="search_entry_record")]
-        indexes = [models.Index(fields=["label", "date", "id"], name="search_entry_label_date"),
-                   models.Index(fields=["date", "id"], name="search_entry_date")]
+        # Only (date, id): the label rule is an EXISTS probe per row (kizuna.core.access), which no index on the
+        # label serves, and every index here is paid on each write of a record (a bulk import's share).
+        indexes = [models.Index(fields=["date", "id"], name="search_entry_date")]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.record_id}"

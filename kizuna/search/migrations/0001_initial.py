@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('label', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.labelrecord')),
             ],
             options={
-                'indexes': [models.Index(fields=['label', 'date', 'id'], name='search_entry_label_date'), models.Index(fields=['date', 'id'], name='search_entry_date')],
+                'indexes': [models.Index(fields=['date', 'id'], name='search_entry_date')],
                 'constraints': [models.UniqueConstraint(fields=('kind', 'record_id'), name='search_entry_record')],
             },
         ),
