@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db import connection
@@ -47,12 +48,15 @@ from django.utils.translation import gettext
 from kizuna.core import registry
 from kizuna.core.access import visible_labels
 from kizuna.core.errors import ServiceError
+from kizuna.core.focus import FocusArea
 from kizuna.core.models import LabelRecord
 from kizuna.core.registry import Searchable
 from kizuna.core.textsearch import searchable
+from kizuna.glossary import expand
 from kizuna.labels import Subject
 from kizuna.search.index import TEXT_INDEX
 from kizuna.search.models import SearchEntry
+from kizuna.threats.search import search as threat_search
 
 MAX_QUERY = 200  # characters of the query read
 MAX_TERMS = 10  # words (and phrases) searched
@@ -270,8 +274,6 @@ def _facets(matched: QuerySet[SearchEntry]) -> dict[str, list[FacetValue]]:
 
     facets["type"] = [FacetValue(k, str(specs[k][1].name) if k in specs else k, n)
                       for k, n in counts("kind", matched)]
-    from kizuna.core.focus import FocusArea
-
     areas = dict(FocusArea.choices)
     facets["area"] = [FacetValue(a, str(areas.get(a, a)), n) for a, n in counts("area", matched) if a]
     facets["nation"] = [FacetValue(c, c, n) for c, n in counts("nation", matched) if c]
@@ -286,8 +288,6 @@ def _facets(matched: QuerySet[SearchEntry]) -> dict[str, list[FacetValue]]:
 
 def _threats(subject: Subject, query: str) -> ThreatLink | None:
     """The threat search's count for the query (visible objects only: its own query applies the label rule)."""
-    from kizuna.threats.search import search as threat_search
-
     text = query.replace('"', " ").strip()
     if not text:
         return None
@@ -296,13 +296,7 @@ def _threats(subject: Subject, query: str) -> ThreatLink | None:
     if not count:
         return None
     return ThreatLink(min(count, THREAT_COUNT_CAP), count > THREAT_COUNT_CAP,
-                      reverse("threats:cyber") + "?" + _urlencode({"q": text}))
-
-
-def _urlencode(params: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(params)
+                      reverse("threats:cyber") + "?" + urlencode({"q": text}))
 
 
 def find(
@@ -331,8 +325,6 @@ def find(
     terms = terms_of(text)
     expansions: tuple[str, ...] = ()
     if text:
-        from kizuna.glossary import expand
-
         lowered = [e.lower() for e in expand(subject, text)]
         expansions = tuple(e for e in dict.fromkeys(lowered) if searchable(e) and e not in terms)[:MAX_EXPANSIONS]
     empty = Results(text, terms, expansions, [], 0, None, sort)
