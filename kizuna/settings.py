@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kizuna.threats.disinfo",  # disinformation incidents, pinned DISARM version (own model and migration)
     "kizuna.notifications",  # one inbox, e-mail and digests for every module
     "kizuna.federation",  # node identity, signing keys, signatures (issue 4 foundation)
+    "kizuna.search",  # one label-safe search over every registered type (docs/search.md)
     "kizuna.demo",  # the demo scenario and `kizuna demo`, fed by the registry: after the domain apps
     "kizuna.web",
     "kizuna.ops",  # probes, metrics, logs; `kizuna backup` and `kizuna restore`

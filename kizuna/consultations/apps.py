@@ -21,7 +21,7 @@ class ConsultationsConfig(AppConfig):
     verbose_name = "Consultations"
 
     def ready(self) -> None:
-        from kizuna.consultations import notify, panels, stix, tasks
+        from kizuna.consultations import notify, panels, searching, stix, tasks
         from kizuna.consultations.demo import load_consultations_demo
         from kizuna.consultations.services.sharing import do_publish_all, do_receive
         from kizuna.core import registry
@@ -35,7 +35,8 @@ class ConsultationsConfig(AppConfig):
             return registry.RecordType(
                 model=f"consultations.{model}", stix_types=(stix_type,),
                 extension_definition=stix.consultation_extension_definition if first else None,
-                receive=do_receive, publish_all=do_publish_all if first else None, text_fields=text_fields)
+                receive=do_receive, publish_all=do_publish_all if first else None, text_fields=text_fields,
+                search=searching.BY_MODEL[model])
 
         registry.register(registry.Module(
             name="consultations",

@@ -15,7 +15,7 @@ registration order, which is the order of ``INSTALLED_APPS`` (apps' ``ready()`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -56,11 +56,39 @@ class TaxiiCollection:
 
 
 @dataclass(frozen=True)
+class Searchable:
+    """How a record type is searched (``kizuna.search``): a module makes a type searchable with one of these.
+
+    ``key`` names the type in results, facets and the API (``type=report``); ``name`` is its display name (a lazily
+    translated string). The indexed text is the ``fields`` joined (or ``text(obj)`` when given). ``url(obj)`` is the
+    record's own page; ``title`` a field name or a callable; ``area`` and ``nation`` callables giving the record's
+    area (a focus-area value, "" for none) and originating nation (default: the originator organisation's nation);
+    ``date_field`` the moment results are sorted and faceted by. ``active(obj)`` false keeps a record out of the index
+    (withdrawn, a draft not yet published); ``dependants(obj)`` are the records of other searchable types whose
+    entries change with this one (a meeting's agenda items when the agenda is published). ``select_related`` are
+    the paths the rebuild reads with each row."""
+
+    key: str
+    name: Any
+    url: Callable[[Any], str]
+    fields: tuple[str, ...] = ()
+    text: Callable[[Any], str] | None = None
+    title: str | Callable[[Any], str] = "title"
+    area: Callable[[Any], str] | None = None
+    nation: Callable[[Any], str] | None = None
+    date_field: str = "created_at"
+    active: Callable[[Any], bool] | None = None
+    dependants: Callable[[Any], Iterable[Any]] | None = None
+    select_related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RecordType:
     """A labelled record type: its model (``"app_label.Model"``), the STIX types its records travel as, the
     extension-definition that declares them (a callable returning the dict, or None when it needs none), the inbound
     handler (called by sync inside the page's transaction; must be idempotent), the backfill that publishes every
-    record's STIX form, the TAXII collections that serve it, and the fields that hold its text (for search)."""
+    record's STIX form, the TAXII collections that serve it, the fields that hold its text, and ``search``: how the
+    node-wide search indexes it (``Searchable``; None: not searched)."""
 
     model: str
     stix_types: tuple[str, ...]
@@ -69,6 +97,7 @@ class RecordType:
     publish_all: Callable[[], Any] | None = None
     collections: tuple[TaxiiCollection, ...] = ()
     text_fields: tuple[str, ...] = ()
+    search: Searchable | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +264,11 @@ def record_types() -> Iterator[tuple[Module, RecordType]]:
     for module in _MODULES.values():
         for record_type in module.types:
             yield module, record_type
+
+
+def searchable_types() -> list[tuple[RecordType, Searchable]]:
+    """Every record type that declares how it is searched, in registration order."""
+    return [(rt, rt.search) for _, rt in record_types() if rt.search is not None]
 
 
 def receivers() -> dict[str, Receiver]:

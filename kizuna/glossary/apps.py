@@ -12,6 +12,9 @@ class GlossaryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.urls import reverse
+        from django.utils.translation import gettext_lazy
+
         from kizuna.core import registry
         from kizuna.glossary.demo import load_glossary_demo
 
@@ -19,7 +22,12 @@ class GlossaryConfig(AppConfig):
             name="glossary",
             display_name="Glossary",
             types=(registry.RecordType(model="glossary.Term", stix_types=(),
-                                       text_fields=("en", "fr", "ja", "ko", "note")),),
+                                       text_fields=("en", "fr", "ja", "ko", "note"),
+                                       search=registry.Searchable(
+                                           key="term", name=gettext_lazy("Glossary term"),
+                                           fields=("en", "fr", "ja", "ko", "note"), title="en",
+                                           url=lambda t: reverse("glossary:detail", args=[t.pk]),
+                                           area=lambda t: t.area, select_related=("originator",))),),
             urls=(registry.UrlInclude("glossary/", "kizuna.glossary.urls"),),
             api=(registry.ApiRouter("", "kizuna.glossary.api.router"),),
             nav="glossary/_nav_entry.html",

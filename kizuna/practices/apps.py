@@ -14,6 +14,8 @@ class PracticesConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models import Q
+        from django.urls import reverse
+        from django.utils.translation import gettext_lazy
 
         from kizuna.core import registry
         from kizuna.practices import panels, services, stix
@@ -33,6 +35,9 @@ class PracticesConfig(AppConfig):
                     "Best-practice notes shared between partners (kizuna-practice objects)",
                     Q(type=stix.PRACTICE_TYPE)),),
                 text_fields=("title", "body"),
+                search=registry.Searchable(
+                    key="practice", name=gettext_lazy("Best practice"), fields=("title", "body"),
+                    url=lambda p: reverse("practices:detail", args=[p.pk]), select_related=("originator",)),
             ),),
             urls=(registry.UrlInclude("practices/", "kizuna.practices.urls"),),
             api=(registry.ApiRouter("", "kizuna.practices.api.router"),),

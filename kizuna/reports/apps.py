@@ -10,6 +10,9 @@ class ReportsConfig(AppConfig):
     verbose_name = "Shared reports"
 
     def ready(self) -> None:
+        from django.urls import reverse
+        from django.utils.translation import gettext_lazy
+
         from kizuna.core import registry
         from kizuna.reports import panels
         from kizuna.reports.demo import load_reports_demo
@@ -22,7 +25,12 @@ class ReportsConfig(AppConfig):
             types=(registry.RecordType(
                 "reports.Report", (REPORT_TYPE,), extension_definition=report_extension_definition,
                 receive=do_receive, publish_all=do_publish_all, collections=(REPORTS_COLLECTION,),
-                text_fields=("title", "summary", "body")),),
+                text_fields=("title", "summary", "body"),
+                search=registry.Searchable(
+                    key="report", name=gettext_lazy("Report"), fields=("title", "summary", "body"),
+                    url=lambda r: reverse("reports:detail", args=[r.pk]),
+                    area=lambda r: r.focus_areas[0] if r.focus_areas else "",
+                    active=lambda r: r.status != "withdrawn", select_related=("originator",))),),
             urls=(registry.UrlInclude("reports/", "kizuna.reports.urls"),),
             api=(registry.ApiRouter("", "kizuna.reports.api.router"),),
             nav="reports/_nav_entry.html",

@@ -250,3 +250,14 @@ def test_threat_search(tmp_path: Path) -> None:
         lines = run_benchmark("threat_search", *args, tmp=tmp_path)
     assert_figures(lines, "machine: ", "built 400 objects through the store (40 visible to bench-bel)", "substring",
                    "domain suffix", "CIDR", "hash")
+
+
+def test_search(tmp_path: Path) -> None:
+    args = ("--records", "400", "--queries", "2", "--data-dir", str(tmp_path / "bench"))
+    if on_postgres():
+        with postgres_database("find") as url:
+            lines = run_benchmark("search", *args, "--database-url", url, tmp=tmp_path)
+    else:
+        lines = run_benchmark("search", *args, tmp=tmp_path)
+    assert_figures(lines, "built 400 reports (40 visible to bench-bel)", "bulk import:",
+                   "English word: find", "Japanese word: find", "Korean word: find", "rare title word: find")

@@ -25,7 +25,7 @@ PAGES = [
     "/consultations/actions/", "/consultations/meetings/new/", "/consultations/settings/",
     "/threats/", "/threats/cyber/", "/threats/disinformation/", "/threats/maritime/", "/threats/strategic/",
     "/threats/maritime/new/", "/threats/import/", "/threats/export/", "/threats/watch/",
-    "/inbox/", "/account/",
+    "/inbox/", "/account/", "/search/?q=cyber",
 ]
 DETAILS = [("/reports/", "a[href^='/reports/'][href$='/']:not([href='/reports/']):not([href='/reports/new/'])"),
            ("/consultations/series/", "a[href^='/consultations/series/'][href$='/']:not([href$='/new/'])"),

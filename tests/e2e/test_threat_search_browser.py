@@ -18,8 +18,8 @@ def _search(page: Any, node_url: str, text: str) -> str:
     """Type ``text`` into the search box of the cyber page and press Enter; the text of the results (or of the
     "no objects" line)."""
     page.goto(f"{node_url}/threats/cyber/")
-    page.fill("input[name=q]", text)
-    page.press("input[name=q]", "Enter")
+    page.fill("main input[name=q]", text)  # main: the header holds the node-wide search box too
+    page.press("main input[name=q]", "Enter")
     page.wait_for_selector("[data-testid=search-note]")
     return str(page.inner_text("main"))
 
@@ -34,7 +34,7 @@ def test_analyst_finds_apt1_objects_by_subdomain_address_name_and_hash(browser: 
     japan.wait_for_selector("[data-testid=import-progress][data-status=done]", timeout=60000)
 
     japan.goto(f"{node_url}/threats/cyber/")
-    assert "name, description, value, domain, address or network, hash" in japan.inner_text("form[role=search]")
+    assert "name, description, value, domain, address or network, hash" in japan.inner_text("main form[role=search]")
 
     found = _search(japan, node_url, "www.hugesoft.org")
     assert "FQDN hugesoft.org" in found and "in domain hugesoft.org" in found

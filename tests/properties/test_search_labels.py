@@ -1,0 +1,99 @@
+"""Property: over random demo-policy labels, random subjects and random queries, the node-wide search
+(``kizuna.search.find``) never lets a record the subject may not see reach a hit, the total or a facet. Compared with
+the pure-Python ``may_see`` for a subject built here, independently of the code under test: the hits over every page
+are exactly the visible records containing every query word (plus, when the query names a glossary term the subject
+may see, those containing its other forms), the total counts them, and every facet's counts sum to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kizuna.core.access import clear_caches, intern_label, registry
+from kizuna.core.models import label_id_for
+from kizuna.directory.models import User
+from kizuna.directory.services import ensure_organisation
+from kizuna.glossary.models import Term
+from kizuna.labels import Label, Subject, may_see
+from kizuna.reports.models import Report
+from kizuna.search import find
+from kizuna.search.models import SearchEntry
+from tests.properties.test_endpoints import COMMUNITIES, ENDPOINT_SETTINGS, GROUPS, NATIONS, demo_labels
+
+WORDS = ("cyber", "defence", "maritime", "瀬取り", "방어", "사이버", "tokyo", "監視", "cyberdéfense")
+TERM_FORMS = ("cyber defence", "cyberdéfense", "사이버 방어")
+
+subjects = st.builds(
+    lambda nation, clearance, communities, org: Subject(
+        key=f"prop:{nation}:{clearance}:{sorted(communities)}:{org}",
+        nations=frozenset({nation, GROUPS[nation]}), communities=frozenset(communities),
+        clearances={"NATO": clearance} if clearance else {},
+        principals=frozenset({"user:u0", f"org:{org}"})),
+    st.sampled_from(NATIONS), st.sampled_from((None, "UNCLASSIFIED", "RESTRICTED")),
+    st.lists(st.sampled_from(COMMUNITIES), max_size=4, unique=True), st.sampled_from(("JPN-MOD", "KOR-MND")),
+)
+texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+queries = st.one_of(st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join),
+                    st.sampled_from(TERM_FORMS))
+
+
+@pytest.fixture
+def author(directory: None) -> User:
+    return User.objects.create(username="u0", nation_id="JPN", organisation=ensure_organisation("JPN-MOD"))
+
+
+def _every_page(subject: Subject, query: str) -> tuple[list[tuple[str, int]], Any]:
+    hits: list[tuple[str, int]] = []
+    first = None
+    cursor = None
+    for _ in range(50):
+        page = find(subject, query, cursor=cursor, limit=3, threats=False)
+        first = first or page
+        hits += [(h.kind, h.record_id) for h in page.hits]
+        assert page.total == first.total
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return hits, first
+
+
+@pytest.mark.django_db
+@ENDPOINT_SETTINGS
+@given(records=st.lists(st.tuples(demo_labels(), texts), min_size=1, max_size=6), term_label=demo_labels(),
+       subject=subjects, query=queries)
+def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: list[tuple[Label, str]],
+                                                        term_label: Label, subject: Subject, query: str) -> None:
+    Report.objects.all().delete()
+    Term.objects.all().delete()
+    SearchEntry.objects.all().delete()
+    clear_caches()
+    org = author.organisation
+    made: dict[tuple[str, int], tuple[Label, str]] = {}
+    for label, text in records:
+        report = Report.objects.create(title=text, body="", label=intern_label(label), originator=org, author=author)
+        made[("report", report.pk)] = (label, text)
+    term = Term.objects.create(en=TERM_FORMS[0], fr=TERM_FORMS[1], ko=TERM_FORMS[2], ja="", area="cyber",
+                               search_text="\n".join(TERM_FORMS), label=intern_label(term_label), originator=org,
+                               created_by=author, updated_by=author)
+    made[("term", term.pk)] = (term_label, "\n".join(TERM_FORMS))
+    reg = registry()
+    visible = {key for key, (label, _t) in made.items() if may_see(subject, label, reg)}
+
+    hits, first = _every_page(subject, query)
+    assert set(hits) <= visible and len(hits) == len(set(hits)) == first.total
+    for values in first.facets.values():
+        assert sum(f.count for f in values) <= first.total
+    assert sum(f.count for f in first.facets["type"]) == first.total
+    visible_label_ids = {label_id_for(made[k][0]) for k in visible}
+    assert {int(f.value) for f in first.facets["label"]} <= visible_label_ids
+    words = query.lower().split()
+    plain = {k for k in visible if all(w in made[k][1].lower() for w in words)}
+    if query not in TERM_FORMS or ("term", term.pk) not in visible:
+        assert set(hits) == plain
+    else:  # the glossary adds the term's other forms, each as one substring
+        others = [f for f in TERM_FORMS if f != query]
+        expected = plain | {k for k in visible if any(f in made[k][1].lower() for f in others)}
+        assert set(hits) == expected
