@@ -17,6 +17,7 @@ from kizuna.core.models import label_id_for
 from kizuna.directory.models import User
 from kizuna.directory.services import ensure_organisation
 from kizuna.glossary.models import Term
+from kizuna.glossary.services import search_text as glossary_search_text
 from kizuna.labels import Label, Subject, may_see
 from kizuna.reports.models import Report
 from kizuna.search import find
@@ -75,9 +76,11 @@ def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: l
     for label, text in records:
         report = Report.objects.create(title=text, body="", label=intern_label(label), originator=org, author=author)
         made[("report", report.pk)] = (label, text)
-    term = Term.objects.create(en=TERM_FORMS[0], fr=TERM_FORMS[1], ko=TERM_FORMS[2], ja="", area="cyber",
-                               search_text="\n".join(TERM_FORMS), label=intern_label(term_label), originator=org,
-                               created_by=author, updated_by=author)
+    term = Term(en=TERM_FORMS[0], fr=TERM_FORMS[1], ko=TERM_FORMS[2], ja="", area="cyber",
+                label=intern_label(term_label), originator=org, created_by=author, updated_by=author)
+    # The normal forms, as the services store them: "사이버 방어" is kept as "사이버방어", the form a query is read in.
+    term.search_text = glossary_search_text(term)
+    term.save()
     made[("term", term.pk)] = (term_label, "\n".join(TERM_FORMS))
     reg = registry()
     visible = {key for key, (label, _t) in made.items() if may_see(subject, label, reg)}
