@@ -17,6 +17,7 @@ from kizuna.consultations.models import ActionItem
 from kizuna.consultations.views.common import viewer_zone
 from kizuna.core import audit
 from kizuna.core.access import visible_labels
+from kizuna.core.dates import format_local
 from kizuna.core.registry import Panel, PanelContent, PanelItem
 from kizuna.directory.models import User
 from kizuna.labels import Subject
@@ -60,7 +61,7 @@ def my_open_actions(request: HttpRequest, subject: Subject, user: User) -> Panel
     items = []
     for action in chosen:
         late = queries.is_overdue(action, today)
-        due = action.due.isoformat() if action.due else gettext("no due date")
+        due = format_local(action.due, "DUE_DATE_FORMAT") if action.due else gettext("no due date")
         note = (gettext("overdue since %(due)s") if late else gettext("due %(due)s")) % {"due": due} \
             if action.due else due
         items.append(PanelItem(title=action.title, url=_action_url(action, visible), label=action.label, note=note,

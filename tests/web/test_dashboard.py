@@ -201,3 +201,12 @@ def test_what_the_dashboard_lists_is_audited_as_a_list_read(jpn_user: Any, world
     hidden = Report.objects.get(title="Dash-hidden-report")
     report_ids = "".join(e.target_ids for e in AuditEntry.objects.filter(actor=jpn_user.username, target_type="report"))
     assert str(shared.pk) in report_ids and str(hidden.pk) not in report_ids.replace(str(shared.pk), "")
+
+
+def test_an_overdue_action_gives_its_date_in_the_readers_language(jpn_user: Any, world: dict[str, Any]) -> None:
+    yesterday = date.today() - timedelta(days=1)
+    client = _client(jpn_user)
+    client.cookies["django_language"] = "ja"
+    actions = _panel(client.get("/").content.decode(), "actions")
+    assert f"{yesterday.year}年{yesterday.month}月{yesterday.day}日 から期限超過" in actions
+    assert yesterday.isoformat() not in actions
