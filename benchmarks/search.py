@@ -21,7 +21,6 @@ query: the same trigram look-ups with the newest 20 entries, without the label r
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -41,26 +40,11 @@ def parse() -> argparse.Namespace:
 
 
 ARGS = parse()
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _inprocess import configure  # noqa: E402
+
 DATA_DIR = Path(ARGS.data_dir) / f"{'pg' if ARGS.database_url else 'sqlite'}-r{ARGS.records}"
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-for stale in DATA_DIR.glob("kizuna.sqlite3*"):
-    stale.unlink()
-os.environ["KIZUNA_DATA_DIR"] = str(DATA_DIR)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kizuna.settings")
-os.environ.pop("DATABASE_URL", None)
-if ARGS.database_url:
-    if "bench" not in ARGS.database_url.rsplit("/", 1)[1]:
-        raise SystemExit("--database-url: the database is dropped and created; its name must contain 'bench'")
-    from taxii_serve import reset_postgres
-
-    reset_postgres(ARGS.database_url)
-    os.environ["DATABASE_URL"] = ARGS.database_url
-
-import django  # noqa: E402
-
-django.setup()
+configure(DATA_DIR, ARGS.database_url)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
