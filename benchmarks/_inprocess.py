@@ -11,13 +11,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def configure(data_dir: Path, database_url: str) -> None:
+def configure(data_dir: Path, database_url: str, *, reuse: bool = False) -> None:
     """Point Django at a fresh node in ``data_dir`` (or at ``database_url``, whose name must contain 'bench': it is
-    dropped), then ``django.setup()``."""
+    dropped), then ``django.setup()``. With ``reuse`` the node a previous run built is kept as it is."""
     sys.path.insert(0, str(HERE.parent))
     sys.path.insert(0, str(HERE))
     data_dir.mkdir(parents=True, exist_ok=True)
-    for stale in data_dir.glob("kizuna.sqlite3*"):
+    for stale in [] if reuse else data_dir.glob("kizuna.sqlite3*"):
         stale.unlink()
     os.environ["KIZUNA_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kizuna.settings")
@@ -25,9 +25,10 @@ def configure(data_dir: Path, database_url: str) -> None:
     if database_url:
         if "bench" not in database_url.rsplit("/", 1)[1]:
             raise SystemExit("--database-url: the database is dropped and created; its name must contain 'bench'")
-        from taxii_serve import reset_postgres
+        if not reuse:
+            from taxii_serve import reset_postgres
 
-        reset_postgres(database_url)
+            reset_postgres(database_url)
         os.environ["DATABASE_URL"] = database_url
 
     import django

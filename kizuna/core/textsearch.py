@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 MIN_RUN = 3  # letters or digits in a row: a trigram
@@ -142,3 +143,27 @@ class TrigramIndex:
     def matching(self, needle: str) -> RawSQL:
         """The keys whose text contains ``needle``, as a subquery for ``pk__in``."""
         return RawSQL(*self.matching_sql(needle))  # noqa: S611 - fixed names; the needle is a parameter
+
+    def count_upto(self, needle: str, cap: int) -> int:
+        """How many texts contain ``needle`` (``searchable``, lower-cased), counted up to ``cap``: whether a needle is
+        rare enough for its whole match list to be read. Both databases stop at ``cap`` (FTS5 reads the trigram
+        lists lazily; PostgreSQL stops re-checking rows at the limit)."""
+        sql, params = self.matching_sql(needle)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM ({sql} LIMIT %s) kz_c", [*params, int(cap)])  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    def probe(self, outer_key: str, every: Sequence[str] = (), anyof: Sequence[str] = ()) -> RawSQL:
+        """True for the outer row whose text (looked up by key: ``outer_key`` is the quoted key column of the outer
+        query, e.g. ``"search_searchentry"."id"``) contains all of ``every`` or any of ``anyof`` — one look-up of
+        the row's text, compared with ``instr``/``strpos``: for rows reached by another index (a walk newest first),
+        and for needles too short for the index. Needles must be lower-cased."""
+        find = "instr(kz_p.body, %s) > 0" if connection.vendor == "sqlite" else "strpos(kz_p.body, %s) > 0"
+        branches = []
+        if every:
+            branches.append("(" + " AND ".join([find] * len(every)) + ")")
+        branches.extend([find] * len(anyof))
+        condition = " OR ".join(branches) if branches else "1 = 0"
+        sql = (f"EXISTS (SELECT 1 FROM {self.table} kz_p WHERE kz_p.{self.key} = {outer_key} "  # noqa: S608
+               f"AND ({condition}))")
+        return RawSQL(sql, [*every, *anyof], output_field=BooleanField())  # noqa: S611 - needles are parameters

@@ -86,8 +86,8 @@ def search(request: HttpRequest, q: str = "",
     facet. ``type`` (repeatable: report, practice, term, series, meeting, agenda-item, minutes, decision, action),
     ``area``, ``nation``, ``label`` (a label id from the facets) and ``year`` narrow the hits (facets count before
     them). ``sort``: relevance or date (newest first). Pass ``next_cursor`` back as ``cursor`` for the next page.
-    ``total`` and the facets count at most the newest 2,000 matches (``capped``: there were more; relevance ranks
-    those 2,000). ``threats``: how many threat objects the threat search finds for ``q``, and its page."""
+    ``total`` and the facets count at most the newest 200 matches (``capped``: there were more; relevance ranks
+    those 200). ``threats``: how many threat objects the threat search finds for ``q``, and its page."""
     user = caller(request)
     results = find(subject_for(user), q, types=types or None, area=area or None, nation=nation or None, label=label,
                    year=year, sort=sort, cursor=cursor or None, limit=limit)

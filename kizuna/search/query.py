@@ -15,9 +15,10 @@ gives no trigram: it is checked row by row (``instr``/``strpos`` on the entry's 
 cheap when another word narrows the rows and reads every visible entry when none does. Glossary equivalents that
 short are not used.
 
-Cost bound: one query (label rule and text conditions together) fetches the keys of the newest ``MAX_CANDIDATES``
-visible matches; the total, the facets and the relevance order are computed over those keys only (``capped`` says
-when there were more: the page then says "2000+"). Sorting by date pages over every match (keyset).
+Cost bound: the newest ``POOL`` visible matches are found first (``_newest``: the whole match list when the query is
+rare, else windows of the newest entries walked newest first, each window's labels decided once); the total, the
+facets and the relevance order are computed over those rows only (``capped`` says when there were more: the page
+then says "200+"). Sorting by date pages over every match (keyset), each page found the same way.
 
 Relevance: a word in the title counts 2, in the text 1, summed over the query's words and equivalents; then newest
 first. Date: newest first. Facets (type, area, nation, year, label) count the same visible matches, before the
@@ -30,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -37,10 +39,10 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import ExtractYear
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -62,8 +64,10 @@ MAX_QUERY = 200  # characters of the query read
 MAX_TERMS = 10  # words (and phrases) searched
 MAX_EXPANSIONS = 10  # glossary equivalents searched
 MAX_LIMIT = 100
-MAX_CANDIDATES = 2000  # visible matches (newest first) that totals, facets and relevance are computed over
-MAX_OFFSET = MAX_CANDIDATES - MAX_LIMIT  # relevance pages beyond this are refused: refine, or sort by date
+POOL = 200  # visible matches (newest first) that the total, the facets and the relevance order are computed over
+MAX_OFFSET = POOL - MAX_LIMIT  # relevance pages beyond this are refused: refine, or sort by date
+RARE = 1000  # texts a needle is found in, under which its whole match list is read (``_Match.rare``)
+WINDOWS = (30_000, 100_000)  # entries walked newest first, window after window, before the whole index is read
 FACET_SIZE = 20  # values shown per facet
 THREAT_COUNT_CAP = 1000  # threat objects counted ("1000+" beyond)
 SNIPPET_BEFORE, SNIPPET_AFTER = 60, 160
@@ -113,7 +117,7 @@ class Results:
     total: int
     next_cursor: str | None
     sort: Sort
-    capped: bool = False  # more than MAX_CANDIDATES visible matches: total and facets count the newest of them
+    capped: bool = False  # more than POOL visible matches: the total and the facets count the newest POOL
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     threats: ThreatLink | None = None
 
@@ -149,37 +153,94 @@ def _entry_table() -> str:
 
 def _probe(needle: str) -> RawSQL:
     """True for an entry whose text contains ``needle``, checked on that entry's indexed text alone (looked up by
-    key): for needles too short for the trigram index."""
-    if connection.vendor == "sqlite":
-        sql = (f"EXISTS (SELECT 1 FROM {TEXT_INDEX.table} kz_s WHERE kz_s.rowid = {_entry_table()}.id "  # noqa: S608
-               "AND instr(kz_s.body, %s) > 0)")
-    else:
-        sql = (f"EXISTS (SELECT 1 FROM {TEXT_INDEX.table} kz_s WHERE kz_s.obj_id = {_entry_table()}.id "  # noqa: S608
-               "AND strpos(kz_s.body, %s) > 0)")
-    return RawSQL(sql, [needle], output_field=BooleanField())  # noqa: S611 - fixed names; the needle is a parameter
+    key): for needles too short for the trigram index, and for ranking a few candidates."""
+    return TEXT_INDEX.probe(f"{_entry_table()}.{connection.ops.quote_name('id')}", every=(needle,))
 
 
-def _contains(needle: str) -> Q:
-    if searchable(needle):
-        return Q(pk__in=TEXT_INDEX.matching(needle))
-    return Q(_probe(needle))
+@dataclass(frozen=True)
+class _Match:
+    """What a query matches: every one of ``terms``, or any one of ``expansions`` (each a lower-cased substring),
+    written the two ways ``_newest`` uses."""
+
+    terms: tuple[str, ...]
+    expansions: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.expansions)
+
+    def index_q(self) -> Q:
+        """From the trigram index: ``pk IN (look-up)`` per needle (a short term is probed row by row)."""
+        branches: list[Q] = []
+        if self.terms:
+            every = Q()
+            for term in self.terms:
+                every &= Q(pk__in=TEXT_INDEX.matching(term)) if searchable(term) else Q(_probe(term))
+            branches.append(every)
+        branches.extend(Q(pk__in=TEXT_INDEX.matching(e)) for e in self.expansions)
+        result = branches[0]
+        for branch in branches[1:]:
+            result |= branch
+        return result
+
+    def probe_q(self) -> Q:
+        """Row by row: one look-up of each entry's text, for entries reached newest first."""
+        return Q(TEXT_INDEX.probe(f"{_entry_table()}.{connection.ops.quote_name('id')}", self.terms,
+                                  self.expansions))
+
+    def rare(self) -> bool:
+        """True when the whole match list is small (under ``RARE`` per branch): some term of the query, and every
+        expansion, is found in fewer than ``RARE`` texts. Each count stops at ``RARE``, so asking costs little."""
+        if self.terms and not any(searchable(t) and TEXT_INDEX.count_upto(t, RARE) < RARE for t in self.terms):
+            return False
+        return all(TEXT_INDEX.count_upto(e, RARE) < RARE for e in self.expansions)
 
 
-def _match_q(terms: tuple[str, ...], expansions: tuple[str, ...]) -> Q | None:
-    """All the query's words, or any equivalent; None when there is nothing to search for."""
-    branches: list[Q] = []
-    if terms:
-        every = Q()
-        for term in terms:
-            every &= _contains(term)
-        branches.append(every)
-    branches.extend(Q(pk__in=TEXT_INDEX.matching(e)) for e in expansions)
-    if not branches:
-        return None
-    result = branches[0]
-    for branch in branches[1:]:
-        result |= branch
-    return result
+_NEWEST_FIRST = ("-date", "-id")
+Row = tuple[int, str, str, str, datetime, int]  # pk, kind, area, nation, date, label id
+_ROW_FIELDS = ("pk", "kind", "area", "nation", "date", "label_id")
+
+
+def _at_or_after(edge: tuple[datetime, int]) -> Q:
+    # The range on date keeps the (date, id) index usable; the OR only breaks ties within one instant.
+    return Q(date__gte=edge[0]) & (Q(date__gt=edge[0]) | Q(id__gte=edge[1]))
+
+
+def _before(edge: tuple[datetime, int]) -> Q:
+    return Q(date__lte=edge[0]) & (Q(date__lt=edge[0]) | Q(id__lt=edge[1]))
+
+
+def _newest(subject: Subject, match: _Match, filters: Q, count: int,
+            before: tuple[datetime, int] | None = None) -> list[Row]:
+    """The newest ``count`` entries (before ``before``, in (date, id) order) that ``subject`` may see, that pass
+    ``filters`` and that ``match`` finds — the label rule inside each query. Which plan, by cost:
+
+    - a **rare** query (``_Match.rare``): every match read from the trigram index, the label probed on each —
+      cheap because there are few;
+    - otherwise **windows** of the newest entries (``WINDOWS``), walked newest first: the labels of a window decided
+      once each (``visible_labels(...).within``), the text of each visible entry probed by key, stopping at
+      ``count``. A common word is found in the first window;
+    - what the windows did not fill: the index read over the entries older than the last window.
+    """
+    labels = visible_labels(subject)
+    scope = Q() if before is None else _before(before)
+    if match.rare():
+        rows = SearchEntry.objects.filter(scope, labels.q("label"), filters, match.index_q())
+        return list(rows.order_by(*_NEWEST_FIRST).values_list(*_ROW_FIELDS)[:count])
+    found: list[Row] = []
+    for size in WINDOWS:
+        edges = list(SearchEntry.objects.filter(scope).order_by(*_NEWEST_FIRST)
+                     .values_list("date", "id")[size - 1 : size])
+        window = SearchEntry.objects.filter(scope)
+        if edges:
+            window = window.filter(_at_or_after(edges[0]))
+        rows = labels.within(window).filter(filters, match.probe_q())
+        found.extend(rows.order_by(*_NEWEST_FIRST).values_list(*_ROW_FIELDS)[: count - len(found)])
+        if len(found) >= count or not edges:  # enough, or the window reached the oldest entry
+            return found
+        scope &= _before(edges[0])
+    rows = SearchEntry.objects.filter(scope, labels.q("label"), filters, match.index_q())
+    found.extend(rows.order_by(*_NEWEST_FIRST).values_list(*_ROW_FIELDS)[: count - len(found)])
+    return found
 
 
 def _score(needles: tuple[str, ...]) -> Any:
@@ -187,7 +248,7 @@ def _score(needles: tuple[str, ...]) -> Any:
     for needle in needles:
         total = total + Case(When(title_key__contains=needle, then=Value(2)), default=Value(0),
                              output_field=IntegerField())
-        # Probed on each candidate's own text by key: the candidates are at most MAX_CANDIDATES rows, whereas the
+        # Probed on each candidate's own text by key: the candidates are at most POOL rows, whereas the
         # index look-up of a common word reads a large part of the index again.
         total = total + Case(When(Q(_probe(needle)), then=Value(1)), default=Value(0), output_field=IntegerField())
     return total
@@ -264,26 +325,27 @@ def _hits(subject: Subject, entries: list[SearchEntry], needles: tuple[str, ...]
     return hits
 
 
-def _facets(matched: QuerySet[SearchEntry]) -> dict[str, list[FacetValue]]:
+def _facets(rows: list[Row]) -> dict[str, list[FacetValue]]:
+    """Type, area, nation, year and label counts of ``rows`` (entries a visible-filtered query returned), the most
+    frequent ``FACET_SIZE`` of each, ties by value; years newest first."""
     specs = _spec_by_key()
-    facets: dict[str, list[FacetValue]] = {}
 
-    def counts(column: str, qs: Any) -> list[tuple[Any, int]]:
-        rows = qs.values(column).annotate(n=Count("id")).order_by("-n", column)[:FACET_SIZE]
-        return [(r[column], r["n"]) for r in rows]
+    def counts(values: list[Any]) -> list[tuple[Any, int]]:
+        tally = Counter(v for v in values if v not in ("", None))
+        return sorted(tally.items(), key=lambda item: (-item[1], item[0]))[:FACET_SIZE]
 
-    facets["type"] = [FacetValue(k, str(specs[k][1].name) if k in specs else k, n)
-                      for k, n in counts("kind", matched)]
     areas = dict(FocusArea.choices)
-    facets["area"] = [FacetValue(a, str(areas.get(a, a)), n) for a, n in counts("area", matched) if a]
-    facets["nation"] = [FacetValue(c, c, n) for c, n in counts("nation", matched) if c]
-    years = matched.annotate(year=ExtractYear("date"))
-    facets["year"] = sorted((FacetValue(str(y), str(y), n) for y, n in counts("year", years)),
-                            key=lambda f: f.value, reverse=True)
-    label_counts = counts("label_id", matched)
+    label_counts = counts([r[5] for r in rows])
     names = dict(LabelRecord.objects.filter(pk__in=[pk for pk, _n in label_counts]).values_list("pk", "display"))
-    facets["label"] = [FacetValue(str(pk), names.get(pk, ""), n) for pk, n in label_counts]
-    return facets
+    return {
+        "type": [FacetValue(k, str(specs[k][1].name) if k in specs else k, n) for k, n in counts([r[1] for r in rows])],
+        "area": [FacetValue(a, str(areas.get(a, a)), n) for a, n in counts([r[2] for r in rows])],
+        "nation": [FacetValue(c, c, n) for c, n in counts([r[3] for r in rows])],
+        "year": sorted((FacetValue(str(y), str(y), n)
+                        for y, n in counts([timezone.localtime(r[4]).year for r in rows])),
+                       key=lambda f: f.value, reverse=True),
+        "label": [FacetValue(str(pk), names.get(pk, ""), n) for pk, n in label_counts],
+    }
 
 
 def _threats(subject: Subject, query: str) -> ThreatLink | None:
@@ -327,12 +389,9 @@ def find(
     if text:
         lowered = [e.lower() for e in expand(subject, text)]
         expansions = tuple(e for e in dict.fromkeys(lowered) if searchable(e) and e not in terms)[:MAX_EXPANSIONS]
-    empty = Results(text, terms, expansions, [], 0, None, sort)
-    condition = _match_q(terms, expansions)
-    if condition is None:
-        return empty
-    visible = visible_labels(subject).q("label")
-    matched = SearchEntry.objects.filter(visible).filter(condition)
+    match = _Match(terms, expansions)
+    if not match:
+        return Results(text, terms, expansions, [], 0, None, sort)
     filters = Q()
     if types:
         filters &= Q(kind__in=types)
@@ -348,17 +407,14 @@ def find(
         filters &= Q(date__gte=since)
     if until is not None:
         filters &= Q(date__lt=until)
-    # The cost bound: one query finds the newest MAX_CANDIDATES + 1 visible matches (label rule and text conditions
-    # in the same SQL); the total, the relevance order and the facets are then computed over those keys only.
-    pool_ids = _newest(matched.filter(filters))
-    capped = len(pool_ids) > MAX_CANDIDATES
-    pool_ids = pool_ids[:MAX_CANDIDATES]
-    facet_ids = pool_ids if not filters else _newest(matched)[:MAX_CANDIDATES]
-    pool = SearchEntry.objects.filter(visible).filter(pk__in=pool_ids)
+    # The cost bound: the newest POOL + 1 visible matches (label rule and text conditions in the same SQL, the plan
+    # chosen by _newest); the total, the relevance order and the facets are computed over those rows only.
+    found = _newest(subject, match, filters, POOL + 1)
+    capped = len(found) > POOL
+    pool = found[:POOL]
     needles = terms + expansions
     next_cursor: str | None = None
     if sort == "date":
-        page_qs = matched.filter(filters).order_by("-date", "-id")
         if cursor:
             stamp, _sep, pk = _decode(cursor, sort).rpartition("|")
             try:
@@ -366,8 +422,13 @@ def find(
             except ValueError:
                 raise ServiceError(gettext("the page cursor is not valid; start again from the first page"),
                                    "cursor") from None
-            page_qs = page_qs.filter(Q(date__lt=at) | Q(date=at, id__lt=last))
-        rows = list(page_qs.select_related("label")[: limit + 1])
+            keys = [row[0] for row in _newest(subject, match, filters, limit + 1, before=(at, last))]
+        elif len(found) > limit or not capped:  # the first page is the head of the pool
+            keys = [row[0] for row in found[: limit + 1]]
+        else:
+            keys = [row[0] for row in _newest(subject, match, filters, limit + 1)]
+        by_pk = SearchEntry.objects.filter(visible_labels(subject).q("label")).select_related("label").in_bulk(keys)
+        rows = [by_pk[k] for k in keys if k in by_pk]
         if len(rows) > limit:
             rows = rows[:limit]
             next_cursor = _encode(sort, f"{rows[-1].date.isoformat()}|{rows[-1].pk}")
@@ -380,21 +441,18 @@ def find(
                 offset = -1
             if not 0 <= offset <= MAX_OFFSET:
                 raise ServiceError(gettext("the page cursor is not valid; start again from the first page"), "cursor")
-        ranked = pool.annotate(score=_score(needles)).order_by("-score", "-date", "-id")
+        candidates = SearchEntry.objects.filter(visible_labels(subject).q("label"), pk__in=[r[0] for r in pool])
+        ranked = candidates.annotate(score=_score(needles)).order_by("-score", "-date", "-id")
         rows = list(ranked.select_related("label")[offset : offset + limit + 1])
         if len(rows) > limit:
             rows = rows[:limit]
             if offset + limit <= MAX_OFFSET:
                 next_cursor = _encode(sort, str(offset + limit))
-    results = Results(text, terms, expansions, _hits(subject, rows, needles), len(pool_ids), next_cursor, sort,
+    results = Results(text, terms, expansions, _hits(subject, rows, needles), len(pool), next_cursor, sort,
                       capped=capped)
     if facets:
-        results.facets = _facets(SearchEntry.objects.filter(visible).filter(pk__in=facet_ids))
+        # Before the facet filters, so that the other values stay reachable.
+        results.facets = _facets(pool if not filters else _newest(subject, match, Q(), POOL))
     if threats:
         results.threats = _threats(subject, text)
     return results
-
-
-def _newest(matches: QuerySet[SearchEntry]) -> list[int]:
-    """The keys of the newest ``MAX_CANDIDATES + 1`` entries of an already visible-filtered queryset."""
-    return list(matches.order_by("-date", "-id").values_list("pk", flat=True)[: MAX_CANDIDATES + 1])

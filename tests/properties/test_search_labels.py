@@ -2,11 +2,14 @@
 (``kizuna.search.find``) never lets a record the subject may not see reach a hit, the total or a facet. Compared with
 the pure-Python ``may_see`` for a subject built here, independently of the code under test: the hits over every page
 are exactly the visible records containing every query word (plus, when the query names a glossary term the subject
-may see, those containing its other forms), the total counts them, and every facet's counts sum to it."""
+may see, those containing its other forms), the total counts them, and every facet's counts sum to it — whichever
+plan ``kizuna.search.query._newest`` takes (the whole match list of a rare query, windows of the newest entries, or
+windows and then the index read), and in date order as in relevance order."""
 
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given
@@ -46,12 +49,17 @@ def author(directory: None) -> User:
     return User.objects.create(username="u0", nation_id="JPN", organisation=ensure_organisation("JPN-MOD"))
 
 
-def _every_page(subject: Subject, query: str) -> tuple[list[tuple[str, int]], Any]:
+# How _newest is made to take each plan on a few records: every query rare (the index read), none rare and one window
+# over everything, none rare and windows of one and two entries (then the index read for the rest).
+PLANS = {"rare": (10**9, (20_000, 80_000)), "one window": (0, (10**6,)), "windows, then the index": (0, (1, 2))}
+
+
+def _every_page(subject: Subject, query: str, sort: str = "relevance") -> tuple[list[tuple[str, int]], Any]:
     hits: list[tuple[str, int]] = []
     first = None
     cursor = None
     for _ in range(50):
-        page = find(subject, query, cursor=cursor, limit=3, threats=False)
+        page = find(subject, query, cursor=cursor, limit=3, threats=False, sort=sort)  # type: ignore[arg-type]
         first = first or page
         hits += [(h.kind, h.record_id) for h in page.hits]
         assert page.total == first.total
@@ -64,9 +72,10 @@ def _every_page(subject: Subject, query: str) -> tuple[list[tuple[str, int]], An
 @pytest.mark.django_db
 @ENDPOINT_SETTINGS
 @given(records=st.lists(st.tuples(demo_labels(), texts), min_size=1, max_size=6), term_label=demo_labels(),
-       subject=subjects, query=queries)
+       subject=subjects, query=queries, plan=st.sampled_from(sorted(PLANS)))
 def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: list[tuple[Label, str]],
-                                                        term_label: Label, subject: Subject, query: str) -> None:
+                                                        term_label: Label, subject: Subject, query: str,
+                                                        plan: str) -> None:
     Report.objects.all().delete()
     Term.objects.all().delete()
     SearchEntry.objects.all().delete()
@@ -85,7 +94,13 @@ def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: l
     reg = registry()
     visible = {key for key, (label, _t) in made.items() if may_see(subject, label, reg)}
 
-    hits, first = _every_page(subject, query)
+    rare, windows = PLANS[plan]
+    with mock.patch("kizuna.search.query.RARE", rare), mock.patch("kizuna.search.query.WINDOWS", windows):
+        hits, first = _every_page(subject, query)
+        by_date, _first = _every_page(subject, query, sort="date")
+    assert set(by_date) == set(hits) and len(by_date) == len(hits)
+    entries = {(e.kind, e.record_id): (e.date, e.pk) for e in SearchEntry.objects.all()}
+    assert [entries[k] for k in by_date] == sorted((entries[k] for k in by_date), reverse=True)
     assert set(hits) <= visible and len(hits) == len(set(hits)) == first.total
     for values in first.facets.values():
         assert sum(f.count for f in values) <= first.total

@@ -135,7 +135,7 @@ def test_totals_and_facets_are_bounded_to_the_newest_candidates(coordinator: Any
     from unittest import mock
 
     made = [report(coordinator, f"Bounded note {i}").pk for i in range(6)]
-    with mock.patch("kizuna.search.query.MAX_CANDIDATES", 4):
+    with mock.patch("kizuna.search.query.POOL", 4):
         results = find(subject_for(coordinator), "bounded note", threats=False, limit=10)
         by_date = find(subject_for(coordinator), "bounded note", sort="date", threats=False, limit=10)
     assert results.capped and results.total == 4 and sum(f.count for f in results.facets["type"]) == 4

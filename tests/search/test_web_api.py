@@ -97,3 +97,15 @@ def test_the_api_pages_with_a_cursor(coordinator: Any, api_for: Any) -> None:
     first = api.get("search?q=cursor+note&limit=3").json()
     second = api.get(f"search?q=cursor+note&limit=3&cursor={first['next_cursor']}").json()
     assert len(first["items"]) == 3 and len(second["items"]) == 2 and second["next_cursor"] is None
+
+
+def test_a_capped_search_says_there_are_more_than_it_ranks(coordinator: Any) -> None:
+    from unittest import mock
+
+    for i in range(3):
+        report(coordinator, f"Capped harbour note {i}")
+    with mock.patch("kizuna.search.query.POOL", 2):
+        capped = _page(coordinator, "harbour").content.decode()
+    exact = _page(coordinator, "harbour").content.decode()
+    assert "More than 2 records found" in capped and "sort by date" in capped
+    assert "3 records found" in exact and "More than" not in exact
