@@ -24,7 +24,6 @@ from kizuna.labels.decision import display, validate
 from kizuna.labels.policy import CategoryType
 
 T = TypeVar("T", bound=Labelled)
-M = TypeVar("M", bound=models.Model)
 
 logger = logging.getLogger("kizuna.access")
 
@@ -307,21 +306,45 @@ def visible_q(subject: Subject, path: str = "label") -> Q:
     return Q(_Visible(F(path), decision))
 
 
-def visible_within(queryset: QuerySet[M], subject: Subject, path: str = "label") -> QuerySet[M]:
-    """``queryset`` narrowed to the rows whose label at ``path`` the subject may see: the same rows as filtering with
-    ``visible_q``, but the decision is taken once per distinct label of ``queryset`` (one subquery: the labels of
-    those rows, then the decision on each label row) instead of once per row. For a walk over many rows that share
-    few labels — a window of the newest entries of a large table (``kizuna.search.query``) —, where the per-row
-    ``EXISTS`` costs several index probes a row. ``queryset`` must be bounded (a window, a range): its rows are read
-    once to collect their labels. The label column is compared as ``label_id + 0`` (``unindexed_label``), so no
-    database walks a label index instead of the caller's ordered index."""
+def visible_q_known(subject: Subject, known: QuerySet[Any], path: str = "label") -> Q:
+    """``visible_q`` for a walk over many rows: the same set of rows, with the decision already taken for the labels
+    of ``known`` (a queryset of label ids, ``values_list(..., flat=True)`` — e.g. the labels of the newest entries of
+    the table walked). A row whose
+    label is among them is decided by one look-up in the visible part of ``known`` (decided once per distinct label,
+    in the same statement); any other row by the per-row ``EXISTS`` of ``visible_q``. For walks where the per-row
+    ``EXISTS`` — several index probes a row — would dominate. ``known`` is read once per statement, so it must be
+    bounded (a window, a range). The label column is compared as ``label_id + 0`` (``unindexed_label``): no database
+    walks a label index instead of the caller's ordered one."""
     decision = _decision(subject)
     if decision is None:
-        return queryset.none()
-    labels = queryset.order_by().values(f"{path}_id")
-    allowed = LabelRecord.objects.filter(pk__in=labels).filter(Q(_Visible(F("pk"), decision))).values("pk")
-    narrowed: QuerySet[M] = queryset.annotate(kz_within_label=unindexed_label(path))  # type: ignore[assignment]
-    return narrowed.filter(kz_within_label__in=allowed)
+        return Q(pk__in=[])
+    allowed = LabelRecord.objects.filter(pk__in=known).filter(Q(_Visible(F("pk"), decision))).values("pk")
+    column = unindexed_label(path)
+    return Q(_In(column, allowed)) | (~Q(_In(column, known)) & Q(_Visible(F(path), decision)))
+
+
+class _In(Expression):
+    """``<expression> IN (<subquery>)``: an ``IN`` whose left side is an expression (``label_id + 0``), which the
+    ORM's lookups accept only on a field or an annotation."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, left: Any, subquery: QuerySet[Any]) -> None:
+        super().__init__()
+        self.left = left
+        self.subquery = subquery
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.left]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.left,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        left_sql, left_params = compiler.compile(self.left)
+        sub_sql, sub_params = self.subquery.query.get_compiler(connection=connection).as_sql()
+        return f"({left_sql}) IN ({sub_sql})", (*left_params, *sub_params)
 
 
 def unindexed_label(path: str = "label") -> CombinedExpression:
@@ -372,9 +395,9 @@ class VisibleLabels:
         """``visible_q`` for this subject."""
         return visible_q(self._subject, path)
 
-    def within(self, queryset: QuerySet[M], path: str = "label") -> QuerySet[M]:
-        """``visible_within`` for this subject."""
-        return visible_within(queryset, self._subject, path)
+    def q_known(self, known: QuerySet[Any], path: str = "label") -> Q:
+        """``visible_q_known`` for this subject."""
+        return visible_q_known(self._subject, known, path)
 
 
 def visible_labels(subject: Subject) -> VisibleLabels:

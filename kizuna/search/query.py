@@ -68,6 +68,7 @@ POOL = 200  # visible matches (newest first) that the total, the facets and the 
 MAX_OFFSET = POOL - MAX_LIMIT  # relevance pages beyond this are refused: refine, or sort by date
 RARE = 1000  # texts a needle is found in, under which its whole match list is read (``_Match.rare``)
 WINDOWS = (30_000, 100_000)  # entries walked newest first, window after window, before the whole index is read
+WINDOW_SLACK = 1.5  # a window is walked when the density so far would fill the page in 1.5 times its size
 FACET_SIZE = 20  # values shown per facet
 THREAT_COUNT_CAP = 1000  # threat objects counted ("1000+" beyond)
 SNIPPET_BEFORE, SNIPPET_AFTER = 60, 160
@@ -218,27 +219,37 @@ def _newest(subject: Subject, match: _Match, filters: Q, count: int,
       cheap because there are few;
     - otherwise **windows** of the newest entries (``WINDOWS``), walked newest first: the labels of a window decided
       once each (``visible_labels(...).within``), the text of each visible entry probed by key, stopping at
-      ``count``. A common word is found in the first window;
+      ``count``. A common word is found in the first window; the next window is walked only when the matches of
+      the windows before it say it should fill the page (``WINDOW_SLACK``);
     - what the windows did not fill: the index read over the entries older than the last window.
     """
-    labels = visible_labels(subject)
+    # The label rule, decided beforehand for the labels of the newest entries (most entries walked carry one of
+    # them); any other label by the per-row EXISTS. The same set of rows as visible_q.
+    recent_labels = SearchEntry.objects.order_by(*_NEWEST_FIRST).values_list("label_id", flat=True)[:WINDOWS[0]]
+    visible = visible_labels(subject).q_known(recent_labels)
     scope = Q() if before is None else _before(before)
     if match.rare():
-        rows = SearchEntry.objects.filter(scope, labels.q("label"), filters, match.index_q())
+        rows = SearchEntry.objects.filter(scope, visible, filters, match.index_q())
         return list(rows.order_by(*_NEWEST_FIRST).values_list(*_ROW_FIELDS)[:count])
     found: list[Row] = []
+    walked = 0
     for size in WINDOWS:
+        # Walk the next window only when the matches found so far say it should fill the page: otherwise the
+        # matches are too sparse for walking to pay, and the index read below costs less.
+        if walked and (count - len(found)) * walked > size * len(found) * WINDOW_SLACK:
+            break
         edges = list(SearchEntry.objects.filter(scope).order_by(*_NEWEST_FIRST)
                      .values_list("date", "id")[size - 1 : size])
         window = SearchEntry.objects.filter(scope)
         if edges:
             window = window.filter(_at_or_after(edges[0]))
-        rows = labels.within(window).filter(filters, match.probe_q())
+        rows = window.filter(visible, filters, match.probe_q())
         found.extend(rows.order_by(*_NEWEST_FIRST).values_list(*_ROW_FIELDS)[: count - len(found)])
         if len(found) >= count or not edges:  # enough, or the window reached the oldest entry
             return found
         scope &= _before(edges[0])
-    rows = SearchEntry.objects.filter(scope, labels.q("label"), filters, match.index_q())
+        walked += size
+    rows = SearchEntry.objects.filter(scope, visible, filters, match.index_q())
     found.extend(rows.order_by(*_NEWEST_FIRST).values_list(*_ROW_FIELDS)[: count - len(found)])
     return found
 
