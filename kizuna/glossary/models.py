@@ -52,12 +52,18 @@ class Term(Labelled):
 
     def forms(self) -> list[str]:
         """Every form of the term: the four languages in order, then the variants of each, blanks left out."""
-        found = [getattr(self, code) for code in LANGUAGES if getattr(self, code)]
-        variants = self.variants if isinstance(self.variants, dict) else {}
-        for code in LANGUAGES:
-            found += [v for v in variants.get(code, []) if isinstance(v, str) and v]
-        return found
+        return forms_of([getattr(self, code) for code in LANGUAGES], self.variants)
 
     def variants_of(self, code: str) -> list[str]:
         variants = self.variants if isinstance(self.variants, dict) else {}
         return [v for v in variants.get(code, []) if isinstance(v, str)]
+
+
+def forms_of(names: list[str], variants: Any) -> list[str]:
+    """``Term.forms`` from its columns: ``names`` in the order of ``LANGUAGES``, then the variants of each
+    language, blanks left out (for reads of a few columns, ``values_list``)."""
+    found = [name for name in names if name]
+    by_language = variants if isinstance(variants, dict) else {}
+    for code in LANGUAGES:
+        found += [v for v in by_language.get(code, []) if isinstance(v, str) and v]
+    return found

@@ -13,7 +13,7 @@ from kizuna.core import audit
 from kizuna.core.access import get_visible_or_404
 from kizuna.core.errors import ServiceError
 from kizuna.core.paging import Page, keyset_page
-from kizuna.glossary.models import AREAS, Term
+from kizuna.glossary.models import AREAS, Term, forms_of
 from kizuna.glossary.text import normalise
 from kizuna.labels import Subject
 
@@ -48,6 +48,13 @@ def visible_forms(subject: Subject) -> list[tuple[int, str]]:
     rows: list[tuple[int, str]] = list(
         Term.objects.visible_to(subject).order_by("id").values_list("id", "search_text"))
     return rows
+
+
+def visible_term_forms(subject: Subject, limit: int) -> list[list[str]]:
+    """Every form (``Term.forms``) of each of the first ``limit`` terms (by id) the subject may see: one query, for
+    the search's "did you mean"."""
+    rows = Term.objects.visible_to(subject).order_by("id").values_list("en", "fr", "ja", "ko", "variants")[:limit]
+    return [forms_of([en, fr, ja, ko], variants) for en, fr, ja, ko, variants in rows]
 
 
 def terms_by_id(subject: Subject, ids: list[int]) -> dict[int, Term]:

@@ -61,6 +61,18 @@ def normalise(text: str) -> str:
     return _drop_spaces_near_cjk(text.strip())
 
 
+def fold(text: str) -> str:
+    """``normalise`` keeping accents: how a form is shown back to a reader (``cyberdéfense``) when its normal form
+    (``cyberdefense``) is what was matched. Removing the accents of ``fold(text)`` gives ``normalise(text)``."""
+    text = unicodedata.normalize("NFKC", _CONTROLS.sub(" ", text)).casefold().translate(_PUNCT)
+    return _drop_spaces_near_cjk(unicodedata.normalize("NFC", text).strip())
+
+
+def strip_accents(text: str) -> str:
+    """The Latin accents (U+0300–U+036F after decomposition) removed, as ``normalise`` does."""
+    return unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
+
+
 @dataclass(frozen=True)
 class Found:
     """A form of term ``key`` found at ``start:end`` of the normal query."""

@@ -391,7 +391,10 @@ def do_receive(objects: list[dict[str, Any]], peer: registry.Sender) -> None:
                                            author=peer.account, version=1, **fields)
             stamp = parse_timestamp_or_none(obj.get("created"))
             if stamp is not None:  # listed by when its originator wrote it, not when it arrived
-                Report.objects.filter(pk=report.pk).update(created_at=stamp)
+                # A save, not QuerySet.update: its post_save re-indexes the search entry with this date at once.
+                # (``auto_now_add`` sets the field only on the first save, so this second one keeps ``stamp``.)
+                report.created_at = stamp
+                report.save(update_fields=["created_at"])
             snapshot(report, _data(report), peer.account, f"received from {peer.name}")
             created.append(report.pk)
             continue

@@ -56,6 +56,7 @@ class SearchOut(Out):
     next_cursor: str | None
     facets: dict[str, list[FacetValueOut]]
     threats: ThreatsOut | None
+    suggestion: str | None
 
 
 def results_out(results: Results) -> dict[str, Any]:
@@ -72,6 +73,7 @@ def results_out(results: Results) -> dict[str, Any]:
                    for k, v in results.facets.items()},
         "threats": (None if results.threats is None else
                     {"count": results.threats.count, "capped": results.threats.capped, "url": results.threats.url}),
+        "suggestion": results.suggestion,
     }
 
 
@@ -87,7 +89,9 @@ def search(request: HttpRequest, q: str = "",
     ``area``, ``nation``, ``label`` (a label id from the facets) and ``year`` narrow the hits (facets count before
     them). ``sort``: relevance or date (newest first). Pass ``next_cursor`` back as ``cursor`` for the next page.
     ``total`` and the facets count at most the newest 200 matches (``capped``: there were more; relevance ranks
-    those 200). ``threats``: how many threat objects the threat search finds for ``q``, and its page."""
+    those 200). ``threats``: how many threat objects the threat search finds for ``q``, and its page.
+    ``suggestion`` ("did you mean"): when the first page finds nothing, a corrected ``q`` (from the glossary terms
+    the caller may see) that finds something with the same filters, else null."""
     user = caller(request)
     results = find(subject_for(user), q, types=types or None, area=area or None, nation=nation or None, label=label,
                    year=year, sort=sort, cursor=cursor or None, limit=limit)

@@ -58,6 +58,7 @@ from kizuna.glossary import expand
 from kizuna.labels import Subject
 from kizuna.search.index import TEXT_INDEX
 from kizuna.search.models import SearchEntry
+from kizuna.search.suggest import suggestion
 from kizuna.threats.search import search as threat_search
 
 MAX_QUERY = 200  # characters of the query read
@@ -121,6 +122,7 @@ class Results:
     capped: bool = False  # more than POOL visible matches: the total and the facets count the newest POOL
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     threats: ThreatLink | None = None
+    suggestion: str | None = None  # "did you mean": only when nothing is found (kizuna.search.suggest)
 
 
 def clean(query: str) -> str:
@@ -388,8 +390,11 @@ def find(
     limit: int = 20,
     facets: bool = True,
     threats: bool = True,
+    suggest: bool = True,
 ) -> Results:
-    """One page of what ``query`` finds for ``subject`` (see the module docstring)."""
+    """One page of what ``query`` finds for ``subject`` (see the module docstring). When the first page finds
+    nothing and ``suggest`` is true, ``suggestion`` may hold a corrected query that finds something for the same
+    subject with the same filters (``kizuna.search.suggest``)."""
     if limit < 1 or limit > MAX_LIMIT:
         raise ServiceError(gettext("limit must be between 1 and %(max)d") % {"max": MAX_LIMIT}, "limit")
     if sort not in ("relevance", "date"):
@@ -466,4 +471,10 @@ def find(
         results.facets = _facets(pool if not filters else _newest(subject, match, Q(), POOL))
     if threats:
         results.threats = _threats(subject, text)
+    if suggest and not results.total and cursor is None:
+        def finds(candidate: str) -> bool:
+            return find(subject, candidate, types=types, area=area, nation=nation, label=label, year=year,
+                        since=since, until=until, limit=1, facets=False, threats=False, suggest=False).total > 0
+
+        results.suggestion = suggestion(subject, text, finds)
     return results

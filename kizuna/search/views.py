@@ -71,6 +71,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     rows: list[dict[str, Any]] = []
     facets: list[dict[str, Any]] = []
     next_url = ""
+    suggestion_url = ""
     if results is not None:
         rows = [{"hit": h, "label": label_display(label_of(h.label)),
                  "chip": chip_class(h.label.policy, h.label.classification)} for h in results.hits]
@@ -81,9 +82,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
                                            "current": chosen.get(key) == f.value} for f in values]})
         if results.next_cursor:
             next_url = link(cursor=results.next_cursor)
+        if results.suggestion:
+            suggestion_url = link(q=results.suggestion, cursor="")
     context = {
         "q": q, "results": results, "rows": rows, "facets": facets, "error": error, "sort": sort,
         "sort_relevance_url": link(sort=""), "sort_date_url": link(sort="date"), "next_url": next_url,
+        "suggestion_url": suggestion_url,
         "first_url": link() if cursor else "",
     }
     return render(request, "search/search.html", context, status=status)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.labels import TLP, Label, LabelError
+from kizuna.labels.messages import gettext_noop
 from kizuna.labels.stixid import deterministic_id, label_marking_id  # noqa: F401  (re-exported)
 from kizuna.stix.definitions import EPOCH, KIZUNA_IDENTITY_ID, extension_definition
 
@@ -65,7 +66,7 @@ def label_from_marking(marking: dict[str, Any]) -> Label | None:
     if extension is None:
         return None
     if not isinstance(extension, dict):
-        raise LabelError("the Kizuna label extension must be an object")
+        raise LabelError(gettext_noop("the Kizuna label extension must be an object"))
     return Label.from_api(extension.get("label"))
 
 

@@ -261,3 +261,14 @@ def test_search(tmp_path: Path) -> None:
         lines = run_benchmark("search", *args, tmp=tmp_path)
     assert_figures(lines, "built 400 reports (40 visible to bench-bel)", "bulk import:",
                    "English word: find", "Japanese word: find", "Korean word: find", "rare title word: find")
+
+
+def test_search_suggest(tmp_path: Path) -> None:
+    args = ("--terms", "320", "--reports", "8", "--queries", "2", "--data-dir", str(tmp_path / "bench"))
+    if on_postgres():
+        with postgres_database("suggest") as url:
+            lines = run_benchmark("search_suggest", *args, "--database-url", url, tmp=tmp_path)
+    else:
+        lines = run_benchmark("search_suggest", *args, tmp=tmp_path)
+    assert_figures(lines, "built 320 terms", "vocabulary (read and build)", "candidates (compare",
+                   "find, misspelt", "find, corrected")

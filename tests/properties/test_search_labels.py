@@ -1,10 +1,11 @@
 """Property: over random demo-policy labels, random subjects and random queries, the node-wide search
 (``kizuna.search.find``) never lets a record the subject may not see reach a hit, the total or a facet. Compared with
 the pure-Python ``may_see`` for a subject built here, independently of the code under test: the hits over every page
-are exactly the visible records containing every query word (plus, when the query names a glossary term the subject
-may see, those containing its other forms), the total counts them, and every facet's counts sum to it — whichever
-plan ``kizuna.search.query._newest`` takes (the whole match list of a rare query, windows of the newest entries, or
-windows and then the index read), and in date order as in relevance order."""
+are exactly the visible records containing every query word (plus, when the query holds a form of a glossary term
+the subject may see, those containing its other forms), the total counts them, and every facet's counts sum to it —
+whichever plan ``kizuna.search.query._newest`` takes (the whole match list of a rare query, windows of the newest
+entries, or windows and then the index read), and in date order as in relevance order; a "did you mean" suggestion
+appears only when nothing is found and the glossary term is visible, and finds something."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from kizuna.directory.models import User
 from kizuna.directory.services import ensure_organisation
 from kizuna.glossary.models import Term
 from kizuna.glossary.services import search_text as glossary_search_text
+from kizuna.glossary.text import normalise
 from kizuna.labels import Label, Subject, may_see
 from kizuna.reports.models import Report
 from kizuna.search import find
@@ -40,8 +42,9 @@ subjects = st.builds(
     st.lists(st.sampled_from(COMMUNITIES), max_size=4, unique=True), st.sampled_from(("JPN-MOD", "KOR-MND")),
 )
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+MISSPELT = ("cyber defense", "cyberdefence", "사이바 방어")  # one edit from a form of the term: "did you mean"
 queries = st.one_of(st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join),
-                    st.sampled_from(TERM_FORMS))
+                    st.sampled_from(TERM_FORMS), st.sampled_from(MISSPELT))
 
 
 @pytest.fixture
@@ -107,11 +110,22 @@ def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: l
     assert sum(f.count for f in first.facets["type"]) == first.total
     visible_label_ids = {label_id_for(made[k][0]) for k in visible}
     assert {int(f.value) for f in first.facets["label"]} <= visible_label_ids
+    # "Did you mean" comes from the visible glossary terms only (here the one term), and only for a query that finds
+    # nothing, as a query that finds something for this subject.
+    if ("term", term.pk) not in visible or first.total:
+        assert first.suggestion is None
+    else:
+        assert first.suggestion is not None or query not in MISSPELT  # the term itself is found by the correction
+        if first.suggestion is not None:
+            assert find(subject, first.suggestion, threats=False, facets=False).total > 0
     words = query.lower().split()
     plain = {k for k in visible if all(w in made[k][1].lower() for w in words)}
-    if query not in TERM_FORMS or ("term", term.pk) not in visible:
+    # The glossary adds the term's other forms, each as one substring, when the query holds one of its forms (not
+    # only when it is one: "maritime cyberdéfense" is expanded too), compared in their normal forms.
+    text = normalise(query)
+    if not any(normalise(f) in text for f in TERM_FORMS) or ("term", term.pk) not in visible:
         assert set(hits) == plain
-    else:  # the glossary adds the term's other forms, each as one substring
-        others = [f for f in TERM_FORMS if f != query]
+    else:
+        others = [f for f in TERM_FORMS if normalise(f) not in text]
         expected = plain | {k for k in visible if any(f in made[k][1].lower() for f in others)}
         assert set(hits) == expected

@@ -336,7 +336,10 @@ def _apply_received(stix_type: str, stix_id: str, label_id: int, obj: dict[str, 
                                                originator_id=peer.organisation_id, **extra, **fields)
         stamp = parse_timestamp_or_none(obj.get("created"))
         if stamp is not None:  # listed by when its originator wrote it, not when it arrived
-            model._default_manager.filter(pk=record.pk).update(created_at=stamp)
+            # A save, not QuerySet.update: its post_save re-indexes the search entry with this date at once.
+            # (``auto_now_add`` sets the field only on the first save, so this second one keeps ``stamp``.)
+            record.created_at = stamp
+            record.save(update_fields=["created_at"])
         refs.cache[stix_id] = record
         snapshot(record, _snapshot_data(record), peer.account, f"received from {peer.name}")
         created.append(stix_id)

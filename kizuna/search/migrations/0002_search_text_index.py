@@ -1,6 +1,6 @@
 """The trigram index of the entries' text (``kizuna.search.index.TEXT_INDEX``): an FTS5 table with the trigram
 tokenizer on SQLite, a ``pg_trgm`` GIN index on PostgreSQL (``kizuna.core.textsearch``). Entries are written by the
-modules' saves from now on; ``kizuna search reindex`` (also run by ``kizuna demo``) fills it for records stored before."""
+modules' saves from now on; migration 0004 (and ``kizuna search reindex``) fills it for records stored before."""
 
 from typing import Any
 

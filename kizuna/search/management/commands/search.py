@@ -1,5 +1,6 @@
 """``kizuna search reindex [--type KEY ...]``: rebuild the search entries from the records (idempotent; every type,
-or those named). ``kizuna search find QUERY --user NAME``: what a search by NAME finds (titles, types, urls)."""
+or those named). ``kizuna search find QUERY --user NAME``: what a search by NAME finds (titles, types, urls), and a
+"did you mean" line when it finds nothing and a corrected query would."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class Command(KizunaCommand):
             results = find(subject_for(named_user(options["user"])), options["query"])
             for hit in results.hits:
                 self.stdout.write(f"{hit.kind}\t{hit.record_id}\t{hit.url}\t{hit.title}")
+            if results.suggestion:
+                self.stdout.write(f"did you mean: {results.suggestion}")
             return
         counts = rebuild(options["types"])
         self.stdout.write("search: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + " indexed")
