@@ -31,7 +31,7 @@ _GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 _COPY_ROWS = 100  # rows per write to a COPY stream
 
 
-def _copy_text(value: str) -> str:
+def copy_text(value: str) -> str:
     """A text value in PostgreSQL COPY's text format: backslash, tab, newline and carriage return escaped."""
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
@@ -105,7 +105,7 @@ class TrigramIndex:
                 # the store's own rows: most of the importing process's time, kizuna.threats.store._insert_objects).
                 with cursor.cursor.copy(f"COPY {self.table} (obj_id, body) FROM STDIN") as copy:
                     for start in range(0, len(rows), _COPY_ROWS):
-                        copy.write("".join([f"{int(key)}\t{_copy_text(body)}\n"
+                        copy.write("".join([f"{int(key)}\t{copy_text(body)}\n"
                                             for key, body in rows[start : start + _COPY_ROWS]]))
                 return
             cursor.executemany(f"INSERT INTO {self.table} (rowid, body) VALUES (%s, %s)", rows)  # noqa: S608
