@@ -187,3 +187,22 @@ def test_the_threat_type_name_is_translated(coordinator: Any, korean: Any) -> No
     client.force_login(korean)
     html = client.get("/search/?q=ginkgo").content.decode()
     assert '<span class="search-hit__type">脅威オブジェクト</span>' in html and "Threat object" not in html
+
+
+def test_a_hidden_threat_object_answers_as_a_missing_one_on_the_page_and_the_api(coordinator: Any, korean: Any,
+                                                                                  api_for: Any) -> None:
+    hidden = store(coordinator, malware("Sumire implant", "Japanese eyes only"), label=JPN_ONLY)[0]
+    mine = api_for(coordinator).get("search?q=sumire").json()
+    assert [i["stix_id"] for i in mine["items"]] == [hidden.stix_id]  # its reader finds it ...
+    api = api_for(korean)
+    found, missing = api.get("search?q=sumire").json(), api.get("search?q=zqzqzq").json()
+    assert {k: v for k, v in found.items() if k not in ("query", "terms")} == \
+        {k: v for k, v in missing.items() if k not in ("query", "terms")}  # ... the Korean reader finds nothing
+
+    def main(query: str) -> str:
+        client = Client()
+        client.force_login(korean)
+        html = client.get(f"/search/?q={query}").content.decode()
+        return html[html.index('<main id="main"'):html.index("</main>")].replace(query, "Q")
+
+    assert main("sumire") == main("zqzqzq")
