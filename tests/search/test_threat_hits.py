@@ -206,3 +206,15 @@ def test_a_hidden_threat_object_answers_as_a_missing_one_on_the_page_and_the_api
         return html[html.index('<main id="main"'):html.index("</main>")].replace(query, "Q")
 
     assert main("sumire") == main("zqzqzq")
+
+
+def test_threat_candidates_are_the_newest_few(coordinator: Any) -> None:
+    from unittest import mock
+
+    made = [o.pk for o in store(coordinator, *(malware(f"Bounded kit {n}") for n in range(4)))]
+    with mock.patch("kizuna.search.query.MAX_THREATS", 2):
+        results = find(subject_for(coordinator), "bounded kit", limit=10)
+        by_date = every_page(coordinator, "bounded kit", sort="date", limit=3)
+    assert results.capped and results.total == 2 and results.facets["type"][0].count == 2
+    assert sorted(h.record_id for h in results.hits) == sorted(made)[-2:]  # relevance ranks the newest two
+    assert sorted(pk for _kind, pk in by_date) == sorted(made)  # the date order pages over every match
