@@ -1,5 +1,6 @@
-"""Label-safe search over every registered record type (issue 14): ``find`` (kizuna.search.query) answers one query
-for one subject; ``kizuna.search.index`` keeps the entries in step with the records. See docs/search.md."""
+"""Label-safe search over every registered record type and the threat objects (issue 14): ``find``
+(kizuna.search.query) answers one query for one subject, threat objects found by the threat search among the hits;
+``kizuna.search.index`` keeps the entries in step with the records. See docs/search.md."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``GET /api/v1/search``: the node-wide search of the REST API (``kizuna.search.query.find``), audited like a list
 read. Hits carry their record's own page (``url``) and a snippet in HTML (the record's text escaped, matches in
-``<mark>``)."""
+``<mark>``). Threat objects are among the hits (``type`` "threat", ``stix_id`` their STIX id)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router
+from pydantic import Field
 
 from kizuna.core.access import label_display, label_of
 from kizuna.core.audit import client_address
@@ -32,6 +33,7 @@ class HitOut(Out):
     date: datetime
     area: str
     nation: str
+    stix_id: str | None = Field(None, description="A threat object's STIX id (type threat); null for other hits.")
 
 
 class FacetValueOut(Out):
@@ -65,7 +67,7 @@ def results_out(results: Results) -> dict[str, Any]:
         label = label_of(hit.label)
         items.append({"type": hit.kind, "id": hit.record_id, "title": hit.title, "url": hit.url,
                       "snippet": str(hit.snippet), "label": label.as_api(), "label_display": label_display(label),
-                      "date": hit.date, "area": hit.area, "nation": hit.nation})
+                      "date": hit.date, "area": hit.area, "nation": hit.nation, "stix_id": hit.stix_id or None})
     return {
         "query": results.query, "terms": list(results.terms), "expansions": list(results.expansions),
         "total": results.total, "capped": results.capped, "items": items, "next_cursor": results.next_cursor,
@@ -85,13 +87,17 @@ def search(request: HttpRequest, q: str = "",
            limit: int = 20) -> dict[str, Any]:
     """Every word of ``q`` (a "quoted phrase" as one), or any glossary equivalent in another language, as a
     substring of a record's title or text; only records whose label the caller may see, in every hit, count and
-    facet. ``type`` (repeatable: report, practice, term, series, meeting, agenda-item, minutes, decision, action),
-    ``area``, ``nation``, ``label`` (a label id from the facets) and ``year`` narrow the hits (facets count before
-    them). ``sort``: relevance or date (newest first). Pass ``next_cursor`` back as ``cursor`` for the next page.
-    ``total`` and the facets count at most the newest 200 matches (``capped``: there were more; relevance ranks
-    those 200). ``threats``: how many threat objects the threat search finds for ``q``, and its page.
-    ``suggestion`` ("did you mean"): when the first page finds nothing, a corrected ``q`` (from the glossary terms
-    the caller may see) that finds something with the same filters, else null."""
+    facet. Threat objects (type ``threat``, area ``cyber``) are among the hits: what the threat search of the cyber
+    page finds for ``q`` (name, description, value, domain, network, hash), the newest 200 of them in the total, the
+    facets and the relevance order; ``id`` is the stored version's id, ``stix_id`` the object's STIX id, ``url`` its
+    page. ``type`` (repeatable: report, practice, term, series, meeting, agenda-item, minutes, decision, action,
+    threat), ``area``, ``nation``, ``label`` (a label id from the facets) and ``year`` narrow the hits (facets count
+    before them). ``sort``: relevance or date (newest first, over every match of both kinds). Pass ``next_cursor``
+    back as ``cursor`` for the next page. ``total`` and the facets count at most the newest 200 matching records
+    and 200 threat objects (``capped``: there were more; relevance ranks those). ``threats``: how many threat objects
+    the threat search finds for ``q``, and its page. ``suggestion`` ("did you mean"): when the first page finds
+    nothing, a corrected ``q`` (from the glossary terms the caller may see) that finds something with the same
+    filters, else null."""
     user = caller(request)
     results = find(subject_for(user), q, types=types or None, area=area or None, nation=nation or None, label=label,
                    year=year, sort=sort, cursor=cursor or None, limit=limit)

@@ -22,14 +22,37 @@ then says "200+"). Sorting by date pages over every match (keyset), each page fo
 
 Relevance: a word in the title counts 2, in the text 1, summed over the query's words and equivalents; then newest
 first. Date: newest first. Facets (type, area, nation, year, label) count the same visible matches, before the
-facet filters. Threat objects are found by the threat search (``kizuna.threats.search``) and reported as a count with
-a link to the threat search page rather than merged (they are paged and ranked by their own rules).
+facet filters.
+
+Threat objects are among the hits (type ``threat``, area ``cyber``), found by the threat search
+(``kizuna.threats.search.search``: the whole text as one substring of a name, description, alias or value, or an
+exact value, a parent domain, a containing network, a hash of the same file — its own rules, not word by word nor
+through the glossary). Its queryset applies the label and relationship rules in the query
+(``kizuna.threats.queries.visible_objects``); Kizuna's own record types and the meta types are left out
+(``queries.not_threat_types``: reports and the others are found as entries). The rule of merging:
+
+- **Candidates**: the newest ``MAX_THREATS`` visible matches, by the cyber page's order (``created_at``, then id,
+  newest first; ``created_at`` — when this node stored the current version — is the hit's date). The total, the
+  facets and the relevance order count those only (``capped`` when there were more). Facet filters apply in the
+  query: ``type`` other than ``threat`` or ``area`` other than ``cyber`` leaves none; ``nation`` is the originating
+  organisation's nation (``NATO`` for a NATO body); ``label``, ``year``, ``since``, ``until`` as for entries.
+- **Relevance**: a threat object scores like an entry whose title is its name and whose text is its name,
+  description and aliases: per word and equivalent, 2 in the name, 1 in that text; at least 1 (it matched by a value,
+  a network or a hash). Merged with the entries' ranking by score, then date, then entries before threat objects,
+  then id (all newest first); the offset cursor pages the merged list.
+- **Date**: one order over both sources, (date, source, id) newest first, entries before threat objects at the same
+  instant; the cursor holds the last hit's date, source and id, and each source is read from there with its own
+  keyset, so the date order pages over every visible match of both (not only the candidates).
+
+``threats=False`` runs no threat search at all: no threat hit, facet count or link. The count and link to the
+threat search page (``ThreatLink``, the same search) are kept.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,7 +62,7 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -54,11 +77,15 @@ from kizuna.core.focus import FocusArea
 from kizuna.core.models import LabelRecord
 from kizuna.core.registry import Searchable
 from kizuna.core.textsearch import searchable
+from kizuna.directory.models import Organisation
 from kizuna.glossary import expand
 from kizuna.labels import Subject
 from kizuna.search.index import TEXT_INDEX
 from kizuna.search.models import SearchEntry
 from kizuna.search.suggest import suggestion
+from kizuna.threats.models import StixObject
+from kizuna.threats.queries import not_threat_types
+from kizuna.threats.search import Search as ThreatSearch
 from kizuna.threats.search import search as threat_search
 
 MAX_QUERY = 200  # characters of the query read
@@ -72,6 +99,9 @@ WINDOWS = (30_000, 100_000)  # entries walked newest first, window after window,
 WINDOW_SLACK = 1.5  # a window is walked when the density so far would fill the page in 1.5 times its size
 FACET_SIZE = 20  # values shown per facet
 THREAT_COUNT_CAP = 1000  # threat objects counted ("1000+" beyond)
+MAX_THREATS = 200  # visible matching threat objects (newest first) merged into the hits, totals, facets and relevance
+THREAT_KIND = "threat"  # the type key of a threat object among the hits (``type=threat``)
+THREAT_AREA = FocusArea.CYBER.value  # the area of every threat object hit
 SNIPPET_BEFORE, SNIPPET_AFTER = 60, 160
 Sort = Literal["relevance", "date"]
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
@@ -92,6 +122,7 @@ class Hit:
     date: datetime
     area: str
     nation: str
+    stix_id: str = ""  # a threat object's STIX id ("" for other hits)
 
 
 @dataclass(frozen=True)
@@ -311,9 +342,9 @@ def _record_text(obj: Any, spec: Searchable) -> str:
     return "\n".join(str(getattr(obj, f, "") or "") for f in spec.fields)
 
 
-def _hits(subject: Subject, entries: list[SearchEntry], needles: tuple[str, ...]) -> list[Hit]:
-    """The page's entries as hits: each record read again from the enforcement point (``visible_to``), for its
-    text (the snippet) and its page's URL."""
+def _hits(subject: Subject, entries: list[SearchEntry], needles: tuple[str, ...]) -> dict[int, Hit]:
+    """The page's entries as hits, by entry id: each record read again from the enforcement point
+    (``visible_to``), for its text (the snippet) and its page's URL."""
     specs = _spec_by_key()
     records: dict[tuple[str, int], Any] = {}
     by_kind: dict[str, list[int]] = {}
@@ -326,15 +357,15 @@ def _hits(subject: Subject, entries: list[SearchEntry], needles: tuple[str, ...]
         model: Any = apps.get_model(model_name)
         for obj in model.objects.visible_to(subject).select_related(*spec.select_related).filter(pk__in=ids):
             records[(kind, obj.pk)] = obj
-    hits: list[Hit] = []
+    hits: dict[int, Hit] = {}
     for entry in entries:
         obj = records.get((entry.kind, entry.record_id))
         if obj is None:  # deleted since the entry was read (the same transaction would have removed the entry)
             continue
         spec = specs[entry.kind][1]
-        hits.append(Hit(kind=entry.kind, kind_name=str(spec.name), record_id=entry.record_id, title=entry.title,
-                        url=spec.url(obj), snippet=_snippet(_record_text(obj, spec), needles), label=entry.label,
-                        date=entry.date, area=entry.area, nation=entry.nation))
+        hits[entry.pk] = Hit(kind=entry.kind, kind_name=str(spec.name), record_id=entry.record_id, title=entry.title,
+                             url=spec.url(obj), snippet=_snippet(_record_text(obj, spec), needles),
+                             label=entry.label, date=entry.date, area=entry.area, nation=entry.nation)
     return hits
 
 
@@ -351,7 +382,7 @@ def _facets(rows: list[Row]) -> dict[str, list[FacetValue]]:
     label_counts = counts([r[5] for r in rows])
     names = dict(LabelRecord.objects.filter(pk__in=[pk for pk, _n in label_counts]).values_list("pk", "display"))
     return {
-        "type": [FacetValue(k, str(specs[k][1].name) if k in specs else k, n) for k, n in counts([r[1] for r in rows])],
+        "type": [FacetValue(k, _kind_name(k, specs), n) for k, n in counts([r[1] for r in rows])],
         "area": [FacetValue(a, str(areas.get(a, a)), n) for a, n in counts([r[2] for r in rows])],
         "nation": [FacetValue(c, c, n) for c, n in counts([r[3] for r in rows])],
         "year": sorted((FacetValue(str(y), str(y), n)
@@ -361,12 +392,142 @@ def _facets(rows: list[Row]) -> dict[str, list[FacetValue]]:
     }
 
 
-def _threats(subject: Subject, query: str) -> ThreatLink | None:
-    """The threat search's count for the query (visible objects only: its own query applies the label rule)."""
-    text = query.replace('"', " ").strip()
-    if not text:
+def _kind_name(kind: str, specs: dict[str, tuple[str, Searchable]]) -> str:
+    if kind == THREAT_KIND:
+        return gettext("Threat object")
+    return str(specs[kind][1].name) if kind in specs else kind
+
+
+# --- threat objects among the hits (see the module docstring) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ThreatRow:
+    """A threat candidate as ranking, facets and paging need it (read from the visible query)."""
+
+    pk: int
+    date: datetime
+    name: str = ""
+    text: str = ""  # name, description and aliases, lower-cased (relevance only)
+    label_id: int = 0
+    nation: str = ""
+
+
+def _threat_text(query: str) -> str:
+    """The text handed to the threat search: the cleaned query, quotes dropped (its rules know no phrases)."""
+    return query.replace('"', " ").strip()
+
+
+def _threat_matches(found: ThreatSearch) -> QuerySet[StixObject]:
+    """The threat search's visible current objects, without Kizuna's own record types (found as entries) and the
+    meta types: the label and relationship rules are in the query (``queries.visible_objects``)."""
+    return found.objects.exclude(type__in=not_threat_types())
+
+
+def _organisations_of(nation: str) -> QuerySet[Organisation]:
+    """The organisations whose records carry ``nation`` as originating nation (as ``kizuna.search.index`` sets it)."""
+    if nation == "NATO":
+        return Organisation.objects.filter(nation__isnull=True, is_nato_body=True)
+    return Organisation.objects.filter(nation_id=nation)
+
+
+def _threat_filter(types: list[str] | None, area: str | None, nation: str | None, label: int | None,
+                   year: int | None, since: datetime | None, until: datetime | None) -> Q | None:
+    """The facet filters as conditions on threat objects; None when they leave none (another type or area)."""
+    if types and THREAT_KIND not in types:
         return None
-    found = threat_search(subject, text)
+    if area and area != THREAT_AREA:
+        return None
+    condition = Q()
+    if nation:
+        condition &= Q(originator_id__in=_organisations_of(nation).values("pk"))
+    if label is not None:
+        condition &= Q(label_id=label)
+    if year is not None:
+        condition &= Q(created_at__year=year)
+    if since is not None:
+        condition &= Q(created_at__gte=since)
+    if until is not None:
+        condition &= Q(created_at__lt=until)
+    return condition
+
+
+def _newest_threats(matches: QuerySet[StixObject]) -> list[int]:
+    """The keys of the newest ``MAX_THREATS + 1`` threat objects of a visible queryset (the cyber page's order; keys
+    only, no join, as ``kizuna.core.paging.keyset_page`` reads them)."""
+    return list(matches.order_by("-created_at", "-id").values_list("pk", flat=True)[: MAX_THREATS + 1])
+
+
+def _origin(nation_id: str | None, is_nato_body: bool | None) -> str:
+    return str(nation_id or ("NATO" if is_nato_body else ""))
+
+
+def _threat_rows(matches: QuerySet[StixObject], pks: list[int], *, text: bool) -> list[_ThreatRow]:
+    """The candidates ``pks`` read again through the visible queryset, newest first; ``text``: with the lower-cased
+    name, description and aliases (for relevance)."""
+    if not pks:
+        return []
+    columns = ["pk", "created_at", "name", "label_id", "originator__nation_id", "originator__is_nato_body"]
+    rows: list[_ThreatRow] = []
+    for values in matches.filter(pk__in=pks).values_list(*columns, *(["data"] if text else [])):
+        pk, created_at, name, label_id, nation_id, nato = values[:6]
+        body = ""
+        if text:
+            description, aliases = _description(values[6])
+            body = "\n".join([name, description, *aliases]).lower()
+        rows.append(_ThreatRow(pk, created_at, name, body, label_id, _origin(nation_id, nato)))
+    return sorted(rows, key=lambda r: (r.date, r.pk), reverse=True)
+
+
+def _description(data: str) -> tuple[str, list[str]]:
+    """An object's description and aliases, from its JSON text ("" and [] when it has none)."""
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return "", []
+    if not isinstance(parsed, dict):
+        return "", []
+    description = parsed.get("description")
+    aliases = parsed.get("aliases")
+    return (description if isinstance(description, str) else "",
+            [a for a in aliases if isinstance(a, str)] if isinstance(aliases, list) else [])
+
+
+def _threat_score(row: _ThreatRow, needles: tuple[str, ...]) -> int:
+    """As ``_score``: per needle 2 in the name (the title), 1 in the text (name, description, aliases); at least 1."""
+    name = row.name.lower()
+    total = sum((2 if n in name else 0) + (1 if n in row.text else 0) for n in needles)
+    return max(total, 1)
+
+
+def _threat_hits(matches: QuerySet[StixObject], pks: list[int], needles: tuple[str, ...]) -> dict[int, Hit]:
+    """The page's threat objects as hits, read again through the visible queryset (label, originator)."""
+    hits: dict[int, Hit] = {}
+    if not pks:
+        return hits
+    kind_name = gettext("Threat object")
+    for obj in matches.filter(pk__in=pks).select_related("label", "originator"):
+        description, aliases = _description(obj.data)
+        title = obj.name or obj.stix_id
+        text = next((t for t in (description, title, *aliases) if t and _has_needle(t, needles)),
+                    description or title)
+        hits[obj.pk] = Hit(kind=THREAT_KIND, kind_name=kind_name, record_id=obj.pk, title=title,
+                           url=reverse("threats:object", args=[obj.stix_id]), snippet=_snippet(text, needles),
+                           label=obj.label, date=obj.created_at, area=THREAT_AREA,
+                           nation=_origin(obj.originator.nation_id, obj.originator.is_nato_body),
+                           stix_id=obj.stix_id)
+    return hits
+
+
+def _has_needle(text: str, needles: tuple[str, ...]) -> bool:
+    lowered = text.lower()
+    return any(n and n in lowered for n in needles)
+
+
+def _threats(found: ThreatSearch | None, text: str) -> ThreatLink | None:
+    """The threat search's count for the query (visible objects only: its own query applies the label rule)."""
+    if found is None:
+        return None
     count = len(found.objects.values_list("pk", flat=True)[: THREAT_COUNT_CAP + 1])
     if not count:
         return None
@@ -429,25 +590,47 @@ def find(
     capped = len(found) > POOL
     pool = found[:POOL]
     needles = terms + expansions
+    # Threat objects: the threat search's visible query, the newest MAX_THREATS matches as candidates.
+    threat_text = _threat_text(text) if threats else ""
+    threat_found = threat_search(subject, threat_text) if threat_text else None
+    threat_all = _threat_matches(threat_found) if threat_found is not None else None
+    threat_condition = _threat_filter(types, area, nation, label, year, since, until)
+    threat_qs = threat_all.filter(threat_condition) if threat_all is not None and threat_condition is not None \
+        else None
+    threat_ids = _newest_threats(threat_qs) if threat_qs is not None else []
+    capped = capped or len(threat_ids) > MAX_THREATS
+    threat_ids = threat_ids[:MAX_THREATS]
+    visible = visible_labels(subject).q("label")
     next_cursor: str | None = None
+    # The page: ("e", entry id) or ("t", threat object id), in order.
+    page: list[tuple[str, int]] = []
+    entries: dict[int, SearchEntry] = {}
     if sort == "date":
+        threat_page_qs = threat_qs.order_by("-created_at", "-id") if threat_qs is not None else None
         if cursor:
-            stamp, _sep, pk = _decode(cursor, sort).rpartition("|")
-            try:
-                at, last = datetime.fromisoformat(stamp), int(pk)
-            except ValueError:
-                raise ServiceError(gettext("the page cursor is not valid; start again from the first page"),
-                                   "cursor") from None
-            keys = [row[0] for row in _newest(subject, match, filters, limit + 1, before=(at, last))]
+            at, source, last = _date_cursor(cursor)
+            # One order over both sources, (date, source, id) newest first, entries before threat objects at the
+            # same instant: after an entry, every threat object of its instant is still to come; after a threat
+            # object, every entry of its instant has been shown.
+            keys = [row[0] for row in _newest(subject, match, filters, limit + 1,
+                                              before=(at, last if source == "e" else 0))]
+            if threat_page_qs is not None:
+                threat_page_qs = threat_page_qs.filter(created_at__lte=at) if source == "e" else \
+                    threat_page_qs.filter(Q(created_at__lte=at), Q(created_at__lt=at) | Q(id__lt=last))
         elif len(found) > limit or not capped:  # the first page is the head of the pool
             keys = [row[0] for row in found[: limit + 1]]
         else:
             keys = [row[0] for row in _newest(subject, match, filters, limit + 1)]
-        by_pk = SearchEntry.objects.filter(visible_labels(subject).q("label")).select_related("label").in_bulk(keys)
-        rows = [by_pk[k] for k in keys if k in by_pk]
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = _encode(sort, f"{rows[-1].date.isoformat()}|{rows[-1].pk}")
+        entries = SearchEntry.objects.filter(visible).select_related("label").in_bulk(keys)
+        merged: list[tuple[datetime, int, int]] = [(entries[k].date, 0, k) for k in keys if k in entries]
+        if threat_page_qs is not None:
+            merged += [(at_, 1, pk) for pk, at_ in threat_page_qs.values_list("pk", "created_at")[: limit + 1]]
+        merged.sort(key=lambda m: (m[0], -m[1], m[2]), reverse=True)  # date, entries first, id
+        if len(merged) > limit:
+            merged = merged[:limit]
+            at_, source_rank, pk = merged[-1]
+            next_cursor = _encode(sort, f"{at_.isoformat()}|{'et'[source_rank]}|{pk}")
+        page = [("et"[source_rank], pk) for _at, source_rank, pk in merged]
     else:
         offset = 0
         if cursor:
@@ -457,20 +640,38 @@ def find(
                 offset = -1
             if not 0 <= offset <= MAX_OFFSET:
                 raise ServiceError(gettext("the page cursor is not valid; start again from the first page"), "cursor")
-        candidates = SearchEntry.objects.filter(visible_labels(subject).q("label"), pk__in=[r[0] for r in pool])
+        candidates = SearchEntry.objects.filter(visible, pk__in=[r[0] for r in pool])
         ranked = candidates.annotate(score=_score(needles)).order_by("-score", "-date", "-id")
-        rows = list(ranked.select_related("label")[offset : offset + limit + 1])
-        if len(rows) > limit:
-            rows = rows[:limit]
+        # Merged with the threat candidates: the entries' ranking up to the page's end, then one order.
+        ranking: list[tuple[int, datetime, int, int]] = [
+            (score, at_, 0, pk) for pk, score, at_ in ranked.values_list("pk", "score", "date")[: offset + limit + 1]]
+        if threat_qs is not None and threat_ids:
+            ranking += [(_threat_score(row, needles), row.date, 1, row.pk)
+                        for row in _threat_rows(threat_qs, threat_ids, text=True)]
+        ranking.sort(key=lambda r: (r[0], r[1], -r[2], r[3]), reverse=True)  # score, date, entries first, id
+        page = [("et"[r[2]], r[3]) for r in ranking[offset : offset + limit + 1]]
+        entries = candidates.select_related("label").in_bulk([pk for source, pk in page if source == "e"])
+        if len(page) > limit:
+            page = page[:limit]
             if offset + limit <= MAX_OFFSET:
                 next_cursor = _encode(sort, str(offset + limit))
-    results = Results(text, terms, expansions, _hits(subject, rows, needles), len(pool), next_cursor, sort,
-                      capped=capped)
+    entry_hits = _hits(subject, [entries[pk] for source, pk in page if source == "e" and pk in entries], needles)
+    threat_page = [pk for source, pk in page if source == "t"]
+    threat_hits = _threat_hits(threat_qs, threat_page, needles) if threat_qs is not None and threat_page else {}
+    hits = [h for h in (entry_hits.get(pk) if source == "e" else threat_hits.get(pk) for source, pk in page)
+            if h is not None]
+    results = Results(text, terms, expansions, hits, len(pool) + len(threat_ids), next_cursor, sort, capped=capped)
     if facets:
         # Before the facet filters, so that the other values stay reachable.
-        results.facets = _facets(pool if not filters else _newest(subject, match, Q(), POOL))
+        facet_rows = pool if not filters else _newest(subject, match, Q(), POOL)
+        if threat_all is not None:
+            facet_threat_ids = threat_ids if threat_qs is not None and not threat_condition \
+                else _newest_threats(threat_all)[:MAX_THREATS]
+            facet_rows = facet_rows + [(row.pk, THREAT_KIND, THREAT_AREA, row.nation, row.date, row.label_id)
+                                       for row in _threat_rows(threat_all, facet_threat_ids, text=False)]
+        results.facets = _facets(facet_rows)
     if threats:
-        results.threats = _threats(subject, text)
+        results.threats = _threats(threat_found, threat_text)
     if suggest and not results.total and cursor is None:
         def finds(candidate: str) -> bool:
             return find(subject, candidate, types=types, area=area, nation=nation, label=label, year=year,
@@ -478,3 +679,20 @@ def find(
 
         results.suggestion = suggestion(subject, text, finds)
     return results
+
+
+def _date_cursor(cursor: str) -> tuple[datetime, str, int]:
+    """A date cursor's last hit: its date, source ("e" an entry, "t" a threat object) and id."""
+    value = _decode(cursor, "date")
+    parts = value.split("|")
+    if len(parts) == 2:  # a cursor of entries only, as written before threat objects were merged
+        parts.insert(1, "e")
+    try:
+        stamp, source, pk = parts
+        at, last = datetime.fromisoformat(stamp), int(pk)
+    except ValueError:
+        raise ServiceError(gettext("the page cursor is not valid; start again from the first page"),
+                           "cursor") from None
+    if source not in ("e", "t") or at.tzinfo is None:
+        raise ServiceError(gettext("the page cursor is not valid; start again from the first page"), "cursor")
+    return at, source, last

@@ -5,19 +5,24 @@ are exactly the visible records containing every query word (plus, when the quer
 the subject may see, those containing its other forms), the total counts them, and every facet's counts sum to it —
 whichever plan ``kizuna.search.query._newest`` takes (the whole match list of a rare query, windows of the newest
 entries, or windows and then the index read), and in date order as in relevance order; a "did you mean" suggestion
-appears only when nothing is found and the glossary term is visible, and finds something."""
+appears only when nothing is found and the glossary term is visible, and finds something; and the visible threat
+objects whose name contains the whole query (the threat search's rule, for a query of at least three letters in a
+row) are among the hits in both sort orders, the threat search's count being the visible threat objects'."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from unittest import mock
 
 import pytest
+from django.db import transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kizuna.core.access import clear_caches, intern_label, registry
 from kizuna.core.models import label_id_for
+from kizuna.core.textsearch import searchable
 from kizuna.directory.models import User
 from kizuna.directory.services import ensure_organisation
 from kizuna.glossary.models import Term
@@ -27,7 +32,9 @@ from kizuna.labels import Label, Subject, may_see
 from kizuna.reports.models import Report
 from kizuna.search import find
 from kizuna.search.models import SearchEntry
-from tests.properties.test_endpoints import COMMUNITIES, ENDPOINT_SETTINGS, GROUPS, NATIONS, demo_labels
+from kizuna.threats.models import StixObject
+from kizuna.threats.store import candidate, write_batch
+from tests.properties.test_endpoints import COMMUNITIES, ENDPOINT_SETTINGS, GROUPS, NATIONS, PRINCIPALS, demo_labels
 
 WORDS = ("cyber", "defence", "maritime", "瀬取り", "방어", "사이버", "tokyo", "監視", "cyberdéfense")
 TERM_FORMS = ("cyber defence", "cyberdéfense", "사이버 방어")
@@ -41,6 +48,9 @@ subjects = st.builds(
     st.sampled_from(NATIONS), st.sampled_from((None, "UNCLASSIFIED", "RESTRICTED")),
     st.lists(st.sampled_from(COMMUNITIES), max_size=4, unique=True), st.sampled_from(("JPN-MOD", "KOR-MND")),
 )
+# Stores the threat objects: sees every label demo_labels draws (the store refuses a label its writer could not see).
+WRITER = Subject(key="prop:writer", nations=frozenset({*NATIONS, "NATO", "IP4"}), communities=frozenset(COMMUNITIES),
+                 clearances={"NATO": "RESTRICTED"}, principals=frozenset(PRINCIPALS))
 texts = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
 MISSPELT = ("cyber defense", "cyberdefence", "사이바 방어")  # one edit from a form of the term: "did you mean"
 queries = st.one_of(st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join),
@@ -62,7 +72,7 @@ def _every_page(subject: Subject, query: str, sort: str = "relevance") -> tuple[
     first = None
     cursor = None
     for _ in range(50):
-        page = find(subject, query, cursor=cursor, limit=3, threats=False, sort=sort)  # type: ignore[arg-type]
+        page = find(subject, query, cursor=cursor, limit=3, sort=sort)  # type: ignore[arg-type]
         first = first or page
         hits += [(h.kind, h.record_id) for h in page.hits]
         assert page.total == first.total
@@ -75,10 +85,12 @@ def _every_page(subject: Subject, query: str, sort: str = "relevance") -> tuple[
 @pytest.mark.django_db
 @ENDPOINT_SETTINGS
 @given(records=st.lists(st.tuples(demo_labels(), texts), min_size=1, max_size=6), term_label=demo_labels(),
-       subject=subjects, query=queries, plan=st.sampled_from(sorted(PLANS)))
+       threats=st.lists(st.tuples(demo_labels(), texts, st.booleans()), max_size=4), subject=subjects,
+       query=queries, plan=st.sampled_from(sorted(PLANS)))
 def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: list[tuple[Label, str]],
-                                                        term_label: Label, subject: Subject, query: str,
-                                                        plan: str) -> None:
+                                                        term_label: Label, threats: list[tuple[Label, str, bool]],
+                                                        subject: Subject, query: str, plan: str) -> None:
+    StixObject.objects.all().delete()
     Report.objects.all().delete()
     Term.objects.all().delete()
     SearchEntry.objects.all().delete()
@@ -96,19 +108,37 @@ def test_search_reveals_nothing_the_subject_may_not_see(author: User, records: l
     made[("term", term.pk)] = (term_label, "\n".join(TERM_FORMS))
     reg = registry()
     visible = {key for key, (label, _t) in made.items() if may_see(subject, label, reg)}
+    stored: dict[tuple[str, int], tuple[Label, str]] = {}  # threat objects, named with the text
+    for label, prefix, with_query in threats:
+        text = f"{prefix} {query}" if with_query else prefix  # often the whole query: a likely threat search match
+        obj = {"type": "malware", "spec_version": "2.1", "id": f"malware--{uuid.uuid4()}", "is_family": True,
+               "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z", "name": text}
+        with transaction.atomic():
+            written = write_batch([candidate(0, obj, label)], subject=WRITER, originator_id=author.organisation_id)
+        assert written.accepted_ids == [obj["id"]]
+        stored[("threat", StixObject.objects.get(stix_id=obj["id"]).pk)] = (label, text)
+    needle = query.lower()
+    threat_hits = {k for k, (label, text) in stored.items()
+                   if may_see(subject, label, reg) and searchable(needle) and needle in text.lower()}
 
     rare, windows = PLANS[plan]
     with mock.patch("kizuna.search.query.RARE", rare), mock.patch("kizuna.search.query.WINDOWS", windows):
         hits, first = _every_page(subject, query)
         by_date, _first = _every_page(subject, query, sort="date")
-    assert set(by_date) == set(hits) and len(by_date) == len(hits)
+    assert set(by_date) == set(hits) and len(by_date) == len(set(by_date))
     entries = {(e.kind, e.record_id): (e.date, e.pk) for e in SearchEntry.objects.all()}
-    assert [entries[k] for k in by_date] == sorted((entries[k] for k in by_date), reverse=True)
-    assert set(hits) <= visible and len(hits) == len(set(hits)) == first.total
+    by_date_entries = [entries[k] for k in by_date if k[0] != "threat"]
+    assert by_date_entries == sorted(by_date_entries, reverse=True)
+    assert (first.threats.count if first.threats else 0) == len(threat_hits)
+    assert {h for h in hits if h[0] == "threat"} == threat_hits
+    all_total = first.total
     for values in first.facets.values():
-        assert sum(f.count for f in values) <= first.total
-    assert sum(f.count for f in first.facets["type"]) == first.total
-    visible_label_ids = {label_id_for(made[k][0]) for k in visible}
+        assert sum(f.count for f in values) <= all_total
+    assert sum(f.count for f in first.facets["type"]) == all_total
+    hits = [h for h in hits if h[0] != "threat"]
+    assert set(hits) <= visible and len(hits) == len(set(hits)) == first.total - len(threat_hits)
+    visible_label_ids = {label_id_for(stored[k][0]) for k in threat_hits}
+    visible_label_ids |= {label_id_for(made[k][0]) for k in visible}
     assert {int(f.value) for f in first.facets["label"]} <= visible_label_ids
     # "Did you mean" comes from the visible glossary terms only (here the one term), and only for a query that finds
     # nothing, as a query that finds something for this subject.

@@ -44,3 +44,14 @@ def test_every_hit_opens_a_page_its_reader_may_open(demo: None) -> None:
     assert {h.kind for h in results.hits} >= {"report", "meeting"}
     for hit in results.hits:
         assert client.get(hit.url).status_code == 200, hit
+
+
+def test_the_demo_threat_objects_are_among_the_hits_and_open(demo: None) -> None:
+    user = User.objects.get(username="minjun")
+    client = Client()
+    client.force_login(user)
+    results = find(subject_for(user), "demo", limit=100)
+    threats = [h for h in results.hits if h.kind == "threat"]
+    assert {"Coral Lantern (demo)", "KoiLoader (demo)"} <= {h.title for h in threats}
+    for hit in threats:
+        assert client.get(hit.url).status_code == 200, hit
