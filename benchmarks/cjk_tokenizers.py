@@ -5,8 +5,9 @@ analyser (issue 14: "measure both"). Run by hand (the suite runs it at a tiny si
 
 Self-contained: Python's sqlite3 module only (no Django), so it runs in the project's venv (trigram side only) and
 in a scratch venv that holds the analysers (``pip install sudachipy sudachidict_core fugashi unidic-lite
-kiwipiepy``). A missing analyser is named on a line of its own and its variant is skipped; without kiwipiepy no word
-index is built at all (Korean would have no tokenizer) and only the trigram side is measured. Exits 0 either way.
+kiwipiepy``). A missing analyser is named on a line of its own and its variant is skipped; without kiwipiepy no
+analyser's index is built at all (Korean would have no tokenizer) and only the trigram side (and the bigram index,
+which needs no package) is measured. Exits 0 either way.
 
 Corpus: N records of the liaison office (cyber defence, maritime security and ship-to-ship transfers, disaster
 relief, space, exercises), a quarter each in Japanese, Korean, English and French, two or three sentences each, with
@@ -34,6 +35,9 @@ The two indexes, each in an SQLite file of its own under --data-dir, filled in o
   query's) and searched as the phrase of its tokens' dictionary forms OR the phrase of its forms as written (alone,
   瀬取り is analysed as 瀬 + the verb 取る; in a sentence as 瀬 + the noun 取り); a Latin-script word's last token as a
   prefix (``"exercise"*``, so a plural is found, as a stemmer would; mer* then also finds mercredi).
+- bigram, a third, with no analyser: the same word table, Japanese and Korean runs written as their overlapping
+  two-character pieces (``cjk_bigrams``), so that a two-character word is looked up in the index rather than probed
+  row by row; it finds what the trigram index finds.
 
 Figures, each index beside the trigram in the same run: build time per 1,000 records (tokenizing included) and the
 file's size; p50/p95 of every query of a language (all matching keys read, --repeat times each); recall and precision
@@ -304,12 +308,26 @@ _SENTENCE = re.compile(r"[^。．.!?！？]+[。．.!?！？]?")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _KANA_KANJI = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[^\W\d_]+|\d+")
+_RUN = re.compile(r"[^\W_]+")
 JA_SKIP = {"助詞", "助動詞", "補助記号", "記号", "空白"}
 KO_KEEP = ("NN", "NR", "NP", "VV", "VA", "XR", "XSN", "SL", "SH", "SN")
 
 
 def latin_tokens(text: str) -> list[tuple[str, str]]:
     return [(word, word) for word in _LATIN_WORD.findall(text.lower())]
+
+
+def cjk_bigrams(text: str) -> list[tuple[str, str]]:
+    """No analyser: each run of letters holding kana, kanji or Hangul as its overlapping two-character pieces
+    (Lucene's CJK bigrams: 방어를 -> 방어 어를), other runs whole. A two-character word is one token of the index, a
+    longer one the phrase of its bigrams, so it finds what the trigram index finds (substrings, traps included)."""
+    tokens = []
+    for run in _RUN.findall(text.lower()):
+        if _HANGUL.search(run) or _KANA_KANJI.search(run):
+            tokens += [(g, g) for g in ([run[i : i + 2] for i in range(len(run) - 1)] or [run])]
+        else:
+            tokens.append((run, run))
+    return tokens
 
 
 def load_sudachi(mode: str) -> Tokenize:
@@ -567,12 +585,14 @@ def main() -> None:
           f"ja/ko/en/fr, {sum(len(r.sentences) for r in records)} sentences")
 
     indexes = [build_trigram(records, data_dir)]
+    bigram = {"ja": cjk_bigrams, "ko": cjk_bigrams, "latin": latin_tokens}
+    indexes.append(build_words("bigram", records, data_dir, bigram, *tokenize_shared(records, bigram), 0.0))
     analyse: dict[str, Tokenize] = {"latin": latin_tokens}
     ko_load = 0.0
     missing = [p for p in KOREAN_PACKAGES if not installed(p)]
     if missing:
-        print(f"analyser missing: kiwipiepy ({', '.join(missing)} not installed): no word index built, "
-              f"the trigram side only")
+        print(f"analyser missing: kiwipiepy ({', '.join(missing)} not installed): no analyser's word index built, "
+              f"the trigram (and the bigram) side only")
         variants: list[str] = []
     else:
         t0 = time.perf_counter()
@@ -603,8 +623,8 @@ def main() -> None:
         if index.words is not None:
             spent = index.tokenize_s
             extra = (f" (tokenizing {sum(spent.values()) * per_k:.3f} s of it: ja {spent['ja'] * per_k:.3f}, "
-                     f"ko {spent['ko'] * per_k:.3f}, en/fr {spent['latin'] * per_k:.3f}; analysers loaded once in "
-                     f"{index.load_s:.2f} s)")
+                     f"ko {spent['ko'] * per_k:.3f}, en/fr {spent['latin'] * per_k:.3f}"
+                     + (f"; analysers loaded once in {index.load_s:.2f} s)" if index.load_s else ")"))
         print(f"build {index.name}: {index.build_s * per_k:.3f} s per 1,000 records{extra}, "
               f"index file {index.size / 2**20:.2f} MiB")
 

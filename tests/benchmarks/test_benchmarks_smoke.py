@@ -268,7 +268,7 @@ def test_cjk_tokenizers(tmp_path: Path) -> None:
     kiwipiepy) are not in the project's venv: the benchmark says so and measures the trigram side alone."""
     lines = run_benchmark("cjk_tokenizers", "--records", "200", "--repeat", "1", "--data-dir", str(tmp_path / "bench"),
                           tmp=tmp_path)
-    assert_figures(lines, "machine: ", "corpus: 200 records", "build trigram:", "ja queries: trigram",
+    assert_figures(lines, "machine: ", "corpus: 200 records", "build trigram:", "build bigram:", "ja queries: trigram",
                    "ko queries: trigram", "en queries: trigram", "fr queries: trigram", "防衛 (ja, 2 chars",
                    "방어 (ko, 2 chars", "ja recall/precision: trigram", "ko recall/precision: trigram",
                    "two-character words: trigram", "two-character words, time")
