@@ -272,3 +272,16 @@ def test_search_suggest(tmp_path: Path) -> None:
         lines = run_benchmark("search_suggest", *args, tmp=tmp_path)
     assert_figures(lines, "built 320 terms", "vocabulary (read and build)", "candidates (compare",
                    "find, misspelt", "find, corrected")
+
+
+def test_cjk_tokenizers(tmp_path: Path) -> None:
+    """sqlite3 only (no node, no database of the run), on both runs of the suite. The analysers (sudachipy, fugashi,
+    kiwipiepy) are not in the project's venv: the benchmark says so and measures the trigram side alone."""
+    lines = run_benchmark("cjk_tokenizers", "--records", "200", "--repeat", "1", "--data-dir", str(tmp_path / "bench"),
+                          tmp=tmp_path)
+    assert_figures(lines, "machine: ", "corpus: 200 records", "build trigram:", "build bigram:", "ja queries: trigram",
+                   "ko queries: trigram", "en queries: trigram", "fr queries: trigram", "防衛 (ja, 2 chars",
+                   "방어 (ko, 2 chars", "ja recall/precision: trigram", "ko recall/precision: trigram",
+                   "two-character words: trigram", "two-character words, time")
+    if not any(line.startswith("analyser kiwipiepy:") for line in lines):
+        assert any(line.startswith("analyser missing: kiwipiepy") for line in lines), lines
