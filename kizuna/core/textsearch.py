@@ -144,6 +144,17 @@ class TrigramIndex:
         """The keys whose text contains ``needle``, as a subquery for ``pk__in``."""
         return RawSQL(*self.matching_sql(needle))  # noqa: S611 - fixed names; the needle is a parameter
 
+    def contains(self, outer_key: str, needle: str) -> RawSQL:
+        """True for the outer row (``outer_key``: its quoted key column) whose text contains ``needle`` (lower-cased,
+        ``searchable``), from the index: a condition for the query that reads every match. On PostgreSQL the matches
+        are an array made once by a query of its own (``= ANY(ARRAY(...))``), so they are always read from the
+        trigram index: inside a join, PostgreSQL's estimate of a LIKE, off by up to 100 times either way, made it
+        read the whole table for some words (a word in 1% of 1,000,000 texts: 233 ms, against 35 ms)."""
+        sql, params = self.matching_sql(needle)
+        if connection.vendor == "postgresql":
+            return RawSQL(f"{outer_key} = ANY(ARRAY({sql}))", params, output_field=BooleanField())  # noqa: S611
+        return RawSQL(f"{outer_key} IN ({sql})", params, output_field=BooleanField())  # noqa: S611
+
     def count_upto(self, needle: str, cap: int) -> int:
         """How many texts contain ``needle`` (``searchable``, lower-cased), counted up to ``cap``: whether a needle is
         rare enough for its whole match list to be read. Both databases stop at ``cap`` (FTS5 reads the trigram
@@ -164,13 +175,16 @@ class TrigramIndex:
             branches.append("(" + " AND ".join([find] * len(every)) + ")")
         branches.extend([find] * len(anyof))
         condition = " OR ".join(branches) if branches else "1 = 0"
+        # A scalar subquery of the one row (the key is unique), not EXISTS: PostgreSQL may run an EXISTS as a hash of
+        # the whole table, matched once, when it expects many outer rows — a scan of every text for a walk that
+        # stops after a few thousand rows (measured: 311 ms at 1,000,000 texts).
         if connection.vendor == "sqlite":
             # The FTS5 table's own copy of the texts, its documented shadow table "<name>_content" (id, c0): read by
             # key as a plain table, it answers in a third of the time of the virtual table's rowid look-up.
             condition = condition.replace("kz_p.body", "kz_p.c0")
-            sql = (f"EXISTS (SELECT 1 FROM {self.table}_content kz_p WHERE kz_p.id = {outer_key} "  # noqa: S608
-                   f"AND ({condition}))")
+            sql = (f"COALESCE((SELECT {condition} FROM {self.table}_content kz_p "  # noqa: S608
+                   f"WHERE kz_p.id = {outer_key}), 0)")
         else:
-            sql = (f"EXISTS (SELECT 1 FROM {self.table} kz_p WHERE kz_p.obj_id = {outer_key} "  # noqa: S608
-                   f"AND ({condition}))")
+            sql = (f"COALESCE((SELECT {condition} FROM {self.table} kz_p "  # noqa: S608
+                   f"WHERE kz_p.obj_id = {outer_key}), false)")
         return RawSQL(sql, [*every, *anyof], output_field=BooleanField())  # noqa: S611 - needles are parameters

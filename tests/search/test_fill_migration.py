@@ -1,4 +1,4 @@
-"""Migration ``search/0004_fill_index``: on a node that held records before the search existed, the upgrade fills the
+"""Migration ``search/0005_fill_index``: on a node that held records before the search existed, the upgrade fills the
 index (no ``kizuna search reindex`` needed); on a new node, or an index already holding entries, it does nothing; a
 database error in the rebuild leaves the upgrade passing and says to reindex; reversing it does nothing."""
 
@@ -19,11 +19,11 @@ from kizuna.search.models import SearchEntry
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("kizuna.search.migrations.0004_fill_index")
+migration = importlib.import_module("kizuna.search.migrations.0005_fill_index")
 
 
 def _historical_apps() -> Any:
-    return MigrationExecutor(connection).loader.project_state(("search", "0004_fill_index")).apps
+    return MigrationExecutor(connection).loader.project_state(("search", "0005_fill_index")).apps
 
 
 def _run() -> None:
@@ -80,6 +80,6 @@ def test_a_database_error_does_not_fail_the_upgrade(corpus: Any, monkeypatch: py
 
 def test_it_is_the_latest_search_migration_and_reverses_as_a_no_op() -> None:
     loader = MigrationExecutor(connection).loader
-    assert ("search", "0004_fill_index") in loader.graph.leaf_nodes()
-    operation = loader.get_migration("search", "0004_fill_index").operations[0]
+    assert ("search", "0005_fill_index") in loader.graph.leaf_nodes()
+    operation = loader.get_migration("search", "0005_fill_index").operations[0]
     assert operation.reversible and operation.reverse_code is operation.noop

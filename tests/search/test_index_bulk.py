@@ -40,3 +40,15 @@ def test_a_bulk_batch_is_indexed_under_matching_keys(coordinator: Any) -> None:
     found = find(subject_for(coordinator), "survey", sort="date", limit=100, threats=False)
     assert {h.record_id for h in found.hits} == {before.pk, after.pk, *(m.pk for m in made)}
     assert found.hits[0].record_id == after.pk
+
+
+def test_on_postgresql_the_key_index_carries_each_entrys_date_and_label() -> None:
+    """Migration search/0004: an index read checks a match's date and label from the key index alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's covering key index; SQLite reads a row by its key in one step")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef('search_searchentry_pkey'::regclass)")
+        definition = cursor.fetchone()[0]
+    assert definition.endswith("(id) INCLUDE (date, label_id)")

@@ -66,7 +66,7 @@ def fill(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("search", "0003_entry_walk_index"),
+        ("search", "0004_entry_key_covers_walk"),
         ("core", "0004_audit_sealed"),
         ("directory", "0003_organisation_names"),
         ("reports", "0003_report_stix"),
