@@ -5,8 +5,11 @@ Why trigrams: analysts search for parts of names, domains and hashes (``hugesoft
 word index does not find, and trigrams need no word boundaries, so Japanese and Korean text (issue 14) is indexed
 the same way. The owner of an index writes its texts in the transaction that writes the rows (lower-cased by the
 caller: both databases then compare case-sensitively, so SQLite and PostgreSQL agree to the character), deletes them
-when the rows stop being searchable, and filters its rows with ``TrigramIndex.matching`` — a subquery of keys, to put
-inside a query that already applies the label rule (``kizuna.core.access``); this module never decides visibility.
+when the rows stop being searchable, and filters its rows with ``TrigramIndex.matching`` (a subquery of keys) or
+``contains`` (the same as a condition), to put inside a query that already applies the label rule
+(``kizuna.core.access``); this module never decides visibility. For rows reached another way (a walk of a date
+index), ``probe`` checks one row's text by key, and ``count_upto`` says whether a needle is rare enough for its whole
+match list to be read.
 
 A needle is searched only when it holds at least ``MIN_RUN`` letters or digits in a row (``searchable``): shorter
 needles give no trigram to look up, and both databases would then read the whole index. Callers fall back to exact
