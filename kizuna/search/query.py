@@ -107,6 +107,7 @@ THREAT_AREA = FocusArea.CYBER.value  # the area of every threat object hit
 SNIPPET_BEFORE, SNIPPET_AFTER = 60, 160
 Sort = Literal["relevance", "date"]
 _TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+_MARKDOWN = re.compile(r"\*\*|__|^[ \t]*#{1,6}[ \t]+|^[ \t]*[-*+][ \t]+|^[ \t]*>[ \t]?", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -339,7 +340,9 @@ def _spec_by_key() -> dict[str, tuple[str, Searchable]]:
 
 
 def _snippet(text: str, needles: tuple[str, ...]) -> SafeString:
-    """A window of ``text`` around the first match of any needle, escaped, every match in it in ``<mark>``."""
+    """A window of ``text`` around the first match of any needle, escaped, every match in it in ``<mark>``. Markdown's
+    markers (headings, list bullets, bold) are dropped first: a snippet is read as plain text."""
+    text = _MARKDOWN.sub("", text)
     usable = [n for n in sorted(needles, key=len, reverse=True) if n]
     pattern = re.compile("|".join(re.escape(n) for n in usable), re.IGNORECASE) if usable else None
     first = pattern.search(text) if pattern else None

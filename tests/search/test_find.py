@@ -78,6 +78,13 @@ def test_snippet_marks_the_match_and_escapes_the_rest(coordinator: Any) -> None:
     assert "<b>" not in hit.snippet and "&amp;" in hit.snippet
 
 
+def test_a_snippet_is_plain_text_without_markdown_markers(coordinator: Any) -> None:
+    report(coordinator, "Harbour notes", "## Lessons\n- Practise the **reporting chain** for C# and ship_to_ship cases")
+    snippet = str(find(subject_for(coordinator), "reporting", threats=False).hits[0].snippet)
+    assert "**" not in snippet and "##" not in snippet and "- Practise" not in snippet
+    assert "<mark>reporting</mark> chain" in snippet and "C# and ship_to_ship" in snippet
+
+
 def test_title_match_ranks_first_and_date_sort_is_newest_first(coordinator: Any) -> None:
     older = report(coordinator, "Maritime awareness", "nothing")
     newer = report(coordinator, "Weekly note", "maritime awareness is improving")
