@@ -50,8 +50,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import platform
 import random
 import re
 import sqlite3
@@ -61,6 +59,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from taxii_serve import machine  # stdlib only: this benchmark runs in a venv without Django too
 
 
 def parse() -> argparse.Namespace:
@@ -539,15 +539,6 @@ def tokenize_shared(records: list[Record], analyse: dict[str, Tokenize]) -> tupl
 
 # --- figures --------------------------------------------------------------------------------------------------------
 
-def machine() -> str:
-    mem = 0
-    try:
-        with open("/proc/meminfo") as fh:
-            mem = int(fh.readline().split()[1]) * 1024
-    except OSError:
-        pass
-    return (f"machine: {os.cpu_count()} cores, {mem / 2**30:.0f} GiB RAM, {platform.platform()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
 
 
 def pct(values: list[float], fraction: float) -> float:

@@ -455,6 +455,18 @@ def _organisations_of(nation: str) -> QuerySet[Organisation]:
     return Organisation.objects.filter(nation_id=nation)
 
 
+def _period(field: str, year: int | None, since: datetime | None, until: datetime | None) -> Q:
+    """The year, since and until filters on the date column ``field`` (the entries' or the threat objects')."""
+    condition = Q()
+    if year is not None:
+        condition &= Q(**{f"{field}__year": year})
+    if since is not None:
+        condition &= Q(**{f"{field}__gte": since})
+    if until is not None:
+        condition &= Q(**{f"{field}__lt": until})
+    return condition
+
+
 def _threat_filter(types: list[str] | None, area: str | None, nation: str | None, label: int | None,
                    year: int | None, since: datetime | None, until: datetime | None) -> Q | None:
     """The facet filters as conditions on threat objects; None when they leave none (another type or area)."""
@@ -467,13 +479,7 @@ def _threat_filter(types: list[str] | None, area: str | None, nation: str | None
         condition &= Q(originator_id__in=_organisations_of(nation).values("pk"))
     if label is not None:
         condition &= Q(label_id=label)
-    if year is not None:
-        condition &= Q(created_at__year=year)
-    if since is not None:
-        condition &= Q(created_at__gte=since)
-    if until is not None:
-        condition &= Q(created_at__lt=until)
-    return condition
+    return condition & _period("created_at", year, since, until)
 
 
 def _newest_threats(matches: QuerySet[StixObject]) -> list[int]:
@@ -602,12 +608,7 @@ def find(
         filters &= Q(nation=nation)
     if label is not None:
         filters &= Q(label_id=label)
-    if year is not None:
-        filters &= Q(date__year=year)
-    if since is not None:
-        filters &= Q(date__gte=since)
-    if until is not None:
-        filters &= Q(date__lt=until)
+    filters &= _period("date", year, since, until)
     # The cost bound: the newest POOL + 1 visible matches (label rule and text conditions in the same SQL, the plan
     # chosen by _newest); the total, the relevance order and the facets are computed over those rows only.
     found = _newest(subject, match, filters, POOL + 1)
