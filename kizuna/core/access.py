@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
 from django.db.models.expressions import CombinedExpression
+from django.db.models.lookups import In
 from django.http import Http404
 from django.utils.translation import gettext
 
@@ -320,31 +321,7 @@ def visible_q_known(subject: Subject, known: QuerySet[Any], path: str = "label")
         return Q(pk__in=[])
     allowed = LabelRecord.objects.filter(pk__in=known).filter(Q(_Visible(F("pk"), decision))).values("pk")
     column = unindexed_label(path)
-    return Q(_In(column, allowed)) | (~Q(_In(column, known)) & Q(_Visible(F(path), decision)))
-
-
-class _In(Expression):
-    """``<expression> IN (<subquery>)``: an ``IN`` whose left side is an expression (``label_id + 0``), which the
-    ORM's lookups accept only on a field or an annotation."""
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, left: Any, subquery: QuerySet[Any]) -> None:
-        super().__init__()
-        self.left = left
-        self.subquery = subquery
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.left]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        (self.left,) = exprs
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
-        left_sql, left_params = compiler.compile(self.left)
-        sub_sql, sub_params = self.subquery.query.get_compiler(connection=connection).as_sql()
-        return f"({left_sql}) IN ({sub_sql})", (*left_params, *sub_params)
+    return Q(In(column, allowed)) | (~Q(In(column, known)) & Q(_Visible(F(path), decision)))
 
 
 def unindexed_label(path: str = "label") -> CombinedExpression:

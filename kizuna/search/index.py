@@ -23,6 +23,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from kizuna.core import registry
+from kizuna.core.bulk import sequence_ids
 from kizuna.core.registry import Searchable
 from kizuna.core.textsearch import TrigramIndex, copy_text
 from kizuna.search.models import SearchEntry
@@ -79,7 +80,6 @@ def _entry(obj: Any, spec: Searchable) -> SearchEntry:
 
 
 _COPY_FROM = 50  # entries from which PostgreSQL is given COPY rather than INSERT
-_SEQUENCE: dict[str, str] = {}  # database name -> the entries' id sequence
 
 
 def _insert_entries(entries: list[SearchEntry]) -> list[int]:
@@ -94,14 +94,8 @@ def _insert_entries(entries: list[SearchEntry]) -> list[int]:
             return [by_record[e.record_id] for e in made]
         return [e.pk for e in made]
     table = connection.ops.quote_name(SearchEntry._meta.db_table)
+    keys = sequence_ids(SearchEntry._meta.db_table, len(entries))
     with connection.cursor() as cursor:
-        name = connection.settings_dict["NAME"]
-        if name not in _SEQUENCE:  # looked up once: inside the statement below it would be looked up per row
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [SearchEntry._meta.db_table])
-            _SEQUENCE[name] = cursor.fetchone()[0]
-        # n nextval()s of one statement: safe beside other writers (as kizuna.threats.store allocates its ids).
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_SEQUENCE[name], len(entries)])
-        keys = [int(row[0]) for row in cursor.fetchall()]
         columns = "id, kind, record_id, label_id, date, nation, area, title, title_key"
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for start in range(0, len(entries), 100):

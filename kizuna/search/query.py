@@ -57,6 +57,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -228,6 +229,7 @@ class _Match:
         """Row by row: one look-up of each entry's text, for entries reached newest first."""
         return TEXT_INDEX.probe(_key(), self.terms, self.expansions)
 
+    @cached_property
     def rare(self) -> bool:
         """True when the whole match list is small (under ``RARE`` per branch): some term of the query, and every
         expansion, is found in fewer than ``RARE`` texts. Each count stops at ``RARE``, so asking costs little."""
@@ -250,7 +252,7 @@ def _before(edge: tuple[datetime, int]) -> Q:
     return Q(date__lte=edge[0]) & (Q(date__lt=edge[0]) | Q(id__lt=edge[1]))
 
 
-def _rows_of(matches: QuerySet[SearchEntry], count: int) -> list[Row]:
+def _rows_of(matches: QuerySet[SearchEntry], count: int, visible: Q) -> list[Row]:
     """The newest ``count`` rows of an index read (the trigram index's matches): the keys first — on PostgreSQL each
     match's date and label are read from the key index (migration search/0004), not from its row —, then the rows
     of those keys."""
@@ -260,7 +262,7 @@ def _rows_of(matches: QuerySet[SearchEntry], count: int) -> list[Row]:
     # 35 ms for the index read).
     newest = matches.order_by(Coalesce("date", "date").desc(), "-id")
     keys = list(newest.values_list("pk", flat=True)[:count])
-    by_key = {row[0]: row for row in SearchEntry.objects.filter(pk__in=keys).values_list(*_ROW_FIELDS)}
+    by_key = {row[0]: row for row in SearchEntry.objects.filter(visible, pk__in=keys).values_list(*_ROW_FIELDS)}
     return [by_key[k] for k in keys if k in by_key]
 
 
@@ -282,8 +284,8 @@ def _newest(subject: Subject, match: _Match, filters: Q, count: int,
     recent_labels = SearchEntry.objects.order_by(*_NEWEST_FIRST).values_list("label_id", flat=True)[:KNOWN_LABELS]
     visible = visible_labels(subject).q_known(recent_labels)
     scope = Q() if before is None else _before(before)
-    if match.rare():
-        return _rows_of(SearchEntry.objects.filter(scope, visible, filters, match.index_q()), count)
+    if match.rare:
+        return _rows_of(SearchEntry.objects.filter(scope, visible, filters, match.index_q()), count, visible)
     found: list[Row] = []
     walked = 0
     for size in WINDOWS:
@@ -305,7 +307,8 @@ def _newest(subject: Subject, match: _Match, filters: Q, count: int,
             return found
         scope &= _before(edges[0])
         walked += size
-    found.extend(_rows_of(SearchEntry.objects.filter(scope, visible, filters, match.index_q()), count - len(found)))
+    found.extend(_rows_of(SearchEntry.objects.filter(scope, visible, filters, match.index_q()), count - len(found),
+                          visible))
     return found
 
 
